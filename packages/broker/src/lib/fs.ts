@@ -1,0 +1,109 @@
+// The file-system surface the log needs, and its real implementation on node:fs.
+// Only log/ and meta/ receive an Fs; a fault-injecting fake (fault-fs.ts) implements the same surface.
+
+import { constants, promises as fsp } from "node:fs";
+import { dirname } from "node:path";
+
+export interface FileHandle {
+  /** Reads up to `length` bytes at `position`; returns how many were read (0 at end of file). */
+  read(buf: Buffer, offset: number, length: number, position: number): Promise<number>;
+  /** Writes all of `buf` at `position`. */
+  write(buf: Buffer, position: number): Promise<void>;
+  /** fdatasync: once it resolves, every write before it survives a crash. */
+  datasync(): Promise<void>;
+  truncate(length: number): Promise<void>;
+  size(): Promise<number>;
+  close(): Promise<void>;
+}
+
+export interface Fs {
+  /** "r" read only; "rw" read/write, must exist; "create" read/write, created if missing. */
+  open(path: string, mode: "r" | "rw" | "create"): Promise<FileHandle>;
+  readdir(dir: string): Promise<string[]>;
+  mkdirp(dir: string): Promise<void>;
+  exists(path: string): Promise<boolean>;
+  unlink(path: string): Promise<void>;
+  rename(from: string, to: string): Promise<void>;
+  /** fsync the directory itself, making creates, renames and deletes in it durable. */
+  syncDir(dir: string): Promise<void>;
+  readFile(path: string): Promise<Buffer>;
+}
+
+const OPEN_FLAGS = {
+  r: constants.O_RDONLY,
+  rw: constants.O_RDWR,
+  create: constants.O_RDWR | constants.O_CREAT,
+} as const;
+
+class NodeFileHandle implements FileHandle {
+  constructor(private readonly fh: fsp.FileHandle) {}
+  async read(buf: Buffer, offset: number, length: number, position: number): Promise<number> {
+    const { bytesRead } = await this.fh.read(buf, offset, length, position);
+    return bytesRead;
+  }
+  async write(buf: Buffer, position: number): Promise<void> {
+    let done = 0;
+    while (done < buf.length) {
+      const { bytesWritten } = await this.fh.write(buf, done, buf.length - done, position + done);
+      done += bytesWritten;
+    }
+  }
+  datasync(): Promise<void> {
+    return this.fh.datasync();
+  }
+  truncate(length: number): Promise<void> {
+    return this.fh.truncate(length);
+  }
+  async size(): Promise<number> {
+    return (await this.fh.stat()).size;
+  }
+  close(): Promise<void> {
+    return this.fh.close();
+  }
+}
+
+export const nodeFs: Fs = {
+  async open(path, mode) {
+    return new NodeFileHandle(await fsp.open(path, OPEN_FLAGS[mode], 0o644));
+  },
+  readdir: (dir) => fsp.readdir(dir),
+  async mkdirp(dir) {
+    await fsp.mkdir(dir, { recursive: true });
+  },
+  async exists(path) {
+    try {
+      await fsp.access(path);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  unlink: (path) => fsp.unlink(path),
+  async rename(from, to) {
+    await fsp.rename(from, to);
+  },
+  async syncDir(dir) {
+    const fh = await fsp.open(dir, constants.O_RDONLY);
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  },
+  readFile: (path) => fsp.readFile(path),
+};
+
+/** Writes a small file atomically and durably: temp file, fdatasync, rename, fsync of the directory. */
+export async function writeFileDurably(fs: Fs, path: string, data: Buffer): Promise<void> {
+  const tmp = `${path}.tmp`;
+  const fh = await fs.open(tmp, "create");
+  try {
+    await fh.truncate(0);
+    await fh.write(data, 0);
+    await fh.datasync();
+  } finally {
+    await fh.close();
+  }
+  await fs.rename(tmp, path);
+  await fs.syncDir(dirname(path));
+}

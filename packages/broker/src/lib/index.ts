@@ -1,0 +1,9 @@
+// lib/: the bottom layer. Everything above receives Clock, Fs and Rng as arguments.
+// No import from any other broker folder.
+export { AssertionError, assert } from "./assert.ts";
+export { type Clock, FakeClock, systemClock } from "./clock.ts";
+export { BrokerError, ERROR_CODES, type ErrorCode, isBrokerError } from "./errors.ts";
+export { FaultFs, type FaultOp } from "./fault-fs.ts";
+export { type FileHandle, type Fs, nodeFs, writeFileDurably } from "./fs.ts";
+export { LIMITS } from "./limits.ts";
+export { mathRng, type Rng, seededRng } from "./rng.ts";

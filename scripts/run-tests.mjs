@@ -1,0 +1,42 @@
+// Runs every test file that needs no outside service: unit (*.test.ts) and integration (*.int.test.ts)
+// under packages/*/src and test/. Files are listed explicitly because Node 20's --test glob can miss .ts.
+// Usage: node scripts/run-tests.mjs [filter-substring ...]
+import { spawnSync } from "node:child_process";
+import { readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+
+const roots = ["packages", "test"];
+const skipDirs = new Set(["node_modules", "generated", "conformance", "fixtures"]);
+
+function walk(dir, out) {
+  let entries;
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return out;
+  }
+  for (const name of entries) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) {
+      if (!skipDirs.has(name)) walk(path, out);
+    } else if (name.endsWith(".test.ts")) out.push(path);
+  }
+  return out;
+}
+
+const filters = process.argv.slice(2);
+const files = roots
+  .flatMap((r) => walk(r, []))
+  .filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)))
+  .sort();
+if (files.length === 0) {
+  console.error("no test files matched");
+  process.exit(1);
+}
+const concurrency = process.env.TEST_CONCURRENCY ?? "2";
+const r = spawnSync(
+  process.execPath,
+  ["--import", "tsx", "--test", `--test-concurrency=${concurrency}`, ...files],
+  { stdio: "inherit" },
+);
+process.exit(r.status ?? 1);
