@@ -1,0 +1,4 @@
+// Public surface of the HTTP gateway: the app factory that server/ mounts on its listener.
+// Invariant: server/ imports only from here, never a resource module directly.
+
+export { createHttpApp } from "./app.ts";

@@ -1,0 +1,89 @@
+// The composition root: config → storage → listeners, and the shutdown that undoes them in reverse.
+// Invariant: start either returns a broker whose every listener accepts connections, or leaves nothing open.
+
+import type { Server } from "node:net";
+import { createAdaptorServer } from "@hono/node-server";
+import { createHttpApp } from "../gateway/http/index.ts";
+import { createAmqpPlaceholderServer } from "./amqp-placeholder-server.ts";
+import { type BrokerConfig, FLAGS } from "./config.ts";
+import { createKafkaPlaceholderServer } from "./kafka-placeholder-server.ts";
+import { formatHostPort, type Listener, listen } from "./listen.ts";
+import type { Logger } from "./logger.ts";
+import { openStorage, type Storage } from "./storage.ts";
+
+export type ListenerName = "amqp" | "kafka" | "http";
+
+export type Broker = {
+  readonly config: BrokerConfig;
+  /** Bound `host:port` of each listener (the real port when 0 was asked for). */
+  readonly addresses: Readonly<Record<ListenerName, string>>;
+  /** Stops accepting, closes listeners, then flushes and unlocks storage. Idempotent. */
+  close(): Promise<void>;
+};
+
+type ServerSpec = { name: ListenerName; port: number; flag: string; create: () => Server };
+
+function serverSpecs(config: BrokerConfig): ServerSpec[] {
+  return [
+    { name: "amqp", port: config.amqpPort, flag: FLAGS.amqpPort, create: createAmqpPlaceholderServer },
+    { name: "kafka", port: config.kafkaPort, flag: FLAGS.kafkaPort, create: createKafkaPlaceholderServer },
+    {
+      name: "http",
+      port: config.httpPort,
+      flag: FLAGS.httpPort,
+      create: () => createAdaptorServer({ fetch: createHttpApp().fetch }) as Server,
+    },
+  ];
+}
+
+/** Binds every listener in order; on the first failure closes those already bound and rethrows. */
+async function listenAll(config: BrokerConfig, log: Logger): Promise<Map<ListenerName, Listener>> {
+  const bound = new Map<ListenerName, Listener>();
+  try {
+    for (const spec of serverSpecs(config)) {
+      const server = spec.create();
+      bound.set(spec.name, await listen(server, { host: config.host, port: spec.port, flag: spec.flag }));
+      server.on("error", (err) => log.error({ err, listener: spec.name }, "listener error"));
+    }
+    return bound;
+  } catch (e) {
+    await Promise.all([...bound.values()].map((l) => l.close()));
+    throw e;
+  }
+}
+
+function addressOf(listeners: Map<ListenerName, Listener>, name: ListenerName): string {
+  const l = listeners.get(name);
+  if (l === undefined) throw new Error(`listener ${name} missing`);
+  return formatHostPort(l.address.address, l.address.port);
+}
+
+export async function startBroker(config: BrokerConfig, log: Logger): Promise<Broker> {
+  const storage = await openStorage(config);
+  let listeners: Map<ListenerName, Listener>;
+  try {
+    listeners = await listenAll(config, log);
+  } catch (e) {
+    await storage.close();
+    throw e;
+  }
+  const addresses = {
+    amqp: addressOf(listeners, "amqp"),
+    kafka: addressOf(listeners, "kafka"),
+    http: addressOf(listeners, "http"),
+  };
+  let closed: Promise<void> | undefined;
+  const close = () => (closed ??= closeBroker(listeners, storage));
+  return { config, addresses, close };
+}
+
+async function closeBroker(listeners: Map<ListenerName, Listener>, storage: Storage): Promise<void> {
+  await Promise.all([...listeners.values()].map((l) => l.close()));
+  await storage.close();
+}
+
+/** The line scripts and tests wait for; printed once every listener accepts connections. */
+export function readyLine(broker: Broker): string {
+  const { amqp, kafka, http } = broker.addresses;
+  return `spindle ready amqp=${amqp} kafka=${kafka} http=${http}`;
+}

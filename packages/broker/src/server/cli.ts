@@ -1,0 +1,125 @@
+// The `spindle` command line: parses argv with commander, runs `start`, maps failures to one stderr line.
+// Invariant: stdout gets the ready line (or help/version) and nothing else; every failure exits non-zero.
+
+import { readFileSync } from "node:fs";
+import { Command, CommanderError, Option } from "commander";
+import { isBrokerError } from "../lib/errors.ts";
+import { readyLine, startBroker } from "./broker.ts";
+import {
+  CONFIG_ENV_VAR,
+  type ConfigKey,
+  DEFAULTS,
+  ENV_VARS,
+  FLAGS,
+  type RawConfig,
+  resolveConfig,
+} from "./config.ts";
+import { createLogger } from "./logger.ts";
+
+export type CliIo = {
+  readonly env: NodeJS.ProcessEnv;
+  readonly stdout: (line: string) => void;
+  readonly stderr: (line: string) => void;
+};
+
+const processIo: CliIo = {
+  env: process.env,
+  stdout: (line) => process.stdout.write(`${line}\n`),
+  stderr: (line) => process.stderr.write(`${line}\n`),
+};
+
+const START_OPTIONS: ReadonlyArray<{ key: ConfigKey; arg: string; what: string }> = [
+  { key: "dataDir", arg: "<dir>", what: "directory for all stored data" },
+  { key: "host", arg: "<host>", what: "address every listener binds to" },
+  { key: "amqpPort", arg: "<port>", what: "AMQP 0-9-1 port (0 picks a free port)" },
+  { key: "kafkaPort", arg: "<port>", what: "Kafka port (0 picks a free port)" },
+  { key: "httpPort", arg: "<port>", what: "HTTP port: REST API, console, /metrics (0 picks a free port)" },
+  { key: "fsync", arg: "<mode>", what: "when appends reach disk: group, always, interval:MS or never" },
+];
+
+export function brokerVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+    version?: unknown;
+  };
+  return typeof pkg.version === "string" ? pkg.version : "unknown";
+}
+
+/** Resolves when the process is asked to stop; a second signal falls through to Node's default (exit). */
+function nextStopSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const on = (signal: NodeJS.Signals) => {
+      process.off("SIGTERM", on);
+      process.off("SIGINT", on);
+      resolve(signal);
+    };
+    process.on("SIGTERM", on);
+    process.on("SIGINT", on);
+  });
+}
+
+/** Runs the broker until SIGTERM/SIGINT; returns the exit code. */
+async function runStart(raw: RawConfig, configFile: string | undefined, io: CliIo): Promise<number> {
+  const config = resolveConfig({ argv: raw, configFile, env: io.env });
+  const log = createLogger();
+  const stop = nextStopSignal();
+  const broker = await startBroker(config, log);
+  io.stdout(readyLine(broker));
+  log.info({ addresses: broker.addresses, dataDir: config.dataDir, fsync: config.fsync }, "spindle started");
+  const signal = await stop;
+  log.info({ signal }, "shutting down");
+  await broker.close();
+  log.info("stopped");
+  return 0;
+}
+
+function buildProgram(io: CliIo, run: (code: Promise<number>) => void): Command {
+  const program = new Command("spindle")
+    .description("Spindle: a message broker for queues (AMQP 0-9-1) and streams (Kafka), with an HTTP API.")
+    .version(brokerVersion(), "-V, --version", "print the version")
+    .helpOption("-h, --help", "show help")
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => process.stdout.write(s), outputError: () => {} });
+  const start = program
+    .command("start")
+    .description(`start the broker (options also from env SPINDLE_* and a JSON file; argv > env > file)`)
+    .exitOverride()
+    .configureOutput({ outputError: () => {} });
+  for (const o of START_OPTIONS) {
+    const help = `${o.what} (env ${ENV_VARS[o.key]}, default ${DEFAULTS[o.key]})`;
+    start.addOption(new Option(`${FLAGS[o.key]} ${o.arg}`, help));
+  }
+  start.addOption(new Option("--config <file>", `JSON config file, keys camelCase (env ${CONFIG_ENV_VAR})`));
+  start.action((opts: Record<string, string | undefined>) => {
+    const raw: RawConfig = {};
+    for (const o of START_OPTIONS) if (opts[o.key] !== undefined) raw[o.key] = opts[o.key];
+    run(runStart(raw, opts.config, io));
+  });
+  return program;
+}
+
+/** One line from a commander error, e.g. "unknown option '--hots' (Did you mean --host?)". */
+function commanderLine(e: CommanderError): string {
+  return e.message.replace(/^error: /, "").replace(/\s*\n\s*/g, " ");
+}
+
+function failureLine(e: unknown): string {
+  if (isBrokerError(e)) return `spindle: ${e.message}`;
+  if (e instanceof CommanderError) return `spindle: ${commanderLine(e)}; see spindle --help`;
+  const err = e as Error;
+  return `spindle: unexpected error: ${err?.stack ?? String(e)}`;
+}
+
+/** Parses `argv` (as in process.argv) and runs the command; resolves to the process exit code. */
+export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {
+  let running: Promise<number> | undefined;
+  try {
+    await buildProgram(io, (p) => {
+      running = p;
+    }).parseAsync([...argv]);
+    return running === undefined ? 0 : await running;
+  } catch (e) {
+    if (e instanceof CommanderError && (e.exitCode === 0 || e.code === "commander.help")) return e.exitCode;
+    io.stderr(failureLine(e));
+    return 1;
+  }
+}

@@ -1,0 +1,197 @@
+// The broker's configuration: three raw layers (argv, env SPINDLE_*, JSON file) merged over defaults.
+// Invariant: every value is validated in the layer it came from, and an error names that layer in one line.
+
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { z } from "zod";
+import { BrokerError } from "../lib/errors.ts";
+import { type FsyncPolicy, parseFsyncPolicy } from "../log/fsync-policy.ts";
+
+export type BrokerConfig = {
+  readonly dataDir: string;
+  readonly host: string;
+  readonly amqpPort: number;
+  readonly kafkaPort: number;
+  readonly httpPort: number;
+  readonly fsync: FsyncPolicy;
+};
+
+export type ConfigKey = keyof BrokerConfig;
+
+/** One layer's raw values, as typed by the user: strings from argv and env, anything from JSON. */
+export type RawConfig = Partial<Record<ConfigKey, unknown>>;
+
+export const CONFIG_KEYS = ["dataDir", "host", "amqpPort", "kafkaPort", "httpPort", "fsync"] as const;
+
+export const DEFAULTS = {
+  dataDir: "./spindle-data",
+  host: "127.0.0.1",
+  amqpPort: 5672,
+  kafkaPort: 9092,
+  httpPort: 8080,
+  fsync: "group",
+} as const satisfies Record<ConfigKey, string | number>;
+
+/** The command-line flag for each key; error messages name it so the user knows what to change. */
+export const FLAGS = {
+  dataDir: "--data-dir",
+  host: "--host",
+  amqpPort: "--amqp-port",
+  kafkaPort: "--kafka-port",
+  httpPort: "--http-port",
+  fsync: "--fsync",
+} as const satisfies Record<ConfigKey, string>;
+
+export const ENV_VARS = {
+  dataDir: "SPINDLE_DATA_DIR",
+  host: "SPINDLE_HOST",
+  amqpPort: "SPINDLE_AMQP_PORT",
+  kafkaPort: "SPINDLE_KAFKA_PORT",
+  httpPort: "SPINDLE_HTTP_PORT",
+  fsync: "SPINDLE_FSYNC",
+} as const satisfies Record<ConfigKey, string>;
+
+export const CONFIG_ENV_VAR = "SPINDLE_CONFIG";
+
+const show = (v: unknown): string => JSON.stringify(v) ?? String(v);
+
+const portSchema = z
+  .union([
+    z.number(),
+    z
+      .string()
+      .regex(/^\d{1,5}$/)
+      .transform(Number),
+  ])
+  .pipe(z.number().int().min(0).max(65535));
+
+/** A host name or IP address as `listen()` takes it; resolution errors surface when binding. */
+const hostSchema = z.string().regex(/^[^\s/]{1,253}$/);
+
+const dataDirSchema = z
+  .string()
+  .min(1)
+  .refine((s) => !s.includes("\0"));
+
+const fsyncSchema = z.string().transform((text, ctx): FsyncPolicy => {
+  const parsed = parseFsyncPolicy(text);
+  if (typeof parsed !== "string") return parsed;
+  ctx.addIssue({ code: "custom", message: parsed });
+  return z.NEVER;
+});
+
+/** Each key's schema and the sentence that tells the user what a valid value looks like. */
+const FIELDS = {
+  dataDir: {
+    schema: dataDirSchema,
+    expect: (v: string) => `invalid data directory ${v}: use a non-empty path`,
+  },
+  host: { schema: hostSchema, expect: (v: string) => `invalid host ${v}: use a host name or an IP address` },
+  amqpPort: { schema: portSchema, expect: portExpect },
+  kafkaPort: { schema: portSchema, expect: portExpect },
+  httpPort: { schema: portSchema, expect: portExpect },
+  fsync: { schema: fsyncSchema, expect: fsyncExpect },
+} satisfies Record<ConfigKey, { schema: z.ZodType; expect: (shown: string) => string }>;
+
+function portExpect(v: string): string {
+  return `invalid port ${v}: use an integer from 0 to 65535 (0 picks a free port)`;
+}
+
+function fsyncExpect(v: string): string {
+  return `invalid fsync policy ${v}: use group, always, interval:MS (1..3600000) or never`;
+}
+
+type Parsed = { -readonly [K in ConfigKey]: BrokerConfig[K] };
+
+function invalid(message: string, details: Record<string, unknown> = {}): BrokerError {
+  return new BrokerError("INVALID_CONFIG", message, details);
+}
+
+/** Validates one value; `label` says where it came from (`--amqp-port`, `SPINDLE_HOST`, `config file x: host`). */
+function parseField<K extends ConfigKey>(key: K, value: unknown, label: string): Parsed[K] {
+  const result = FIELDS[key].schema.safeParse(value);
+  if (result.success) return result.data as Parsed[K];
+  // A custom issue carries the parser's own sentence (fsync); otherwise the field's generic one.
+  const custom = result.error.issues.find((i) => i.code === "custom")?.message;
+  throw invalid(`${label}: ${custom ?? FIELDS[key].expect(show(value))}`, { key, source: label });
+}
+
+/** Validates every value a layer sets, so a typo is reported even when a higher layer overrides it. */
+function parseLayer(raw: RawConfig, label: (key: ConfigKey) => string): Partial<Parsed> {
+  const out: Partial<Parsed> = {};
+  for (const key of CONFIG_KEYS) {
+    if (raw[key] !== undefined) Object.assign(out, { [key]: parseField(key, raw[key], label(key)) });
+  }
+  return out;
+}
+
+/** Reads SPINDLE_* variables; an empty variable counts as unset, as in most shells' `VAR= cmd`. */
+export function envLayer(env: NodeJS.ProcessEnv): RawConfig {
+  const raw: RawConfig = {};
+  for (const key of CONFIG_KEYS) {
+    const value = env[ENV_VARS[key]];
+    if (value !== undefined && value !== "") raw[key] = value;
+  }
+  return raw;
+}
+
+const fileSchema = z.strictObject(Object.fromEntries(CONFIG_KEYS.map((k) => [k, z.unknown().optional()])));
+
+/** Parses a JSON config file's text; unknown keys are errors because a misspelt key would be silently ignored. */
+export function fileLayer(text: string, path: string): RawConfig {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw invalid(`config file ${path} is not valid JSON: ${(e as Error).message}`, { path });
+  }
+  const result = fileSchema.safeParse(json);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const what =
+      issue?.code === "unrecognized_keys"
+        ? `unknown key ${show(issue.keys[0])} (known keys: ${CONFIG_KEYS.join(", ")})`
+        : "must be a JSON object";
+    throw invalid(`config file ${path}: ${what}`, { path });
+  }
+  return result.data as RawConfig;
+}
+
+export type ConfigSources = {
+  /** Values from the command line, keyed like BrokerConfig; undefined means not given. */
+  readonly argv: RawConfig;
+  /** Path from `--config`; overrides SPINDLE_CONFIG. */
+  readonly configFile?: string | undefined;
+  readonly env: NodeJS.ProcessEnv;
+  readonly readFile?: (path: string) => string;
+  readonly cwd?: string;
+};
+
+function readConfigFile(path: string, readFile: (path: string) => string): string {
+  try {
+    return readFile(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+    throw invalid(`cannot read config file ${path} (${code})`, { path });
+  }
+}
+
+/** Merges argv > env > file > defaults; throws a BrokerError INVALID_CONFIG with a one-line message. */
+export function resolveConfig(sources: ConfigSources): BrokerConfig {
+  const readFile = sources.readFile ?? ((p: string) => readFileSync(p, "utf8"));
+  const filePath = sources.configFile ?? configFilePath(sources.env);
+  const fromFile = filePath === undefined ? {} : fileLayer(readConfigFile(filePath, readFile), filePath);
+  const layers = [
+    parseLayer(sources.argv, (k) => FLAGS[k]),
+    parseLayer(envLayer(sources.env), (k) => ENV_VARS[k]),
+    parseLayer(fromFile, (k) => `config file ${filePath}: ${k}`),
+    parseLayer(DEFAULTS, (k) => `default ${k}`),
+  ];
+  const merged = Object.assign({}, ...layers.toReversed()) as Parsed;
+  return { ...merged, dataDir: resolve(sources.cwd ?? process.cwd(), merged.dataDir) };
+}
+
+function configFilePath(env: NodeJS.ProcessEnv): string | undefined {
+  const path = env[CONFIG_ENV_VAR];
+  return path === undefined || path === "" ? undefined : path;
+}
