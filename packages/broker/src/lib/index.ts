@@ -6,4 +6,5 @@ export { BrokerError, ERROR_CODES, type ErrorCode, isBrokerError } from "./error
 export { FaultFs, type FaultOp } from "./fault-fs.ts";
 export { type FileHandle, type Fs, nodeFs, writeFileDurably } from "./fs.ts";
 export { LIMITS } from "./limits.ts";
+export { type Logger, RecordingLogger, silentLogger } from "./logger.ts";
 export { mathRng, type Rng, seededRng } from "./rng.ts";

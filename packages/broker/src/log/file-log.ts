@@ -1,0 +1,384 @@
+// The file-backed log: appends with group commit, segment roll, reads, retention, start-offset moves.
+// Invariant: an append resolves only after the policy's fsync covers it; after a failed write or fsync
+// the log refuses every later append (nothing unsynced is ever acknowledged) and keeps serving reads.
+
+import { join } from "node:path";
+import { crc32c } from "@node-rs/crc32";
+import {
+  encodeRecordBatch,
+  type RecordInput,
+  readBatchHeader,
+  setBaseOffset,
+  validateBatch,
+} from "@spindle/protocol";
+import { BrokerError, type Clock, type Fs, LIMITS, type Logger } from "../lib/index.ts";
+import { acksAfterSync } from "./fsync-policy.ts";
+import type { AppendResult, Log, LogConfig, ReadResult, TimestampLookup } from "./log.ts";
+import { recoverLog } from "./recovery.ts";
+import { OFFSET_INDEX_SUFFIX, SEGMENT_SUFFIX, Segment, segmentName, TIME_INDEX_SUFFIX } from "./segment.ts";
+import { SegmentIndex } from "./segment-index.ts";
+import { findTimestamp, readSegment } from "./segment-reader.ts";
+import { writeStartOffset } from "./start-offset.ts";
+
+export interface FileLogOptions {
+  fs: Fs;
+  dir: string;
+  config: LogConfig;
+  clock: Clock;
+  logger: Logger;
+}
+
+interface PendingAppend {
+  batch: Buffer;
+  baseOffset: number;
+  lastOffset: number;
+  maxTimestamp: number;
+  resolve: (r: AppendResult) => void;
+  reject: (e: unknown) => void;
+}
+
+/** Sealed segments whose index stays loaded; older ones are reloaded from their files on demand. */
+const LOADED_SEALED_INDEXES = 4;
+/** Bytes one group commit writes at most, so one huge burst does not delay every ack behind it. */
+const GROUP_BYTES_MAX = 16 * 1024 * 1024;
+
+export class FileLog implements Log {
+  private nextOffset: number;
+  private ackedEnd: number;
+  private start: number;
+  private queue: PendingAppend[] = [];
+  private queuedBytes = 0;
+  private writing = false;
+  private idleWaiters: (() => void)[] = [];
+  private failure: BrokerError | null = null;
+  private closed = false;
+  private dirty = false;
+  private syncTimer: NodeJS.Timeout | undefined;
+  private loadedSealed: Segment[] = [];
+
+  private constructor(
+    private readonly opts: FileLogOptions,
+    private segments: Segment[],
+    startOffset: number,
+  ) {
+    this.nextOffset = this.active.nextOffset;
+    this.ackedEnd = this.nextOffset;
+    this.start = Math.min(startOffset, this.nextOffset);
+    const fsync = opts.config.fsync;
+    if (fsync.mode === "interval") {
+      this.syncTimer = setInterval(() => void this.syncIfDirty(), fsync.intervalMs);
+      this.syncTimer.unref();
+    }
+  }
+
+  static async open(opts: FileLogOptions): Promise<FileLog> {
+    const recovered = await recoverLog(opts);
+    return new FileLog(opts, recovered.segments, recovered.startOffset);
+  }
+
+  get startOffset(): number {
+    return this.start;
+  }
+  get endOffset(): number {
+    return this.ackedEnd;
+  }
+  get sizeBytes(): number {
+    return this.segments.reduce((n, s) => n + s.size, 0);
+  }
+  get segmentCount(): number {
+    return this.segments.length;
+  }
+  private get active(): Segment {
+    return this.segments[this.segments.length - 1]!;
+  }
+
+  async append(batch: Buffer): Promise<AppendResult> {
+    this.checkWritable();
+    const problem = validateBatch(batch, crc32c);
+    if (problem) throw new BrokerError("CORRUPT_RECORD", `record batch rejected: ${problem}`);
+    const limit = Math.min(LIMITS.batchBytesMax, this.opts.config.segmentBytes);
+    if (batch.length > limit) {
+      throw new BrokerError("MESSAGE_TOO_LARGE", `record batch of ${batch.length} bytes exceeds ${limit}`);
+    }
+    if (this.queue.length >= LIMITS.pendingAppendsMax || this.queuedBytes > LIMITS.pendingAppendBytesMax) {
+      throw new BrokerError("LIMIT_EXCEEDED", "too many appends are waiting for the disk; retry later");
+    }
+    const h = readBatchHeader(batch);
+    const baseOffset = this.nextOffset;
+    this.nextOffset += h.lastOffsetDelta + 1;
+    setBaseOffset(batch, 0, baseOffset);
+    return new Promise<AppendResult>((resolve, reject) => {
+      const lastOffset = baseOffset + h.lastOffsetDelta;
+      this.queue.push({ batch, baseOffset, lastOffset, maxTimestamp: h.maxTimestamp, resolve, reject });
+      this.queuedBytes += batch.length;
+      void this.drain();
+    });
+  }
+
+  appendRecords(records: readonly RecordInput[], timestampMs?: number): Promise<AppendResult> {
+    const timestamp = timestampMs ?? this.opts.clock.nowMs();
+    return this.append(encodeRecordBatch({ records, timestamp }, crc32c));
+  }
+
+  private checkWritable(): void {
+    if (this.closed) throw new BrokerError("LOG_CLOSED", `log ${this.opts.dir} is closed`);
+    if (this.failure) throw this.failure;
+  }
+
+  /** The single writer: takes everything queued, writes it, syncs once, acknowledges it all. */
+  private async drain(): Promise<void> {
+    if (this.writing) return;
+    this.writing = true;
+    while (this.queue.length > 0) {
+      const group = this.takeGroup();
+      try {
+        await this.writeGroup(group);
+      } catch (e) {
+        this.fail(e, group);
+      }
+    }
+    this.writing = false;
+    for (const wake of this.idleWaiters.splice(0)) wake();
+  }
+
+  private takeGroup(): PendingAppend[] {
+    const oneAtATime = this.opts.config.fsync.mode === "always";
+    let n = 0;
+    let bytes = 0;
+    while (n < this.queue.length && (n === 0 || (!oneAtATime && bytes < GROUP_BYTES_MAX))) {
+      bytes += this.queue[n]!.batch.length;
+      n++;
+    }
+    this.queuedBytes -= bytes;
+    return this.queue.splice(0, n);
+  }
+
+  private async writeGroup(group: PendingAppend[]): Promise<void> {
+    let run: PendingAppend[] = [];
+    let runBytes = 0;
+    for (const p of group) {
+      if (this.needsRoll(runBytes + p.batch.length)) {
+        await this.writeRun(run);
+        await this.roll();
+        run = [];
+        runBytes = 0;
+      }
+      run.push(p);
+      runBytes += p.batch.length;
+    }
+    await this.writeRun(run);
+    const seg = this.active;
+    if (acksAfterSync(this.opts.config.fsync)) await seg.fh.datasync();
+    else this.dirty = true;
+    seg.visibleBytes = seg.size;
+    this.ackedEnd = group[group.length - 1]!.lastOffset + 1;
+    for (const p of group) p.resolve({ baseOffset: p.baseOffset, lastOffset: p.lastOffset });
+  }
+
+  private needsRoll(bytes: number): boolean {
+    const seg = this.active;
+    if (seg.isEmpty) return false;
+    return seg.size + bytes > this.opts.config.segmentBytes || this.opts.clock.nowMs() >= seg.rollAtMs;
+  }
+
+  private async writeRun(run: PendingAppend[]): Promise<void> {
+    if (run.length === 0) return;
+    const seg = this.active;
+    const buf = run.length === 1 ? run[0]!.batch : Buffer.concat(run.map((p) => p.batch));
+    await seg.fh.write(buf, seg.size);
+    const index = seg.index!;
+    for (const p of run) {
+      index.onBatch(p.baseOffset, seg.size, p.batch.length, p.maxTimestamp);
+      seg.size += p.batch.length;
+      seg.maxTimestamp = Math.max(seg.maxTimestamp, p.maxTimestamp);
+    }
+    seg.nextOffset = run[run.length - 1]!.lastOffset + 1;
+  }
+
+  /** Seals the active segment (synced in every policy, so sealed segments are whole) and starts the next. */
+  private async roll(): Promise<void> {
+    const old = this.active;
+    await old.fh.datasync();
+    old.visibleBytes = old.size;
+    await old.writeIndexFiles(this.opts.fs, old.index!);
+    this.keepIndexLoaded(old);
+    const { fs, dir, config, clock } = this.opts;
+    const fh = await fs.open(join(dir, segmentName(old.nextOffset, SEGMENT_SUFFIX)), "create");
+    await fs.syncDir(dir);
+    const index = new SegmentIndex(old.nextOffset, config.indexIntervalBytes);
+    const seg = new Segment(
+      dir,
+      old.nextOffset,
+      fh,
+      0,
+      old.nextOffset,
+      -1,
+      index,
+      clock.nowMs() + config.segmentMs,
+    );
+    this.segments.push(seg);
+  }
+
+  private fail(cause: unknown, group: PendingAppend[]): void {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    this.failure ??= new BrokerError(
+      "LOG_FAILED",
+      `log ${this.opts.dir} refuses writes after a failed write or fsync (${reason}); reads go on; ` +
+        "restart the broker to run recovery once the disk is healthy",
+      { dir: this.opts.dir, cause: reason },
+    );
+    this.opts.logger.error(
+      { dir: this.opts.dir, cause: reason },
+      "log write failed; refusing further appends",
+    );
+    for (const p of [...group, ...this.queue.splice(0)]) p.reject(this.failure);
+    this.queuedBytes = 0;
+  }
+
+  private async syncIfDirty(): Promise<void> {
+    if (!this.dirty || this.failure) return;
+    this.dirty = false;
+    try {
+      await this.active.fh.datasync();
+    } catch (e) {
+      this.fail(e, []);
+    }
+  }
+
+  async read(offset: number, maxBytes: number): Promise<ReadResult> {
+    if (offset < this.start || offset > this.ackedEnd) {
+      throw new BrokerError(
+        "OFFSET_OUT_OF_RANGE",
+        `offset ${offset} is outside the log [${this.start}, ${this.ackedEnd}]`,
+        { startOffset: this.start, endOffset: this.ackedEnd },
+      );
+    }
+    for (let i = this.segmentFor(offset); i < this.segments.length && offset < this.ackedEnd; i++) {
+      const seg = this.segments[i]!;
+      offset = Math.max(offset, seg.baseOffset); // a damaged segment leaves a gap: go on after it
+      if (offset >= seg.nextOffset) continue;
+      const r = await this.withSegment(seg, (index) =>
+        readSegment(seg, index, offset, maxBytes, this.opts.config.indexIntervalBytes * 2),
+      );
+      if (r.data.length > 0) return r;
+    }
+    return { data: Buffer.alloc(0), nextOffset: offset };
+  }
+
+  async offsetForTimestamp(timestampMs: number): Promise<TimestampLookup | null> {
+    for (const seg of this.segments) {
+      if (seg.maxTimestamp < timestampMs || seg.nextOffset <= this.start) continue;
+      const found = await this.withSegment(seg, (index) => {
+        const from = Math.max(index.offsetBeforeTime(timestampMs), this.start);
+        return findTimestamp(seg, index, from, timestampMs);
+      });
+      if (found) return found;
+    }
+    return null;
+  }
+
+  /** Index of the last segment whose base offset is <= offset. */
+  private segmentFor(offset: number): number {
+    let lo = 0;
+    let hi = this.segments.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if (this.segments[mid]!.baseOffset <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+
+  /** Runs a read with the segment's index loaded, keeping the file open until the read ends. */
+  private async withSegment<T>(seg: Segment, fn: (index: SegmentIndex) => Promise<T>): Promise<T> {
+    seg.readers++;
+    try {
+      return await fn(await this.indexOf(seg));
+    } finally {
+      seg.readers--;
+      if (seg.deleted && seg.readers === 0) await seg.fh.close();
+    }
+  }
+
+  private async indexOf(seg: Segment): Promise<SegmentIndex> {
+    if (seg.index) {
+      if (seg !== this.active) this.keepIndexLoaded(seg);
+      return seg.index;
+    }
+    const { fs, config } = this.opts;
+    const loaded = await seg.readIndexFiles(fs, config.indexIntervalBytes);
+    const index = loaded?.index ?? (await seg.rebuildIndex(config.indexIntervalBytes)).index;
+    seg.index = index;
+    this.keepIndexLoaded(seg);
+    return index;
+  }
+
+  private keepIndexLoaded(seg: Segment): void {
+    this.loadedSealed = [seg, ...this.loadedSealed.filter((s) => s !== seg)];
+    for (const evicted of this.loadedSealed.splice(LOADED_SEALED_INDEXES)) evicted.index = null;
+  }
+
+  async deleteRecordsBefore(offset: number): Promise<void> {
+    if (offset <= this.start) return;
+    if (offset > this.ackedEnd) {
+      throw new BrokerError(
+        "OFFSET_OUT_OF_RANGE",
+        `cannot delete up to ${offset}: the log ends at ${this.ackedEnd}`,
+      );
+    }
+    await writeStartOffset(this.opts.fs, this.opts.dir, offset);
+    this.start = offset;
+    const whollyBelow = this.segments.slice(0, -1).filter((s) => s.nextOffset <= offset);
+    await this.deleteSegments(whollyBelow);
+  }
+
+  async enforceRetention(): Promise<number> {
+    const { retentionBytes, retentionMs } = this.opts.config;
+    const cutoff = this.opts.clock.nowMs() - retentionMs;
+    let total = this.sizeBytes;
+    const doomed: Segment[] = [];
+    for (const seg of this.segments.slice(0, -1)) {
+      const expired = retentionMs >= 0 && seg.maxTimestamp < cutoff;
+      const oversize = retentionBytes >= 0 && total - seg.size >= retentionBytes;
+      if (!expired && !oversize) break;
+      doomed.push(seg);
+      total -= seg.size;
+    }
+    await this.deleteSegments(doomed);
+    return doomed.length;
+  }
+
+  private async deleteSegments(doomed: Segment[]): Promise<void> {
+    if (doomed.length === 0) return;
+    const { fs, dir } = this.opts;
+    this.segments = this.segments.filter((s) => !doomed.includes(s));
+    this.loadedSealed = this.loadedSealed.filter((s) => !doomed.includes(s));
+    this.start = Math.max(this.start, this.segments[0]!.baseOffset);
+    for (const seg of doomed) {
+      seg.deleted = true;
+      for (const suffix of [SEGMENT_SUFFIX, OFFSET_INDEX_SUFFIX, TIME_INDEX_SUFFIX]) {
+        if (await fs.exists(seg.path(suffix))) await fs.unlink(seg.path(suffix));
+      }
+      if (seg.readers === 0) await seg.fh.close();
+    }
+    await fs.syncDir(dir);
+  }
+
+  async flush(): Promise<void> {
+    if (this.writing) await new Promise<void>((wake) => this.idleWaiters.push(wake));
+    if (this.failure) throw this.failure;
+    await this.active.fh.datasync();
+    this.dirty = false;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.syncTimer);
+    try {
+      if (!this.failure) await this.flush();
+    } finally {
+      for (const seg of this.segments) await seg.fh.close();
+    }
+  }
+}

@@ -1,0 +1,19 @@
+// log/: the storage engine. Everything above appends and reads RecordBatch v2 bytes through `Log`.
+// Only this folder (and meta/, through it) touches data files.
+export { FileLog, type FileLogOptions } from "./file-log.ts";
+export {
+  acksAfterSync,
+  DEFAULT_FSYNC,
+  type FsyncPolicy,
+  formatFsyncPolicy,
+  parseFsyncPolicy,
+} from "./fsync-policy.ts";
+export {
+  type AppendResult,
+  DEFAULT_LOG_CONFIG,
+  type Log,
+  type LogConfig,
+  type ReadResult,
+  type TimestampLookup,
+} from "./log.ts";
+export { MemoryLog } from "./memory-log.ts";

@@ -1,0 +1,152 @@
+// Reading from one segment: whole batches from the one holding an offset, and timestamp lookups.
+// Invariant: nothing is returned that failed its CRC or lies beyond the segment's acknowledged bytes.
+
+import { crc32c } from "@node-rs/crc32";
+import {
+  BATCH_CRC_START,
+  BATCH_HEADER_BYTES,
+  BATCH_LOG_OVERHEAD,
+  COMPRESSION_MASK,
+  Compression,
+  decodeRecords,
+  readBatchHeader,
+  readInt64,
+} from "@spindle/protocol";
+import { BrokerError, LIMITS } from "../lib/index.ts";
+import type { TimestampLookup } from "./log.ts";
+import { scanBatches } from "./scan.ts";
+import type { Segment } from "./segment.ts";
+import type { SegmentIndex } from "./segment-index.ts";
+
+export interface SegmentRead {
+  data: Buffer;
+  nextOffset: number;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+async function readAt(seg: Segment, pos: number, length: number): Promise<Buffer> {
+  const buf = Buffer.allocUnsafe(length);
+  const got = await seg.fh.read(buf, 0, length, pos);
+  return got === length ? buf : buf.subarray(0, got);
+}
+
+/** Where in `buf` the batches covering [offset, …] start, and how many bytes of them fit `maxBytes`. */
+function selectBatches(buf: Buffer, offset: number, maxBytes: number) {
+  let at = 0;
+  let start = -1;
+  let expected = -1;
+  let firstSize = 0;
+  while (at + BATCH_LOG_OVERHEAD <= buf.length) {
+    const size = BATCH_LOG_OVERHEAD + buf.readInt32BE(at + 8);
+    if (size < BATCH_HEADER_BYTES || size > LIMITS.batchBytesMax) break;
+    if (at + size > buf.length) {
+      if (start < 0) firstSize = size;
+      break;
+    }
+    const base = readInt64(buf, at);
+    const last = base + buf.readInt32BE(at + 23);
+    if (start < 0) {
+      if (last >= offset) start = at;
+    } else if (base !== expected || at + size - start > maxBytes) break;
+    expected = last + 1;
+    at += size;
+  }
+  return { start, end: start < 0 ? -1 : at, skipTo: start < 0 ? at : -1, firstSize };
+}
+
+/** Cuts `data` before its first batch that fails the CRC; throws if that is the first batch. */
+function verified(seg: Segment, data: Buffer, pos: number): Buffer {
+  let at = 0;
+  while (at < data.length) {
+    const size = BATCH_LOG_OVERHEAD + data.readInt32BE(at + 8);
+    if (crc32c(data.subarray(at + BATCH_CRC_START, at + size)) !== data.readUInt32BE(at + 17)) break;
+    at += size;
+  }
+  if (at === 0) {
+    throw new BrokerError("CORRUPT_RECORD", `batch at position ${pos} of ${seg.path()} fails its CRC`, {
+      file: seg.path(),
+      position: pos,
+    });
+  }
+  return at === data.length ? data : data.subarray(0, at);
+}
+
+/** Whole batches from the one holding `offset`, at most `maxBytes` unless the first alone is larger. */
+export async function readSegment(
+  seg: Segment,
+  index: SegmentIndex,
+  offset: number,
+  maxBytes: number,
+  slackBytes: number,
+): Promise<SegmentRead> {
+  let pos = index.positionFor(offset);
+  let want = Math.max(maxBytes, 1) + slackBytes;
+  while (pos < seg.visibleBytes) {
+    const buf = await readAt(seg, pos, Math.min(want, seg.visibleBytes - pos));
+    const sel = selectBatches(buf, offset, maxBytes);
+    if (sel.start >= 0 && sel.end > sel.start) {
+      const data = verified(seg, buf.subarray(sel.start, sel.end), pos + sel.start);
+      const last = readBatchHeader(data, lastBatchAt(data));
+      return { data, nextOffset: last.baseOffset + last.lastOffsetDelta + 1 };
+    }
+    const stuck = sel.skipTo === 0 && (sel.firstSize === 0 || sel.firstSize > seg.visibleBytes - pos);
+    if (stuck) {
+      throw new BrokerError("CORRUPT_RECORD", `unreadable batch at position ${pos} of ${seg.path()}`, {
+        file: seg.path(),
+        position: pos,
+      });
+    }
+    // Either batches before the offset were skipped, or the first wanted batch is larger than `want`.
+    pos += sel.start >= 0 ? sel.start : sel.skipTo;
+    want = Math.max(want, sel.firstSize);
+  }
+  return { data: EMPTY, nextOffset: offset };
+}
+
+function lastBatchAt(data: Buffer): number {
+  let at = 0;
+  for (;;) {
+    const next = at + BATCH_LOG_OVERHEAD + data.readInt32BE(at + 8);
+    if (next >= data.length) return at;
+    at = next;
+  }
+}
+
+/** The first record in `seg` at or after `fromOffset` whose timestamp is >= `timestampMs`. */
+export async function findTimestamp(
+  seg: Segment,
+  index: SegmentIndex,
+  fromOffset: number,
+  timestampMs: number,
+): Promise<TimestampLookup | null> {
+  let found: TimestampLookup | null = null;
+  await scanBatches(
+    seg.fh,
+    { from: index.positionFor(fromOffset), to: seg.visibleBytes, expectedOffset: null, verifyCrc: true },
+    (b, bytes) => {
+      if (b.maxTimestamp < timestampMs || b.lastOffset < fromOffset) return true;
+      found = firstRecordAtOrAfter(Buffer.from(bytes), timestampMs, fromOffset);
+      return found === null;
+    },
+  );
+  return found;
+}
+
+function firstRecordAtOrAfter(
+  batch: Buffer,
+  timestampMs: number,
+  fromOffset: number,
+): TimestampLookup | null {
+  const h = readBatchHeader(batch);
+  if ((h.attributes & COMPRESSION_MASK) !== Compression.None) {
+    // Compressed batches are located to the batch, as Kafka's index does before decompressing.
+    return { offset: Math.max(h.baseOffset, fromOffset), timestamp: h.maxTimestamp };
+  }
+  for (const r of decodeRecords(batch)) {
+    const offset = h.baseOffset + r.offsetDelta;
+    const timestamp = h.baseTimestamp + r.timestampDelta;
+    if (offset >= fromOffset && timestamp >= timestampMs) return { offset, timestamp };
+  }
+  return null;
+}
