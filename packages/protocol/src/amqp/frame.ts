@@ -1,0 +1,161 @@
+// AMQP 0-9-1 frames: raw (type, channel, payload) ⇄ typed method / content header / body / heartbeat frames.
+// Invariant: every encoded frame is 7-byte header + payload + 0xCE, and decode(encode(f)) is f.
+import { frameError } from "./codec-error.ts";
+import { FRAME_BODY, FRAME_END, FRAME_HEADER, FRAME_HEARTBEAT, FRAME_METHOD } from "./generated/constants.ts";
+import { type AmqpMethod, decodeMethod, encodeMethodTo } from "./generated/methods.ts";
+import {
+  BASIC_CLASS_ID,
+  type BasicProperties,
+  decodeBasicProperties,
+  encodeBasicProperties,
+} from "./generated/properties.ts";
+import { WireReader } from "./wire-reader.ts";
+import { WireWriter } from "./wire-writer.ts";
+
+/** Bytes around each payload: type (1) + channel (2) + size (4) + frame-end (1). */
+export const FRAME_OVERHEAD_BYTES = 8;
+export const FRAME_HEADER_BYTES = 7;
+
+/** A frame as cut from the byte stream; `payload` may share memory with the chunk it came in. */
+export interface RawFrame {
+  readonly type: number;
+  readonly channel: number;
+  readonly payload: Buffer;
+}
+
+export interface MethodFrame {
+  readonly type: "method";
+  readonly channel: number;
+  readonly method: AmqpMethod;
+}
+export interface HeaderFrame {
+  readonly type: "header";
+  readonly channel: number;
+  readonly classId: number;
+  /** Unused by 0-9-1; must be zero. */
+  readonly weight: number;
+  /** Total size of the body frames that follow (an unsigned 64-bit field, bounded to a safe integer). */
+  readonly bodySize: number;
+  readonly properties: BasicProperties;
+}
+export interface BodyFrame {
+  readonly type: "body";
+  readonly channel: number;
+  readonly payload: Buffer;
+}
+export interface HeartbeatFrame {
+  readonly type: "heartbeat";
+  readonly channel: 0;
+}
+export type AmqpFrame = MethodFrame | HeaderFrame | BodyFrame | HeartbeatFrame;
+
+export function isKnownFrameType(type: number): boolean {
+  return type === FRAME_METHOD || type === FRAME_HEADER || type === FRAME_BODY || type === FRAME_HEARTBEAT;
+}
+
+/** Interprets a raw frame. Throws AmqpCodecError (501 framing, 502 field values, 503 unknown method). */
+export function decodeFrame(raw: RawFrame): AmqpFrame {
+  switch (raw.type) {
+    case FRAME_METHOD:
+      return { type: "method", channel: raw.channel, method: decodeMethod(raw.payload) };
+    case FRAME_HEADER:
+      return decodeHeaderFrame(raw);
+    case FRAME_BODY:
+      return { type: "body", channel: raw.channel, payload: raw.payload };
+    case FRAME_HEARTBEAT:
+      if (raw.channel !== 0) throw frameError(`heartbeat frame on channel ${raw.channel}, must be 0`);
+      if (raw.payload.length !== 0)
+        throw frameError(`heartbeat frame with ${raw.payload.length} payload bytes`);
+      return { type: "heartbeat", channel: 0 };
+    default:
+      throw frameError(`unknown frame type ${raw.type}`);
+  }
+}
+
+function decodeHeaderFrame(raw: RawFrame): HeaderFrame {
+  const r = new WireReader(raw.payload, "content header frame");
+  const classId = r.u16();
+  const weight = r.u16();
+  const size = r.u64();
+  if (classId !== BASIC_CLASS_ID)
+    throw frameError(`content header for class ${classId}, only basic (60) has content`);
+  if (weight !== 0) throw frameError(`content header weight ${weight}, must be 0`);
+  if (size > BigInt(Number.MAX_SAFE_INTEGER)) throw frameError(`content body size ${size} is too large`);
+  const properties = decodeBasicProperties(r);
+  r.expectEnd();
+  return { type: "header", channel: raw.channel, classId, weight, bodySize: Number(size), properties };
+}
+
+/** Writes the 7-byte header with a size placeholder; returns the offset to patch. */
+function beginFrame(w: WireWriter, type: number, channel: number): number {
+  w.u8(type);
+  w.u16(channel);
+  return w.placeholderU32();
+}
+
+function endFrame(w: WireWriter, sizeAt: number): void {
+  w.patchU32(sizeAt, w.length - sizeAt - 4);
+  w.u8(FRAME_END);
+}
+
+/** Encodes a typed frame into its wire bytes, appending to `w` if given. */
+export function encodeFrame(frame: AmqpFrame, w: WireWriter = new WireWriter(128)): Buffer {
+  switch (frame.type) {
+    case "method": {
+      const at = beginFrame(w, FRAME_METHOD, frame.channel);
+      encodeMethodTo(w, frame.method);
+      endFrame(w, at);
+      break;
+    }
+    case "header": {
+      const at = beginFrame(w, FRAME_HEADER, frame.channel);
+      w.u16(frame.classId);
+      w.u16(frame.weight);
+      w.u64(BigInt(frame.bodySize));
+      encodeBasicProperties(w, frame.properties);
+      endFrame(w, at);
+      break;
+    }
+    case "body": {
+      const at = beginFrame(w, FRAME_BODY, frame.channel);
+      w.bytes(frame.payload);
+      endFrame(w, at);
+      break;
+    }
+    case "heartbeat": {
+      const at = beginFrame(w, FRAME_HEARTBEAT, 0);
+      endFrame(w, at);
+      break;
+    }
+  }
+  return w.finish();
+}
+
+export function encodeRawFrame(raw: RawFrame): Buffer {
+  const out = Buffer.allocUnsafe(raw.payload.length + FRAME_OVERHEAD_BYTES);
+  out.writeUInt8(raw.type, 0);
+  out.writeUInt16BE(raw.channel, 1);
+  out.writeUInt32BE(raw.payload.length, 3);
+  raw.payload.copy(out, FRAME_HEADER_BYTES);
+  out.writeUInt8(FRAME_END, out.length - 1);
+  return out;
+}
+
+/** A heartbeat frame, the same 8 bytes every time. */
+export const HEARTBEAT_FRAME_BYTES: Buffer = encodeRawFrame({
+  type: FRAME_HEARTBEAT,
+  channel: 0,
+  payload: Buffer.alloc(0),
+});
+
+/** Cuts a message body into body frames that each fit in frameMax (0 means unlimited). */
+export function splitBody(channel: number, body: Buffer, frameMax: number): BodyFrame[] {
+  if (frameMax !== 0 && frameMax <= FRAME_OVERHEAD_BYTES)
+    throw new RangeError(`frame_max ${frameMax} is too small`);
+  const chunk = frameMax === 0 ? Math.max(body.length, 1) : frameMax - FRAME_OVERHEAD_BYTES;
+  const frames: BodyFrame[] = [];
+  for (let at = 0; at < body.length; at += chunk) {
+    frames.push({ type: "body", channel, payload: body.subarray(at, at + chunk) });
+  }
+  return frames;
+}
