@@ -4,6 +4,7 @@
 import type { Server } from "node:net";
 import { createAdaptorServer } from "@hono/node-server";
 import { createHttpApp } from "../gateway/http/index.ts";
+import { assert } from "../lib/index.ts";
 import { createAmqpPlaceholderServer } from "./amqp-placeholder-server.ts";
 import { type BrokerConfig, FLAGS } from "./config.ts";
 import { createKafkaPlaceholderServer } from "./kafka-placeholder-server.ts";
@@ -54,7 +55,7 @@ async function listenAll(config: BrokerConfig, log: Logger): Promise<Map<Listene
 
 function addressOf(listeners: Map<ListenerName, Listener>, name: ListenerName): string {
   const l = listeners.get(name);
-  if (l === undefined) throw new Error(`listener ${name} missing`);
+  assert(l !== undefined, `listener ${name} is bound`);
   return formatHostPort(l.address.address, l.address.port);
 }
 

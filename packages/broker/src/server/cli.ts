@@ -3,7 +3,7 @@
 
 import { readFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
-import { isBrokerError } from "../lib/errors.ts";
+import { isBrokerError } from "../lib/index.ts";
 import { readyLine, startBroker } from "./broker.ts";
 import {
   CONFIG_ENV_VAR,

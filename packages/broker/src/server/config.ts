@@ -4,7 +4,7 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { z } from "zod";
-import { BrokerError } from "../lib/errors.ts";
+import { BrokerError } from "../lib/index.ts";
 import { type FsyncPolicy, parseFsyncPolicy } from "../log/fsync-policy.ts";
 
 export type BrokerConfig = {

@@ -2,7 +2,7 @@
 // Invariant: a bind failure becomes one sentence naming the address and the flag that changes it.
 
 import type { AddressInfo, Server, Socket } from "node:net";
-import { BrokerError } from "../lib/errors.ts";
+import { BrokerError } from "../lib/index.ts";
 
 export type ListenOptions = {
   readonly host: string;

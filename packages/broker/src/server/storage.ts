@@ -4,7 +4,7 @@
 import { closeSync, fsyncSync, linkSync, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { BrokerError } from "../lib/errors.ts";
+import { BrokerError } from "../lib/index.ts";
 import type { BrokerConfig } from "./config.ts";
 
 export type Storage = {
@@ -118,21 +118,38 @@ function releaseLock(dataDir: string): void {
   heldByThisProcess.delete(dataDir);
 }
 
-export async function openStorage(config: Pick<BrokerConfig, "dataDir">): Promise<Storage> {
-  const dataDir = resolve(config.dataDir);
+async function createDataDir(dataDir: string): Promise<void> {
   try {
     await mkdir(dataDir, { recursive: true });
   } catch (e) {
     throw unavailable(`cannot create data directory ${dataDir}`, dataDir, e);
   }
-  probeWritable(dataDir);
+}
+
+function lockDataDir(dataDir: string): void {
   try {
     acquireLock(dataDir);
   } catch (e) {
     if (e instanceof BrokerError) throw e;
     throw unavailable(`cannot lock data directory ${dataDir}`, dataDir, e);
   }
-  let closed: Promise<void> | undefined;
-  const close = async (): Promise<void> => releaseLock(dataDir);
-  return { dataDir, close: () => (closed ??= close()) };
+}
+
+/** Creates, probes and locks the data dir, then opens the stores in it; closes them in reverse order. */
+export async function openStorage(config: Pick<BrokerConfig, "dataDir">): Promise<Storage> {
+  const dataDir = resolve(config.dataDir);
+  await createDataDir(dataDir);
+  probeWritable(dataDir);
+  lockDataDir(dataDir);
+  try {
+    // Stores under dataDir open here, after the lock; close() closes them before releasing it.
+    let closed: Promise<void> | undefined;
+    const close = async (): Promise<void> => {
+      releaseLock(dataDir);
+    };
+    return { dataDir, close: () => (closed ??= close()) };
+  } catch (e) {
+    releaseLock(dataDir);
+    throw e;
+  }
 }

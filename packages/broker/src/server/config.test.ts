@@ -1,0 +1,152 @@
+// Unit tests for config layering: argv > env > file > defaults, and one-line errors naming the source.
+// Invariant: no real file or env is read; every case injects its own.
+
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { BrokerError } from "../lib/index.ts";
+import { type ConfigSources, resolveConfig } from "./config.ts";
+
+const CWD = "/srv/spindle";
+
+function files(map: Record<string, string>): (path: string) => string {
+  return (path) => {
+    const text = map[path];
+    if (text === undefined) throw Object.assign(new Error(`no ${path}`), { code: "ENOENT" });
+    return text;
+  };
+}
+
+function resolveWith(sources: Partial<ConfigSources>) {
+  return resolveConfig({ argv: {}, env: {}, cwd: CWD, readFile: files({}), ...sources });
+}
+
+/** Asserts that resolving fails with one INVALID_CONFIG line matching `pattern`. */
+function rejects(sources: Partial<ConfigSources>, pattern: RegExp): void {
+  assert.throws(
+    () => resolveWith(sources),
+    (e: unknown) => {
+      assert.ok(e instanceof BrokerError, "a BrokerError");
+      assert.equal(e.code, "INVALID_CONFIG");
+      assert.doesNotMatch(e.message, /\n/, "one line");
+      assert.match(e.message, pattern);
+      return true;
+    },
+  );
+}
+
+describe("defaults", () => {
+  test("with no input every key has its documented default", () => {
+    assert.deepEqual(resolveWith({}), {
+      dataDir: `${CWD}/spindle-data`,
+      host: "127.0.0.1",
+      amqpPort: 5672,
+      kafkaPort: 9092,
+      httpPort: 8080,
+      fsync: { mode: "group" },
+    });
+  });
+});
+
+describe("precedence argv > env > file > defaults", () => {
+  const file = JSON.stringify({ host: "10.0.0.3", amqpPort: 3, kafkaPort: 3, httpPort: 3, fsync: "never" });
+  const env = { SPINDLE_CONFIG: "/etc/spindle.json", SPINDLE_KAFKA_PORT: "2", SPINDLE_HTTP_PORT: "2" };
+  const config = resolveWith({
+    argv: { httpPort: "1" },
+    env,
+    readFile: files({ "/etc/spindle.json": file }),
+  });
+
+  test("argv wins over env and file", () => assert.equal(config.httpPort, 1));
+  test("env wins over file", () => assert.equal(config.kafkaPort, 2));
+  test("file wins over defaults", () => {
+    assert.equal(config.amqpPort, 3);
+    assert.equal(config.host, "10.0.0.3");
+    assert.deepEqual(config.fsync, { mode: "never" });
+  });
+  test("defaults fill what no layer sets", () => assert.equal(config.dataDir, `${CWD}/spindle-data`));
+
+  test("--config wins over SPINDLE_CONFIG", () => {
+    const c = resolveWith({
+      configFile: "/a.json",
+      env: { SPINDLE_CONFIG: "/b.json" },
+      readFile: files({ "/a.json": '{"amqpPort": 11}', "/b.json": '{"amqpPort": 22}' }),
+    });
+    assert.equal(c.amqpPort, 11);
+  });
+
+  test("every env var is read", () => {
+    const c = resolveWith({
+      env: {
+        SPINDLE_DATA_DIR: "/var/lib/spindle",
+        SPINDLE_HOST: "::1",
+        SPINDLE_AMQP_PORT: "5",
+        SPINDLE_KAFKA_PORT: "6",
+        SPINDLE_HTTP_PORT: "7",
+        SPINDLE_FSYNC: "interval:50",
+      },
+    });
+    assert.deepEqual(c, {
+      dataDir: "/var/lib/spindle",
+      host: "::1",
+      amqpPort: 5,
+      kafkaPort: 6,
+      httpPort: 7,
+      fsync: { mode: "interval", intervalMs: 50 },
+    });
+  });
+
+  test("an empty env var counts as unset", () => {
+    assert.equal(resolveWith({ env: { SPINDLE_AMQP_PORT: "" } }).amqpPort, 5672);
+  });
+
+  test("a relative data dir is resolved against the working directory", () => {
+    assert.equal(resolveWith({ argv: { dataDir: "data" } }).dataDir, `${CWD}/data`);
+  });
+
+  test("port 0 is allowed (pick a free port)", () => {
+    assert.equal(resolveWith({ argv: { amqpPort: "0" } }).amqpPort, 0);
+  });
+});
+
+describe("invalid values give one line naming their source", () => {
+  test("a non-numeric flag", () =>
+    rejects({ argv: { amqpPort: "abc" } }, /^--amqp-port: invalid port "abc"/));
+  test("a port above 65535", () => rejects({ argv: { httpPort: "65536" } }, /^--http-port: invalid port/));
+  test("a negative port", () => rejects({ argv: { kafkaPort: "-1" } }, /^--kafka-port: invalid port "-1"/));
+  test("a fractional port", () => rejects({ argv: { kafkaPort: "1.5" } }, /^--kafka-port: invalid port/));
+  test("an unknown fsync mode", () =>
+    rejects({ argv: { fsync: "fast" } }, /^--fsync: invalid fsync policy "fast": use group/));
+  test("an empty host", () => rejects({ argv: { host: "" } }, /^--host: invalid host/));
+  test("an empty data dir", () => rejects({ argv: { dataDir: "" } }, /^--data-dir: invalid data directory/));
+  test("an env var", () =>
+    rejects({ env: { SPINDLE_KAFKA_PORT: "x" } }, /^SPINDLE_KAFKA_PORT: invalid port "x"/));
+  test("an env var overridden by argv is still checked", () =>
+    rejects({ argv: { fsync: "never" }, env: { SPINDLE_FSYNC: "sometimes" } }, /^SPINDLE_FSYNC: /));
+  test("a value in the file", () =>
+    rejects(
+      { configFile: "/c.json", readFile: files({ "/c.json": '{"httpPort": "x"}' }) },
+      /^config file \/c\.json: httpPort: invalid port "x"/,
+    ));
+  test("a wrongly typed value in the file", () =>
+    rejects(
+      { configFile: "/c.json", readFile: files({ "/c.json": '{"fsync": 3}' }) },
+      /^config file \/c\.json: fsync: invalid fsync policy 3/,
+    ));
+  test("an unknown key in the file", () =>
+    rejects(
+      { configFile: "/c.json", readFile: files({ "/c.json": '{"amqp_port": 1}' }) },
+      /^config file \/c\.json: unknown key "amqp_port"/,
+    ));
+  test("a file that is not an object", () =>
+    rejects({ configFile: "/c.json", readFile: files({ "/c.json": "[]" }) }, /must be a JSON object/));
+  test("a file that is not JSON", () =>
+    rejects(
+      { configFile: "/c.json", readFile: files({ "/c.json": "{" }) },
+      /^config file \/c\.json is not valid JSON/,
+    ));
+  test("a missing file", () =>
+    rejects(
+      { env: { SPINDLE_CONFIG: "/missing.json" } },
+      /^cannot read config file \/missing\.json \(ENOENT\)/,
+    ));
+});
