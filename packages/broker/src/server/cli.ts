@@ -72,27 +72,26 @@ async function runStart(raw: RawConfig, configFile: string | undefined, io: CliI
   return 0;
 }
 
-function buildProgram(io: CliIo, run: (code: Promise<number>) => void): Command {
+/** The program; `start`'s action resolves to the exit code it hands to `done`. */
+function buildProgram(io: CliIo, done: (code: number) => void): Command {
   const program = new Command("spindle")
     .description("Spindle: a message broker for queues (AMQP 0-9-1) and streams (Kafka), with an HTTP API.")
     .version(brokerVersion(), "-V, --version", "print the version")
     .helpOption("-h, --help", "show help")
-    .exitOverride()
-    .configureOutput({ writeOut: (s) => process.stdout.write(s), outputError: () => {} });
+    .exitOverride() // throw instead of exiting, so main() owns the exit code and the error line
+    .configureOutput({ outputError: () => {} });
   const start = program
     .command("start")
-    .description(`start the broker (options also from env SPINDLE_* and a JSON file; argv > env > file)`)
-    .exitOverride()
-    .configureOutput({ outputError: () => {} });
+    .description("start the broker (options also from env SPINDLE_* and a JSON file; argv > env > file)");
   for (const o of START_OPTIONS) {
     const help = `${o.what} (env ${ENV_VARS[o.key]}, default ${DEFAULTS[o.key]})`;
     start.addOption(new Option(`${FLAGS[o.key]} ${o.arg}`, help));
   }
   start.addOption(new Option("--config <file>", `JSON config file, keys camelCase (env ${CONFIG_ENV_VAR})`));
-  start.action((opts: Record<string, string | undefined>) => {
+  start.action(async (opts: Record<string, string | undefined>) => {
     const raw: RawConfig = {};
     for (const o of START_OPTIONS) if (opts[o.key] !== undefined) raw[o.key] = opts[o.key];
-    run(runStart(raw, opts.config, io));
+    done(await runStart(raw, opts.config, io));
   });
   return program;
 }
@@ -111,12 +110,12 @@ function failureLine(e: unknown): string {
 
 /** Parses `argv` (as in process.argv) and runs the command; resolves to the process exit code. */
 export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {
-  let running: Promise<number> | undefined;
+  let exitCode = 0;
   try {
-    await buildProgram(io, (p) => {
-      running = p;
+    await buildProgram(io, (code) => {
+      exitCode = code;
     }).parseAsync([...argv]);
-    return running === undefined ? 0 : await running;
+    return exitCode;
   } catch (e) {
     if (e instanceof CommanderError && (e.exitCode === 0 || e.code === "commander.help")) return e.exitCode;
     io.stderr(failureLine(e));
