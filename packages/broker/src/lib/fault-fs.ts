@@ -45,7 +45,8 @@ export class FaultFs implements Fs {
   private names = new Map<string, Inode>();
   private durableNames = new Map<string, Inode>();
   private dirs = new Set<string>(["/"]);
-  private generation = 0;
+  /** Set by crash(): this instance is the process that died, and every later call fails. */
+  private dead = false;
   private failures = new Map<FaultOp, NodeJS.ErrnoException>();
   /** Bytes the fake disk holds before writes fail with ENOSPC; Infinity by default. */
   capacityBytes = Number.POSITIVE_INFINITY;
@@ -61,13 +62,16 @@ export class FaultFs implements Fs {
   }
 
   /**
-   * Simulates power loss: open handles die, names revert to the last syncDir, each file keeps its
-   * durable bytes plus a random prefix of later writes, the last of which may be torn or zero-filled.
+   * Simulates power loss. Returns the disk as the next process finds it: names as of the last
+   * syncDir, each file with its durable bytes plus a random prefix of later writes, the last of
+   * which may be torn or zero-filled. This instance dies: the old process can do nothing more.
    */
-  crash(rng: Rng): void {
-    this.generation++;
+  crash(rng: Rng): FaultFs {
+    this.dead = true;
+    const next = new FaultFs();
+    next.dirs = new Set(this.dirs);
+    next.capacityBytes = this.capacityBytes;
     const survivors = new Map<Inode, Inode>();
-    const names = new Map<string, Inode>();
     for (const [path, inode] of this.durableNames) {
       let fresh = survivors.get(inode);
       if (!fresh) {
@@ -76,14 +80,30 @@ export class FaultFs implements Fs {
         fresh.sync();
         survivors.set(inode, fresh);
       }
-      names.set(path, fresh);
+      next.names.set(path, fresh);
+      next.durableNames.set(path, fresh);
     }
-    this.names = names;
-    this.durableNames = new Map(names);
+    return next;
   }
 
-  private check(op: FaultOp): void {
-    const failure = this.failures.get(op);
+  /** An independent copy of everything as it is now (all of it durable in the copy). */
+  clone(): FaultFs {
+    const copy = new FaultFs();
+    copy.dirs = new Set(this.dirs);
+    for (const [path, inode] of this.names) {
+      const fresh = new Inode();
+      fresh.data = Buffer.from(inode.data);
+      fresh.sync();
+      copy.names.set(path, fresh);
+      copy.durableNames.set(path, fresh);
+    }
+    return copy;
+  }
+
+  /** @internal also used by handles */
+  check(op: FaultOp | null): void {
+    if (this.dead) throw fsError("EIO", "the process crashed");
+    const failure = op && this.failures.get(op);
     if (failure) throw failure;
   }
 
@@ -102,13 +122,7 @@ export class FaultFs implements Fs {
       inode = new Inode();
       this.names.set(path, inode);
     }
-    return new FaultHandle(this, inode, this.generation, mode === "r");
-  }
-
-  /** @internal used by handles */
-  guard(generation: number, op: FaultOp | null): void {
-    if (generation !== this.generation) throw fsError("EBADF", "handle from before a crash");
-    if (op) this.check(op);
+    return new FaultHandle(this, inode, mode === "r");
   }
 
   /** @internal used by handles */
@@ -118,6 +132,7 @@ export class FaultFs implements Fs {
   }
 
   async readdir(dir: string): Promise<string[]> {
+    this.check(null);
     if (!this.dirs.has(dir)) throw fsError("ENOENT", `no such directory: ${dir}`);
     const out: string[] = [];
     for (const path of this.names.keys()) if (dirname(path) === dir) out.push(basename(path));
@@ -127,18 +142,22 @@ export class FaultFs implements Fs {
 
   /** Directories are modelled as durable once made: the log's subject is files and their names. */
   async mkdirp(dir: string): Promise<void> {
+    this.check(null);
     for (let d = dir; !this.dirs.has(d); d = dirname(d)) this.dirs.add(d);
   }
 
   async exists(path: string): Promise<boolean> {
+    this.check(null);
     return this.names.has(path) || this.dirs.has(path);
   }
 
   async unlink(path: string): Promise<void> {
+    this.check(null);
     if (!this.names.delete(path)) throw fsError("ENOENT", `no such file: ${path}`);
   }
 
   async rename(from: string, to: string): Promise<void> {
+    this.check(null);
     const inode = this.names.get(from);
     if (!inode) throw fsError("ENOENT", `no such file: ${from}`);
     this.names.delete(from);
@@ -155,6 +174,7 @@ export class FaultFs implements Fs {
   }
 
   async readFile(path: string): Promise<Buffer> {
+    this.check(null);
     const inode = this.names.get(path);
     if (!inode) throw fsError("ENOENT", `no such file: ${path}`);
     return Buffer.from(inode.data);
@@ -191,13 +211,12 @@ class FaultHandle implements FileHandle {
   constructor(
     private readonly fs: FaultFs,
     private readonly inode: Inode,
-    private readonly generation: number,
     private readonly readOnly: boolean,
   ) {}
 
   private guard(op: FaultOp | null): void {
     if (this.closed) throw fsError("EBADF", "handle is closed");
-    this.fs.guard(this.generation, op);
+    this.fs.check(op);
   }
 
   async read(buf: Buffer, offset: number, length: number, position: number): Promise<number> {

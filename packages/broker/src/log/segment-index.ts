@@ -94,10 +94,11 @@ export class SegmentIndex {
     return this.maxTimestampSoFar;
   }
 
-  /** File position of a batch at or before `offset` (0 when none is indexed). */
-  positionFor(offset: number): number {
+  /** The indexed batch at or before `offset`: its base offset and file position. */
+  entryFor(offset: number): { offset: number; position: number } {
     const i = floorIndex(this.relOffsets.data, this.relOffsets.length, offset - this.baseOffset, false);
-    return i < 0 ? 0 : this.positions.data[i]!;
+    if (i < 0) return { offset: this.baseOffset, position: 0 };
+    return { offset: this.baseOffset + this.relOffsets.data[i]!, position: this.positions.data[i]! };
   }
 
   /** An offset at or before the first batch whose max timestamp is >= `timestamp`. */

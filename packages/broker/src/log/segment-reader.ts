@@ -31,35 +31,37 @@ async function readAt(seg: Segment, pos: number, length: number): Promise<Buffer
   return got === length ? buf : buf.subarray(0, got);
 }
 
-/** Where in `buf` the batches covering [offset, …] start, and how many bytes of them fit `maxBytes`. */
-function selectBatches(buf: Buffer, offset: number, maxBytes: number) {
+/**
+ * Where in `buf` the batches covering [offset, …] start and end (within `maxBytes`). Every batch must
+ * have exactly the offset after its predecessor's, starting from `expected`, the index's anchor: the
+ * offset field is not covered by the CRC, so this chain is what proves a batch sits where it claims.
+ */
+function selectBatches(buf: Buffer, offset: number, maxBytes: number, expected: number) {
   let at = 0;
   let start = -1;
-  let expected = -1;
   let firstSize = 0;
   while (at + BATCH_LOG_OVERHEAD <= buf.length) {
     const size = BATCH_LOG_OVERHEAD + buf.readInt32BE(at + 8);
-    if (size < BATCH_HEADER_BYTES || size > LIMITS.batchBytesMax) break;
+    if (size < BATCH_HEADER_BYTES || size > LIMITS.batchBytesMax || readInt64(buf, at) !== expected) break;
     if (at + size > buf.length) {
       if (start < 0) firstSize = size;
       break;
     }
-    const base = readInt64(buf, at);
-    const last = base + buf.readInt32BE(at + 23);
-    if (start < 0) {
-      if (last >= offset) start = at;
-    } else if (base !== expected || at + size - start > maxBytes) break;
-    expected = last + 1;
+    const next = expected + buf.readInt32BE(at + 23) + 1;
+    if (start < 0 && next > offset) start = at;
+    else if (start >= 0 && at + size - start > maxBytes) break;
+    expected = next;
     at += size;
   }
-  return { start, end: start < 0 ? -1 : at, skipTo: start < 0 ? at : -1, firstSize };
+  return { start, end: at, firstSize, expected };
 }
 
-/** Cuts `data` before its first batch that fails the CRC; throws if that is the first batch. */
+/** Cuts `data` before its first batch that fails the magic or CRC check; throws if that is the first. */
 function verified(seg: Segment, data: Buffer, pos: number): Buffer {
   let at = 0;
   while (at < data.length) {
     const size = BATCH_LOG_OVERHEAD + data.readInt32BE(at + 8);
+    if (data.readInt8(at + 16) !== 2) break; // the magic byte sits before the CRC'd region
     if (crc32c(data.subarray(at + BATCH_CRC_START, at + size)) !== data.readUInt32BE(at + 17)) break;
     at += size;
   }
@@ -80,25 +82,28 @@ export async function readSegment(
   maxBytes: number,
   slackBytes: number,
 ): Promise<SegmentRead> {
-  let pos = index.positionFor(offset);
+  const anchor = index.entryFor(offset);
+  let pos = anchor.position;
+  let expected = anchor.offset;
   let want = Math.max(maxBytes, 1) + slackBytes;
   while (pos < seg.visibleBytes) {
     const buf = await readAt(seg, pos, Math.min(want, seg.visibleBytes - pos));
-    const sel = selectBatches(buf, offset, maxBytes);
-    if (sel.start >= 0 && sel.end > sel.start) {
+    const sel = selectBatches(buf, offset, maxBytes, expected);
+    if (sel.start >= 0) {
       const data = verified(seg, buf.subarray(sel.start, sel.end), pos + sel.start);
       const last = readBatchHeader(data, lastBatchAt(data));
       return { data, nextOffset: last.baseOffset + last.lastOffsetDelta + 1 };
     }
-    const stuck = sel.skipTo === 0 && (sel.firstSize === 0 || sel.firstSize > seg.visibleBytes - pos);
+    const stuck = sel.end === 0 && (sel.firstSize === 0 || sel.firstSize > seg.visibleBytes - pos);
     if (stuck) {
       throw new BrokerError("CORRUPT_RECORD", `unreadable batch at position ${pos} of ${seg.path()}`, {
         file: seg.path(),
         position: pos,
       });
     }
-    // Either batches before the offset were skipped, or the first wanted batch is larger than `want`.
-    pos += sel.start >= 0 ? sel.start : sel.skipTo;
+    // Batches before the offset were skipped, or the first wanted batch is larger than `want`.
+    pos += sel.end;
+    expected = sel.expected;
     want = Math.max(want, sel.firstSize);
   }
   return { data: EMPTY, nextOffset: offset };
@@ -121,9 +126,10 @@ export async function findTimestamp(
   timestampMs: number,
 ): Promise<TimestampLookup | null> {
   let found: TimestampLookup | null = null;
+  const anchor = index.entryFor(fromOffset);
   await scanBatches(
     seg.fh,
-    { from: index.positionFor(fromOffset), to: seg.visibleBytes, expectedOffset: null, verifyCrc: true },
+    { from: anchor.position, to: seg.visibleBytes, expectedOffset: anchor.offset, verifyCrc: true },
     (b, bytes) => {
       if (b.maxTimestamp < timestampMs || b.lastOffset < fromOffset) return true;
       found = firstRecordAtOrAfter(Buffer.from(bytes), timestampMs, fromOffset);
