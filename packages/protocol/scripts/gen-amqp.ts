@@ -274,6 +274,20 @@ function genMethods(): string {
   }
   out.push("};");
   out.push("");
+  out.push("/** The AMQP domain of each argument, in wire order (bits are packed into shared octets). */");
+  out.push(
+    'export type AmqpType = "bit" | "octet" | "short" | "long" | "longlong" | "timestamp" | "shortstr" | "longstr" | "table";',
+  );
+  out.push(
+    "export const METHOD_ARG_TYPES: { readonly [K in MethodName]: ReadonlyArray<readonly [keyof MethodArgsByName[K] & string, AmqpType]> } = {",
+  );
+  for (const x of all) {
+    out.push(
+      `  ${JSON.stringify(x.name)}: [${x.fields.map((f) => `[${JSON.stringify(f.key)}, ${JSON.stringify(f.type)}]`).join(", ")}],`,
+    );
+  }
+  out.push("};");
+  out.push("");
   out.push("/** Fresh default values (from the spec) for every argument that has one. */");
   out.push(
     "export const METHOD_DEFAULTS: { readonly [K in MethodName]: () => Partial<MethodArgsByName[K]> } = {",

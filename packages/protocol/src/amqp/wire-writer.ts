@@ -8,6 +8,8 @@ export class WireWriter {
     this.buf = Buffer.allocUnsafe(initialBytes);
   }
 
+  /** Grows the buffer if needed and returns where n bytes go. Call it before reading `this.buf`,
+   *  because growing replaces the buffer. */
   private reserve(n: number): number {
     const at = this.length;
     const end = at + n;
@@ -21,45 +23,57 @@ export class WireWriter {
   }
 
   u8(v: number): void {
-    this.buf.writeUInt8(v, this.reserve(1));
+    const at = this.reserve(1);
+    this.buf.writeUInt8(v, at);
   }
   i8(v: number): void {
-    this.buf.writeInt8(v, this.reserve(1));
+    const at = this.reserve(1);
+    this.buf.writeInt8(v, at);
   }
   u16(v: number): void {
-    this.buf.writeUInt16BE(v, this.reserve(2));
+    const at = this.reserve(2);
+    this.buf.writeUInt16BE(v, at);
   }
   i16(v: number): void {
-    this.buf.writeInt16BE(v, this.reserve(2));
+    const at = this.reserve(2);
+    this.buf.writeInt16BE(v, at);
   }
   u32(v: number): void {
-    this.buf.writeUInt32BE(v, this.reserve(4));
+    const at = this.reserve(4);
+    this.buf.writeUInt32BE(v, at);
   }
   i32(v: number): void {
-    this.buf.writeInt32BE(v, this.reserve(4));
+    const at = this.reserve(4);
+    this.buf.writeInt32BE(v, at);
   }
   u64(v: bigint): void {
-    this.buf.writeBigUInt64BE(v, this.reserve(8));
+    const at = this.reserve(8);
+    this.buf.writeBigUInt64BE(v, at);
   }
   i64(v: bigint): void {
-    this.buf.writeBigInt64BE(v, this.reserve(8));
+    const at = this.reserve(8);
+    this.buf.writeBigInt64BE(v, at);
   }
   f32(v: number): void {
-    this.buf.writeFloatBE(v, this.reserve(4));
+    const at = this.reserve(4);
+    this.buf.writeFloatBE(v, at);
   }
   f64(v: number): void {
-    this.buf.writeDoubleBE(v, this.reserve(8));
+    const at = this.reserve(8);
+    this.buf.writeDoubleBE(v, at);
   }
 
   bytes(b: Uint8Array): void {
-    this.buf.set(b, this.reserve(b.length));
+    const at = this.reserve(b.length);
+    this.buf.set(b, at);
   }
 
   shortstr(s: string): void {
     const n = Buffer.byteLength(s, "utf8");
     if (n > 255) throw new RangeError(`shortstr is ${n} bytes, the limit is 255: ${s.slice(0, 40)}…`);
     this.u8(n);
-    this.buf.write(s, this.reserve(n), n, "utf8");
+    const at = this.reserve(n);
+    this.buf.write(s, at, n, "utf8");
   }
 
   /** shortstr given as raw bytes (table keys that are not valid UTF-8). */
@@ -77,7 +91,8 @@ export class WireWriter {
   longstrUtf8(s: string): void {
     const n = Buffer.byteLength(s, "utf8");
     this.u32(n);
-    this.buf.write(s, this.reserve(n), n, "utf8");
+    const at = this.reserve(n);
+    this.buf.write(s, at, n, "utf8");
   }
 
   /** Reserve a u32 to fill in later with patchU32 (length prefixes of tables and frames). */
