@@ -31,7 +31,9 @@ before(async () => {
       `rec-${i}-${k}`.padEnd(40 + ((i * 7) % 90), "."),
     );
     const r = await log.appendRecords(values.map((v) => ({ value: Buffer.from(v) })));
-    values.forEach((v, k) => original.set(r.baseOffset + k, v));
+    values.forEach((v, k) => {
+      original.set(r.baseOffset + k, v);
+    });
   }
   await log.close();
 });

@@ -78,11 +78,17 @@ async function scenario(steps: Step[], fsync: FsyncPolicy): Promise<number> {
       const nextOffset = () => (log as unknown as { nextOffset: number }).nextOffset;
       const base = nextOffset();
       log.appendRecords(values.map((v) => ({ value: Buffer.from(v) }))).then(
-        (r) => values.forEach((v, i) => acked.set(r.baseOffset + i, v)),
+        (r) =>
+          values.forEach((v, i) => {
+            acked.set(r.baseOffset + i, v);
+          }),
         () => {}, // refused or failed: not acknowledged
       );
       // Offsets are assigned at the call, in order: if it took them, the log may now hold these.
-      if (nextOffset() === base + values.length) values.forEach((v, i) => appended.set(base + i, v));
+      if (nextOffset() === base + values.length)
+        values.forEach((v, i) => {
+          appended.set(base + i, v);
+        });
     } else if (step.kind === "settle") {
       for (let i = 0; i < step.ticks; i++) await tick();
     } else if (step.kind === "failSync") {

@@ -60,7 +60,7 @@ function addressOf(listeners: Map<ListenerName, Listener>, name: ListenerName): 
 }
 
 export async function startBroker(config: BrokerConfig, log: Logger): Promise<Broker> {
-  const storage = await openStorage(config);
+  const storage = await openStorage(config, log);
   let listeners: Map<ListenerName, Listener>;
   try {
     listeners = await listenAll(config, log);

@@ -7,8 +7,10 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { BrokerError } from "../lib/index.ts";
+import { BrokerError, silentLogger } from "../lib/index.ts";
 import { LOCK_FILE, openStorage } from "./storage.ts";
+
+const fsync = { mode: "group" } as const;
 
 const tempDirs: string[] = [];
 after(() => {
@@ -31,20 +33,30 @@ function deadPid(): number {
 
 test("creates a missing data dir, locks it with our pid and leaves no probe behind", async () => {
   const dataDir = join(tempDir(), "nested", "data");
-  const storage = await openStorage({ dataDir });
+  const storage = await openStorage({ dataDir, fsync }, silentLogger);
   try {
     assert.equal(readFileSync(join(dataDir, LOCK_FILE), "utf8").trim(), String(process.pid));
-    assert.deepEqual(readdirSync(dataDir), [LOCK_FILE]);
+    assert.deepEqual(readdirSync(dataDir).sort(), [LOCK_FILE, "meta"]);
   } finally {
     await storage.close();
   }
   assert.equal(existsSync(join(dataDir, LOCK_FILE)), false);
 });
 
+test("keeps meta definitions across a close and reopen", async () => {
+  const dataDir = tempDir();
+  const first = await openStorage({ dataDir, fsync }, silentLogger);
+  await first.meta.put("queue", "orders", { durable: true });
+  await first.close();
+  const second = await openStorage({ dataDir, fsync }, silentLogger);
+  assert.deepEqual(second.meta.get("queue", "orders"), { durable: true });
+  await second.close();
+});
+
 test("replaces a lock left by a dead process", async () => {
   const dataDir = tempDir();
   writeFileSync(join(dataDir, LOCK_FILE), `${deadPid()}\n`);
-  const storage = await openStorage({ dataDir });
+  const storage = await openStorage({ dataDir, fsync }, silentLogger);
   assert.equal(readFileSync(join(dataDir, LOCK_FILE), "utf8").trim(), String(process.pid));
   await storage.close();
 });
@@ -53,7 +65,7 @@ test("refuses a lock held by a live process, naming its pid", async () => {
   const dataDir = tempDir();
   const live = process.ppid;
   writeFileSync(join(dataDir, LOCK_FILE), `${live}\n`);
-  await assert.rejects(openStorage({ dataDir }), (e: unknown) => {
+  await assert.rejects(openStorage({ dataDir, fsync }, silentLogger), (e: unknown) => {
     assert.ok(e instanceof BrokerError && e.code === "STORAGE_UNAVAILABLE");
     assert.match(e.message, new RegExp(`in use by another broker \\(pid ${live}\\)`));
     return true;
@@ -67,17 +79,17 @@ test("refuses a lock held by a live process, naming its pid", async () => {
 
 test("a second open in the same process is refused until the first closes", async () => {
   const dataDir = tempDir();
-  const first = await openStorage({ dataDir });
-  await assert.rejects(openStorage({ dataDir }), /in use by this process/);
+  const first = await openStorage({ dataDir, fsync }, silentLogger);
+  await assert.rejects(openStorage({ dataDir, fsync }, silentLogger), /in use by this process/);
   await first.close();
-  const again = await openStorage({ dataDir });
+  const again = await openStorage({ dataDir, fsync }, silentLogger);
   await again.close();
 });
 
 test("a data dir under a regular file is reported as unusable", async () => {
   const file = join(tempDir(), "f");
   writeFileSync(file, "x");
-  await assert.rejects(openStorage({ dataDir: join(file, "d") }), (e: unknown) => {
+  await assert.rejects(openStorage({ dataDir: join(file, "d"), fsync }, silentLogger), (e: unknown) => {
     assert.ok(e instanceof BrokerError && e.code === "STORAGE_UNAVAILABLE");
     assert.match(e.message, /^cannot create data directory .* \(a path component is not a directory\)$/);
     return true;

@@ -4,11 +4,13 @@
 import { closeSync, fsyncSync, linkSync, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { BrokerError } from "../lib/index.ts";
+import { BrokerError, type Logger, nodeFs, systemClock } from "../lib/index.ts";
+import { MetaStore } from "../meta/index.ts";
 import type { BrokerConfig } from "./config.ts";
 
 export type Storage = {
   readonly dataDir: string;
+  readonly meta: MetaStore;
   /** Flushes and closes everything opened here, then releases the lock. Idempotent. */
   close(): Promise<void>;
 };
@@ -136,18 +138,32 @@ function lockDataDir(dataDir: string): void {
 }
 
 /** Creates, probes and locks the data dir, then opens the stores in it; closes them in reverse order. */
-export async function openStorage(config: Pick<BrokerConfig, "dataDir">): Promise<Storage> {
+export async function openStorage(
+  config: Pick<BrokerConfig, "dataDir" | "fsync">,
+  logger: Logger,
+): Promise<Storage> {
   const dataDir = resolve(config.dataDir);
   await createDataDir(dataDir);
   probeWritable(dataDir);
   lockDataDir(dataDir);
   try {
-    // Stores under dataDir open here, after the lock; close() closes them before releasing it.
+    const { fsync } = config;
+    const meta = await MetaStore.open({
+      fs: nodeFs,
+      dir: join(dataDir, "meta"),
+      clock: systemClock,
+      logger,
+      fsync,
+    });
     let closed: Promise<void> | undefined;
     const close = async (): Promise<void> => {
-      releaseLock(dataDir);
+      try {
+        await meta.close();
+      } finally {
+        releaseLock(dataDir);
+      }
     };
-    return { dataDir, close: () => (closed ??= close()) };
+    return { dataDir, meta, close: () => (closed ??= close()) };
   } catch (e) {
     releaseLock(dataDir);
     throw e;

@@ -1,0 +1,172 @@
+// Durable definitions (vhosts, users, exchanges, queues, bindings, topics, offsets): a change log on
+// the storage engine plus periodic snapshots. Invariant: a change resolves only once it is durable, and
+// the state after a restart is the newest good snapshot plus every change after it, in order.
+
+import { join } from "node:path";
+import { decodeRecords, readBatchHeader } from "@spindle/protocol";
+import { BrokerError, type Clock, type Fs, LIMITS, type Logger } from "../lib/index.ts";
+import { DEFAULT_LOG_CONFIG, FileLog, type FsyncPolicy } from "../log/index.ts";
+import { type Entries, listSnapshots, readSnapshot, snapshotName, writeSnapshot } from "./snapshot.ts";
+
+export interface MetaChange {
+  kind: string;
+  key: string;
+  /** null deletes the entry */
+  value: unknown;
+}
+
+export interface MetaStoreOptions {
+  fs: Fs;
+  dir: string;
+  clock: Clock;
+  logger: Logger;
+  fsync: FsyncPolicy;
+  /** write a snapshot after this many changes */
+  snapshotEvery?: number;
+}
+
+const SNAPSHOTS_KEPT = 2;
+const CHANGES_DIR = "changes";
+
+export class MetaStore {
+  private readonly state = new Map<string, Map<string, unknown>>();
+  private changesSinceSnapshot = 0;
+  /** the state holds exactly the changes below this offset (continuations run in log order) */
+  private appliedEnd = 0;
+  private snapshotting: Promise<void> | null = null;
+
+  private constructor(
+    private readonly opts: MetaStoreOptions,
+    private readonly log: FileLog,
+  ) {}
+
+  static async open(opts: MetaStoreOptions): Promise<MetaStore> {
+    await opts.fs.mkdirp(opts.dir);
+    const log = await FileLog.open({
+      fs: opts.fs,
+      dir: join(opts.dir, CHANGES_DIR),
+      clock: opts.clock,
+      logger: opts.logger,
+      config: { ...DEFAULT_LOG_CONFIG, segmentBytes: 64 * 1024 * 1024, retentionMs: -1, fsync: opts.fsync },
+    });
+    const store = new MetaStore(opts, log);
+    const from = await store.loadNewestSnapshot();
+    await store.replay(from);
+    return store;
+  }
+
+  get(kind: string, key: string): unknown {
+    return this.state.get(kind)?.get(key);
+  }
+
+  list(kind: string): [string, unknown][] {
+    return [...(this.state.get(kind) ?? [])];
+  }
+
+  /** Applies the changes atomically (one batch: all or none survive a crash) once they are durable. */
+  async apply(changes: readonly MetaChange[]): Promise<void> {
+    if (changes.length === 0) return;
+    const records = changes.map((c) => {
+      const value = c.value === null ? null : Buffer.from(JSON.stringify(c.value));
+      const key = Buffer.from(JSON.stringify([c.kind, c.key]));
+      if (key.length + (value?.length ?? 0) > LIMITS.metaRecordBytesMax) {
+        throw new BrokerError(
+          "LIMIT_EXCEEDED",
+          `definition ${c.kind}/${c.key} exceeds ${LIMITS.metaRecordBytesMax} bytes`,
+        );
+      }
+      return { key, value };
+    });
+    const appended = await this.log.appendRecords(records);
+    for (const c of changes) this.set(c.kind, c.key, c.value);
+    this.appliedEnd = appended.lastOffset + 1;
+    this.changesSinceSnapshot += changes.length;
+    if (this.changesSinceSnapshot >= (this.opts.snapshotEvery ?? 10_000)) await this.snapshot();
+  }
+
+  put(kind: string, key: string, value: unknown): Promise<void> {
+    return this.apply([{ kind, key, value }]);
+  }
+
+  delete(kind: string, key: string): Promise<void> {
+    return this.apply([{ kind, key, value: null }]);
+  }
+
+  private set(kind: string, key: string, value: unknown): void {
+    let entries = this.state.get(kind);
+    if (!entries) {
+      entries = new Map();
+      this.state.set(kind, entries);
+    }
+    if (value === null) entries.delete(key);
+    else entries.set(key, value);
+  }
+
+  /** Writes the whole state as a snapshot, then drops change-log segments older than the oldest kept one. */
+  async snapshot(): Promise<void> {
+    this.snapshotting ??= this.writeSnapshotNow().finally(() => {
+      this.snapshotting = null;
+    });
+    return this.snapshotting;
+  }
+
+  private async writeSnapshotNow(): Promise<void> {
+    const { fs, dir } = this.opts;
+    const offset = this.appliedEnd;
+    const entries: Entries = [];
+    for (const [kind, map] of this.state) for (const [key, value] of map) entries.push([kind, key, value]);
+    this.changesSinceSnapshot = 0;
+    await writeSnapshot(fs, dir, { offset, entries });
+    const offsets = await listSnapshots(fs, dir);
+    for (const old of offsets.slice(SNAPSHOTS_KEPT)) await fs.unlink(join(dir, snapshotName(old)));
+    // Keep the changes after the older kept snapshot, so a damaged newest snapshot loses nothing.
+    await this.log.deleteRecordsBefore(offsets[SNAPSHOTS_KEPT - 1] ?? 0);
+  }
+
+  private async loadNewestSnapshot(): Promise<number> {
+    const { fs, dir, logger } = this.opts;
+    for (const offset of await listSnapshots(fs, dir)) {
+      const snap = await readSnapshot(fs, dir, offset).catch(() => null);
+      if (snap && offset >= this.log.startOffset && offset <= this.log.endOffset) {
+        for (const [kind, key, value] of snap.entries) this.set(kind, key, value);
+        return offset;
+      }
+      logger.warn(
+        { dir, offset },
+        "meta snapshot is damaged or does not match the change log; trying an older one",
+      );
+    }
+    if (this.log.startOffset > 0) {
+      throw new BrokerError(
+        "STORAGE_UNAVAILABLE",
+        `meta store in ${dir} has no usable snapshot and its change log starts at ${this.log.startOffset}: definitions would be lost`,
+      );
+    }
+    return 0;
+  }
+
+  private async replay(from: number): Promise<void> {
+    let offset = from;
+    while (offset < this.log.endOffset) {
+      const r = await this.log.read(offset, 1 << 20);
+      for (let pos = 0; pos < r.data.length; ) {
+        const h = readBatchHeader(r.data, pos);
+        const batch = r.data.subarray(pos, pos + 12 + h.batchLength);
+        for (const rec of decodeRecords(batch)) {
+          if (h.baseOffset + rec.offsetDelta < offset) continue;
+          const [kind, key] = JSON.parse(rec.key!.toString()) as [string, string];
+          this.set(kind, key, rec.value === null ? null : JSON.parse(rec.value.toString()));
+          this.changesSinceSnapshot++;
+        }
+        pos += batch.length;
+      }
+      offset = r.nextOffset;
+    }
+    this.appliedEnd = offset;
+  }
+
+  async close(): Promise<void> {
+    await this.snapshotting;
+    await this.log.close();
+  }
+}
