@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import fc from "fast-check";
 import { typed } from "./field-table.ts";
 import { type AmqpFrame, decodeFrame, encodeFrame, encodeRawFrame, type RawFrame } from "./frame.ts";
 import { FrameReader } from "./frame-reader.ts";
@@ -65,6 +66,28 @@ describe("golden fixtures", () => {
       });
     }
   }
+
+  it("cuts the recorded streams into the same frames wherever they are split (property)", () => {
+    for (const fx of fixtures) {
+      const stream = Buffer.concat(
+        fx.chunks.filter((c) => c.dir === "s2c").map((c) => Buffer.from(c.b64, "base64")),
+      );
+      const whole = [...new FrameReader(131072).push(stream)].map(encodeRawFrame);
+      fc.assert(
+        fc.property(fc.array(fc.nat({ max: stream.length }), { maxLength: 30 }), (cuts) => {
+          const reader = new FrameReader(131072);
+          const got: Buffer[] = [];
+          let at = 0;
+          for (const cut of [...[...cuts].sort((a, b) => a - b), stream.length]) {
+            for (const raw of reader.push(stream.subarray(at, cut))) got.push(encodeRawFrame(raw));
+            at = cut;
+          }
+          assert.deepEqual(got, whole);
+        }),
+        { numRuns: 30 },
+      );
+    }
+  });
 
   it("amqplib session: decodes the methods, properties and header types it sent", () => {
     const fx = fixtures.find((f) => f.scenario === "amqplib-session") as Fixture;
