@@ -327,7 +327,7 @@ class FileEmitter {
       const nullable = this.typeNullable(f, s);
       const x = this.required(f, s) ? `v.${f.name}` : `(v.${f.name} ?? ${this.defaultExpr(f, nullable)})`;
       const stmt = this.writeStmt(f.type, x, this.flexExpr(fctx), cond(f.nullable, fctx), nullable, f.name);
-      lines.push(present === "true" ? `  ${stmt}` : `  if (${present}) ${stmt}`);
+      lines.push(present === "true" ? `  ${stmt}` : `  if (${present}) { ${stmt} }`);
     }
     if (flexE !== "false") {
       const body: string[] = [];

@@ -70,11 +70,11 @@ function rdAddPartitionsToTxnRequest(r: KafkaReader, version: number): AddPartit
 
 function wrAddPartitionsToTxnRequest(w: KafkaWriter, version: number, v: AddPartitionsToTxnRequest): void {
   const flex = version >= 3;
-  if (version >= 4) writeArray(w, true, version, (v.transactions ?? []), wrAddPartitionsToTxnRequestAddPartitionsToTxnTransaction);
-  if (version <= 3) if (flex) w.compactString((v.v3AndBelowTransactionalId ?? "")); else w.string((v.v3AndBelowTransactionalId ?? ""));
-  if (version <= 3) w.int64((v.v3AndBelowProducerId ?? 0n));
-  if (version <= 3) w.int16((v.v3AndBelowProducerEpoch ?? 0));
-  if (version <= 3) writeArray(w, flex, version, (v.v3AndBelowTopics ?? []), wrAddPartitionsToTxnRequestAddPartitionsToTxnTopic);
+  if (version >= 4) { writeArray(w, true, version, (v.transactions ?? []), wrAddPartitionsToTxnRequestAddPartitionsToTxnTransaction); }
+  if (version <= 3) { if (flex) w.compactString((v.v3AndBelowTransactionalId ?? "")); else w.string((v.v3AndBelowTransactionalId ?? "")); }
+  if (version <= 3) { w.int64((v.v3AndBelowProducerId ?? 0n)); }
+  if (version <= 3) { w.int16((v.v3AndBelowProducerEpoch ?? 0)); }
+  if (version <= 3) { writeArray(w, flex, version, (v.v3AndBelowTopics ?? []), wrAddPartitionsToTxnRequestAddPartitionsToTxnTopic); }
   if (flex) {
     writeTaggedFields(w, undefined, v._unknownTaggedFields);
   }
@@ -185,9 +185,9 @@ function rdAddPartitionsToTxnResponse(r: KafkaReader, version: number): AddParti
 function wrAddPartitionsToTxnResponse(w: KafkaWriter, version: number, v: AddPartitionsToTxnResponse): void {
   const flex = version >= 3;
   w.int32(v.throttleTimeMs);
-  if (version >= 4) w.int16((v.errorCode ?? 0));
-  if (version >= 4) writeArray(w, true, version, (v.resultsByTransaction ?? []), wrAddPartitionsToTxnResponseAddPartitionsToTxnResult);
-  if (version <= 3) writeArray(w, flex, version, (v.resultsByTopicV3AndBelow ?? []), wrAddPartitionsToTxnResponseAddPartitionsToTxnTopicResult);
+  if (version >= 4) { w.int16((v.errorCode ?? 0)); }
+  if (version >= 4) { writeArray(w, true, version, (v.resultsByTransaction ?? []), wrAddPartitionsToTxnResponseAddPartitionsToTxnResult); }
+  if (version <= 3) { writeArray(w, flex, version, (v.resultsByTopicV3AndBelow ?? []), wrAddPartitionsToTxnResponseAddPartitionsToTxnTopicResult); }
   if (flex) {
     writeTaggedFields(w, undefined, v._unknownTaggedFields);
   }

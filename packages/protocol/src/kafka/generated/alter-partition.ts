@@ -88,8 +88,8 @@ function rdAlterPartitionRequestTopicData(r: KafkaReader, version: number): Alte
 }
 
 function wrAlterPartitionRequestTopicData(w: KafkaWriter, version: number, v: AlterPartitionRequestTopicData): void {
-  if (version <= 1) w.compactString((v.topicName ?? ""));
-  if (version >= 2) w.uuid((v.topicId ?? "AAAAAAAAAAAAAAAAAAAAAA"));
+  if (version <= 1) { w.compactString((v.topicName ?? "")); }
+  if (version >= 2) { w.uuid((v.topicId ?? "AAAAAAAAAAAAAAAAAAAAAA")); }
   writeArray(w, true, version, v.partitions, wrAlterPartitionRequestPartitionData);
   writeTaggedFields(w, undefined, v._unknownTaggedFields);
 }
@@ -110,9 +110,9 @@ function rdAlterPartitionRequestPartitionData(r: KafkaReader, version: number): 
 function wrAlterPartitionRequestPartitionData(w: KafkaWriter, version: number, v: AlterPartitionRequestPartitionData): void {
   w.int32(v.partitionIndex);
   w.int32(v.leaderEpoch);
-  if (version <= 2) writeArray(w, true, version, (v.newIsr ?? []), wrInt32);
-  if (version >= 3) writeArray(w, true, version, (v.newIsrWithEpochs ?? []), wrAlterPartitionRequestBrokerState);
-  if (version >= 1) w.int8((v.leaderRecoveryState ?? 0));
+  if (version <= 2) { writeArray(w, true, version, (v.newIsr ?? []), wrInt32); }
+  if (version >= 3) { writeArray(w, true, version, (v.newIsrWithEpochs ?? []), wrAlterPartitionRequestBrokerState); }
+  if (version >= 1) { w.int8((v.leaderRecoveryState ?? 0)); }
   w.int32(v.partitionEpoch);
   writeTaggedFields(w, undefined, v._unknownTaggedFields);
 }
@@ -211,8 +211,8 @@ function rdAlterPartitionResponseTopicData(r: KafkaReader, version: number): Alt
 }
 
 function wrAlterPartitionResponseTopicData(w: KafkaWriter, version: number, v: AlterPartitionResponseTopicData): void {
-  if (version <= 1) w.compactString((v.topicName ?? ""));
-  if (version >= 2) w.uuid((v.topicId ?? "AAAAAAAAAAAAAAAAAAAAAA"));
+  if (version <= 1) { w.compactString((v.topicName ?? "")); }
+  if (version >= 2) { w.uuid((v.topicId ?? "AAAAAAAAAAAAAAAAAAAAAA")); }
   writeArray(w, true, version, v.partitions, wrAlterPartitionResponsePartitionData);
   writeTaggedFields(w, undefined, v._unknownTaggedFields);
 }
@@ -237,7 +237,7 @@ function wrAlterPartitionResponsePartitionData(w: KafkaWriter, version: number, 
   w.int32(v.leaderId);
   w.int32(v.leaderEpoch);
   writeArray(w, true, version, v.isr, wrInt32);
-  if (version >= 1) w.int8((v.leaderRecoveryState ?? 0));
+  if (version >= 1) { w.int8((v.leaderRecoveryState ?? 0)); }
   w.int32(v.partitionEpoch);
   writeTaggedFields(w, undefined, v._unknownTaggedFields);
 }

@@ -41,8 +41,8 @@ function rdApiVersionsRequest(r: KafkaReader, version: number): ApiVersionsReque
 
 function wrApiVersionsRequest(w: KafkaWriter, version: number, v: ApiVersionsRequest): void {
   const flex = version >= 3;
-  if (version >= 3) w.compactString((v.clientSoftwareName ?? ""));
-  if (version >= 3) w.compactString((v.clientSoftwareVersion ?? ""));
+  if (version >= 3) { w.compactString((v.clientSoftwareName ?? "")); }
+  if (version >= 3) { w.compactString((v.clientSoftwareVersion ?? "")); }
   if (flex) {
     writeTaggedFields(w, undefined, v._unknownTaggedFields);
   }
@@ -148,7 +148,7 @@ function wrApiVersionsResponse(w: KafkaWriter, version: number, v: ApiVersionsRe
   const flex = version >= 3;
   w.int16(v.errorCode);
   writeArray(w, flex, version, v.apiKeys, wrApiVersionsResponseApiVersion);
-  if (version >= 1) w.int32((v.throttleTimeMs ?? 0));
+  if (version >= 1) { w.int32((v.throttleTimeMs ?? 0)); }
   if (flex) {
     let t: TaggedField[] | undefined;
     if (version >= 3 && v.supportedFeatures !== undefined) (t ??= []).push(encodeTagged(0, version, v.supportedFeatures, (w, version, x) => { writeArray(w, true, version, x, wrApiVersionsResponseSupportedFeatureKey); }));

@@ -72,9 +72,9 @@ function rdBeginQuorumEpochRequest(r: KafkaReader, version: number): BeginQuorum
 function wrBeginQuorumEpochRequest(w: KafkaWriter, version: number, v: BeginQuorumEpochRequest): void {
   const flex = version >= 1;
   if (flex) w.compactNullableString(v.clusterId); else w.nullableString(v.clusterId);
-  if (version >= 1) w.int32((v.voterId ?? -1));
+  if (version >= 1) { w.int32((v.voterId ?? -1)); }
   writeArray(w, flex, version, v.topics, wrBeginQuorumEpochRequestTopicData);
-  if (version >= 1) writeArray(w, true, version, (v.leaderEndpoints ?? []), wrBeginQuorumEpochRequestLeaderEndpoint);
+  if (version >= 1) { writeArray(w, true, version, (v.leaderEndpoints ?? []), wrBeginQuorumEpochRequestLeaderEndpoint); }
   if (flex) {
     writeTaggedFields(w, undefined, v._unknownTaggedFields);
   }
@@ -114,7 +114,7 @@ function rdBeginQuorumEpochRequestPartitionData(r: KafkaReader, version: number)
 function wrBeginQuorumEpochRequestPartitionData(w: KafkaWriter, version: number, v: BeginQuorumEpochRequestPartitionData): void {
   const flex = version >= 1;
   w.int32(v.partitionIndex);
-  if (version >= 1) w.uuid((v.voterDirectoryId ?? "AAAAAAAAAAAAAAAAAAAAAA"));
+  if (version >= 1) { w.uuid((v.voterDirectoryId ?? "AAAAAAAAAAAAAAAAAAAAAA")); }
   w.int32(v.leaderId);
   w.int32(v.leaderEpoch);
   if (flex) {

@@ -86,9 +86,9 @@ function wrBrokerRegistrationRequest(w: KafkaWriter, version: number, v: BrokerR
   writeArray(w, true, version, v.listeners, wrBrokerRegistrationRequestListener);
   writeArray(w, true, version, v.features, wrBrokerRegistrationRequestFeature);
   w.compactNullableString(v.rack);
-  if (version >= 1) w.bool((v.isMigratingZkBroker ?? false));
-  if (version >= 2) writeArray(w, true, version, (v.logDirs ?? []), wrUuid);
-  if (version >= 3) w.int64((v.previousBrokerEpoch ?? -1n));
+  if (version >= 1) { w.bool((v.isMigratingZkBroker ?? false)); }
+  if (version >= 2) { writeArray(w, true, version, (v.logDirs ?? []), wrUuid); }
+  if (version >= 3) { w.int64((v.previousBrokerEpoch ?? -1n)); }
   writeTaggedFields(w, undefined, v._unknownTaggedFields);
 }
 

@@ -77,7 +77,7 @@ function wrConsumerGroupHeartbeatRequest(w: KafkaWriter, version: number, v: Con
   w.compactNullableString(v.rackId);
   w.int32(v.rebalanceTimeoutMs);
   writeArray(w, true, version, v.subscribedTopicNames, wrCompactString);
-  if (version >= 1) w.compactNullableString((v.subscribedTopicRegex ?? null));
+  if (version >= 1) { w.compactNullableString((v.subscribedTopicRegex ?? null)); }
   w.compactNullableString(v.serverAssignor);
   writeArray(w, true, version, v.topicPartitions, wrConsumerGroupHeartbeatRequestTopicPartitions);
   writeTaggedFields(w, undefined, v._unknownTaggedFields);

@@ -52,9 +52,9 @@ function rdConsumerProtocolSubscription(r: KafkaReader, version: number): Consum
 function wrConsumerProtocolSubscription(w: KafkaWriter, version: number, v: ConsumerProtocolSubscription): void {
   writeArray(w, false, version, v.topics, wrString);
   w.nullableBytes(v.userData);
-  if (version >= 1) writeArray(w, false, version, (v.ownedPartitions ?? []), wrConsumerProtocolSubscriptionTopicPartition);
-  if (version >= 2) w.int32((v.generationId ?? -1));
-  if (version >= 3) w.nullableString((v.rackId ?? null));
+  if (version >= 1) { writeArray(w, false, version, (v.ownedPartitions ?? []), wrConsumerProtocolSubscriptionTopicPartition); }
+  if (version >= 2) { w.int32((v.generationId ?? -1)); }
+  if (version >= 3) { w.nullableString((v.rackId ?? null)); }
 }
 
 function rdConsumerProtocolSubscriptionTopicPartition(r: KafkaReader, version: number): ConsumerProtocolSubscriptionTopicPartition {

@@ -42,7 +42,7 @@ function rdControlledShutdownRequest(r: KafkaReader, version: number): Controlle
 function wrControlledShutdownRequest(w: KafkaWriter, version: number, v: ControlledShutdownRequest): void {
   const flex = version >= 3;
   w.int32(v.brokerId);
-  if (version >= 2) w.int64((v.brokerEpoch ?? -1n));
+  if (version >= 2) { w.int64((v.brokerEpoch ?? -1n)); }
   if (flex) {
     writeTaggedFields(w, undefined, v._unknownTaggedFields);
   }

@@ -80,7 +80,7 @@ function wrCreateAclsRequestAclCreation(w: KafkaWriter, version: number, v: Crea
   const flex = version >= 2;
   w.int8(v.resourceType);
   if (flex) w.compactString(v.resourceName); else w.string(v.resourceName);
-  if (version >= 1) w.int8((v.resourcePatternType ?? 3));
+  if (version >= 1) { w.int8((v.resourcePatternType ?? 3)); }
   if (flex) w.compactString(v.principal); else w.string(v.principal);
   if (flex) w.compactString(v.host); else w.string(v.host);
   w.int8(v.operation);

@@ -54,8 +54,8 @@ function rdCreateDelegationTokenRequest(r: KafkaReader, version: number): Create
 
 function wrCreateDelegationTokenRequest(w: KafkaWriter, version: number, v: CreateDelegationTokenRequest): void {
   const flex = version >= 2;
-  if (version >= 3) w.compactNullableString((v.ownerPrincipalType ?? ""));
-  if (version >= 3) w.compactNullableString((v.ownerPrincipalName ?? ""));
+  if (version >= 3) { w.compactNullableString((v.ownerPrincipalType ?? "")); }
+  if (version >= 3) { w.compactNullableString((v.ownerPrincipalName ?? "")); }
   writeArray(w, flex, version, v.renewers, wrCreateDelegationTokenRequestCreatableRenewers);
   w.int64(v.maxLifetimeMs);
   if (flex) {
@@ -149,8 +149,8 @@ function wrCreateDelegationTokenResponse(w: KafkaWriter, version: number, v: Cre
   w.int16(v.errorCode);
   if (flex) w.compactString(v.principalType); else w.string(v.principalType);
   if (flex) w.compactString(v.principalName); else w.string(v.principalName);
-  if (version >= 3) w.compactString((v.tokenRequesterPrincipalType ?? ""));
-  if (version >= 3) w.compactString((v.tokenRequesterPrincipalName ?? ""));
+  if (version >= 3) { w.compactString((v.tokenRequesterPrincipalType ?? "")); }
+  if (version >= 3) { w.compactString((v.tokenRequesterPrincipalName ?? "")); }
   w.int64(v.issueTimestampMs);
   w.int64(v.expiryTimestampMs);
   w.int64(v.maxTimestampMs);

@@ -73,7 +73,7 @@ function wrCreateTopicsRequest(w: KafkaWriter, version: number, v: CreateTopicsR
   const flex = version >= 5;
   writeArray(w, flex, version, v.topics, wrCreateTopicsRequestCreatableTopic);
   w.int32(v.timeoutMs);
-  if (version >= 1) w.bool((v.validateOnly ?? false));
+  if (version >= 1) { w.bool((v.validateOnly ?? false)); }
   if (flex) {
     writeTaggedFields(w, undefined, v._unknownTaggedFields);
   }
@@ -211,7 +211,7 @@ function rdCreateTopicsResponse(r: KafkaReader, version: number): CreateTopicsRe
 
 function wrCreateTopicsResponse(w: KafkaWriter, version: number, v: CreateTopicsResponse): void {
   const flex = version >= 5;
-  if (version >= 2) w.int32((v.throttleTimeMs ?? 0));
+  if (version >= 2) { w.int32((v.throttleTimeMs ?? 0)); }
   writeArray(w, flex, version, v.topics, wrCreateTopicsResponseCreatableTopicResult);
   if (flex) {
     writeTaggedFields(w, undefined, v._unknownTaggedFields);
@@ -247,12 +247,12 @@ function tgCreateTopicsResponseCreatableTopicResult(r: KafkaReader, version: num
 function wrCreateTopicsResponseCreatableTopicResult(w: KafkaWriter, version: number, v: CreateTopicsResponseCreatableTopicResult): void {
   const flex = version >= 5;
   if (flex) w.compactString(v.name); else w.string(v.name);
-  if (version >= 7) w.uuid((v.topicId ?? "AAAAAAAAAAAAAAAAAAAAAA"));
+  if (version >= 7) { w.uuid((v.topicId ?? "AAAAAAAAAAAAAAAAAAAAAA")); }
   w.int16(v.errorCode);
-  if (version >= 1) if (flex) w.compactNullableString((v.errorMessage ?? "")); else w.nullableString((v.errorMessage ?? ""));
-  if (version >= 5) w.int32((v.numPartitions ?? -1));
-  if (version >= 5) w.int16((v.replicationFactor ?? -1));
-  if (version >= 5) writeArray(w, true, version, (v.configs ?? []), wrCreateTopicsResponseCreatableTopicConfigs);
+  if (version >= 1) { if (flex) w.compactNullableString((v.errorMessage ?? "")); else w.nullableString((v.errorMessage ?? "")); }
+  if (version >= 5) { w.int32((v.numPartitions ?? -1)); }
+  if (version >= 5) { w.int16((v.replicationFactor ?? -1)); }
+  if (version >= 5) { writeArray(w, true, version, (v.configs ?? []), wrCreateTopicsResponseCreatableTopicConfigs); }
   if (flex) {
     let t: TaggedField[] | undefined;
     if (version >= 5 && v.topicConfigErrorCode !== undefined) (t ??= []).push(encodeTagged(0, version, v.topicConfigErrorCode, (w, version, x) => { w.int16(x); }));

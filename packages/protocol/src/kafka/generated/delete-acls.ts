@@ -80,7 +80,7 @@ function wrDeleteAclsRequestDeleteAclsFilter(w: KafkaWriter, version: number, v:
   const flex = version >= 2;
   w.int8(v.resourceTypeFilter);
   if (flex) w.compactNullableString(v.resourceNameFilter); else w.nullableString(v.resourceNameFilter);
-  if (version >= 1) w.int8((v.patternTypeFilter ?? 3));
+  if (version >= 1) { w.int8((v.patternTypeFilter ?? 3)); }
   if (flex) w.compactNullableString(v.principalFilter); else w.nullableString(v.principalFilter);
   if (flex) w.compactNullableString(v.hostFilter); else w.nullableString(v.hostFilter);
   w.int8(v.operation);
@@ -208,7 +208,7 @@ function wrDeleteAclsResponseDeleteAclsMatchingAcl(w: KafkaWriter, version: numb
   if (flex) w.compactNullableString(v.errorMessage); else w.nullableString(v.errorMessage);
   w.int8(v.resourceType);
   if (flex) w.compactString(v.resourceName); else w.string(v.resourceName);
-  if (version >= 1) w.int8((v.patternType ?? 3));
+  if (version >= 1) { w.int8((v.patternType ?? 3)); }
   if (flex) w.compactString(v.principal); else w.string(v.principal);
   if (flex) w.compactString(v.host); else w.string(v.host);
   w.int8(v.operation);

@@ -51,8 +51,8 @@ function rdDeleteTopicsRequest(r: KafkaReader, version: number): DeleteTopicsReq
 
 function wrDeleteTopicsRequest(w: KafkaWriter, version: number, v: DeleteTopicsRequest): void {
   const flex = version >= 4;
-  if (version >= 6) writeArray(w, true, version, (v.topics ?? []), wrDeleteTopicsRequestDeleteTopicState);
-  if (version <= 5) writeArray(w, flex, version, (v.topicNames ?? []), (flex ? wrCompactString : wrString));
+  if (version >= 6) { writeArray(w, true, version, (v.topics ?? []), wrDeleteTopicsRequestDeleteTopicState); }
+  if (version <= 5) { writeArray(w, flex, version, (v.topicNames ?? []), (flex ? wrCompactString : wrString)); }
   w.int32(v.timeoutMs);
   if (flex) {
     writeTaggedFields(w, undefined, v._unknownTaggedFields);
@@ -122,7 +122,7 @@ function rdDeleteTopicsResponse(r: KafkaReader, version: number): DeleteTopicsRe
 
 function wrDeleteTopicsResponse(w: KafkaWriter, version: number, v: DeleteTopicsResponse): void {
   const flex = version >= 4;
-  if (version >= 1) w.int32((v.throttleTimeMs ?? 0));
+  if (version >= 1) { w.int32((v.throttleTimeMs ?? 0)); }
   writeArray(w, flex, version, v.responses, wrDeleteTopicsResponseDeletableTopicResult);
   if (flex) {
     writeTaggedFields(w, undefined, v._unknownTaggedFields);
@@ -144,9 +144,9 @@ function rdDeleteTopicsResponseDeletableTopicResult(r: KafkaReader, version: num
 function wrDeleteTopicsResponseDeletableTopicResult(w: KafkaWriter, version: number, v: DeleteTopicsResponseDeletableTopicResult): void {
   const flex = version >= 4;
   if (flex) (version >= 6 ? w.compactNullableString(v.name) : w.compactString(nn(v.name, "name"))); else (version >= 6 ? w.nullableString(v.name) : w.string(nn(v.name, "name")));
-  if (version >= 6) w.uuid((v.topicId ?? "AAAAAAAAAAAAAAAAAAAAAA"));
+  if (version >= 6) { w.uuid((v.topicId ?? "AAAAAAAAAAAAAAAAAAAAAA")); }
   w.int16(v.errorCode);
-  if (version >= 5) w.compactNullableString((v.errorMessage ?? null));
+  if (version >= 5) { w.compactNullableString((v.errorMessage ?? null)); }
   if (flex) {
     writeTaggedFields(w, undefined, v._unknownTaggedFields);
   }

@@ -58,7 +58,7 @@ function wrDescribeAclsRequest(w: KafkaWriter, version: number, v: DescribeAclsR
   const flex = version >= 2;
   w.int8(v.resourceTypeFilter);
   if (flex) w.compactNullableString(v.resourceNameFilter); else w.nullableString(v.resourceNameFilter);
-  if (version >= 1) w.int8((v.patternTypeFilter ?? 3));
+  if (version >= 1) { w.int8((v.patternTypeFilter ?? 3)); }
   if (flex) w.compactNullableString(v.principalFilter); else w.nullableString(v.principalFilter);
   if (flex) w.compactNullableString(v.hostFilter); else w.nullableString(v.hostFilter);
   w.int8(v.operation);
@@ -158,7 +158,7 @@ function wrDescribeAclsResponseDescribeAclsResource(w: KafkaWriter, version: num
   const flex = version >= 2;
   w.int8(v.resourceType);
   if (flex) w.compactString(v.resourceName); else w.string(v.resourceName);
-  if (version >= 1) w.int8((v.patternType ?? 3));
+  if (version >= 1) { w.int8((v.patternType ?? 3)); }
   writeArray(w, flex, version, v.acls, wrDescribeAclsResponseAclDescription);
   if (flex) {
     writeTaggedFields(w, undefined, v._unknownTaggedFields);

@@ -40,7 +40,7 @@ function rdDescribeClusterRequest(r: KafkaReader, version: number): DescribeClus
 
 function wrDescribeClusterRequest(w: KafkaWriter, version: number, v: DescribeClusterRequest): void {
   w.bool(v.includeClusterAuthorizedOperations);
-  if (version >= 1) w.int8((v.endpointType ?? 1));
+  if (version >= 1) { w.int8((v.endpointType ?? 1)); }
   writeTaggedFields(w, undefined, v._unknownTaggedFields);
 }
 
@@ -111,7 +111,7 @@ function wrDescribeClusterResponse(w: KafkaWriter, version: number, v: DescribeC
   w.int32(v.throttleTimeMs);
   w.int16(v.errorCode);
   w.compactNullableString(v.errorMessage);
-  if (version >= 1) w.int8((v.endpointType ?? 1));
+  if (version >= 1) { w.int8((v.endpointType ?? 1)); }
   w.compactString(v.clusterId);
   w.int32(v.controllerId);
   writeArray(w, true, version, v.brokers, wrDescribeClusterResponseDescribeClusterBroker);

@@ -54,8 +54,8 @@ function rdDescribeConfigsRequest(r: KafkaReader, version: number): DescribeConf
 function wrDescribeConfigsRequest(w: KafkaWriter, version: number, v: DescribeConfigsRequest): void {
   const flex = version >= 4;
   writeArray(w, flex, version, v.resources, wrDescribeConfigsRequestDescribeConfigsResource);
-  if (version >= 1) w.bool((v.includeSynonyms ?? false));
-  if (version >= 3) w.bool((v.includeDocumentation ?? false));
+  if (version >= 1) { w.bool((v.includeSynonyms ?? false)); }
+  if (version >= 3) { w.bool((v.includeDocumentation ?? false)); }
   if (flex) {
     writeTaggedFields(w, undefined, v._unknownTaggedFields);
   }
@@ -216,12 +216,12 @@ function wrDescribeConfigsResponseDescribeConfigsResourceResult(w: KafkaWriter, 
   if (flex) w.compactString(v.name); else w.string(v.name);
   if (flex) w.compactNullableString(v.value); else w.nullableString(v.value);
   w.bool(v.readOnly);
-  if (version <= 0) w.bool((v.isDefault ?? false));
-  if (version >= 1) w.int8((v.configSource ?? -1));
+  if (version <= 0) { w.bool((v.isDefault ?? false)); }
+  if (version >= 1) { w.int8((v.configSource ?? -1)); }
   w.bool(v.isSensitive);
-  if (version >= 1) writeArray(w, flex, version, (v.synonyms ?? []), wrDescribeConfigsResponseDescribeConfigsSynonym);
-  if (version >= 3) w.int8((v.configType ?? 0));
-  if (version >= 3) if (flex) w.compactNullableString((v.documentation ?? "")); else w.nullableString((v.documentation ?? ""));
+  if (version >= 1) { writeArray(w, flex, version, (v.synonyms ?? []), wrDescribeConfigsResponseDescribeConfigsSynonym); }
+  if (version >= 3) { w.int8((v.configType ?? 0)); }
+  if (version >= 3) { if (flex) w.compactNullableString((v.documentation ?? "")); else w.nullableString((v.documentation ?? "")); }
   if (flex) {
     writeTaggedFields(w, undefined, v._unknownTaggedFields);
   }

@@ -170,8 +170,8 @@ function wrDescribeDelegationTokenResponseDescribedDelegationToken(w: KafkaWrite
   const flex = version >= 2;
   if (flex) w.compactString(v.principalType); else w.string(v.principalType);
   if (flex) w.compactString(v.principalName); else w.string(v.principalName);
-  if (version >= 3) w.compactString((v.tokenRequesterPrincipalType ?? ""));
-  if (version >= 3) w.compactString((v.tokenRequesterPrincipalName ?? ""));
+  if (version >= 3) { w.compactString((v.tokenRequesterPrincipalType ?? "")); }
+  if (version >= 3) { w.compactString((v.tokenRequesterPrincipalName ?? "")); }
   w.int64(v.issueTimestamp);
   w.int64(v.expiryTimestamp);
   w.int64(v.maxTimestamp);

@@ -42,7 +42,7 @@ function rdDescribeGroupsRequest(r: KafkaReader, version: number): DescribeGroup
 function wrDescribeGroupsRequest(w: KafkaWriter, version: number, v: DescribeGroupsRequest): void {
   const flex = version >= 5;
   writeArray(w, flex, version, v.groups, (flex ? wrCompactString : wrString));
-  if (version >= 3) w.bool((v.includeAuthorizedOperations ?? false));
+  if (version >= 3) { w.bool((v.includeAuthorizedOperations ?? false)); }
   if (flex) {
     writeTaggedFields(w, undefined, v._unknownTaggedFields);
   }
@@ -117,7 +117,7 @@ function rdDescribeGroupsResponse(r: KafkaReader, version: number): DescribeGrou
 
 function wrDescribeGroupsResponse(w: KafkaWriter, version: number, v: DescribeGroupsResponse): void {
   const flex = version >= 5;
-  if (version >= 1) w.int32((v.throttleTimeMs ?? 0));
+  if (version >= 1) { w.int32((v.throttleTimeMs ?? 0)); }
   writeArray(w, flex, version, v.groups, wrDescribeGroupsResponseDescribedGroup);
   if (flex) {
     writeTaggedFields(w, undefined, v._unknownTaggedFields);
@@ -147,7 +147,7 @@ function wrDescribeGroupsResponseDescribedGroup(w: KafkaWriter, version: number,
   if (flex) w.compactString(v.protocolType); else w.string(v.protocolType);
   if (flex) w.compactString(v.protocolData); else w.string(v.protocolData);
   writeArray(w, flex, version, v.members, wrDescribeGroupsResponseDescribedGroupMember);
-  if (version >= 3) w.int32((v.authorizedOperations ?? -2147483648));
+  if (version >= 3) { w.int32((v.authorizedOperations ?? -2147483648)); }
   if (flex) {
     writeTaggedFields(w, undefined, v._unknownTaggedFields);
   }
@@ -170,7 +170,7 @@ function rdDescribeGroupsResponseDescribedGroupMember(r: KafkaReader, version: n
 function wrDescribeGroupsResponseDescribedGroupMember(w: KafkaWriter, version: number, v: DescribeGroupsResponseDescribedGroupMember): void {
   const flex = version >= 5;
   if (flex) w.compactString(v.memberId); else w.string(v.memberId);
-  if (version >= 4) if (flex) w.compactNullableString((v.groupInstanceId ?? null)); else w.nullableString((v.groupInstanceId ?? null));
+  if (version >= 4) { if (flex) w.compactNullableString((v.groupInstanceId ?? null)); else w.nullableString((v.groupInstanceId ?? null)); }
   if (flex) w.compactString(v.clientId); else w.string(v.clientId);
   if (flex) w.compactString(v.clientHost); else w.string(v.clientHost);
   if (flex) w.compactBytes(v.memberMetadata); else w.bytes(v.memberMetadata);

@@ -141,7 +141,7 @@ function rdDescribeLogDirsResponse(r: KafkaReader, version: number): DescribeLog
 function wrDescribeLogDirsResponse(w: KafkaWriter, version: number, v: DescribeLogDirsResponse): void {
   const flex = version >= 2;
   w.int32(v.throttleTimeMs);
-  if (version >= 3) w.int16((v.errorCode ?? 0));
+  if (version >= 3) { w.int16((v.errorCode ?? 0)); }
   writeArray(w, flex, version, v.results, wrDescribeLogDirsResponseDescribeLogDirsResult);
   if (flex) {
     writeTaggedFields(w, undefined, v._unknownTaggedFields);
@@ -166,8 +166,8 @@ function wrDescribeLogDirsResponseDescribeLogDirsResult(w: KafkaWriter, version:
   w.int16(v.errorCode);
   if (flex) w.compactString(v.logDir); else w.string(v.logDir);
   writeArray(w, flex, version, v.topics, wrDescribeLogDirsResponseDescribeLogDirsTopic);
-  if (version >= 4) w.int64((v.totalBytes ?? -1n));
-  if (version >= 4) w.int64((v.usableBytes ?? -1n));
+  if (version >= 4) { w.int64((v.totalBytes ?? -1n)); }
+  if (version >= 4) { w.int64((v.usableBytes ?? -1n)); }
   if (flex) {
     writeTaggedFields(w, undefined, v._unknownTaggedFields);
   }

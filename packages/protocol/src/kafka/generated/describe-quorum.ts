@@ -168,9 +168,9 @@ function rdDescribeQuorumResponse(r: KafkaReader, version: number): DescribeQuor
 
 function wrDescribeQuorumResponse(w: KafkaWriter, version: number, v: DescribeQuorumResponse): void {
   w.int16(v.errorCode);
-  if (version >= 2) w.compactNullableString((v.errorMessage ?? ""));
+  if (version >= 2) { w.compactNullableString((v.errorMessage ?? "")); }
   writeArray(w, true, version, v.topics, wrDescribeQuorumResponseTopicData);
-  if (version >= 2) writeArray(w, true, version, (v.nodes ?? []), wrDescribeQuorumResponseNode);
+  if (version >= 2) { writeArray(w, true, version, (v.nodes ?? []), wrDescribeQuorumResponseNode); }
   writeTaggedFields(w, undefined, v._unknownTaggedFields);
 }
 
@@ -207,7 +207,7 @@ function rdDescribeQuorumResponsePartitionData(r: KafkaReader, version: number):
 function wrDescribeQuorumResponsePartitionData(w: KafkaWriter, version: number, v: DescribeQuorumResponsePartitionData): void {
   w.int32(v.partitionIndex);
   w.int16(v.errorCode);
-  if (version >= 2) w.compactNullableString((v.errorMessage ?? ""));
+  if (version >= 2) { w.compactNullableString((v.errorMessage ?? "")); }
   w.int32(v.leaderId);
   w.int32(v.leaderEpoch);
   w.int64(v.highWatermark);
@@ -230,10 +230,10 @@ function rdDescribeQuorumResponseReplicaState(r: KafkaReader, version: number): 
 
 function wrDescribeQuorumResponseReplicaState(w: KafkaWriter, version: number, v: DescribeQuorumResponseReplicaState): void {
   w.int32(v.replicaId);
-  if (version >= 2) w.uuid((v.replicaDirectoryId ?? "AAAAAAAAAAAAAAAAAAAAAA"));
+  if (version >= 2) { w.uuid((v.replicaDirectoryId ?? "AAAAAAAAAAAAAAAAAAAAAA")); }
   w.int64(v.logEndOffset);
-  if (version >= 1) w.int64((v.lastFetchTimestamp ?? -1n));
-  if (version >= 1) w.int64((v.lastCaughtUpTimestamp ?? -1n));
+  if (version >= 1) { w.int64((v.lastFetchTimestamp ?? -1n)); }
+  if (version >= 1) { w.int64((v.lastCaughtUpTimestamp ?? -1n)); }
   writeTaggedFields(w, undefined, v._unknownTaggedFields);
 }
 

@@ -51,7 +51,7 @@ function rdElectLeadersRequest(r: KafkaReader, version: number): ElectLeadersReq
 
 function wrElectLeadersRequest(w: KafkaWriter, version: number, v: ElectLeadersRequest): void {
   const flex = version >= 2;
-  if (version >= 1) w.int8((v.electionType ?? 0));
+  if (version >= 1) { w.int8((v.electionType ?? 0)); }
   writeArray(w, flex, version, v.topicPartitions, wrElectLeadersRequestTopicPartitions);
   w.int32(v.timeoutMs);
   if (flex) {
@@ -135,7 +135,7 @@ function rdElectLeadersResponse(r: KafkaReader, version: number): ElectLeadersRe
 function wrElectLeadersResponse(w: KafkaWriter, version: number, v: ElectLeadersResponse): void {
   const flex = version >= 2;
   w.int32(v.throttleTimeMs);
-  if (version >= 1) w.int16((v.errorCode ?? 0));
+  if (version >= 1) { w.int16((v.errorCode ?? 0)); }
   writeArray(w, flex, version, v.replicaElectionResults, wrElectLeadersResponseReplicaElectionResult);
   if (flex) {
     writeTaggedFields(w, undefined, v._unknownTaggedFields);

@@ -77,7 +77,7 @@ function wrEndQuorumEpochRequest(w: KafkaWriter, version: number, v: EndQuorumEp
   const flex = version >= 1;
   if (flex) w.compactNullableString(v.clusterId); else w.nullableString(v.clusterId);
   writeArray(w, flex, version, v.topics, wrEndQuorumEpochRequestTopicData);
-  if (version >= 1) writeArray(w, true, version, (v.leaderEndpoints ?? []), wrEndQuorumEpochRequestLeaderEndpoint);
+  if (version >= 1) { writeArray(w, true, version, (v.leaderEndpoints ?? []), wrEndQuorumEpochRequestLeaderEndpoint); }
   if (flex) {
     writeTaggedFields(w, undefined, v._unknownTaggedFields);
   }
@@ -120,8 +120,8 @@ function wrEndQuorumEpochRequestPartitionData(w: KafkaWriter, version: number, v
   w.int32(v.partitionIndex);
   w.int32(v.leaderId);
   w.int32(v.leaderEpoch);
-  if (version <= 0) writeArray(w, false, version, (v.preferredSuccessors ?? []), wrInt32);
-  if (version >= 1) writeArray(w, true, version, (v.preferredCandidates ?? []), wrEndQuorumEpochRequestReplicaInfo);
+  if (version <= 0) { writeArray(w, false, version, (v.preferredSuccessors ?? []), wrInt32); }
+  if (version >= 1) { writeArray(w, true, version, (v.preferredCandidates ?? []), wrEndQuorumEpochRequestReplicaInfo); }
   if (flex) {
     writeTaggedFields(w, undefined, v._unknownTaggedFields);
   }

@@ -101,8 +101,8 @@ function wrEndTxnResponse(w: KafkaWriter, version: number, v: EndTxnResponse): v
   const flex = version >= 3;
   w.int32(v.throttleTimeMs);
   w.int16(v.errorCode);
-  if (version >= 5) w.int64((v.producerId ?? -1n));
-  if (version >= 5) w.int16((v.producerEpoch ?? -1));
+  if (version >= 5) { w.int64((v.producerId ?? -1n)); }
+  if (version >= 5) { w.int16((v.producerEpoch ?? -1)); }
   if (flex) {
     writeTaggedFields(w, undefined, v._unknownTaggedFields);
   }

@@ -126,16 +126,16 @@ function tgFetchRequest(r: KafkaReader, version: number, o: FetchRequest, tag: n
 
 function wrFetchRequest(w: KafkaWriter, version: number, v: FetchRequest): void {
   const flex = version >= 12;
-  if (version <= 14) w.int32((v.replicaId ?? -1));
+  if (version <= 14) { w.int32((v.replicaId ?? -1)); }
   w.int32(v.maxWaitMs);
   w.int32(v.minBytes);
-  if (version >= 3) w.int32((v.maxBytes ?? 2147483647));
-  if (version >= 4) w.int8((v.isolationLevel ?? 0));
-  if (version >= 7) w.int32((v.sessionId ?? 0));
-  if (version >= 7) w.int32((v.sessionEpoch ?? -1));
+  if (version >= 3) { w.int32((v.maxBytes ?? 2147483647)); }
+  if (version >= 4) { w.int8((v.isolationLevel ?? 0)); }
+  if (version >= 7) { w.int32((v.sessionId ?? 0)); }
+  if (version >= 7) { w.int32((v.sessionEpoch ?? -1)); }
   writeArray(w, flex, version, v.topics, wrFetchRequestFetchTopic);
-  if (version >= 7) writeArray(w, flex, version, (v.forgottenTopicsData ?? []), wrFetchRequestForgottenTopic);
-  if (version >= 11) if (flex) w.compactString((v.rackId ?? "")); else w.string((v.rackId ?? ""));
+  if (version >= 7) { writeArray(w, flex, version, (v.forgottenTopicsData ?? []), wrFetchRequestForgottenTopic); }
+  if (version >= 11) { if (flex) w.compactString((v.rackId ?? "")); else w.string((v.rackId ?? "")); }
   if (flex) {
     let t: TaggedField[] | undefined;
     if (version >= 12 && v.clusterId !== undefined) (t ??= []).push(encodeTagged(0, version, v.clusterId, (w, version, x) => { w.compactNullableString(x); }));
@@ -172,8 +172,8 @@ function rdFetchRequestFetchTopic(r: KafkaReader, version: number): FetchRequest
 
 function wrFetchRequestFetchTopic(w: KafkaWriter, version: number, v: FetchRequestFetchTopic): void {
   const flex = version >= 12;
-  if (version <= 12) if (flex) w.compactString((v.topic ?? "")); else w.string((v.topic ?? ""));
-  if (version >= 13) w.uuid((v.topicId ?? "AAAAAAAAAAAAAAAAAAAAAA"));
+  if (version <= 12) { if (flex) w.compactString((v.topic ?? "")); else w.string((v.topic ?? "")); }
+  if (version >= 13) { w.uuid((v.topicId ?? "AAAAAAAAAAAAAAAAAAAAAA")); }
   writeArray(w, flex, version, v.partitions, wrFetchRequestFetchPartition);
   if (flex) {
     writeTaggedFields(w, undefined, v._unknownTaggedFields);
@@ -208,10 +208,10 @@ function tgFetchRequestFetchPartition(r: KafkaReader, version: number, o: FetchR
 function wrFetchRequestFetchPartition(w: KafkaWriter, version: number, v: FetchRequestFetchPartition): void {
   const flex = version >= 12;
   w.int32(v.partition);
-  if (version >= 9) w.int32((v.currentLeaderEpoch ?? -1));
+  if (version >= 9) { w.int32((v.currentLeaderEpoch ?? -1)); }
   w.int64(v.fetchOffset);
-  if (version >= 12) w.int32((v.lastFetchedEpoch ?? -1));
-  if (version >= 5) w.int64((v.logStartOffset ?? -1n));
+  if (version >= 12) { w.int32((v.lastFetchedEpoch ?? -1)); }
+  if (version >= 5) { w.int64((v.logStartOffset ?? -1n)); }
   w.int32(v.partitionMaxBytes);
   if (flex) {
     let t: TaggedField[] | undefined;
@@ -233,8 +233,8 @@ function rdFetchRequestForgottenTopic(r: KafkaReader, version: number): FetchReq
 
 function wrFetchRequestForgottenTopic(w: KafkaWriter, version: number, v: FetchRequestForgottenTopic): void {
   const flex = version >= 12;
-  if (version <= 12) if (flex) w.compactString((v.topic ?? "")); else w.string((v.topic ?? ""));
-  if (version >= 13) w.uuid((v.topicId ?? "AAAAAAAAAAAAAAAAAAAAAA"));
+  if (version <= 12) { if (flex) w.compactString((v.topic ?? "")); else w.string((v.topic ?? "")); }
+  if (version >= 13) { w.uuid((v.topicId ?? "AAAAAAAAAAAAAAAAAAAAAA")); }
   writeArray(w, flex, version, v.partitions, wrInt32);
   if (flex) {
     writeTaggedFields(w, undefined, v._unknownTaggedFields);
@@ -366,9 +366,9 @@ function tgFetchResponse(r: KafkaReader, version: number, o: FetchResponse, tag:
 
 function wrFetchResponse(w: KafkaWriter, version: number, v: FetchResponse): void {
   const flex = version >= 12;
-  if (version >= 1) w.int32((v.throttleTimeMs ?? 0));
-  if (version >= 7) w.int16((v.errorCode ?? 0));
-  if (version >= 7) w.int32((v.sessionId ?? 0));
+  if (version >= 1) { w.int32((v.throttleTimeMs ?? 0)); }
+  if (version >= 7) { w.int16((v.errorCode ?? 0)); }
+  if (version >= 7) { w.int32((v.sessionId ?? 0)); }
   writeArray(w, flex, version, v.responses, wrFetchResponseFetchableTopicResponse);
   if (flex) {
     let t: TaggedField[] | undefined;
@@ -390,8 +390,8 @@ function rdFetchResponseFetchableTopicResponse(r: KafkaReader, version: number):
 
 function wrFetchResponseFetchableTopicResponse(w: KafkaWriter, version: number, v: FetchResponseFetchableTopicResponse): void {
   const flex = version >= 12;
-  if (version <= 12) if (flex) w.compactString((v.topic ?? "")); else w.string((v.topic ?? ""));
-  if (version >= 13) w.uuid((v.topicId ?? "AAAAAAAAAAAAAAAAAAAAAA"));
+  if (version <= 12) { if (flex) w.compactString((v.topic ?? "")); else w.string((v.topic ?? "")); }
+  if (version >= 13) { w.uuid((v.topicId ?? "AAAAAAAAAAAAAAAAAAAAAA")); }
   writeArray(w, flex, version, v.partitions, wrFetchResponsePartitionData);
   if (flex) {
     writeTaggedFields(w, undefined, v._unknownTaggedFields);
@@ -438,10 +438,10 @@ function wrFetchResponsePartitionData(w: KafkaWriter, version: number, v: FetchR
   w.int32(v.partitionIndex);
   w.int16(v.errorCode);
   w.int64(v.highWatermark);
-  if (version >= 4) w.int64((v.lastStableOffset ?? -1n));
-  if (version >= 5) w.int64((v.logStartOffset ?? -1n));
-  if (version >= 4) writeArray(w, flex, version, (v.abortedTransactions ?? []), wrFetchResponseAbortedTransaction);
-  if (version >= 11) w.int32((v.preferredReadReplica ?? -1));
+  if (version >= 4) { w.int64((v.lastStableOffset ?? -1n)); }
+  if (version >= 5) { w.int64((v.logStartOffset ?? -1n)); }
+  if (version >= 4) { writeArray(w, flex, version, (v.abortedTransactions ?? []), wrFetchResponseAbortedTransaction); }
+  if (version >= 11) { w.int32((v.preferredReadReplica ?? -1)); }
   if (flex) w.compactNullableBytes(v.records); else w.nullableBytes(v.records);
   if (flex) {
     let t: TaggedField[] | undefined;

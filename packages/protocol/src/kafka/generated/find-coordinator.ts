@@ -44,9 +44,9 @@ function rdFindCoordinatorRequest(r: KafkaReader, version: number): FindCoordina
 
 function wrFindCoordinatorRequest(w: KafkaWriter, version: number, v: FindCoordinatorRequest): void {
   const flex = version >= 3;
-  if (version <= 3) if (flex) w.compactString((v.key ?? "")); else w.string((v.key ?? ""));
-  if (version >= 1) w.int8((v.keyType ?? 0));
-  if (version >= 4) writeArray(w, true, version, (v.coordinatorKeys ?? []), wrCompactString);
+  if (version <= 3) { if (flex) w.compactString((v.key ?? "")); else w.string((v.key ?? "")); }
+  if (version >= 1) { w.int8((v.keyType ?? 0)); }
+  if (version >= 4) { writeArray(w, true, version, (v.coordinatorKeys ?? []), wrCompactString); }
   if (flex) {
     writeTaggedFields(w, undefined, v._unknownTaggedFields);
   }
@@ -119,13 +119,13 @@ function rdFindCoordinatorResponse(r: KafkaReader, version: number): FindCoordin
 
 function wrFindCoordinatorResponse(w: KafkaWriter, version: number, v: FindCoordinatorResponse): void {
   const flex = version >= 3;
-  if (version >= 1) w.int32((v.throttleTimeMs ?? 0));
-  if (version <= 3) w.int16((v.errorCode ?? 0));
-  if (version >= 1 && version <= 3) if (flex) w.compactNullableString((v.errorMessage ?? "")); else w.nullableString((v.errorMessage ?? ""));
-  if (version <= 3) w.int32((v.nodeId ?? 0));
-  if (version <= 3) if (flex) w.compactString((v.host ?? "")); else w.string((v.host ?? ""));
-  if (version <= 3) w.int32((v.port ?? 0));
-  if (version >= 4) writeArray(w, true, version, (v.coordinators ?? []), wrFindCoordinatorResponseCoordinator);
+  if (version >= 1) { w.int32((v.throttleTimeMs ?? 0)); }
+  if (version <= 3) { w.int16((v.errorCode ?? 0)); }
+  if (version >= 1 && version <= 3) { if (flex) w.compactNullableString((v.errorMessage ?? "")); else w.nullableString((v.errorMessage ?? "")); }
+  if (version <= 3) { w.int32((v.nodeId ?? 0)); }
+  if (version <= 3) { if (flex) w.compactString((v.host ?? "")); else w.string((v.host ?? "")); }
+  if (version <= 3) { w.int32((v.port ?? 0)); }
+  if (version >= 4) { writeArray(w, true, version, (v.coordinators ?? []), wrFindCoordinatorResponseCoordinator); }
   if (flex) {
     writeTaggedFields(w, undefined, v._unknownTaggedFields);
   }

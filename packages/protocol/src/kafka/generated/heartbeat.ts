@@ -50,7 +50,7 @@ function wrHeartbeatRequest(w: KafkaWriter, version: number, v: HeartbeatRequest
   if (flex) w.compactString(v.groupId); else w.string(v.groupId);
   w.int32(v.generationId);
   if (flex) w.compactString(v.memberId); else w.string(v.memberId);
-  if (version >= 3) if (flex) w.compactNullableString((v.groupInstanceId ?? null)); else w.nullableString((v.groupInstanceId ?? null));
+  if (version >= 3) { if (flex) w.compactNullableString((v.groupInstanceId ?? null)); else w.nullableString((v.groupInstanceId ?? null)); }
   if (flex) {
     writeTaggedFields(w, undefined, v._unknownTaggedFields);
   }
@@ -93,7 +93,7 @@ function rdHeartbeatResponse(r: KafkaReader, version: number): HeartbeatResponse
 
 function wrHeartbeatResponse(w: KafkaWriter, version: number, v: HeartbeatResponse): void {
   const flex = version >= 4;
-  if (version >= 1) w.int32((v.throttleTimeMs ?? 0));
+  if (version >= 1) { w.int32((v.throttleTimeMs ?? 0)); }
   w.int16(v.errorCode);
   if (flex) {
     writeTaggedFields(w, undefined, v._unknownTaggedFields);

@@ -49,8 +49,8 @@ function wrInitProducerIdRequest(w: KafkaWriter, version: number, v: InitProduce
   const flex = version >= 2;
   if (flex) w.compactNullableString(v.transactionalId); else w.nullableString(v.transactionalId);
   w.int32(v.transactionTimeoutMs);
-  if (version >= 3) w.int64((v.producerId ?? -1n));
-  if (version >= 3) w.int16((v.producerEpoch ?? -1));
+  if (version >= 3) { w.int64((v.producerId ?? -1n)); }
+  if (version >= 3) { w.int16((v.producerEpoch ?? -1)); }
   if (flex) {
     writeTaggedFields(w, undefined, v._unknownTaggedFields);
   }

@@ -68,12 +68,12 @@ function wrJoinGroupRequest(w: KafkaWriter, version: number, v: JoinGroupRequest
   const flex = version >= 6;
   if (flex) w.compactString(v.groupId); else w.string(v.groupId);
   w.int32(v.sessionTimeoutMs);
-  if (version >= 1) w.int32((v.rebalanceTimeoutMs ?? -1));
+  if (version >= 1) { w.int32((v.rebalanceTimeoutMs ?? -1)); }
   if (flex) w.compactString(v.memberId); else w.string(v.memberId);
-  if (version >= 5) if (flex) w.compactNullableString((v.groupInstanceId ?? null)); else w.nullableString((v.groupInstanceId ?? null));
+  if (version >= 5) { if (flex) w.compactNullableString((v.groupInstanceId ?? null)); else w.nullableString((v.groupInstanceId ?? null)); }
   if (flex) w.compactString(v.protocolType); else w.string(v.protocolType);
   writeArray(w, flex, version, v.protocols, wrJoinGroupRequestJoinGroupRequestProtocol);
-  if (version >= 8) w.compactNullableString((v.reason ?? null));
+  if (version >= 8) { w.compactNullableString((v.reason ?? null)); }
   if (flex) {
     writeTaggedFields(w, undefined, v._unknownTaggedFields);
   }
@@ -164,13 +164,13 @@ function rdJoinGroupResponse(r: KafkaReader, version: number): JoinGroupResponse
 
 function wrJoinGroupResponse(w: KafkaWriter, version: number, v: JoinGroupResponse): void {
   const flex = version >= 6;
-  if (version >= 2) w.int32((v.throttleTimeMs ?? 0));
+  if (version >= 2) { w.int32((v.throttleTimeMs ?? 0)); }
   w.int16(v.errorCode);
   w.int32(v.generationId);
-  if (version >= 7) w.compactNullableString((v.protocolType ?? null));
+  if (version >= 7) { w.compactNullableString((v.protocolType ?? null)); }
   if (flex) (version >= 7 ? w.compactNullableString(v.protocolName) : w.compactString(nn(v.protocolName, "protocolName"))); else (version >= 7 ? w.nullableString(v.protocolName) : w.string(nn(v.protocolName, "protocolName")));
   if (flex) w.compactString(v.leader); else w.string(v.leader);
-  if (version >= 9) w.bool((v.skipAssignment ?? false));
+  if (version >= 9) { w.bool((v.skipAssignment ?? false)); }
   if (flex) w.compactString(v.memberId); else w.string(v.memberId);
   writeArray(w, flex, version, v.members, wrJoinGroupResponseJoinGroupResponseMember);
   if (flex) {
@@ -192,7 +192,7 @@ function rdJoinGroupResponseJoinGroupResponseMember(r: KafkaReader, version: num
 function wrJoinGroupResponseJoinGroupResponseMember(w: KafkaWriter, version: number, v: JoinGroupResponseJoinGroupResponseMember): void {
   const flex = version >= 6;
   if (flex) w.compactString(v.memberId); else w.string(v.memberId);
-  if (version >= 5) if (flex) w.compactNullableString((v.groupInstanceId ?? null)); else w.nullableString((v.groupInstanceId ?? null));
+  if (version >= 5) { if (flex) w.compactNullableString((v.groupInstanceId ?? null)); else w.nullableString((v.groupInstanceId ?? null)); }
   if (flex) w.compactBytes(v.metadata); else w.bytes(v.metadata);
   if (flex) {
     writeTaggedFields(w, undefined, v._unknownTaggedFields);

@@ -105,12 +105,12 @@ function rdLeaderAndIsrRequest(r: KafkaReader, version: number): LeaderAndIsrReq
 function wrLeaderAndIsrRequest(w: KafkaWriter, version: number, v: LeaderAndIsrRequest): void {
   const flex = version >= 4;
   w.int32(v.controllerId);
-  if (version >= 7) w.bool((v.isKRaftController ?? false));
+  if (version >= 7) { w.bool((v.isKRaftController ?? false)); }
   w.int32(v.controllerEpoch);
-  if (version >= 2) w.int64((v.brokerEpoch ?? -1n));
-  if (version >= 5) w.int8((v.type ?? 0));
-  if (version <= 1) writeArray(w, false, version, (v.ungroupedPartitionStates ?? []), wrLeaderAndIsrRequestLeaderAndIsrPartitionState);
-  if (version >= 2) writeArray(w, flex, version, (v.topicStates ?? []), wrLeaderAndIsrRequestLeaderAndIsrTopicState);
+  if (version >= 2) { w.int64((v.brokerEpoch ?? -1n)); }
+  if (version >= 5) { w.int8((v.type ?? 0)); }
+  if (version <= 1) { writeArray(w, false, version, (v.ungroupedPartitionStates ?? []), wrLeaderAndIsrRequestLeaderAndIsrPartitionState); }
+  if (version >= 2) { writeArray(w, flex, version, (v.topicStates ?? []), wrLeaderAndIsrRequestLeaderAndIsrTopicState); }
   writeArray(w, flex, version, v.liveLeaders, wrLeaderAndIsrRequestLeaderAndIsrLiveLeader);
   if (flex) {
     writeTaggedFields(w, undefined, v._unknownTaggedFields);
@@ -139,7 +139,7 @@ function rdLeaderAndIsrRequestLeaderAndIsrPartitionState(r: KafkaReader, version
 
 function wrLeaderAndIsrRequestLeaderAndIsrPartitionState(w: KafkaWriter, version: number, v: LeaderAndIsrRequestLeaderAndIsrPartitionState): void {
   const flex = version >= 4;
-  if (version <= 1) w.string((v.topicName ?? ""));
+  if (version <= 1) { w.string((v.topicName ?? "")); }
   w.int32(v.partitionIndex);
   w.int32(v.controllerEpoch);
   w.int32(v.leader);
@@ -147,10 +147,10 @@ function wrLeaderAndIsrRequestLeaderAndIsrPartitionState(w: KafkaWriter, version
   writeArray(w, flex, version, v.isr, wrInt32);
   w.int32(v.partitionEpoch);
   writeArray(w, flex, version, v.replicas, wrInt32);
-  if (version >= 3) writeArray(w, flex, version, (v.addingReplicas ?? []), wrInt32);
-  if (version >= 3) writeArray(w, flex, version, (v.removingReplicas ?? []), wrInt32);
-  if (version >= 1) w.bool((v.isNew ?? false));
-  if (version >= 6) w.int8((v.leaderRecoveryState ?? 0));
+  if (version >= 3) { writeArray(w, flex, version, (v.addingReplicas ?? []), wrInt32); }
+  if (version >= 3) { writeArray(w, flex, version, (v.removingReplicas ?? []), wrInt32); }
+  if (version >= 1) { w.bool((v.isNew ?? false)); }
+  if (version >= 6) { w.int8((v.leaderRecoveryState ?? 0)); }
   if (flex) {
     writeTaggedFields(w, undefined, v._unknownTaggedFields);
   }
@@ -170,7 +170,7 @@ function rdLeaderAndIsrRequestLeaderAndIsrTopicState(r: KafkaReader, version: nu
 function wrLeaderAndIsrRequestLeaderAndIsrTopicState(w: KafkaWriter, version: number, v: LeaderAndIsrRequestLeaderAndIsrTopicState): void {
   const flex = version >= 4;
   if (flex) w.compactString(v.topicName); else w.string(v.topicName);
-  if (version >= 5) w.uuid((v.topicId ?? "AAAAAAAAAAAAAAAAAAAAAA"));
+  if (version >= 5) { w.uuid((v.topicId ?? "AAAAAAAAAAAAAAAAAAAAAA")); }
   writeArray(w, flex, version, v.partitionStates, wrLeaderAndIsrRequestLeaderAndIsrPartitionState);
   if (flex) {
     writeTaggedFields(w, undefined, v._unknownTaggedFields);
@@ -255,8 +255,8 @@ function rdLeaderAndIsrResponse(r: KafkaReader, version: number): LeaderAndIsrRe
 function wrLeaderAndIsrResponse(w: KafkaWriter, version: number, v: LeaderAndIsrResponse): void {
   const flex = version >= 4;
   w.int16(v.errorCode);
-  if (version <= 4) writeArray(w, flex, version, (v.partitionErrors ?? []), wrLeaderAndIsrResponseLeaderAndIsrPartitionError);
-  if (version >= 5) writeArray(w, true, version, (v.topics ?? []), wrLeaderAndIsrResponseLeaderAndIsrTopicError);
+  if (version <= 4) { writeArray(w, flex, version, (v.partitionErrors ?? []), wrLeaderAndIsrResponseLeaderAndIsrPartitionError); }
+  if (version >= 5) { writeArray(w, true, version, (v.topics ?? []), wrLeaderAndIsrResponseLeaderAndIsrTopicError); }
   if (flex) {
     writeTaggedFields(w, undefined, v._unknownTaggedFields);
   }
@@ -275,7 +275,7 @@ function rdLeaderAndIsrResponseLeaderAndIsrPartitionError(r: KafkaReader, versio
 
 function wrLeaderAndIsrResponseLeaderAndIsrPartitionError(w: KafkaWriter, version: number, v: LeaderAndIsrResponseLeaderAndIsrPartitionError): void {
   const flex = version >= 4;
-  if (version <= 4) if (flex) w.compactString((v.topicName ?? "")); else w.string((v.topicName ?? ""));
+  if (version <= 4) { if (flex) w.compactString((v.topicName ?? "")); else w.string((v.topicName ?? "")); }
   w.int32(v.partitionIndex);
   w.int16(v.errorCode);
   if (flex) {

@@ -69,6 +69,6 @@ function rdLeaderChangeMessageVoter(r: KafkaReader, version: number): LeaderChan
 
 function wrLeaderChangeMessageVoter(w: KafkaWriter, version: number, v: LeaderChangeMessageVoter): void {
   w.int32(v.voterId);
-  if (version >= 1) w.uuid((v.voterDirectoryId ?? "AAAAAAAAAAAAAAAAAAAAAA"));
+  if (version >= 1) { w.uuid((v.voterDirectoryId ?? "AAAAAAAAAAAAAAAAAAAAAA")); }
   writeTaggedFields(w, undefined, v._unknownTaggedFields);
 }

@@ -54,8 +54,8 @@ function rdLeaveGroupRequest(r: KafkaReader, version: number): LeaveGroupRequest
 function wrLeaveGroupRequest(w: KafkaWriter, version: number, v: LeaveGroupRequest): void {
   const flex = version >= 4;
   if (flex) w.compactString(v.groupId); else w.string(v.groupId);
-  if (version <= 2) w.string((v.memberId ?? ""));
-  if (version >= 3) writeArray(w, flex, version, (v.members ?? []), wrLeaveGroupRequestMemberIdentity);
+  if (version <= 2) { w.string((v.memberId ?? "")); }
+  if (version >= 3) { writeArray(w, flex, version, (v.members ?? []), wrLeaveGroupRequestMemberIdentity); }
   if (flex) {
     writeTaggedFields(w, undefined, v._unknownTaggedFields);
   }
@@ -76,7 +76,7 @@ function wrLeaveGroupRequestMemberIdentity(w: KafkaWriter, version: number, v: L
   const flex = version >= 4;
   if (flex) w.compactString(v.memberId); else w.string(v.memberId);
   if (flex) w.compactNullableString(v.groupInstanceId); else w.nullableString(v.groupInstanceId);
-  if (version >= 5) w.compactNullableString((v.reason ?? null));
+  if (version >= 5) { w.compactNullableString((v.reason ?? null)); }
   if (flex) {
     writeTaggedFields(w, undefined, v._unknownTaggedFields);
   }
@@ -131,9 +131,9 @@ function rdLeaveGroupResponse(r: KafkaReader, version: number): LeaveGroupRespon
 
 function wrLeaveGroupResponse(w: KafkaWriter, version: number, v: LeaveGroupResponse): void {
   const flex = version >= 4;
-  if (version >= 1) w.int32((v.throttleTimeMs ?? 0));
+  if (version >= 1) { w.int32((v.throttleTimeMs ?? 0)); }
   w.int16(v.errorCode);
-  if (version >= 3) writeArray(w, flex, version, (v.members ?? []), wrLeaveGroupResponseMemberResponse);
+  if (version >= 3) { writeArray(w, flex, version, (v.members ?? []), wrLeaveGroupResponseMemberResponse); }
   if (flex) {
     writeTaggedFields(w, undefined, v._unknownTaggedFields);
   }

@@ -41,8 +41,8 @@ function rdListGroupsRequest(r: KafkaReader, version: number): ListGroupsRequest
 
 function wrListGroupsRequest(w: KafkaWriter, version: number, v: ListGroupsRequest): void {
   const flex = version >= 3;
-  if (version >= 4) writeArray(w, true, version, (v.statesFilter ?? []), wrCompactString);
-  if (version >= 5) writeArray(w, true, version, (v.typesFilter ?? []), wrCompactString);
+  if (version >= 4) { writeArray(w, true, version, (v.statesFilter ?? []), wrCompactString); }
+  if (version >= 5) { writeArray(w, true, version, (v.typesFilter ?? []), wrCompactString); }
   if (flex) {
     writeTaggedFields(w, undefined, v._unknownTaggedFields);
   }
@@ -99,7 +99,7 @@ function rdListGroupsResponse(r: KafkaReader, version: number): ListGroupsRespon
 
 function wrListGroupsResponse(w: KafkaWriter, version: number, v: ListGroupsResponse): void {
   const flex = version >= 3;
-  if (version >= 1) w.int32((v.throttleTimeMs ?? 0));
+  if (version >= 1) { w.int32((v.throttleTimeMs ?? 0)); }
   w.int16(v.errorCode);
   writeArray(w, flex, version, v.groups, wrListGroupsResponseListedGroup);
   if (flex) {
@@ -123,8 +123,8 @@ function wrListGroupsResponseListedGroup(w: KafkaWriter, version: number, v: Lis
   const flex = version >= 3;
   if (flex) w.compactString(v.groupId); else w.string(v.groupId);
   if (flex) w.compactString(v.protocolType); else w.string(v.protocolType);
-  if (version >= 4) w.compactString((v.groupState ?? ""));
-  if (version >= 5) w.compactString((v.groupType ?? ""));
+  if (version >= 4) { w.compactString((v.groupState ?? "")); }
+  if (version >= 5) { w.compactString((v.groupType ?? "")); }
   if (flex) {
     writeTaggedFields(w, undefined, v._unknownTaggedFields);
   }

@@ -66,9 +66,9 @@ function rdListOffsetsRequest(r: KafkaReader, version: number): ListOffsetsReque
 function wrListOffsetsRequest(w: KafkaWriter, version: number, v: ListOffsetsRequest): void {
   const flex = version >= 6;
   w.int32(v.replicaId);
-  if (version >= 2) w.int8((v.isolationLevel ?? 0));
+  if (version >= 2) { w.int8((v.isolationLevel ?? 0)); }
   writeArray(w, flex, version, v.topics, wrListOffsetsRequestListOffsetsTopic);
-  if (version >= 10) w.int32((v.timeoutMs ?? 0));
+  if (version >= 10) { w.int32((v.timeoutMs ?? 0)); }
   if (flex) {
     writeTaggedFields(w, undefined, v._unknownTaggedFields);
   }
@@ -108,9 +108,9 @@ function rdListOffsetsRequestListOffsetsPartition(r: KafkaReader, version: numbe
 function wrListOffsetsRequestListOffsetsPartition(w: KafkaWriter, version: number, v: ListOffsetsRequestListOffsetsPartition): void {
   const flex = version >= 6;
   w.int32(v.partitionIndex);
-  if (version >= 4) w.int32((v.currentLeaderEpoch ?? -1));
+  if (version >= 4) { w.int32((v.currentLeaderEpoch ?? -1)); }
   w.int64(v.timestamp);
-  if (version <= 0) w.int32((v.maxNumOffsets ?? 1));
+  if (version <= 0) { w.int32((v.maxNumOffsets ?? 1)); }
   if (flex) {
     writeTaggedFields(w, undefined, v._unknownTaggedFields);
   }
@@ -175,7 +175,7 @@ function rdListOffsetsResponse(r: KafkaReader, version: number): ListOffsetsResp
 
 function wrListOffsetsResponse(w: KafkaWriter, version: number, v: ListOffsetsResponse): void {
   const flex = version >= 6;
-  if (version >= 2) w.int32((v.throttleTimeMs ?? 0));
+  if (version >= 2) { w.int32((v.throttleTimeMs ?? 0)); }
   writeArray(w, flex, version, v.topics, wrListOffsetsResponseListOffsetsTopicResponse);
   if (flex) {
     writeTaggedFields(w, undefined, v._unknownTaggedFields);
@@ -219,10 +219,10 @@ function wrListOffsetsResponseListOffsetsPartitionResponse(w: KafkaWriter, versi
   const flex = version >= 6;
   w.int32(v.partitionIndex);
   w.int16(v.errorCode);
-  if (version <= 0) writeArray(w, false, version, (v.oldStyleOffsets ?? []), wrInt64);
-  if (version >= 1) w.int64((v.timestamp ?? -1n));
-  if (version >= 1) w.int64((v.offset ?? -1n));
-  if (version >= 4) w.int32((v.leaderEpoch ?? -1));
+  if (version <= 0) { writeArray(w, false, version, (v.oldStyleOffsets ?? []), wrInt64); }
+  if (version >= 1) { w.int64((v.timestamp ?? -1n)); }
+  if (version >= 1) { w.int64((v.offset ?? -1n)); }
+  if (version >= 4) { w.int32((v.leaderEpoch ?? -1)); }
   if (flex) {
     writeTaggedFields(w, undefined, v._unknownTaggedFields);
   }

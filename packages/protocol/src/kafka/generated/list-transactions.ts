@@ -44,7 +44,7 @@ function rdListTransactionsRequest(r: KafkaReader, version: number): ListTransac
 function wrListTransactionsRequest(w: KafkaWriter, version: number, v: ListTransactionsRequest): void {
   writeArray(w, true, version, v.stateFilters, wrCompactString);
   writeArray(w, true, version, v.producerIdFilters, wrInt64);
-  if (version >= 1) w.int64((v.durationFilter ?? -1n));
+  if (version >= 1) { w.int64((v.durationFilter ?? -1n)); }
   writeTaggedFields(w, undefined, v._unknownTaggedFields);
 }
 

@@ -55,9 +55,9 @@ function rdMetadataRequest(r: KafkaReader, version: number): MetadataRequest {
 function wrMetadataRequest(w: KafkaWriter, version: number, v: MetadataRequest): void {
   const flex = version >= 9;
   writeArray(w, flex, version, (version >= 1 ? v.topics : nn(v.topics, "topics")), wrMetadataRequestMetadataRequestTopic);
-  if (version >= 4) w.bool((v.allowAutoTopicCreation ?? true));
-  if (version >= 8 && version <= 10) w.bool((v.includeClusterAuthorizedOperations ?? false));
-  if (version >= 8) w.bool((v.includeTopicAuthorizedOperations ?? false));
+  if (version >= 4) { w.bool((v.allowAutoTopicCreation ?? true)); }
+  if (version >= 8 && version <= 10) { w.bool((v.includeClusterAuthorizedOperations ?? false)); }
+  if (version >= 8) { w.bool((v.includeTopicAuthorizedOperations ?? false)); }
   if (flex) {
     writeTaggedFields(w, undefined, v._unknownTaggedFields);
   }
@@ -75,7 +75,7 @@ function rdMetadataRequestMetadataRequestTopic(r: KafkaReader, version: number):
 
 function wrMetadataRequestMetadataRequestTopic(w: KafkaWriter, version: number, v: MetadataRequestMetadataRequestTopic): void {
   const flex = version >= 9;
-  if (version >= 10) w.uuid((v.topicId ?? "AAAAAAAAAAAAAAAAAAAAAA"));
+  if (version >= 10) { w.uuid((v.topicId ?? "AAAAAAAAAAAAAAAAAAAAAA")); }
   if (flex) (version >= 10 ? w.compactNullableString(v.name) : w.compactString(nn(v.name, "name"))); else (version >= 10 ? w.nullableString(v.name) : w.string(nn(v.name, "name")));
   if (flex) {
     writeTaggedFields(w, undefined, v._unknownTaggedFields);
@@ -174,12 +174,12 @@ function rdMetadataResponse(r: KafkaReader, version: number): MetadataResponse {
 
 function wrMetadataResponse(w: KafkaWriter, version: number, v: MetadataResponse): void {
   const flex = version >= 9;
-  if (version >= 3) w.int32((v.throttleTimeMs ?? 0));
+  if (version >= 3) { w.int32((v.throttleTimeMs ?? 0)); }
   writeArray(w, flex, version, v.brokers, wrMetadataResponseMetadataResponseBroker);
-  if (version >= 2) if (flex) w.compactNullableString((v.clusterId ?? null)); else w.nullableString((v.clusterId ?? null));
-  if (version >= 1) w.int32((v.controllerId ?? -1));
+  if (version >= 2) { if (flex) w.compactNullableString((v.clusterId ?? null)); else w.nullableString((v.clusterId ?? null)); }
+  if (version >= 1) { w.int32((v.controllerId ?? -1)); }
   writeArray(w, flex, version, v.topics, wrMetadataResponseMetadataResponseTopic);
-  if (version >= 8 && version <= 10) w.int32((v.clusterAuthorizedOperations ?? -2147483648));
+  if (version >= 8 && version <= 10) { w.int32((v.clusterAuthorizedOperations ?? -2147483648)); }
   if (flex) {
     writeTaggedFields(w, undefined, v._unknownTaggedFields);
   }
@@ -202,7 +202,7 @@ function wrMetadataResponseMetadataResponseBroker(w: KafkaWriter, version: numbe
   w.int32(v.nodeId);
   if (flex) w.compactString(v.host); else w.string(v.host);
   w.int32(v.port);
-  if (version >= 1) if (flex) w.compactNullableString((v.rack ?? null)); else w.nullableString((v.rack ?? null));
+  if (version >= 1) { if (flex) w.compactNullableString((v.rack ?? null)); else w.nullableString((v.rack ?? null)); }
   if (flex) {
     writeTaggedFields(w, undefined, v._unknownTaggedFields);
   }
@@ -226,10 +226,10 @@ function wrMetadataResponseMetadataResponseTopic(w: KafkaWriter, version: number
   const flex = version >= 9;
   w.int16(v.errorCode);
   if (flex) (version >= 12 ? w.compactNullableString(v.name) : w.compactString(nn(v.name, "name"))); else (version >= 12 ? w.nullableString(v.name) : w.string(nn(v.name, "name")));
-  if (version >= 10) w.uuid((v.topicId ?? "AAAAAAAAAAAAAAAAAAAAAA"));
-  if (version >= 1) w.bool((v.isInternal ?? false));
+  if (version >= 10) { w.uuid((v.topicId ?? "AAAAAAAAAAAAAAAAAAAAAA")); }
+  if (version >= 1) { w.bool((v.isInternal ?? false)); }
   writeArray(w, flex, version, v.partitions, wrMetadataResponseMetadataResponsePartition);
-  if (version >= 8) w.int32((v.topicAuthorizedOperations ?? -2147483648));
+  if (version >= 8) { w.int32((v.topicAuthorizedOperations ?? -2147483648)); }
   if (flex) {
     writeTaggedFields(w, undefined, v._unknownTaggedFields);
   }
@@ -255,10 +255,10 @@ function wrMetadataResponseMetadataResponsePartition(w: KafkaWriter, version: nu
   w.int16(v.errorCode);
   w.int32(v.partitionIndex);
   w.int32(v.leaderId);
-  if (version >= 7) w.int32((v.leaderEpoch ?? -1));
+  if (version >= 7) { w.int32((v.leaderEpoch ?? -1)); }
   writeArray(w, flex, version, v.replicaNodes, wrInt32);
   writeArray(w, flex, version, v.isrNodes, wrInt32);
-  if (version >= 5) writeArray(w, flex, version, (v.offlineReplicas ?? []), wrInt32);
+  if (version >= 5) { writeArray(w, flex, version, (v.offlineReplicas ?? []), wrInt32); }
   if (flex) {
     writeTaggedFields(w, undefined, v._unknownTaggedFields);
   }

@@ -74,10 +74,10 @@ function rdOffsetCommitRequest(r: KafkaReader, version: number): OffsetCommitReq
 function wrOffsetCommitRequest(w: KafkaWriter, version: number, v: OffsetCommitRequest): void {
   const flex = version >= 8;
   if (flex) w.compactString(v.groupId); else w.string(v.groupId);
-  if (version >= 1) w.int32((v.generationIdOrMemberEpoch ?? -1));
-  if (version >= 1) if (flex) w.compactString((v.memberId ?? "")); else w.string((v.memberId ?? ""));
-  if (version >= 7) if (flex) w.compactNullableString((v.groupInstanceId ?? null)); else w.nullableString((v.groupInstanceId ?? null));
-  if (version >= 2 && version <= 4) w.int64((v.retentionTimeMs ?? -1n));
+  if (version >= 1) { w.int32((v.generationIdOrMemberEpoch ?? -1)); }
+  if (version >= 1) { if (flex) w.compactString((v.memberId ?? "")); else w.string((v.memberId ?? "")); }
+  if (version >= 7) { if (flex) w.compactNullableString((v.groupInstanceId ?? null)); else w.nullableString((v.groupInstanceId ?? null)); }
+  if (version >= 2 && version <= 4) { w.int64((v.retentionTimeMs ?? -1n)); }
   writeArray(w, flex, version, v.topics, wrOffsetCommitRequestOffsetCommitRequestTopic);
   if (flex) {
     writeTaggedFields(w, undefined, v._unknownTaggedFields);
@@ -120,8 +120,8 @@ function wrOffsetCommitRequestOffsetCommitRequestPartition(w: KafkaWriter, versi
   const flex = version >= 8;
   w.int32(v.partitionIndex);
   w.int64(v.committedOffset);
-  if (version >= 6) w.int32((v.committedLeaderEpoch ?? -1));
-  if (version >= 1 && version <= 1) w.int64((v.commitTimestamp ?? -1n));
+  if (version >= 6) { w.int32((v.committedLeaderEpoch ?? -1)); }
+  if (version >= 1 && version <= 1) { w.int64((v.commitTimestamp ?? -1n)); }
   if (flex) w.compactNullableString(v.committedMetadata); else w.nullableString(v.committedMetadata);
   if (flex) {
     writeTaggedFields(w, undefined, v._unknownTaggedFields);
@@ -179,7 +179,7 @@ function rdOffsetCommitResponse(r: KafkaReader, version: number): OffsetCommitRe
 
 function wrOffsetCommitResponse(w: KafkaWriter, version: number, v: OffsetCommitResponse): void {
   const flex = version >= 8;
-  if (version >= 3) w.int32((v.throttleTimeMs ?? 0));
+  if (version >= 3) { w.int32((v.throttleTimeMs ?? 0)); }
   writeArray(w, flex, version, v.topics, wrOffsetCommitResponseOffsetCommitResponseTopic);
   if (flex) {
     writeTaggedFields(w, undefined, v._unknownTaggedFields);

@@ -72,10 +72,10 @@ function rdOffsetFetchRequest(r: KafkaReader, version: number): OffsetFetchReque
 
 function wrOffsetFetchRequest(w: KafkaWriter, version: number, v: OffsetFetchRequest): void {
   const flex = version >= 6;
-  if (version <= 7) if (flex) w.compactString((v.groupId ?? "")); else w.string((v.groupId ?? ""));
-  if (version <= 7) writeArray(w, flex, version, (version >= 2 ? (v.topics ?? []) : nn((v.topics ?? []), "topics")), wrOffsetFetchRequestOffsetFetchRequestTopic);
-  if (version >= 8) writeArray(w, true, version, (v.groups ?? []), wrOffsetFetchRequestOffsetFetchRequestGroup);
-  if (version >= 7) w.bool((v.requireStable ?? false));
+  if (version <= 7) { if (flex) w.compactString((v.groupId ?? "")); else w.string((v.groupId ?? "")); }
+  if (version <= 7) { writeArray(w, flex, version, (version >= 2 ? (v.topics ?? []) : nn((v.topics ?? []), "topics")), wrOffsetFetchRequestOffsetFetchRequestTopic); }
+  if (version >= 8) { writeArray(w, true, version, (v.groups ?? []), wrOffsetFetchRequestOffsetFetchRequestGroup); }
+  if (version >= 7) { w.bool((v.requireStable ?? false)); }
   if (flex) {
     writeTaggedFields(w, undefined, v._unknownTaggedFields);
   }
@@ -113,8 +113,8 @@ function rdOffsetFetchRequestOffsetFetchRequestGroup(r: KafkaReader, version: nu
 
 function wrOffsetFetchRequestOffsetFetchRequestGroup(w: KafkaWriter, version: number, v: OffsetFetchRequestOffsetFetchRequestGroup): void {
   w.compactString(v.groupId);
-  if (version >= 9) w.compactNullableString((v.memberId ?? null));
-  if (version >= 9) w.int32((v.memberEpoch ?? -1));
+  if (version >= 9) { w.compactNullableString((v.memberId ?? null)); }
+  if (version >= 9) { w.int32((v.memberEpoch ?? -1)); }
   writeArray(w, true, version, v.topics, wrOffsetFetchRequestOffsetFetchRequestTopics);
   writeTaggedFields(w, undefined, v._unknownTaggedFields);
 }
@@ -226,10 +226,10 @@ function rdOffsetFetchResponse(r: KafkaReader, version: number): OffsetFetchResp
 
 function wrOffsetFetchResponse(w: KafkaWriter, version: number, v: OffsetFetchResponse): void {
   const flex = version >= 6;
-  if (version >= 3) w.int32((v.throttleTimeMs ?? 0));
-  if (version <= 7) writeArray(w, flex, version, (v.topics ?? []), wrOffsetFetchResponseOffsetFetchResponseTopic);
-  if (version >= 2 && version <= 7) w.int16((v.errorCode ?? 0));
-  if (version >= 8) writeArray(w, true, version, (v.groups ?? []), wrOffsetFetchResponseOffsetFetchResponseGroup);
+  if (version >= 3) { w.int32((v.throttleTimeMs ?? 0)); }
+  if (version <= 7) { writeArray(w, flex, version, (v.topics ?? []), wrOffsetFetchResponseOffsetFetchResponseTopic); }
+  if (version >= 2 && version <= 7) { w.int16((v.errorCode ?? 0)); }
+  if (version >= 8) { writeArray(w, true, version, (v.groups ?? []), wrOffsetFetchResponseOffsetFetchResponseGroup); }
   if (flex) {
     writeTaggedFields(w, undefined, v._unknownTaggedFields);
   }
@@ -271,7 +271,7 @@ function wrOffsetFetchResponseOffsetFetchResponsePartition(w: KafkaWriter, versi
   const flex = version >= 6;
   w.int32(v.partitionIndex);
   w.int64(v.committedOffset);
-  if (version >= 5) w.int32((v.committedLeaderEpoch ?? -1));
+  if (version >= 5) { w.int32((v.committedLeaderEpoch ?? -1)); }
   if (flex) w.compactNullableString(v.metadata); else w.nullableString(v.metadata);
   w.int16(v.errorCode);
   if (flex) {

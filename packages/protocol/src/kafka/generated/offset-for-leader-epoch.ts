@@ -57,7 +57,7 @@ function rdOffsetForLeaderEpochRequest(r: KafkaReader, version: number): OffsetF
 
 function wrOffsetForLeaderEpochRequest(w: KafkaWriter, version: number, v: OffsetForLeaderEpochRequest): void {
   const flex = version >= 4;
-  if (version >= 3) w.int32((v.replicaId ?? -2));
+  if (version >= 3) { w.int32((v.replicaId ?? -2)); }
   writeArray(w, flex, version, v.topics, wrOffsetForLeaderEpochRequestOffsetForLeaderTopic);
   if (flex) {
     writeTaggedFields(w, undefined, v._unknownTaggedFields);
@@ -97,7 +97,7 @@ function rdOffsetForLeaderEpochRequestOffsetForLeaderPartition(r: KafkaReader, v
 function wrOffsetForLeaderEpochRequestOffsetForLeaderPartition(w: KafkaWriter, version: number, v: OffsetForLeaderEpochRequestOffsetForLeaderPartition): void {
   const flex = version >= 4;
   w.int32(v.partition);
-  if (version >= 2) w.int32((v.currentLeaderEpoch ?? -1));
+  if (version >= 2) { w.int32((v.currentLeaderEpoch ?? -1)); }
   w.int32(v.leaderEpoch);
   if (flex) {
     writeTaggedFields(w, undefined, v._unknownTaggedFields);
@@ -159,7 +159,7 @@ function rdOffsetForLeaderEpochResponse(r: KafkaReader, version: number): Offset
 
 function wrOffsetForLeaderEpochResponse(w: KafkaWriter, version: number, v: OffsetForLeaderEpochResponse): void {
   const flex = version >= 4;
-  if (version >= 2) w.int32((v.throttleTimeMs ?? 0));
+  if (version >= 2) { w.int32((v.throttleTimeMs ?? 0)); }
   writeArray(w, flex, version, v.topics, wrOffsetForLeaderEpochResponseOffsetForLeaderTopicResult);
   if (flex) {
     writeTaggedFields(w, undefined, v._unknownTaggedFields);
@@ -201,7 +201,7 @@ function wrOffsetForLeaderEpochResponseEpochEndOffset(w: KafkaWriter, version: n
   const flex = version >= 4;
   w.int16(v.errorCode);
   w.int32(v.partition);
-  if (version >= 1) w.int32((v.leaderEpoch ?? -1));
+  if (version >= 1) { w.int32((v.leaderEpoch ?? -1)); }
   w.int64(v.endOffset);
   if (flex) {
     writeTaggedFields(w, undefined, v._unknownTaggedFields);

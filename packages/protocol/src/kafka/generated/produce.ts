@@ -61,7 +61,7 @@ function rdProduceRequest(r: KafkaReader, version: number): ProduceRequest {
 
 function wrProduceRequest(w: KafkaWriter, version: number, v: ProduceRequest): void {
   const flex = version >= 9;
-  if (version >= 3) if (flex) w.compactNullableString((v.transactionalId ?? null)); else w.nullableString((v.transactionalId ?? null));
+  if (version >= 3) { if (flex) w.compactNullableString((v.transactionalId ?? null)); else w.nullableString((v.transactionalId ?? null)); }
   w.int16(v.acks);
   w.int32(v.timeoutMs);
   writeArray(w, flex, version, v.topicData, wrProduceRequestTopicProduceData);
@@ -210,7 +210,7 @@ function tgProduceResponse(r: KafkaReader, version: number, o: ProduceResponse, 
 function wrProduceResponse(w: KafkaWriter, version: number, v: ProduceResponse): void {
   const flex = version >= 9;
   writeArray(w, flex, version, v.responses, wrProduceResponseTopicProduceResponse);
-  if (version >= 1) w.int32((v.throttleTimeMs ?? 0));
+  if (version >= 1) { w.int32((v.throttleTimeMs ?? 0)); }
   if (flex) {
     let t: TaggedField[] | undefined;
     if (version >= 10 && v.nodeEndpoints !== undefined) (t ??= []).push(encodeTagged(0, version, v.nodeEndpoints, (w, version, x) => { writeArray(w, true, version, x, wrProduceResponseNodeEndpoint); }));
@@ -268,10 +268,10 @@ function wrProduceResponsePartitionProduceResponse(w: KafkaWriter, version: numb
   w.int32(v.index);
   w.int16(v.errorCode);
   w.int64(v.baseOffset);
-  if (version >= 2) w.int64((v.logAppendTimeMs ?? -1n));
-  if (version >= 5) w.int64((v.logStartOffset ?? -1n));
-  if (version >= 8) writeArray(w, flex, version, (v.recordErrors ?? []), wrProduceResponseBatchIndexAndErrorMessage);
-  if (version >= 8) if (flex) w.compactNullableString((v.errorMessage ?? null)); else w.nullableString((v.errorMessage ?? null));
+  if (version >= 2) { w.int64((v.logAppendTimeMs ?? -1n)); }
+  if (version >= 5) { w.int64((v.logStartOffset ?? -1n)); }
+  if (version >= 8) { writeArray(w, flex, version, (v.recordErrors ?? []), wrProduceResponseBatchIndexAndErrorMessage); }
+  if (version >= 8) { if (flex) w.compactNullableString((v.errorMessage ?? null)); else w.nullableString((v.errorMessage ?? null)); }
   if (flex) {
     let t: TaggedField[] | undefined;
     if (version >= 10 && v.currentLeader !== undefined) (t ??= []).push(encodeTagged(0, version, v.currentLeader, (w, version, x) => { wrProduceResponseLeaderIdAndEpoch(w, version, x); }));

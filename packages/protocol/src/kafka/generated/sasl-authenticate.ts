@@ -90,7 +90,7 @@ function wrSaslAuthenticateResponse(w: KafkaWriter, version: number, v: SaslAuth
   w.int16(v.errorCode);
   if (flex) w.compactNullableString(v.errorMessage); else w.nullableString(v.errorMessage);
   if (flex) w.compactBytes(v.authBytes); else w.bytes(v.authBytes);
-  if (version >= 1) w.int64((v.sessionLifetimeMs ?? 0n));
+  if (version >= 1) { w.int64((v.sessionLifetimeMs ?? 0n)); }
   if (flex) {
     writeTaggedFields(w, undefined, v._unknownTaggedFields);
   }

@@ -90,13 +90,13 @@ function rdStopReplicaRequest(r: KafkaReader, version: number): StopReplicaReque
 function wrStopReplicaRequest(w: KafkaWriter, version: number, v: StopReplicaRequest): void {
   const flex = version >= 2;
   w.int32(v.controllerId);
-  if (version >= 4) w.bool((v.isKRaftController ?? false));
+  if (version >= 4) { w.bool((v.isKRaftController ?? false)); }
   w.int32(v.controllerEpoch);
-  if (version >= 1) w.int64((v.brokerEpoch ?? -1n));
-  if (version <= 2) w.bool((v.deletePartitions ?? false));
-  if (version <= 0) writeArray(w, false, version, (v.ungroupedPartitions ?? []), wrStopReplicaRequestStopReplicaPartitionV0);
-  if (version >= 1 && version <= 2) writeArray(w, flex, version, (v.topics ?? []), wrStopReplicaRequestStopReplicaTopicV1);
-  if (version >= 3) writeArray(w, true, version, (v.topicStates ?? []), wrStopReplicaRequestStopReplicaTopicState);
+  if (version >= 1) { w.int64((v.brokerEpoch ?? -1n)); }
+  if (version <= 2) { w.bool((v.deletePartitions ?? false)); }
+  if (version <= 0) { writeArray(w, false, version, (v.ungroupedPartitions ?? []), wrStopReplicaRequestStopReplicaPartitionV0); }
+  if (version >= 1 && version <= 2) { writeArray(w, flex, version, (v.topics ?? []), wrStopReplicaRequestStopReplicaTopicV1); }
+  if (version >= 3) { writeArray(w, true, version, (v.topicStates ?? []), wrStopReplicaRequestStopReplicaTopicState); }
   if (flex) {
     writeTaggedFields(w, undefined, v._unknownTaggedFields);
   }

@@ -66,9 +66,9 @@ function wrSyncGroupRequest(w: KafkaWriter, version: number, v: SyncGroupRequest
   if (flex) w.compactString(v.groupId); else w.string(v.groupId);
   w.int32(v.generationId);
   if (flex) w.compactString(v.memberId); else w.string(v.memberId);
-  if (version >= 3) if (flex) w.compactNullableString((v.groupInstanceId ?? null)); else w.nullableString((v.groupInstanceId ?? null));
-  if (version >= 5) w.compactNullableString((v.protocolType ?? null));
-  if (version >= 5) w.compactNullableString((v.protocolName ?? null));
+  if (version >= 3) { if (flex) w.compactNullableString((v.groupInstanceId ?? null)); else w.nullableString((v.groupInstanceId ?? null)); }
+  if (version >= 5) { w.compactNullableString((v.protocolType ?? null)); }
+  if (version >= 5) { w.compactNullableString((v.protocolName ?? null)); }
   writeArray(w, flex, version, v.assignments, wrSyncGroupRequestSyncGroupRequestAssignment);
   if (flex) {
     writeTaggedFields(w, undefined, v._unknownTaggedFields);
@@ -140,10 +140,10 @@ function rdSyncGroupResponse(r: KafkaReader, version: number): SyncGroupResponse
 
 function wrSyncGroupResponse(w: KafkaWriter, version: number, v: SyncGroupResponse): void {
   const flex = version >= 4;
-  if (version >= 1) w.int32((v.throttleTimeMs ?? 0));
+  if (version >= 1) { w.int32((v.throttleTimeMs ?? 0)); }
   w.int16(v.errorCode);
-  if (version >= 5) w.compactNullableString((v.protocolType ?? null));
-  if (version >= 5) w.compactNullableString((v.protocolName ?? null));
+  if (version >= 5) { w.compactNullableString((v.protocolType ?? null)); }
+  if (version >= 5) { w.compactNullableString((v.protocolName ?? null)); }
   if (flex) w.compactBytes(v.assignment); else w.bytes(v.assignment);
   if (flex) {
     writeTaggedFields(w, undefined, v._unknownTaggedFields);

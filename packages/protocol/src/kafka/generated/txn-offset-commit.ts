@@ -81,9 +81,9 @@ function wrTxnOffsetCommitRequest(w: KafkaWriter, version: number, v: TxnOffsetC
   if (flex) w.compactString(v.groupId); else w.string(v.groupId);
   w.int64(v.producerId);
   w.int16(v.producerEpoch);
-  if (version >= 3) w.int32((v.generationId ?? -1));
-  if (version >= 3) w.compactString((v.memberId ?? ""));
-  if (version >= 3) w.compactNullableString((v.groupInstanceId ?? null));
+  if (version >= 3) { w.int32((v.generationId ?? -1)); }
+  if (version >= 3) { w.compactString((v.memberId ?? "")); }
+  if (version >= 3) { w.compactNullableString((v.groupInstanceId ?? null)); }
   writeArray(w, flex, version, v.topics, wrTxnOffsetCommitRequestTxnOffsetCommitRequestTopic);
   if (flex) {
     writeTaggedFields(w, undefined, v._unknownTaggedFields);
@@ -125,7 +125,7 @@ function wrTxnOffsetCommitRequestTxnOffsetCommitRequestPartition(w: KafkaWriter,
   const flex = version >= 3;
   w.int32(v.partitionIndex);
   w.int64(v.committedOffset);
-  if (version >= 2) w.int32((v.committedLeaderEpoch ?? -1));
+  if (version >= 2) { w.int32((v.committedLeaderEpoch ?? -1)); }
   if (flex) w.compactNullableString(v.committedMetadata); else w.nullableString(v.committedMetadata);
   if (flex) {
     writeTaggedFields(w, undefined, v._unknownTaggedFields);

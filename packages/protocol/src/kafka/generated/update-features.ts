@@ -55,7 +55,7 @@ function rdUpdateFeaturesRequest(r: KafkaReader, version: number): UpdateFeature
 function wrUpdateFeaturesRequest(w: KafkaWriter, version: number, v: UpdateFeaturesRequest): void {
   w.int32(v.timeoutMs);
   writeArray(w, true, version, v.featureUpdates, wrUpdateFeaturesRequestFeatureUpdateKey);
-  if (version >= 1) w.bool((v.validateOnly ?? false));
+  if (version >= 1) { w.bool((v.validateOnly ?? false)); }
   writeTaggedFields(w, undefined, v._unknownTaggedFields);
 }
 
@@ -73,8 +73,8 @@ function rdUpdateFeaturesRequestFeatureUpdateKey(r: KafkaReader, version: number
 function wrUpdateFeaturesRequestFeatureUpdateKey(w: KafkaWriter, version: number, v: UpdateFeaturesRequestFeatureUpdateKey): void {
   w.compactString(v.feature);
   w.int16(v.maxVersionLevel);
-  if (version <= 0) w.bool((v.allowDowngrade ?? false));
-  if (version >= 1) w.int8((v.upgradeType ?? 1));
+  if (version <= 0) { w.bool((v.allowDowngrade ?? false)); }
+  if (version >= 1) { w.int8((v.upgradeType ?? 1)); }
   writeTaggedFields(w, undefined, v._unknownTaggedFields);
 }
 
@@ -131,7 +131,7 @@ function wrUpdateFeaturesResponse(w: KafkaWriter, version: number, v: UpdateFeat
   w.int32(v.throttleTimeMs);
   w.int16(v.errorCode);
   w.compactNullableString(v.errorMessage);
-  if (version <= 1) writeArray(w, true, version, (v.results ?? []), wrUpdateFeaturesResponseUpdatableFeatureResult);
+  if (version <= 1) { writeArray(w, true, version, (v.results ?? []), wrUpdateFeaturesResponseUpdatableFeatureResult); }
   writeTaggedFields(w, undefined, v._unknownTaggedFields);
 }
 

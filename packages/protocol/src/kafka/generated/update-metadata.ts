@@ -123,11 +123,11 @@ function tgUpdateMetadataRequest(r: KafkaReader, version: number, o: UpdateMetad
 function wrUpdateMetadataRequest(w: KafkaWriter, version: number, v: UpdateMetadataRequest): void {
   const flex = version >= 6;
   w.int32(v.controllerId);
-  if (version >= 8) w.bool((v.isKRaftController ?? false));
+  if (version >= 8) { w.bool((v.isKRaftController ?? false)); }
   w.int32(v.controllerEpoch);
-  if (version >= 5) w.int64((v.brokerEpoch ?? -1n));
-  if (version <= 4) writeArray(w, false, version, (v.ungroupedPartitionStates ?? []), wrUpdateMetadataRequestUpdateMetadataPartitionState);
-  if (version >= 5) writeArray(w, flex, version, (v.topicStates ?? []), wrUpdateMetadataRequestUpdateMetadataTopicState);
+  if (version >= 5) { w.int64((v.brokerEpoch ?? -1n)); }
+  if (version <= 4) { writeArray(w, false, version, (v.ungroupedPartitionStates ?? []), wrUpdateMetadataRequestUpdateMetadataPartitionState); }
+  if (version >= 5) { writeArray(w, flex, version, (v.topicStates ?? []), wrUpdateMetadataRequestUpdateMetadataTopicState); }
   writeArray(w, flex, version, v.liveBrokers, wrUpdateMetadataRequestUpdateMetadataBroker);
   if (flex) {
     let t: TaggedField[] | undefined;
@@ -155,7 +155,7 @@ function rdUpdateMetadataRequestUpdateMetadataPartitionState(r: KafkaReader, ver
 
 function wrUpdateMetadataRequestUpdateMetadataPartitionState(w: KafkaWriter, version: number, v: UpdateMetadataRequestUpdateMetadataPartitionState): void {
   const flex = version >= 6;
-  if (version <= 4) w.string((v.topicName ?? ""));
+  if (version <= 4) { w.string((v.topicName ?? "")); }
   w.int32(v.partitionIndex);
   w.int32(v.controllerEpoch);
   w.int32(v.leader);
@@ -163,7 +163,7 @@ function wrUpdateMetadataRequestUpdateMetadataPartitionState(w: KafkaWriter, ver
   writeArray(w, flex, version, v.isr, wrInt32);
   w.int32(v.zkVersion);
   writeArray(w, flex, version, v.replicas, wrInt32);
-  if (version >= 4) writeArray(w, flex, version, (v.offlineReplicas ?? []), wrInt32);
+  if (version >= 4) { writeArray(w, flex, version, (v.offlineReplicas ?? []), wrInt32); }
   if (flex) {
     writeTaggedFields(w, undefined, v._unknownTaggedFields);
   }
@@ -183,7 +183,7 @@ function rdUpdateMetadataRequestUpdateMetadataTopicState(r: KafkaReader, version
 function wrUpdateMetadataRequestUpdateMetadataTopicState(w: KafkaWriter, version: number, v: UpdateMetadataRequestUpdateMetadataTopicState): void {
   const flex = version >= 6;
   if (flex) w.compactString(v.topicName); else w.string(v.topicName);
-  if (version >= 7) w.uuid((v.topicId ?? "AAAAAAAAAAAAAAAAAAAAAA"));
+  if (version >= 7) { w.uuid((v.topicId ?? "AAAAAAAAAAAAAAAAAAAAAA")); }
   writeArray(w, flex, version, v.partitionStates, wrUpdateMetadataRequestUpdateMetadataPartitionState);
   if (flex) {
     writeTaggedFields(w, undefined, v._unknownTaggedFields);
@@ -206,10 +206,10 @@ function rdUpdateMetadataRequestUpdateMetadataBroker(r: KafkaReader, version: nu
 function wrUpdateMetadataRequestUpdateMetadataBroker(w: KafkaWriter, version: number, v: UpdateMetadataRequestUpdateMetadataBroker): void {
   const flex = version >= 6;
   w.int32(v.id);
-  if (version <= 0) w.string((v.v0Host ?? ""));
-  if (version <= 0) w.int32((v.v0Port ?? 0));
-  if (version >= 1) writeArray(w, flex, version, (v.endpoints ?? []), wrUpdateMetadataRequestUpdateMetadataEndpoint);
-  if (version >= 2) if (flex) w.compactNullableString((v.rack ?? "")); else w.nullableString((v.rack ?? ""));
+  if (version <= 0) { w.string((v.v0Host ?? "")); }
+  if (version <= 0) { w.int32((v.v0Port ?? 0)); }
+  if (version >= 1) { writeArray(w, flex, version, (v.endpoints ?? []), wrUpdateMetadataRequestUpdateMetadataEndpoint); }
+  if (version >= 2) { if (flex) w.compactNullableString((v.rack ?? "")); else w.nullableString((v.rack ?? "")); }
   if (flex) {
     writeTaggedFields(w, undefined, v._unknownTaggedFields);
   }
@@ -231,7 +231,7 @@ function wrUpdateMetadataRequestUpdateMetadataEndpoint(w: KafkaWriter, version: 
   const flex = version >= 6;
   w.int32(v.port);
   if (flex) w.compactString(v.host); else w.string(v.host);
-  if (version >= 3) if (flex) w.compactString((v.listener ?? "")); else w.string((v.listener ?? ""));
+  if (version >= 3) { if (flex) w.compactString((v.listener ?? "")); else w.string((v.listener ?? "")); }
   w.int16(v.securityProtocol);
   if (flex) {
     writeTaggedFields(w, undefined, v._unknownTaggedFields);

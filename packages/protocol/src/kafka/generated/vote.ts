@@ -64,7 +64,7 @@ function rdVoteRequest(r: KafkaReader, version: number): VoteRequest {
 
 function wrVoteRequest(w: KafkaWriter, version: number, v: VoteRequest): void {
   w.compactNullableString(v.clusterId);
-  if (version >= 1) w.int32((v.voterId ?? -1));
+  if (version >= 1) { w.int32((v.voterId ?? -1)); }
   writeArray(w, true, version, v.topics, wrVoteRequestTopicData);
   writeTaggedFields(w, undefined, v._unknownTaggedFields);
 }
@@ -102,8 +102,8 @@ function wrVoteRequestPartitionData(w: KafkaWriter, version: number, v: VoteRequ
   w.int32(v.partitionIndex);
   w.int32(v.candidateEpoch);
   w.int32(v.candidateId);
-  if (version >= 1) w.uuid((v.candidateDirectoryId ?? "AAAAAAAAAAAAAAAAAAAAAA"));
-  if (version >= 1) w.uuid((v.voterDirectoryId ?? "AAAAAAAAAAAAAAAAAAAAAA"));
+  if (version >= 1) { w.uuid((v.candidateDirectoryId ?? "AAAAAAAAAAAAAAAAAAAAAA")); }
+  if (version >= 1) { w.uuid((v.voterDirectoryId ?? "AAAAAAAAAAAAAAAAAAAAAA")); }
   w.int32(v.lastOffsetEpoch);
   w.int64(v.lastOffset);
   writeTaggedFields(w, undefined, v._unknownTaggedFields);
