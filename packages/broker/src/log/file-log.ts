@@ -5,9 +5,11 @@
 import { join } from "node:path";
 import { crc32c } from "@node-rs/crc32";
 import {
+  BATCH_LAST_OFFSET_DELTA,
+  BATCH_MAX_TIMESTAMP,
   encodeRecordBatch,
   type RecordInput,
-  readBatchHeader,
+  readInt64,
   setBaseOffset,
   validateBatch,
 } from "@spindle/protocol";
@@ -39,6 +41,8 @@ interface PendingAppend {
 
 /** Sealed segments whose index stays loaded; older ones are reloaded from their files on demand. */
 const LOADED_SEALED_INDEXES = 4;
+/** Index entries hold 32-bit file positions. */
+const SEGMENT_BYTES_MAX = 2 ** 32 - 1;
 /** Bytes one group commit writes at most, so one huge burst does not delay every ack behind it. */
 const GROUP_BYTES_MAX = 16 * 1024 * 1024;
 
@@ -72,6 +76,10 @@ export class FileLog implements Log {
   }
 
   static async open(opts: FileLogOptions): Promise<FileLog> {
+    const { segmentBytes } = opts.config;
+    if (!(segmentBytes >= 1024 && segmentBytes <= SEGMENT_BYTES_MAX)) {
+      throw new BrokerError("INVALID_CONFIG", `segment size ${segmentBytes} must be from 1024 to ${SEGMENT_BYTES_MAX} bytes`);
+    }
     const recovered = await recoverLog(opts);
     return new FileLog(opts, recovered.segments, recovered.startOffset);
   }
@@ -103,13 +111,13 @@ export class FileLog implements Log {
     if (this.queue.length >= LIMITS.pendingAppendsMax || this.queuedBytes > LIMITS.pendingAppendBytesMax) {
       throw new BrokerError("LIMIT_EXCEEDED", "too many appends are waiting for the disk; retry later");
     }
-    const h = readBatchHeader(batch);
     const baseOffset = this.nextOffset;
-    this.nextOffset += h.lastOffsetDelta + 1;
+    const lastOffset = baseOffset + batch.readInt32BE(BATCH_LAST_OFFSET_DELTA);
+    const maxTimestamp = readInt64(batch, BATCH_MAX_TIMESTAMP);
+    this.nextOffset = lastOffset + 1;
     setBaseOffset(batch, 0, baseOffset);
     return new Promise<AppendResult>((resolve, reject) => {
-      const lastOffset = baseOffset + h.lastOffsetDelta;
-      this.queue.push({ batch, baseOffset, lastOffset, maxTimestamp: h.maxTimestamp, resolve, reject });
+      this.queue.push({ batch, baseOffset, lastOffset, maxTimestamp, resolve, reject });
       this.queuedBytes += batch.length;
       void this.drain();
     });

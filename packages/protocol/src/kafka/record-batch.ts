@@ -19,6 +19,9 @@ export const BATCH_HEADER_BYTES = 61;
 export const BATCH_LOG_OVERHEAD = 12;
 /** Where the CRC'd region starts (the attributes field). */
 export const BATCH_CRC_START = 21;
+/** Positions of the fields the log reads on every append. */
+export const BATCH_LAST_OFFSET_DELTA = 23;
+export const BATCH_MAX_TIMESTAMP = 35;
 
 export const COMPRESSION_MASK = 0x07;
 export const TIMESTAMP_LOG_APPEND_TIME = 0x08;
