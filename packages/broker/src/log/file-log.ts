@@ -78,7 +78,10 @@ export class FileLog implements Log {
   static async open(opts: FileLogOptions): Promise<FileLog> {
     const { segmentBytes } = opts.config;
     if (!(segmentBytes >= 1024 && segmentBytes <= SEGMENT_BYTES_MAX)) {
-      throw new BrokerError("INVALID_CONFIG", `segment size ${segmentBytes} must be from 1024 to ${SEGMENT_BYTES_MAX} bytes`);
+      throw new BrokerError(
+        "INVALID_CONFIG",
+        `segment size ${segmentBytes} must be from 1024 to ${SEGMENT_BYTES_MAX} bytes`,
+      );
     }
     const recovered = await recoverLog(opts);
     return new FileLog(opts, recovered.segments, recovered.startOffset);
