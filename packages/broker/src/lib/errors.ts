@@ -13,6 +13,9 @@ export const ERROR_CODES = {
   ALREADY_EXISTS: { retriable: false, what: "the named entity already exists" },
   INVALID_CONFIG: { retriable: false, what: "a configuration value is invalid" },
   STORAGE_UNAVAILABLE: { retriable: false, what: "the data directory cannot be used" },
+  INVALID_NAME: { retriable: false, what: "a name (topic, group, …) breaks the naming rules" },
+  INVALID_PARTITIONS: { retriable: false, what: "a partition count or index is invalid" },
+  INVALID_REQUEST: { retriable: false, what: "a request is well-formed but not allowed" },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
