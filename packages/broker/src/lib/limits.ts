@@ -10,4 +10,10 @@ export const LIMITS = {
   pendingAppendBytesMax: 256 * 1024 * 1024,
   /** size of one meta change record */
   metaRecordBytesMax: 1024 * 1024,
+  /** one Kafka request frame (the size prefix is checked before the body is allocated) */
+  kafkaRequestBytesMax: 100 * 1024 * 1024,
+  /** Kafka requests read from one connection but not yet answered before reading pauses */
+  kafkaInflightRequestsMax: 64,
+  /** long-polling Kafka fetches parked at once across all connections */
+  kafkaParkedFetchesMax: 10_000,
 } as const;
