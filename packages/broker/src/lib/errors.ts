@@ -13,6 +13,12 @@ export const ERROR_CODES = {
   ALREADY_EXISTS: { retriable: false, what: "the named entity already exists" },
   INVALID_CONFIG: { retriable: false, what: "a configuration value is invalid" },
   STORAGE_UNAVAILABLE: { retriable: false, what: "the data directory cannot be used" },
+  PRECONDITION_FAILED: {
+    retriable: false,
+    what: "the entity exists with other properties, or a precondition of the request does not hold",
+  },
+  RESOURCE_LOCKED: { retriable: false, what: "the entity is exclusive to another connection" },
+  ACCESS_REFUSED: { retriable: false, what: "the request is not allowed on this entity or name" },
   INVALID_NAME: { retriable: false, what: "a name (topic, group, …) breaks the naming rules" },
   INVALID_PARTITIONS: { retriable: false, what: "a partition count or index is invalid" },
   INVALID_REQUEST: { retriable: false, what: "a request is well-formed but not allowed" },
