@@ -11,9 +11,9 @@ import {
   type RecordInput,
   readInt64,
   setBaseOffset,
-  validateBatch,
 } from "@spindle/protocol";
 import { BrokerError, type Clock, type Fs, LIMITS, type Logger } from "../lib/index.ts";
+import { checkAppendable } from "./append-check.ts";
 import { acksAfterSync } from "./fsync-policy.ts";
 import type { AppendResult, Log, LogConfig, ReadResult, TimestampLookup } from "./log.ts";
 import { recoverLog } from "./recovery.ts";
@@ -105,12 +105,7 @@ export class FileLog implements Log {
 
   async append(batch: Buffer): Promise<AppendResult> {
     this.checkWritable();
-    const problem = validateBatch(batch, crc32c);
-    if (problem) throw new BrokerError("CORRUPT_RECORD", `record batch rejected: ${problem}`);
-    const limit = Math.min(LIMITS.batchBytesMax, this.opts.config.segmentBytes);
-    if (batch.length > limit) {
-      throw new BrokerError("MESSAGE_TOO_LARGE", `record batch of ${batch.length} bytes exceeds ${limit}`);
-    }
+    checkAppendable(batch, this.opts.config.segmentBytes);
     if (this.queue.length >= LIMITS.pendingAppendsMax || this.queuedBytes > LIMITS.pendingAppendBytesMax) {
       throw new BrokerError("LIMIT_EXCEEDED", "too many appends are waiting for the disk; retry later");
     }

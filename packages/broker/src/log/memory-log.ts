@@ -8,9 +8,9 @@ import {
   type RecordInput,
   readBatchHeader,
   setBaseOffset,
-  validateBatch,
 } from "@spindle/protocol";
-import { BrokerError, type Clock, LIMITS } from "../lib/index.ts";
+import { BrokerError, type Clock } from "../lib/index.ts";
+import { checkAppendable } from "./append-check.ts";
 import type { AppendResult, Log, LogConfig, ReadResult, TimestampLookup } from "./log.ts";
 
 interface StoredBatch {
@@ -59,12 +59,7 @@ export class MemoryLog implements Log {
 
   async append(batch: Buffer): Promise<AppendResult> {
     if (this.closed) throw new BrokerError("LOG_CLOSED", "log is closed");
-    const problem = validateBatch(batch, crc32c);
-    if (problem) throw new BrokerError("CORRUPT_RECORD", `record batch rejected: ${problem}`);
-    const limit = Math.min(LIMITS.batchBytesMax, this.config.segmentBytes);
-    if (batch.length > limit) {
-      throw new BrokerError("MESSAGE_TOO_LARGE", `record batch of ${batch.length} bytes exceeds ${limit}`);
-    }
+    checkAppendable(batch, this.config.segmentBytes);
     let seg = this.segments[this.segments.length - 1]!;
     const full = seg.size + batch.length > this.config.segmentBytes;
     if (seg.size > 0 && (full || this.clock.nowMs() >= seg.rollAtMs)) {

@@ -17,12 +17,16 @@ export interface IndexSummary {
   maxTimestamp: number;
 }
 
-class GrowableU32 {
-  data = new Uint32Array(64);
+/** A typed array that doubles as it fills: compact entries without a copy per append. */
+class Growable<T extends Uint32Array | Float64Array> {
   length = 0;
+  constructor(
+    public data: T,
+    private readonly make: (size: number) => T,
+  ) {}
   push(v: number): void {
     if (this.length === this.data.length) {
-      const next = new Uint32Array(this.data.length * 2);
+      const next = this.make(this.data.length * 2);
       next.set(this.data);
       this.data = next;
     }
@@ -30,18 +34,8 @@ class GrowableU32 {
   }
 }
 
-class GrowableF64 {
-  data = new Float64Array(64);
-  length = 0;
-  push(v: number): void {
-    if (this.length === this.data.length) {
-      const next = new Float64Array(this.data.length * 2);
-      next.set(this.data);
-      this.data = next;
-    }
-    this.data[this.length++] = v;
-  }
-}
+const u32s = () => new Growable(new Uint32Array(64), (n) => new Uint32Array(n));
+const f64s = () => new Growable(new Float64Array(64), (n) => new Float64Array(n));
 
 /** Index of the last element in a sorted array whose value is <= key (or < key when strict); -1 if none. */
 function floorIndex(values: ArrayLike<number>, length: number, key: number, strict: boolean): number {
@@ -60,10 +54,10 @@ function floorIndex(values: ArrayLike<number>, length: number, key: number, stri
 }
 
 export class SegmentIndex {
-  private readonly relOffsets = new GrowableU32();
-  private readonly positions = new GrowableU32();
-  private readonly times = new GrowableF64();
-  private readonly timeRelOffsets = new GrowableU32();
+  private readonly relOffsets = u32s();
+  private readonly positions = u32s();
+  private readonly times = f64s();
+  private readonly timeRelOffsets = u32s();
   private bytesSinceEntry = Number.POSITIVE_INFINITY;
   private maxTimestampSoFar = -1;
 
