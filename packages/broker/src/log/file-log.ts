@@ -143,8 +143,24 @@ export class FileLog implements Log {
         this.fail(e, group);
       }
     }
+    this.releaseWriter();
+  }
+
+  private releaseWriter(): void {
     this.writing = false;
     for (const wake of this.idleWaiters.splice(0)) wake();
+  }
+
+  /** Runs `fn` as the writer, between group commits: only the writer changes the active segment. */
+  private async asWriter(fn: () => Promise<void>): Promise<void> {
+    while (this.writing) await new Promise<void>((wake) => this.idleWaiters.push(wake));
+    this.writing = true;
+    try {
+      await fn();
+    } finally {
+      this.releaseWriter();
+      void this.drain();
+    }
   }
 
   private takeGroup(): PendingAppend[] {
@@ -341,6 +357,13 @@ export class FileLog implements Log {
   async enforceRetention(): Promise<number> {
     const { retentionBytes, retentionMs } = this.opts.config;
     const cutoff = this.opts.clock.nowMs() - retentionMs;
+    // As Kafka does, an expired active segment is rolled so that it can be deleted like the rest.
+    const expiredActive = () => retentionMs >= 0 && !this.active.isEmpty && this.active.maxTimestamp < cutoff;
+    if (expiredActive() && !this.failure) {
+      await this.asWriter(async () => {
+        if (expiredActive()) await this.roll().catch((e) => this.fail(e, []));
+      });
+    }
     let total = this.sizeBytes;
     const doomed: Segment[] = [];
     for (const seg of this.segments.slice(0, -1)) {
@@ -371,10 +394,11 @@ export class FileLog implements Log {
   }
 
   async flush(): Promise<void> {
-    if (this.writing) await new Promise<void>((wake) => this.idleWaiters.push(wake));
-    if (this.failure) throw this.failure;
-    await this.active.fh.datasync();
-    this.dirty = false;
+    await this.asWriter(async () => {
+      if (this.failure) throw this.failure;
+      await this.active.fh.datasync();
+      this.dirty = false;
+    });
   }
 
   async close(): Promise<void> {

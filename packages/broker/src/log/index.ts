@@ -17,3 +17,4 @@ export {
   type TimestampLookup,
 } from "./log.ts";
 export { MemoryLog } from "./memory-log.ts";
+export { removeLogFiles } from "./remove-log.ts";

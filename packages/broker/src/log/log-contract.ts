@@ -172,6 +172,11 @@ export function runLogContract(name: string, factory: LogFactory): void {
       await aging.enforceRetention();
       assert.ok(aging.startOffset > 0 && aging.startOffset <= 10, `start ${aging.startOffset}`);
       assert.ok((await readAll(aging)).every(([o, , ts]) => o < 10 || ts === clock.nowMs()));
+      clock.advance(5000); // now everything is expired, the active segment too
+      await aging.enforceRetention();
+      assert.equal(aging.startOffset, 20);
+      assert.equal(aging.endOffset, 20);
+      assert.equal((await aging.appendRecords([{ value: value(20) }])).baseOffset, 20);
       await aging.close();
     });
 

@@ -145,11 +145,15 @@ export class MemoryLog implements Log {
 
   async enforceRetention(): Promise<number> {
     const cutoff = this.clock.nowMs() - this.config.retentionMs;
+    const maxTs = (seg: MemorySegment) => Math.max(-1, ...seg.batches.map((b) => b.maxTimestamp));
+    const active = this.segments[this.segments.length - 1]!;
+    if (this.config.retentionMs >= 0 && active.size > 0 && maxTs(active) < cutoff) {
+      this.segments.push(this.newSegment(this.end)); // roll the expired active segment, as Kafka does
+    }
     let deleted = 0;
     while (this.segments.length > 1) {
       const seg = this.segments[0]!;
-      const maxTs = Math.max(-1, ...seg.batches.map((b) => b.maxTimestamp));
-      const expired = this.config.retentionMs >= 0 && maxTs < cutoff;
+      const expired = this.config.retentionMs >= 0 && maxTs(seg) < cutoff;
       const oversize =
         this.config.retentionBytes >= 0 && this.sizeBytes - seg.size >= this.config.retentionBytes;
       if (!expired && !oversize) break;
