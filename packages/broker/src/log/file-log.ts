@@ -17,6 +17,8 @@ import { checkAppendable } from "./append-check.ts";
 import { acksAfterSync } from "./fsync-policy.ts";
 import type { AppendResult, Log, LogConfig, ReadResult, TimestampLookup } from "./log.ts";
 import { recoverLog } from "./recovery.ts";
+import { activeExpired, countPastRetention } from "./retention.ts";
+import { SealedIndexes } from "./sealed-indexes.ts";
 import { OFFSET_INDEX_SUFFIX, SEGMENT_SUFFIX, Segment, segmentName, TIME_INDEX_SUFFIX } from "./segment.ts";
 import { SegmentIndex } from "./segment-index.ts";
 import { findTimestamp, readSegment } from "./segment-reader.ts";
@@ -39,8 +41,6 @@ interface PendingAppend {
   reject: (e: unknown) => void;
 }
 
-/** Sealed segments whose index stays loaded; older ones are reloaded from their files on demand. */
-const LOADED_SEALED_INDEXES = 4;
 /** Index entries hold 32-bit file positions. */
 const SEGMENT_BYTES_MAX = 2 ** 32 - 1;
 /** Bytes one group commit writes at most, so one huge burst does not delay every ack behind it. */
@@ -58,13 +58,15 @@ export class FileLog implements Log {
   private closed = false;
   private dirty = false;
   private syncTimer: NodeJS.Timeout | undefined;
-  private loadedSealed: Segment[] = [];
+
+  private readonly sealedIndexes: SealedIndexes;
 
   private constructor(
     private readonly opts: FileLogOptions,
     private segments: Segment[],
     startOffset: number,
   ) {
+    this.sealedIndexes = new SealedIndexes(opts.fs, opts.config.indexIntervalBytes);
     this.nextOffset = this.active.nextOffset;
     this.ackedEnd = this.nextOffset;
     this.start = Math.min(startOffset, this.nextOffset);
@@ -223,7 +225,7 @@ export class FileLog implements Log {
     await old.fh.datasync();
     old.visibleBytes = old.size;
     await old.writeIndexFiles(this.opts.fs, old.index!);
-    this.keepIndexLoaded(old);
+    this.sealedIndexes.touch(old);
     const { fs, dir, config, clock } = this.opts;
     const fh = await fs.open(join(dir, segmentName(old.nextOffset, SEGMENT_SUFFIX)), "create");
     await fs.syncDir(dir);
@@ -315,29 +317,11 @@ export class FileLog implements Log {
   private async withSegment<T>(seg: Segment, fn: (index: SegmentIndex) => Promise<T>): Promise<T> {
     seg.readers++;
     try {
-      return await fn(await this.indexOf(seg));
+      return await fn(seg === this.active ? seg.index! : await this.sealedIndexes.get(seg));
     } finally {
       seg.readers--;
       if (seg.deleted && seg.readers === 0) await seg.fh.close();
     }
-  }
-
-  private async indexOf(seg: Segment): Promise<SegmentIndex> {
-    if (seg.index) {
-      if (seg !== this.active) this.keepIndexLoaded(seg);
-      return seg.index;
-    }
-    const { fs, config } = this.opts;
-    const loaded = await seg.readIndexFiles(fs, config.indexIntervalBytes);
-    const index = loaded?.index ?? (await seg.rebuildIndex(config.indexIntervalBytes)).index;
-    seg.index = index;
-    this.keepIndexLoaded(seg);
-    return index;
-  }
-
-  private keepIndexLoaded(seg: Segment): void {
-    this.loadedSealed = [seg, ...this.loadedSealed.filter((s) => s !== seg)];
-    for (const evicted of this.loadedSealed.splice(LOADED_SEALED_INDEXES)) evicted.index = null;
   }
 
   async deleteRecordsBefore(offset: number): Promise<void> {
@@ -355,24 +339,16 @@ export class FileLog implements Log {
   }
 
   async enforceRetention(): Promise<number> {
-    const { retentionBytes, retentionMs } = this.opts.config;
-    const cutoff = this.opts.clock.nowMs() - retentionMs;
-    // As Kafka does, an expired active segment is rolled so that it can be deleted like the rest.
-    const expiredActive = () => retentionMs >= 0 && !this.active.isEmpty && this.active.maxTimestamp < cutoff;
-    if (expiredActive() && !this.failure) {
+    const { config, clock } = this.opts;
+    const expired = () => activeExpired(this.active, config.retentionMs, clock.nowMs());
+    if (expired() && !this.failure) {
+      // As Kafka does, an expired active segment is rolled so that it can be deleted like the rest.
       await this.asWriter(async () => {
-        if (expiredActive()) await this.roll().catch((e) => this.fail(e, []));
+        if (expired()) await this.roll().catch((e) => this.fail(e, []));
       });
     }
-    let total = this.sizeBytes;
-    const doomed: Segment[] = [];
-    for (const seg of this.segments.slice(0, -1)) {
-      const expired = retentionMs >= 0 && seg.maxTimestamp < cutoff;
-      const oversize = retentionBytes >= 0 && total - seg.size >= retentionBytes;
-      if (!expired && !oversize) break;
-      doomed.push(seg);
-      total -= seg.size;
-    }
+    const sealed = this.segments.slice(0, -1);
+    const doomed = sealed.slice(0, countPastRetention(sealed, this.sizeBytes, config, clock.nowMs()));
     await this.deleteSegments(doomed);
     return doomed.length;
   }
@@ -381,7 +357,7 @@ export class FileLog implements Log {
     if (doomed.length === 0) return;
     const { fs, dir } = this.opts;
     this.segments = this.segments.filter((s) => !doomed.includes(s));
-    this.loadedSealed = this.loadedSealed.filter((s) => !doomed.includes(s));
+    this.sealedIndexes.forget(doomed);
     this.start = Math.max(this.start, this.segments[0]!.baseOffset);
     for (const seg of doomed) {
       seg.deleted = true;

@@ -12,6 +12,7 @@ import {
 import { BrokerError, type Clock } from "../lib/index.ts";
 import { checkAppendable } from "./append-check.ts";
 import type { AppendResult, Log, LogConfig, ReadResult, TimestampLookup } from "./log.ts";
+import { activeExpired, countPastRetention } from "./retention.ts";
 
 interface StoredBatch {
   bytes: Buffer;
@@ -144,22 +145,17 @@ export class MemoryLog implements Log {
   }
 
   async enforceRetention(): Promise<number> {
-    const cutoff = this.clock.nowMs() - this.config.retentionMs;
-    const maxTs = (seg: MemorySegment) => Math.max(-1, ...seg.batches.map((b) => b.maxTimestamp));
-    const active = this.segments[this.segments.length - 1]!;
-    if (this.config.retentionMs >= 0 && active.size > 0 && maxTs(active) < cutoff) {
+    const now = this.clock.nowMs();
+    const retained = (seg: MemorySegment) => ({
+      size: seg.size,
+      maxTimestamp: Math.max(-1, ...seg.batches.map((b) => b.maxTimestamp)),
+    });
+    if (activeExpired(retained(this.segments[this.segments.length - 1]!), this.config.retentionMs, now)) {
       this.segments.push(this.newSegment(this.end)); // roll the expired active segment, as Kafka does
     }
-    let deleted = 0;
-    while (this.segments.length > 1) {
-      const seg = this.segments[0]!;
-      const expired = this.config.retentionMs >= 0 && maxTs(seg) < cutoff;
-      const oversize =
-        this.config.retentionBytes >= 0 && this.sizeBytes - seg.size >= this.config.retentionBytes;
-      if (!expired && !oversize) break;
-      this.segments.shift();
-      deleted++;
-    }
+    const sealed = this.segments.slice(0, -1).map(retained);
+    const deleted = countPastRetention(sealed, this.sizeBytes, this.config, now);
+    this.segments.splice(0, deleted);
     this.start = Math.max(this.start, this.segments[0]!.baseOffset);
     return deleted;
   }
