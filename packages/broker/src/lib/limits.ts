@@ -10,6 +10,8 @@ export const LIMITS = {
   pendingAppendBytesMax: 256 * 1024 * 1024,
   /** size of one meta change record */
   metaRecordBytesMax: 1024 * 1024,
+  /** body of one AMQP message (RabbitMQ's default max_message_size is 16 MiB too) */
+  amqpMessageBytesMax: 16 * 1024 * 1024,
   /** one Kafka request frame (the size prefix is checked before the body is allocated) */
   kafkaRequestBytesMax: 100 * 1024 * 1024,
   /** Kafka requests read from one connection but not yet answered before reading pauses */
