@@ -1,0 +1,225 @@
+// basic.* and confirm.* on one channel: publish with confirms and returns, consumers, acks, get, qos.
+// Invariant: a publish is confirmed only after every queue it was routed to has it durably; delivery
+// tags rise by one per delivery and each unacked tag is settled exactly once (ack, nack, reject, requeue).
+
+import { randomBytes } from "node:crypto";
+import { amqp } from "@spindle/protocol";
+import type { Message, Queue, QueuedMessage } from "../../queues/index.ts";
+import type { Channel } from "./channel.ts";
+import { ChannelConsumer } from "./channel-consumer.ts";
+import { Confirms } from "./confirms.ts";
+import { contentFrames } from "./delivery.ts";
+import { channelError, connectionError } from "./error-map.ts";
+
+export interface Unacked {
+  readonly queue: Queue;
+  readonly qm: QueuedMessage;
+  readonly consumer: ChannelConsumer | null;
+}
+
+export class Basic {
+  lastQueue: string | undefined;
+  private nextTag = 1n;
+  readonly unacked = new Map<bigint, Unacked>();
+  private readonly consumers = new Map<string, ChannelConsumer>();
+  prefetch = 0;
+  globalPrefetch = 0;
+  flowActive = true;
+  private confirms: Confirms | null = null;
+
+  constructor(private readonly ch: Channel) {}
+
+  private get vhost() {
+    return this.ch.conn.deps.vhost;
+  }
+
+  async handle(m: amqp.AmqpMethod): Promise<boolean> {
+    switch (m.name) {
+      case "basic.qos":
+        if (m.args.global) this.globalPrefetch = m.args.prefetchCount;
+        else this.prefetch = m.args.prefetchCount;
+        this.ch.send(amqp.createMethod("basic.qos-ok", {}));
+        this.resume();
+        return true;
+      case "basic.consume":
+        this.consume(m.args);
+        return true;
+      case "basic.cancel":
+        await this.cancel(m.args.consumerTag);
+        if (!m.args.nowait)
+          this.ch.send(amqp.createMethod("basic.cancel-ok", { consumerTag: m.args.consumerTag }));
+        return true;
+      case "basic.get":
+        await this.get(m.args);
+        return true;
+      case "basic.ack":
+        this.settle(m.args.deliveryTag, m.args.multiple, (u) => u.queue.ack(u.qm));
+        return true;
+      case "basic.nack":
+        this.settle(m.args.deliveryTag, m.args.multiple, (u) => this.reject(u, m.args.requeue));
+        return true;
+      case "basic.reject":
+        this.settle(m.args.deliveryTag, false, (u) => this.reject(u, m.args.requeue));
+        return true;
+      case "basic.recover":
+      case "basic.recover-async":
+        this.requeueAll();
+        if (m.name === "basic.recover") this.ch.send(amqp.createMethod("basic.recover-ok", {}));
+        return true;
+      case "confirm.select":
+        this.confirms ??= new Confirms(this.ch);
+        if (!m.args.nowait) this.ch.send(amqp.createMethod("confirm.select-ok", {}));
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  publish(a: amqp.MethodArgsByName["basic.publish"], message: Message): void {
+    const ex = this.vhost.exchange(a.exchange);
+    if (ex.def.internal) {
+      throw channelError(
+        amqp.ACCESS_REFUSED,
+        `cannot publish to internal exchange '${a.exchange}' in vhost '/'`,
+      );
+    }
+    const queues = this.vhost.route(a.exchange, a.routingKey, message.headers);
+    if (queues.length === 0 && a.mandatory) {
+      const ret = amqp.createMethod("basic.return", {
+        replyCode: amqp.NO_ROUTE,
+        replyText: "NO_ROUTE",
+        exchange: a.exchange,
+        routingKey: a.routingKey,
+      });
+      this.ch.conn.out.write(contentFrames(this.ch.number, ret, message, this.ch.conn.frameMax));
+    }
+    const stored = queues.map((q) => q.enqueue(message));
+    this.confirms?.track(stored.length === 1 ? (stored[0] as Promise<void>) : Promise.all(stored));
+  }
+
+  private consume(a: amqp.MethodArgsByName["basic.consume"]): void {
+    const q = this.vhost.queue(a.queue === "" ? (this.lastQueue ?? "") : a.queue, this.ch.owner);
+    const tag =
+      a.consumerTag === "" ? `amq.ctag-${randomBytes(16).toString("base64url").slice(0, 22)}` : a.consumerTag;
+    if (this.consumers.has(tag))
+      throw connectionError(amqp.NOT_ALLOWED, `attempt to reuse consumer tag '${tag}'`);
+    if (q.exclusiveConsumer || (a.exclusive && q.consumerCount > 0)) {
+      throw channelError(amqp.ACCESS_REFUSED, `queue '${q.name}' in vhost '/' in exclusive use`);
+    }
+    const c = new ChannelConsumer(this.ch, this, q, tag, a.noAck, this.prefetch);
+    c.exclusive = a.exclusive;
+    this.consumers.set(tag, c);
+    if (!a.nowait) this.ch.send(amqp.createMethod("basic.consume-ok", { consumerTag: tag }));
+    if (a.exclusive) q.exclusiveConsumer = true;
+    q.addConsumer(c);
+  }
+
+  private async cancel(tag: string): Promise<void> {
+    const c = this.consumers.get(tag);
+    if (c === undefined) return;
+    await this.detach(c);
+  }
+
+  private async detach(c: ChannelConsumer): Promise<void> {
+    this.consumers.delete(c.tag);
+    const last = c.queue.removeConsumer(c);
+    if (c.exclusive) c.queue.exclusiveConsumer = false;
+    await this.vhost.consumerGone(c.queue, last);
+  }
+
+  /** The queue was deleted under a consumer: tell the client (consumer_cancel_notify). */
+  cancelledByQueue(c: ChannelConsumer): void {
+    this.consumers.delete(c.tag);
+    if (this.ch.isOpen && this.ch.conn.cancelNotify) {
+      this.ch.send(amqp.createMethod("basic.cancel", { consumerTag: c.tag, nowait: true }));
+    }
+  }
+
+  private async get(a: amqp.MethodArgsByName["basic.get"]): Promise<void> {
+    const q = this.vhost.queue(a.queue === "" ? (this.lastQueue ?? "") : a.queue, this.ch.owner);
+    const qm = await q.get(a.noAck);
+    if (qm === null) {
+      this.ch.send(amqp.createMethod("basic.get-empty", {}));
+      return;
+    }
+    const tag = this.track(q, qm, null, a.noAck);
+    const method = amqp.createMethod("basic.get-ok", {
+      deliveryTag: tag,
+      redelivered: qm.redelivered,
+      exchange: qm.message.exchange,
+      routingKey: qm.message.routingKey,
+      messageCount: q.messageCount,
+    });
+    this.ch.conn.out.write(contentFrames(this.ch.number, method, qm.message, this.ch.conn.frameMax));
+  }
+
+  /** Assigns the next delivery tag; remembers the delivery unless it was sent with no-ack. */
+  track(queue: Queue, qm: QueuedMessage, consumer: ChannelConsumer | null, noAck: boolean): bigint {
+    const tag = this.nextTag++;
+    if (!noAck) this.unacked.set(tag, { queue, qm, consumer });
+    return tag;
+  }
+
+  private settle(tag: bigint, multiple: boolean, fn: (u: Unacked) => void): void {
+    const done: Unacked[] = [];
+    if (multiple) {
+      for (const [t, u] of this.unacked) {
+        if (tag !== 0n && t > tag) break;
+        this.unacked.delete(t);
+        done.push(u);
+      }
+    } else {
+      const u = this.unacked.get(tag);
+      if (u === undefined) throw channelError(amqp.PRECONDITION_FAILED, `unknown delivery tag ${tag}`);
+      this.unacked.delete(tag);
+      done.push(u);
+    }
+    const queues = new Set<Queue>();
+    for (const u of done) {
+      u.consumer?.settled();
+      fn(u);
+      queues.add(u.queue);
+    }
+    for (const q of queues) q.drain();
+    this.resume();
+  }
+
+  private reject(u: Unacked, requeue: boolean): void {
+    if (requeue) u.queue.requeue(u.qm);
+    else u.queue.ack(u.qm);
+  }
+
+  private requeueAll(): void {
+    const all = [...this.unacked.values()];
+    this.unacked.clear();
+    const queues = new Set<Queue>();
+    for (const u of all) {
+      u.consumer?.settled();
+      u.queue.requeue(u.qm);
+      queues.add(u.queue);
+    }
+    for (const q of queues) q.drain();
+  }
+
+  setFlow(active: boolean): void {
+    this.flowActive = active;
+    if (active) this.resume();
+  }
+
+  /** Lets every consumer's queue deliver again (after acks, qos changes, socket drain). */
+  resume(): void {
+    for (const c of this.consumers.values()) c.queue.drain();
+  }
+
+  /** Channel is going away: cancel consumers, requeue what was delivered and not acked. */
+  cleanup(): void {
+    const consumers = [...this.consumers.values()];
+    this.consumers.clear();
+    for (const c of consumers) {
+      const last = c.queue.removeConsumer(c);
+      if (c.exclusive) c.queue.exclusiveConsumer = false;
+      this.vhost.consumerGone(c.queue, last).catch(() => undefined);
+    }
+    this.requeueAll();
+  }
+}

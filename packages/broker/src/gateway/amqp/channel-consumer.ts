@@ -1,0 +1,51 @@
+// A basic.consume subscription: the queue asks it whether it can take a message and hands it over.
+// Invariant: at most `prefetch` unacked deliveries per consumer (and the channel's global limit).
+
+import { amqp } from "@spindle/protocol";
+import type { Queue, QueueConsumer, QueuedMessage } from "../../queues/index.ts";
+import type { Basic } from "./basic.ts";
+import type { Channel } from "./channel.ts";
+import { contentFrames } from "./delivery.ts";
+
+export class ChannelConsumer implements QueueConsumer {
+  private inFlight = 0;
+  exclusive = false;
+
+  constructor(
+    private readonly ch: Channel,
+    private readonly basic: Basic,
+    readonly queue: Queue,
+    readonly tag: string,
+    readonly noAck: boolean,
+    private readonly prefetch: number,
+  ) {}
+
+  ready(): boolean {
+    if (!this.ch.isOpen || !this.basic.flowActive || this.ch.conn.out.backlogged) return false;
+    if (this.noAck) return true;
+    if (this.prefetch > 0 && this.inFlight >= this.prefetch) return false;
+    return this.basic.globalPrefetch === 0 || this.basic.unacked.size < this.basic.globalPrefetch;
+  }
+
+  deliver(qm: QueuedMessage): void {
+    const tag = this.basic.track(this.queue, qm, this, this.noAck);
+    if (!this.noAck) this.inFlight++;
+    const method = amqp.createMethod("basic.deliver", {
+      consumerTag: this.tag,
+      deliveryTag: tag,
+      redelivered: qm.redelivered,
+      exchange: qm.message.exchange,
+      routingKey: qm.message.routingKey,
+    });
+    this.ch.conn.out.write(contentFrames(this.ch.number, method, qm.message, this.ch.conn.frameMax));
+  }
+
+  /** One of this consumer's deliveries was acked, rejected or requeued. */
+  settled(): void {
+    this.inFlight--;
+  }
+
+  cancelledByQueue(): void {
+    this.basic.cancelledByQueue(this);
+  }
+}

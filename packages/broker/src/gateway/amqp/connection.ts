@@ -1,0 +1,288 @@
+// One AMQP 0-9-1 connection: protocol header, start/tune/open, heartbeats, channel 0, close both ways.
+// Invariant: after a connection.close is sent only close/close-ok are acted on; a hard error never
+// touches other connections, and a soft error closes only its channel.
+
+import type { Socket } from "node:net";
+import { amqp } from "@spindle/protocol";
+import type { Logger } from "../../lib/index.ts";
+import type { Vhost } from "../../queues/index.ts";
+import { Channel } from "./channel.ts";
+import { connectionError, toReply } from "./error-map.ts";
+import {
+  CHANNEL_MAX,
+  clientCapability,
+  credentials,
+  FRAME_MAX,
+  HEARTBEAT_S,
+  isLoopback,
+  serverProperties,
+} from "./handshake.ts";
+import { Outbox } from "./outbox.ts";
+
+type State = "header" | "start-ok" | "tune-ok" | "open" | "running" | "closing" | "closed";
+
+export interface ConnectionDeps {
+  readonly vhost: Vhost;
+  readonly logger: Logger;
+  readonly version: string;
+  /** largest message body accepted */
+  readonly messageBytesMax: number;
+}
+
+let nextId = 1;
+
+export class Connection {
+  readonly id = `conn-${process.pid}-${nextId++}`;
+  private state: State = "header";
+  private headerBytes = Buffer.alloc(0);
+  private readonly reader = new amqp.FrameReader();
+  readonly out: Outbox;
+  private readonly channels = new Map<number, Channel>();
+  frameMax = FRAME_MAX;
+  private channelMax = CHANNEL_MAX;
+  private heartbeatS = 0;
+  private lastReceived = Date.now();
+  private timer: NodeJS.Timeout | undefined;
+  cancelNotify = false;
+
+  constructor(
+    readonly socket: Socket,
+    readonly deps: ConnectionDeps,
+  ) {
+    this.out = new Outbox(socket);
+    socket.setNoDelay(true);
+    socket.on("data", (chunk: Buffer) => this.onData(chunk));
+    socket.on("error", () => socket.destroy());
+    socket.on("close", () => this.onSocketClosed());
+    socket.on("drain", () => {
+      for (const c of this.channels.values()) c.resume();
+    });
+    socket.setTimeout(10_000, () => {
+      if (this.state !== "running") socket.destroy();
+    });
+  }
+
+  private onData(chunk: Buffer): void {
+    this.lastReceived = Date.now();
+    if (this.state === "closed") return;
+    if (this.state === "header") {
+      const all = Buffer.concat([this.headerBytes, chunk]);
+      const r = amqp.checkProtocolHeader(all);
+      if (r.status === "incomplete") {
+        this.headerBytes = all;
+        return;
+      }
+      if (r.status === "mismatch") {
+        this.state = "closed";
+        this.socket.end(r.reply);
+        return;
+      }
+      this.state = "start-ok";
+      this.send(
+        0,
+        amqp.createMethod("connection.start", {
+          serverProperties: serverProperties(this.deps.version),
+          mechanisms: Buffer.from("PLAIN AMQPLAIN"),
+          locales: Buffer.from("en_US"),
+        }),
+      );
+      chunk = r.rest;
+    }
+    try {
+      for (const raw of this.reader.push(chunk)) {
+        this.onFrame(raw);
+        if ((this.state as State) === "closed") return;
+      }
+    } catch (err) {
+      this.fail(err, 0, 0);
+    }
+  }
+
+  private onFrame(raw: amqp.RawFrame): void {
+    if (raw.type === amqp.FRAME_HEARTBEAT) return;
+    if (this.state === "closing") {
+      if (raw.type !== amqp.FRAME_METHOD || raw.channel !== 0) return;
+      const f = amqp.decodeFrame(raw);
+      if (
+        f.type === "method" &&
+        (f.method.name === "connection.close-ok" || f.method.name === "connection.close")
+      ) {
+        if (f.method.name === "connection.close") this.send(0, amqp.createMethod("connection.close-ok", {}));
+        this.terminate();
+      }
+      return;
+    }
+    if (raw.channel === 0) {
+      this.onChannelZero(amqp.decodeFrame(raw));
+      return;
+    }
+    if (this.state !== "running")
+      throw connectionError(amqp.CHANNEL_ERROR, "channel used before connection.open");
+    this.onChannelFrame(raw);
+  }
+
+  private onChannelFrame(raw: amqp.RawFrame): void {
+    const ch = this.channels.get(raw.channel);
+    if (ch === undefined) {
+      const f = amqp.decodeFrame(raw);
+      if (f.type === "method" && f.method.name === "channel.open") {
+        this.openChannel(raw.channel);
+        return;
+      }
+      if (f.type === "method" && f.method.name === "channel.close") {
+        this.send(raw.channel, amqp.createMethod("channel.close-ok", {}));
+        return;
+      }
+      throw connectionError(amqp.CHANNEL_ERROR, `expected 'channel.open' on channel ${raw.channel}`);
+    }
+    ch.onFrame(raw);
+  }
+
+  private openChannel(n: number): void {
+    if (n > this.channelMax) {
+      throw connectionError(amqp.NOT_ALLOWED, `channel number ${n} exceeds channel_max ${this.channelMax}`);
+    }
+    this.channels.set(n, new Channel(n, this));
+    this.send(n, amqp.createMethod("channel.open-ok", {}));
+  }
+
+  /** A channel finished closing (close-ok sent or received). */
+  channelClosed(n: number): void {
+    this.channels.delete(n);
+  }
+
+  private onChannelZero(f: amqp.AmqpFrame): void {
+    if (f.type !== "method")
+      throw connectionError(amqp.UNEXPECTED_FRAME, `unexpected ${f.type} frame on channel 0`);
+    const m = f.method;
+    switch (this.state) {
+      case "start-ok":
+        if (m.name !== "connection.start-ok") break;
+        this.onStartOk(m.args);
+        return;
+      case "tune-ok":
+        if (m.name !== "connection.tune-ok") break;
+        this.onTuneOk(m.args);
+        return;
+      case "open":
+        if (m.name !== "connection.open") break;
+        if (m.args.virtualHost !== "/") {
+          throw connectionError(amqp.NOT_ALLOWED, `vhost '${m.args.virtualHost}' not found`);
+        }
+        this.state = "running";
+        this.socket.setTimeout(0);
+        this.send(0, amqp.createMethod("connection.open-ok", {}));
+        return;
+      case "running":
+        if (m.name === "connection.close") {
+          this.send(0, amqp.createMethod("connection.close-ok", {}));
+          this.terminate();
+          return;
+        }
+        if (m.name === "connection.close-ok") {
+          this.terminate();
+          return;
+        }
+        break;
+    }
+    throw connectionError(amqp.COMMAND_INVALID, `unexpected method ${m.name} in state ${this.state}`);
+  }
+
+  private onStartOk(a: amqp.MethodArgsByName["connection.start-ok"]): void {
+    const cred = credentials(a.mechanism, a.response);
+    const ok =
+      cred !== null &&
+      cred.user === "guest" &&
+      cred.pass === "guest" &&
+      isLoopback(this.socket.remoteAddress);
+    if (!ok) {
+      throw connectionError(
+        amqp.ACCESS_REFUSED,
+        `Login was refused using authentication mechanism ${a.mechanism}. For details see the broker logfile.`,
+      );
+    }
+    this.cancelNotify = clientCapability(a.clientProperties, "consumer_cancel_notify");
+    this.state = "tune-ok";
+    this.send(
+      0,
+      amqp.createMethod("connection.tune", {
+        channelMax: CHANNEL_MAX,
+        frameMax: FRAME_MAX,
+        heartbeat: HEARTBEAT_S,
+      }),
+    );
+  }
+
+  private onTuneOk(a: amqp.MethodArgsByName["connection.tune-ok"]): void {
+    const frameMax = a.frameMax === 0 ? FRAME_MAX : a.frameMax;
+    if (frameMax < amqp.FRAME_MIN_SIZE || frameMax > FRAME_MAX) {
+      throw connectionError(
+        amqp.NOT_ALLOWED,
+        `frame_max ${a.frameMax} outside ${amqp.FRAME_MIN_SIZE}..${FRAME_MAX}`,
+      );
+    }
+    this.frameMax = frameMax;
+    this.reader.frameMax = frameMax;
+    this.channelMax = a.channelMax === 0 ? CHANNEL_MAX : Math.min(a.channelMax, CHANNEL_MAX);
+    this.heartbeatS = a.heartbeat;
+    this.state = "open";
+    if (this.heartbeatS > 0) this.startHeartbeats();
+  }
+
+  private startHeartbeats(): void {
+    const periodMs = (this.heartbeatS * 1000) / 2;
+    this.timer = setInterval(() => {
+      if (Date.now() - this.lastReceived > this.heartbeatS * 2000) {
+        this.deps.logger.warn({ conn: this.id }, "missed heartbeats, closing connection");
+        this.socket.destroy();
+        return;
+      }
+      if (Date.now() - this.out.lastWriteMs >= periodMs) this.out.write(amqp.HEARTBEAT_FRAME_BYTES);
+    }, periodMs);
+    this.timer.unref();
+  }
+
+  send(channel: number, method: amqp.AmqpMethod): void {
+    this.out.write(amqp.encodeFrame({ type: "method", channel, method }));
+  }
+
+  /** Closes the connection with an error: connection.close, then wait for close-ok. */
+  fail(err: unknown, classId: number, methodId: number): void {
+    if (this.state === "closing" || this.state === "closed") return;
+    const r = toReply(err);
+    if (r.code === amqp.INTERNAL_ERROR)
+      this.deps.logger.error({ err, conn: this.id }, "AMQP connection error");
+    if (this.state === "header" || (this.state === "start-ok" && r.code !== amqp.ACCESS_REFUSED)) {
+      this.terminate();
+      return;
+    }
+    this.send(
+      0,
+      amqp.createMethod("connection.close", { replyCode: r.code, replyText: r.text, classId, methodId }),
+    );
+    this.state = "closing";
+    this.cleanupChannels();
+    setTimeout(() => this.terminate(), 1000).unref();
+  }
+
+  private terminate(): void {
+    if (this.state === "closed") return;
+    this.state = "closed";
+    this.out.end();
+    this.cleanupChannels();
+  }
+
+  private cleanupChannels(): void {
+    for (const ch of this.channels.values()) ch.cleanup();
+    this.channels.clear();
+  }
+
+  private onSocketClosed(): void {
+    clearInterval(this.timer);
+    this.state = "closed";
+    this.cleanupChannels();
+    this.deps.vhost
+      .ownerGone(this.id)
+      .catch((err: unknown) => this.deps.logger.error({ err }, "exclusive queue cleanup failed"));
+  }
+}

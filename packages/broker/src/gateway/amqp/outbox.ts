@@ -1,0 +1,50 @@
+// Coalesces the frames written in one event-loop turn into one socket write.
+// Invariant: bytes reach the socket in the order they were written here.
+
+import type { Socket } from "node:net";
+
+/** above this many buffered bytes, consumers on the connection pause until 'drain' */
+export const WRITE_HIGH_WATER = 1024 * 1024;
+
+export class Outbox {
+  private parts: Buffer[] = [];
+  private partsBytes = 0;
+  private scheduled = false;
+  lastWriteMs = Date.now();
+  private ended = false;
+
+  constructor(private readonly socket: Socket) {}
+
+  write(b: Buffer): void {
+    if (this.ended) return;
+    this.parts.push(b);
+    this.partsBytes += b.length;
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  get backlogged(): boolean {
+    return this.socket.writableLength + this.partsBytes > WRITE_HIGH_WATER;
+  }
+
+  flush(): void {
+    this.scheduled = false;
+    if (this.parts.length === 0 || this.socket.destroyed) return;
+    const parts = this.parts;
+    this.parts = [];
+    this.partsBytes = 0;
+    this.lastWriteMs = Date.now();
+    this.socket.write(parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts));
+  }
+
+  /** Flushes what is queued, then half-closes the socket. */
+  end(): void {
+    if (this.ended) return;
+    this.flush();
+    this.ended = true;
+    this.socket.end();
+    setTimeout(() => this.socket.destroy(), 1000).unref();
+  }
+}

@@ -1,0 +1,67 @@
+// Test support: the queue model and AMQP listener on 127.0.0.1:0 over a real data directory.
+// Invariant: close() destroys every socket and closes logs, so the same directory can be reopened.
+
+import { mkdtempSync } from "node:fs";
+import type { AddressInfo, Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { LIMITS, nodeFs, silentLogger, systemClock } from "../../lib/index.ts";
+import { MetaStore } from "../../meta/index.ts";
+import { QueueStore, Vhost } from "../../queues/index.ts";
+import { createAmqpServer } from "./amqp-server.ts";
+
+export interface TestBroker {
+  readonly url: string;
+  readonly port: number;
+  readonly dir: string;
+  readonly vhost: Vhost;
+  close(): Promise<void>;
+}
+
+export async function startTestBroker(
+  dir = mkdtempSync(join(tmpdir(), "spindle-amqp-")),
+): Promise<TestBroker> {
+  const fsync = { mode: "group" } as const;
+  const meta = await MetaStore.open({
+    fs: nodeFs,
+    dir: join(dir, "meta"),
+    clock: systemClock,
+    logger: silentLogger,
+    fsync,
+  });
+  const store = new QueueStore({
+    fs: nodeFs,
+    dir: join(dir, "queues"),
+    clock: systemClock,
+    logger: silentLogger,
+    fsync,
+  });
+  const vhost = await Vhost.open(meta, store);
+  const server = createAmqpServer({
+    vhost,
+    logger: silentLogger,
+    version: "test",
+    messageBytesMax: LIMITS.amqpMessageBytesMax,
+  });
+  const sockets = new Set<Socket>();
+  server.on("connection", (s: Socket) => {
+    sockets.add(s);
+    s.once("close", () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve) => server.listen({ host: "127.0.0.1", port: 0 }, resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `amqp://guest:guest@127.0.0.1:${port}`,
+    port,
+    dir,
+    vhost,
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const s of sockets) s.destroy();
+      });
+      await vhost.close();
+      await meta.close();
+    },
+  };
+}

@@ -1,0 +1,16 @@
+// queues/: the AMQP queue model without wire types — exchanges, bindings, queues on logs, consumers.
+// The gateway turns frames into calls here; nothing here knows about frames or sockets.
+export type { QueueConsumer } from "./consumer.ts";
+export {
+  type Args,
+  type Binding,
+  EXCHANGE_TYPES,
+  Exchange,
+  type ExchangeDef,
+  type ExchangeType,
+} from "./exchange.ts";
+export { headersMatch, topicMatches } from "./matching.ts";
+export type { Message, QueuedMessage } from "./message.ts";
+export { Queue, type QueueOptions } from "./queue.ts";
+export { QueueStore, type QueueStoreOptions } from "./queue-store.ts";
+export { type QueueDeclare, VHOST, Vhost } from "./vhost.ts";

@@ -1,0 +1,77 @@
+// Where a queue's data lives: a message log and an ack log under <queues-dir>/<hash of name>/, or memory.
+// Invariant: a durable queue's directory name is fixed by its name, so a restart finds the same files.
+
+import { createHash } from "node:crypto";
+import { join } from "node:path";
+import type { Clock, Fs, Logger } from "../lib/index.ts";
+import {
+  DEFAULT_LOG_CONFIG,
+  FileLog,
+  type FsyncPolicy,
+  type LogConfig,
+  MemoryLog,
+  removeLogFiles,
+} from "../log/index.ts";
+import { Queue, type QueueOptions } from "./queue.ts";
+import { SettleState } from "./settle-state.ts";
+
+export interface QueueStoreOptions {
+  readonly fs: Fs;
+  /** <data-dir>/queues */
+  readonly dir: string;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly fsync: FsyncPolicy;
+}
+
+const MESSAGE_LOG: LogConfig = {
+  ...DEFAULT_LOG_CONFIG,
+  segmentBytes: 64 * 1024 * 1024,
+  retentionBytes: -1,
+  retentionMs: -1,
+};
+const ACK_LOG: LogConfig = { ...MESSAGE_LOG, segmentBytes: 1024 * 1024 };
+
+export class QueueStore {
+  constructor(private readonly opts: QueueStoreOptions) {}
+
+  private dirOf(name: string): string {
+    return join(this.opts.dir, createHash("sha256").update(name).digest("hex").slice(0, 40));
+  }
+
+  /** Opens (or creates) the queue's storage; a durable queue recovers what is on disk. */
+  async open(q: QueueOptions, recovered: boolean): Promise<Queue> {
+    const { fs, clock, logger, fsync } = this.opts;
+    if (!q.durable) {
+      const log = new MemoryLog({ ...MESSAGE_LOG, fsync }, clock);
+      return new Queue(q, log, SettleState.fresh(0), false);
+    }
+    const dir = this.dirOf(q.name);
+    await fs.mkdirp(dir);
+    const log = await FileLog.open({
+      fs,
+      dir: join(dir, "messages"),
+      clock,
+      logger,
+      config: { ...MESSAGE_LOG, fsync },
+    });
+    const acks = await FileLog.open({
+      fs,
+      dir: join(dir, "acks"),
+      clock,
+      logger,
+      config: { ...ACK_LOG, fsync },
+    });
+    const settle = await SettleState.recover(acks, log.startOffset, logger);
+    const queue = new Queue(q, log, settle, recovered);
+    queue.onClose(() => acks.close());
+    return queue;
+  }
+
+  /** Removes a deleted durable queue's files (after its logs are closed). */
+  async remove(name: string): Promise<void> {
+    const dir = this.dirOf(name);
+    await removeLogFiles(this.opts.fs, join(dir, "messages"));
+    await removeLogFiles(this.opts.fs, join(dir, "acks"));
+  }
+}

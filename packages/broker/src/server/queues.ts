@@ -1,0 +1,39 @@
+// Opens the queue model (vhost "/" with its durable queues under <data-dir>/queues) and the AMQP listener factory.
+// Invariant: queues are closed (logs flushed) before storage, and after the AMQP listener stops.
+
+import type { Server } from "node:net";
+import { join } from "node:path";
+import { createAmqpServer } from "../gateway/amqp/index.ts";
+import { LIMITS, type Logger, nodeFs, systemClock } from "../lib/index.ts";
+import { QueueStore, Vhost } from "../queues/index.ts";
+import type { BrokerConfig } from "./config.ts";
+import type { Storage } from "./storage.ts";
+
+export type Queues = {
+  readonly vhost: Vhost;
+  createAmqpServer(): Server;
+  close(): Promise<void>;
+};
+
+export async function openQueues(
+  config: Pick<BrokerConfig, "fsync">,
+  storage: Storage,
+  logger: Logger,
+  version: string,
+): Promise<Queues> {
+  const store = new QueueStore({
+    fs: nodeFs,
+    dir: join(storage.dataDir, "queues"),
+    clock: systemClock,
+    logger,
+    fsync: config.fsync,
+  });
+  const vhost = await Vhost.open(storage.meta, store);
+  let closed: Promise<void> | undefined;
+  return {
+    vhost,
+    createAmqpServer: () =>
+      createAmqpServer({ vhost, logger, version, messageBytesMax: LIMITS.amqpMessageBytesMax }),
+    close: () => (closed ??= vhost.close()),
+  };
+}
