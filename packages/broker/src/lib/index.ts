@@ -2,6 +2,7 @@
 // No import from any other broker folder.
 export { AssertionError, assert } from "./assert.ts";
 export { type Clock, FakeClock, systemClock } from "./clock.ts";
+export { type CompressionCodec, compress, decodeBatchRecords, decompress } from "./compression.ts";
 export { BrokerError, ERROR_CODES, type ErrorCode, isBrokerError } from "./errors.ts";
 export { FaultFs, type FaultOp } from "./fault-fs.ts";
 export { type FileHandle, type Fs, nodeFs, writeFileDurably } from "./fs.ts";

@@ -8,6 +8,8 @@ export const LIMITS = {
   pendingAppendsMax: 100_000,
   /** bytes waiting for the next group commit before append() pushes back */
   pendingAppendBytesMax: 256 * 1024 * 1024,
+  /** what one compressed batch may expand to when the broker must read its records */
+  decompressedBatchBytesMax: 256 * 1024 * 1024,
   /** size of one meta change record */
   metaRecordBytesMax: 1024 * 1024,
   /** body of one AMQP message (RabbitMQ's default max_message_size is 16 MiB too) */

@@ -3,9 +3,17 @@
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { decodeRecords, encodeRecordBatch, readBatchHeader } from "@spindle/protocol";
+import {
+  BATCH_HEADER_BYTES,
+  Compression,
+  computeBatchCrc,
+  decodeRecords,
+  encodeRecordBatch,
+  type RecordInput,
+  readBatchHeader,
+} from "@spindle/protocol";
 import fc from "fast-check";
-import { FakeClock, isBrokerError } from "../lib/index.ts";
+import { type CompressionCodec, compress, FakeClock, isBrokerError } from "../lib/index.ts";
 import { DEFAULT_LOG_CONFIG, type Log, type LogConfig } from "./log.ts";
 
 export interface LogFactory {
@@ -40,6 +48,17 @@ export async function readAll(log: Log, from = log.startOffset): Promise<[number
     offset = r.nextOffset;
   }
   return out;
+}
+
+/** A batch whose records section is compressed, as a Kafka producer sends it. */
+async function compressedBatch(records: RecordInput[], codec: CompressionCodec): Promise<Buffer> {
+  const plain = encodeRecordBatch({ records, timestamp: 0 });
+  const packed = await compress(codec, plain.subarray(BATCH_HEADER_BYTES));
+  const batch = Buffer.concat([plain.subarray(0, BATCH_HEADER_BYTES), packed]);
+  batch.writeInt32BE(batch.length - 12, 8);
+  batch.writeInt16BE(codec, 21);
+  batch.writeUInt32BE(computeBatchCrc(batch), 17);
+  return batch;
 }
 
 async function rejects(p: Promise<unknown>, code: string): Promise<void> {
@@ -150,6 +169,17 @@ export function runLogContract(name: string, factory: LogFactory): void {
         const got = await log.offsetForTimestamp(target);
         assert.deepEqual(got, want ? { offset: want[0], timestamp: want[1] } : null, `target ${target}`);
       }
+      await log.close();
+    });
+
+    it("finds the exact record by timestamp inside a compressed batch", async () => {
+      const log = await factory.create({}, new FakeClock());
+      await log.appendRecords([{ value: value(0), timestamp: 10 }]);
+      const records = [20, 30, 40].map((timestamp, i) => ({ value: value(i + 1), timestamp }));
+      await log.append(await compressedBatch(records, Compression.Zstd));
+      assert.deepEqual(await log.offsetForTimestamp(25), { offset: 2, timestamp: 30 });
+      assert.deepEqual(await log.offsetForTimestamp(40), { offset: 3, timestamp: 40 });
+      assert.equal(await log.offsetForTimestamp(41), null);
       await log.close();
     });
 

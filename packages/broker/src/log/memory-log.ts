@@ -2,14 +2,8 @@
 // without a disk, for tests and transient data. Batches are kept as stored bytes.
 
 import { crc32c } from "@node-rs/crc32";
-import {
-  decodeRecords,
-  encodeRecordBatch,
-  type RecordInput,
-  readBatchHeader,
-  setBaseOffset,
-} from "@spindle/protocol";
-import { BrokerError, type Clock } from "../lib/index.ts";
+import { encodeRecordBatch, type RecordInput, readBatchHeader, setBaseOffset } from "@spindle/protocol";
+import { BrokerError, type Clock, decodeBatchRecords, LIMITS } from "../lib/index.ts";
 import { checkAppendable } from "./append-check.ts";
 import type { AppendResult, Log, LogConfig, ReadResult, TimestampLookup } from "./log.ts";
 import { activeExpired, countPastRetention } from "./retention.ts";
@@ -118,7 +112,7 @@ export class MemoryLog implements Log {
     for (const b of this.batchesFrom(this.start)) {
       if (b.maxTimestamp < timestampMs) continue;
       const h = readBatchHeader(b.bytes);
-      for (const r of decodeRecords(b.bytes)) {
+      for (const r of await decodeBatchRecords(b.bytes, LIMITS.decompressedBatchBytesMax)) {
         const offset = h.baseOffset + r.offsetDelta;
         const timestamp = h.baseTimestamp + r.timestampDelta;
         if (offset >= this.start && timestamp >= timestampMs) return { offset, timestamp };

@@ -6,13 +6,10 @@ import {
   BATCH_CRC_START,
   BATCH_HEADER_BYTES,
   BATCH_LOG_OVERHEAD,
-  COMPRESSION_MASK,
-  Compression,
-  decodeRecords,
   readBatchHeader,
   readInt64,
 } from "@spindle/protocol";
-import { BrokerError, LIMITS } from "../lib/index.ts";
+import { BrokerError, decodeBatchRecords, LIMITS } from "../lib/index.ts";
 import type { TimestampLookup } from "./log.ts";
 import { scanBatches } from "./scan.ts";
 import type { Segment } from "./segment.ts";
@@ -125,31 +122,45 @@ export async function findTimestamp(
   fromOffset: number,
   timestampMs: number,
 ): Promise<TimestampLookup | null> {
-  let found: TimestampLookup | null = null;
+  let from = fromOffset;
+  for (;;) {
+    const candidate = await nextBatchReaching(seg, index, from, timestampMs);
+    if (!candidate) return null;
+    const found = await firstRecordAtOrAfter(candidate, timestampMs, from);
+    if (found) return found;
+    const h = readBatchHeader(candidate);
+    from = h.baseOffset + h.lastOffsetDelta + 1;
+  }
+}
+
+/** A copy of the first batch from `fromOffset` on whose max timestamp reaches `timestampMs`. */
+async function nextBatchReaching(
+  seg: Segment,
+  index: SegmentIndex,
+  fromOffset: number,
+  timestampMs: number,
+): Promise<Buffer | null> {
+  let found: Buffer | null = null;
   const anchor = index.entryFor(fromOffset);
   await scanBatches(
     seg.fh,
     { from: anchor.position, to: seg.visibleBytes, expectedOffset: anchor.offset, verifyCrc: true },
     (b, bytes) => {
       if (b.maxTimestamp < timestampMs || b.lastOffset < fromOffset) return true;
-      found = firstRecordAtOrAfter(Buffer.from(bytes), timestampMs, fromOffset);
-      return found === null;
+      found = Buffer.from(bytes);
+      return false;
     },
   );
   return found;
 }
 
-function firstRecordAtOrAfter(
+async function firstRecordAtOrAfter(
   batch: Buffer,
   timestampMs: number,
   fromOffset: number,
-): TimestampLookup | null {
+): Promise<TimestampLookup | null> {
   const h = readBatchHeader(batch);
-  if ((h.attributes & COMPRESSION_MASK) !== Compression.None) {
-    // Compressed batches are located to the batch, as Kafka's index does before decompressing.
-    return { offset: Math.max(h.baseOffset, fromOffset), timestamp: h.maxTimestamp };
-  }
-  for (const r of decodeRecords(batch)) {
+  for (const r of await decodeBatchRecords(batch, LIMITS.decompressedBatchBytesMax)) {
     const offset = h.baseOffset + r.offsetDelta;
     const timestamp = h.baseTimestamp + r.timestampDelta;
     if (offset >= fromOffset && timestamp >= timestampMs) return { offset, timestamp };
