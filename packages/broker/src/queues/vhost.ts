@@ -225,7 +225,7 @@ export class Vhost {
   private destinationDurable(b: Binding): boolean {
     if (b.destKind === "exchange") return this.exchanges.get(b.destination)?.def.durable ?? false;
     const q = this.queues.get(b.destination);
-    return q !== undefined && q.opts.durable && q.opts.exclusiveOwner === null;
+    return q?.opts.durable === true && q.opts.exclusiveOwner === null;
   }
 
   private async removeBindings(bs: readonly Binding[]): Promise<void> {
