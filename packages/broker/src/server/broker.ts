@@ -4,13 +4,14 @@
 import type { Server } from "node:net";
 import { createAdaptorServer } from "@hono/node-server";
 import { createHttpApp } from "../gateway/http/index.ts";
+import { createKafkaServer } from "../gateway/kafka/index.ts";
 import { assert } from "../lib/index.ts";
-import { createAmqpPlaceholderServer } from "./amqp-placeholder-server.ts";
 import { type BrokerConfig, FLAGS } from "./config.ts";
-import { createKafkaPlaceholderServer } from "./kafka-placeholder-server.ts";
 import { formatHostPort, type Listener, listen } from "./listen.ts";
 import type { Logger } from "./logger.ts";
+import { openQueues, type Queues } from "./queues.ts";
 import { openStorage, type Storage } from "./storage.ts";
+import { openStreams, type Streams } from "./streams.ts";
 
 export type ListenerName = "amqp" | "kafka" | "http";
 
@@ -24,10 +25,15 @@ export type Broker = {
 
 type ServerSpec = { name: ListenerName; port: number; flag: string; create: () => Server };
 
-function serverSpecs(config: BrokerConfig): ServerSpec[] {
+function serverSpecs(config: BrokerConfig, streams: Streams, queues: Queues): ServerSpec[] {
   return [
-    { name: "amqp", port: config.amqpPort, flag: FLAGS.amqpPort, create: createAmqpPlaceholderServer },
-    { name: "kafka", port: config.kafkaPort, flag: FLAGS.kafkaPort, create: createKafkaPlaceholderServer },
+    { name: "amqp", port: config.amqpPort, flag: FLAGS.amqpPort, create: queues.createAmqpServer },
+    {
+      name: "kafka",
+      port: config.kafkaPort,
+      flag: FLAGS.kafkaPort,
+      create: () => createKafkaServer(streams.kafka),
+    },
     {
       name: "http",
       port: config.httpPort,
@@ -38,10 +44,15 @@ function serverSpecs(config: BrokerConfig): ServerSpec[] {
 }
 
 /** Binds every listener in order; on the first failure closes those already bound and rethrows. */
-async function listenAll(config: BrokerConfig, log: Logger): Promise<Map<ListenerName, Listener>> {
+async function listenAll(
+  config: BrokerConfig,
+  streams: Streams,
+  queues: Queues,
+  log: Logger,
+): Promise<Map<ListenerName, Listener>> {
   const bound = new Map<ListenerName, Listener>();
   try {
-    for (const spec of serverSpecs(config)) {
+    for (const spec of serverSpecs(config, streams, queues)) {
       const server = spec.create();
       bound.set(spec.name, await listen(server, { host: config.host, port: spec.port, flag: spec.flag }));
       server.on("error", (err) => log.error({ err, listener: spec.name }, "listener error"));
@@ -62,9 +73,15 @@ function addressOf(listeners: Map<ListenerName, Listener>, name: ListenerName): 
 export async function startBroker(config: BrokerConfig, log: Logger): Promise<Broker> {
   const storage = await openStorage(config, log);
   let listeners: Map<ListenerName, Listener>;
+  let streams: Streams | undefined;
+  let queues: Queues | undefined;
   try {
-    listeners = await listenAll(config, log);
+    streams = await openStreams(config, storage, log);
+    queues = await openQueues(config, storage, log);
+    listeners = await listenAll(config, streams, queues, log);
   } catch (e) {
+    await queues?.close();
+    await streams?.close();
     await storage.close();
     throw e;
   }
@@ -74,12 +91,21 @@ export async function startBroker(config: BrokerConfig, log: Logger): Promise<Br
     http: addressOf(listeners, "http"),
   };
   let closed: Promise<void> | undefined;
-  const close = () => (closed ??= closeBroker(listeners, storage));
+  const opened = streams;
+  const openedQueues = queues;
+  const close = () => (closed ??= closeBroker(listeners, opened, openedQueues, storage));
   return { config, addresses, close };
 }
 
-async function closeBroker(listeners: Map<ListenerName, Listener>, storage: Storage): Promise<void> {
+async function closeBroker(
+  listeners: Map<ListenerName, Listener>,
+  streams: Streams,
+  queues: Queues,
+  storage: Storage,
+): Promise<void> {
   await Promise.all([...listeners.values()].map((l) => l.close()));
+  await queues.close();
+  await streams.close();
   await storage.close();
 }
 

@@ -147,7 +147,8 @@ describe("spindle start", () => {
       Buffer.from("AMQP\x00\x00\x09\x01", "latin1"),
       "AMQP placeholder answers its header",
     );
-    assert.equal((await drain(ports.kafka, undefined)).length, 0, "Kafka placeholder accepts, then closes");
+    const oversize = Buffer.from([0x7f, 0xff, 0xff, 0xff]);
+    assert.equal((await drain(ports.kafka, oversize)).length, 0, "Kafka closes on a frame over the size limit");
 
     r.child.kill("SIGTERM");
     const { code } = await exitOf(r);

@@ -35,6 +35,8 @@ const START_OPTIONS: ReadonlyArray<{ key: ConfigKey; arg: string; what: string }
   { key: "kafkaPort", arg: "<port>", what: "Kafka port (0 picks a free port)" },
   { key: "httpPort", arg: "<port>", what: "HTTP port: REST API, console, /metrics (0 picks a free port)" },
   { key: "fsync", arg: "<mode>", what: "when appends reach disk: group, always, interval:MS or never" },
+  { key: "autoCreateTopics", arg: "<bool>", what: "Kafka: create unknown topics on Metadata/Produce" },
+  { key: "defaultPartitions", arg: "<n>", what: "Kafka: partitions of an auto-created topic" },
 ];
 
 export function brokerVersion(): string {

@@ -43,6 +43,8 @@ describe("defaults", () => {
       kafkaPort: 9092,
       httpPort: 8080,
       fsync: { mode: "group" },
+      autoCreateTopics: true,
+      defaultPartitions: 1,
     });
   });
 });
@@ -83,6 +85,8 @@ describe("precedence argv > env > file > defaults", () => {
         SPINDLE_KAFKA_PORT: "6",
         SPINDLE_HTTP_PORT: "7",
         SPINDLE_FSYNC: "interval:50",
+        SPINDLE_AUTO_CREATE_TOPICS: "false",
+        SPINDLE_DEFAULT_PARTITIONS: "3",
       },
     });
     assert.deepEqual(c, {
@@ -92,7 +96,16 @@ describe("precedence argv > env > file > defaults", () => {
       kafkaPort: 6,
       httpPort: 7,
       fsync: { mode: "interval", intervalMs: 50 },
+      autoCreateTopics: false,
+      defaultPartitions: 3,
     });
+  });
+
+  test("Kafka topic flags are validated", () => {
+    assert.equal(resolveWith({ argv: { autoCreateTopics: "off" } }).autoCreateTopics, false);
+    assert.equal(resolveWith({ argv: { defaultPartitions: "12" } }).defaultPartitions, 12);
+    assert.throws(() => resolveWith({ argv: { defaultPartitions: "0" } }), /--default-partitions/);
+    assert.throws(() => resolveWith({ argv: { autoCreateTopics: "maybe" } }), /--auto-create-topics/);
   });
 
   test("an empty env var counts as unset", () => {

@@ -14,6 +14,10 @@ export type BrokerConfig = {
   readonly kafkaPort: number;
   readonly httpPort: number;
   readonly fsync: FsyncPolicy;
+  /** Kafka: create a topic on first Metadata/Produce that names it */
+  readonly autoCreateTopics: boolean;
+  /** Kafka: partitions of an auto-created topic */
+  readonly defaultPartitions: number;
 };
 
 export type ConfigKey = keyof BrokerConfig;
@@ -21,7 +25,16 @@ export type ConfigKey = keyof BrokerConfig;
 /** One layer's raw values, as typed by the user: strings from argv and env, anything from JSON. */
 export type RawConfig = Partial<Record<ConfigKey, unknown>>;
 
-export const CONFIG_KEYS = ["dataDir", "host", "amqpPort", "kafkaPort", "httpPort", "fsync"] as const;
+export const CONFIG_KEYS = [
+  "dataDir",
+  "host",
+  "amqpPort",
+  "kafkaPort",
+  "httpPort",
+  "fsync",
+  "autoCreateTopics",
+  "defaultPartitions",
+] as const;
 
 export const DEFAULTS = {
   dataDir: "./spindle-data",
@@ -30,7 +43,9 @@ export const DEFAULTS = {
   kafkaPort: 9092,
   httpPort: 8080,
   fsync: "group",
-} as const satisfies Record<ConfigKey, string | number>;
+  autoCreateTopics: true,
+  defaultPartitions: 1,
+} as const satisfies Record<ConfigKey, string | number | boolean>;
 
 /** The command-line flag for each key; error messages name it so the user knows what to change. */
 export const FLAGS = {
@@ -40,6 +55,8 @@ export const FLAGS = {
   kafkaPort: "--kafka-port",
   httpPort: "--http-port",
   fsync: "--fsync",
+  autoCreateTopics: "--auto-create-topics",
+  defaultPartitions: "--default-partitions",
 } as const satisfies Record<ConfigKey, string>;
 
 export const ENV_VARS = {
@@ -49,6 +66,8 @@ export const ENV_VARS = {
   kafkaPort: "SPINDLE_KAFKA_PORT",
   httpPort: "SPINDLE_HTTP_PORT",
   fsync: "SPINDLE_FSYNC",
+  autoCreateTopics: "SPINDLE_AUTO_CREATE_TOPICS",
+  defaultPartitions: "SPINDLE_DEFAULT_PARTITIONS",
 } as const satisfies Record<ConfigKey, string>;
 
 export const CONFIG_ENV_VAR = "SPINDLE_CONFIG";
@@ -80,6 +99,23 @@ const fsyncSchema = z.string().transform((text, ctx): FsyncPolicy => {
   return z.NEVER;
 });
 
+const booleanSchema = z.union([
+  z.boolean(),
+  z
+    .enum(["true", "false", "1", "0", "yes", "no", "on", "off"])
+    .transform((t) => ["true", "1", "yes", "on"].includes(t)),
+]);
+
+const partitionsSchema = z
+  .union([
+    z.number(),
+    z
+      .string()
+      .regex(/^\d{1,4}$/)
+      .transform(Number),
+  ])
+  .pipe(z.number().int().min(1).max(1000));
+
 /** Each key's schema and the sentence that tells the user what a valid value looks like. */
 const FIELDS = {
   dataDir: {
@@ -91,6 +127,14 @@ const FIELDS = {
   kafkaPort: { schema: portSchema, expect: portExpect },
   httpPort: { schema: portSchema, expect: portExpect },
   fsync: { schema: fsyncSchema, expect: fsyncExpect },
+  autoCreateTopics: {
+    schema: booleanSchema,
+    expect: (v: string) => `invalid boolean ${v}: use true or false`,
+  },
+  defaultPartitions: {
+    schema: partitionsSchema,
+    expect: (v: string) => `invalid partition count ${v}: use an integer from 1 to 1000`,
+  },
 } satisfies Record<ConfigKey, { schema: z.ZodType; expect: (shown: string) => string }>;
 
 function portExpect(v: string): string {

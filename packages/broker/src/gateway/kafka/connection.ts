@@ -1,0 +1,179 @@
+// One Kafka client connection: frames in, requests dispatched, responses out in request order.
+// Invariant: responses leave in the order their requests arrived; a malformed frame closes only this connection.
+
+import type { Socket } from "node:net";
+import {
+  ApiKey,
+  decodeRequestHeader,
+  KafkaErrorCode,
+  KafkaReader,
+  KafkaWriter,
+  type RequestHeader,
+  responseHeaderVersion,
+  writeResponseHeader,
+} from "@spindle/protocol";
+import { LIMITS } from "../../lib/index.ts";
+import { FrameReader } from "./frame-reader.ts";
+import type { KafkaBroker, KafkaHandler, RequestContext } from "./handler.ts";
+
+interface Slot {
+  /** undefined while the handler runs; null when nothing is to be sent */
+  out: Buffer[] | null | undefined;
+}
+
+export interface ConnectionOptions {
+  broker: KafkaBroker;
+  handlers: ReadonlyMap<number, KafkaHandler>;
+  /** the ApiVersions v0 body listing every API, sent when a client asks for a version we lack */
+  apiVersionsFallback: () => unknown;
+  maxRequestBytes: number;
+}
+
+export class KafkaConnection {
+  private readonly frames: FrameReader;
+  private readonly slots: Slot[] = [];
+  private dead = false;
+  private readonly closed: Promise<void>;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly opts: ConnectionOptions,
+  ) {
+    this.frames = new FrameReader(opts.maxRequestBytes);
+    this.closed = new Promise((resolve) => socket.once("close", () => resolve()));
+    socket.setNoDelay(true);
+    socket.on("data", (chunk: Buffer) => this.onData(chunk));
+    socket.on("error", () => this.kill());
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.dead) return;
+    const { frames, error } = this.frames.push(chunk);
+    for (const frame of frames) this.onFrame(frame);
+    if (error !== null) this.fail(error);
+  }
+
+  private onFrame(frame: Buffer): void {
+    if (this.dead) return;
+    if (frame.length >= 8 && frame.readInt16BE(0) === ApiKey.ApiVersions) {
+      // A newer client's ApiVersions header may be unreadable to us; answer v0 from the fixed prefix.
+      const h = this.opts.handlers.get(ApiKey.ApiVersions);
+      const version = frame.readInt16BE(2);
+      if (h !== undefined && (version < h.minVersion || version > h.maxVersion)) {
+        const header = {
+          apiKey: ApiKey.ApiVersions,
+          apiVersion: 0,
+          correlationId: frame.readInt32BE(4),
+          clientId: null,
+        };
+        this.answerApiVersionsFallback(h, header);
+        return;
+      }
+    }
+    const r = new KafkaReader(frame);
+    let header: RequestHeader;
+    try {
+      header = decodeRequestHeader(r);
+    } catch (e) {
+      this.fail(`malformed request header: ${(e as Error).message}`);
+      return;
+    }
+    const handler = this.opts.handlers.get(header.apiKey);
+    if (handler === undefined) {
+      this.answerRaw(header, KafkaErrorCode.UNSUPPORTED_VERSION);
+      return;
+    }
+    const { apiVersion } = header;
+    if (apiVersion < handler.minVersion || apiVersion > handler.maxVersion) {
+      this.fail(`${handler.api.name} v${apiVersion} is not supported`);
+      return;
+    }
+    let req: unknown;
+    try {
+      req = handler.api.decodeRequest(apiVersion, r);
+    } catch (e) {
+      this.fail(`malformed ${handler.api.name} v${apiVersion} request: ${(e as Error).message}`);
+      return;
+    }
+    this.dispatch(handler, header, req);
+  }
+
+  private dispatch(handler: KafkaHandler, header: RequestHeader, req: unknown): void {
+    const slot: Slot = { out: undefined };
+    this.slots.push(slot);
+    if (this.slots.length >= LIMITS.kafkaInflightRequestsMax) this.socket.pause();
+    const ctx: RequestContext = {
+      broker: this.opts.broker,
+      header,
+      version: header.apiVersion,
+      host: this.socket.localAddress ?? "127.0.0.1",
+      port: this.socket.localPort ?? 0,
+      closed: this.closed,
+    };
+    handler.handle(req, ctx).then(
+      (res) => {
+        slot.out = res === null ? null : encodeResponse(handler, header, res);
+        this.flush();
+      },
+      (e: unknown) => {
+        this.opts.broker.logger.error({ err: e, api: handler.api.name }, "kafka handler failed");
+        this.fail(`${handler.api.name} failed`);
+      },
+    );
+  }
+
+  private answerRaw(header: RequestHeader, errorCode: number): void {
+    const w = new KafkaWriter(16);
+    w.int32(6);
+    w.int32(header.correlationId);
+    w.int16(errorCode);
+    this.slots.push({ out: [w.finish()] });
+    this.flush();
+  }
+
+  private answerApiVersionsFallback(handler: KafkaHandler, header: RequestHeader): void {
+    const body = this.opts.apiVersionsFallback();
+    const out = encodeResponse(handler, { ...header, apiVersion: 0 }, body);
+    this.slots.push({ out });
+    this.flush();
+  }
+
+  /** Writes every finished response at the head of the queue, keeping request order. */
+  private flush(): void {
+    if (this.dead) return;
+    let head = this.slots[0];
+    if (head === undefined || head.out === undefined) return;
+    this.socket.cork();
+    while (head !== undefined && head.out !== undefined) {
+      this.slots.shift();
+      for (const part of head.out ?? []) this.socket.write(part);
+      head = this.slots[0];
+    }
+    this.socket.uncork();
+    if (this.slots.length < LIMITS.kafkaInflightRequestsMax && this.socket.isPaused()) this.socket.resume();
+  }
+
+  private fail(reason: string): void {
+    if (this.dead) return;
+    this.opts.broker.logger.warn({ remote: this.socket.remoteAddress, reason }, "closing kafka connection");
+    this.kill();
+  }
+
+  private kill(): void {
+    this.dead = true;
+    this.slots.length = 0;
+    this.socket.destroy();
+  }
+}
+
+function encodeResponse(handler: KafkaHandler, header: RequestHeader, res: unknown): Buffer[] {
+  const w = new KafkaWriter(256);
+  w.int32(0);
+  writeResponseHeader(w, responseHeaderVersion(header.apiKey, header.apiVersion) ?? 0, {
+    correlationId: header.correlationId,
+  });
+  handler.api.writeResponse(w, header.apiVersion, res);
+  const parts = w.finishParts();
+  (parts[0] as Buffer).writeInt32BE(w.length - 4, 0);
+  return parts;
+}

@@ -1,0 +1,31 @@
+// Every BrokerError code as a Kafka error code; the Record type makes the compiler reject a missing code.
+// Invariant: an error a handler catches always becomes a per-partition/per-topic code, never a closed socket.
+
+import { KafkaErrorCode } from "@spindle/protocol";
+import { type ErrorCode, isBrokerError } from "../../lib/index.ts";
+
+export const KAFKA_ERROR_FOR: Readonly<Record<ErrorCode, number>> = {
+  LOG_FAILED: KafkaErrorCode.KAFKA_STORAGE_ERROR,
+  LOG_CLOSED: KafkaErrorCode.NOT_LEADER_OR_FOLLOWER,
+  CORRUPT_RECORD: KafkaErrorCode.CORRUPT_MESSAGE,
+  INVALID_RECORD: KafkaErrorCode.INVALID_RECORD,
+  OFFSET_OUT_OF_RANGE: KafkaErrorCode.OFFSET_OUT_OF_RANGE,
+  MESSAGE_TOO_LARGE: KafkaErrorCode.MESSAGE_TOO_LARGE,
+  LIMIT_EXCEEDED: KafkaErrorCode.THROTTLING_QUOTA_EXCEEDED,
+  NOT_FOUND: KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+  ALREADY_EXISTS: KafkaErrorCode.TOPIC_ALREADY_EXISTS,
+  INVALID_CONFIG: KafkaErrorCode.INVALID_CONFIG,
+  STORAGE_UNAVAILABLE: KafkaErrorCode.KAFKA_STORAGE_ERROR,
+  INVALID_NAME: KafkaErrorCode.INVALID_TOPIC_EXCEPTION,
+  INVALID_PARTITIONS: KafkaErrorCode.INVALID_PARTITIONS,
+  INVALID_REQUEST: KafkaErrorCode.INVALID_REQUEST,
+  PRECONDITION_FAILED: KafkaErrorCode.INVALID_REQUEST,
+  RESOURCE_LOCKED: KafkaErrorCode.INVALID_REQUEST,
+  ACCESS_REFUSED: KafkaErrorCode.TOPIC_AUTHORIZATION_FAILED,
+};
+
+/** The Kafka code and message for anything a handler caught; unknown failures are UNKNOWN_SERVER_ERROR. */
+export function kafkaError(e: unknown): { code: number; message: string } {
+  if (isBrokerError(e)) return { code: KAFKA_ERROR_FOR[e.code], message: e.message };
+  return { code: KafkaErrorCode.UNKNOWN_SERVER_ERROR, message: (e as Error)?.message ?? String(e) };
+}

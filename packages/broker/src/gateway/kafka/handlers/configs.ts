@@ -1,0 +1,75 @@
+// DescribeConfigs and IncrementalAlterConfigs for topics (retention.ms, retention.bytes, segment.bytes, …).
+// Invariant: an alteration is validated whole and stored durably before it is answered, or not applied at all.
+
+import {
+  type IncrementalAlterConfigsRequestAlterConfigsResource as AlterResource,
+  KafkaErrorCode,
+  kafkaApis,
+} from "@spindle/protocol";
+import { describeConfig } from "../../../streams/index.ts";
+import { kafkaError } from "../error-map.ts";
+import { defineHandler, type RequestContext } from "../handler.ts";
+
+const TOPIC = 2;
+const BROKER = 4;
+const SET = 0;
+const DELETE = 1;
+/** DescribeConfigs config sources */
+const DYNAMIC_TOPIC_CONFIG = 1;
+const DEFAULT_CONFIG = 5;
+
+export const describeConfigsHandler = defineHandler(kafkaApis[32], 0, 4, (req, ctx) => {
+  const results = req.resources.map((r) => {
+    const base = { resourceType: r.resourceType, resourceName: r.resourceName, errorMessage: null };
+    if (r.resourceType === BROKER) return { ...base, errorCode: KafkaErrorCode.NONE, configs: [] };
+    if (r.resourceType !== TOPIC) return { ...base, errorCode: KafkaErrorCode.INVALID_REQUEST, configs: [] };
+    const topic = ctx.broker.topics.get(r.resourceName);
+    if (!topic) return { ...base, errorCode: KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION, configs: [] };
+    const keys = r.configurationKeys;
+    const configs = describeConfig(topic.def.config)
+      .filter((c) => keys === null || keys.includes(c.name))
+      .map((c) => ({
+        name: c.name,
+        value: c.value,
+        readOnly: false,
+        isDefault: c.isDefault,
+        configSource: c.isDefault ? DEFAULT_CONFIG : DYNAMIC_TOPIC_CONFIG,
+        isSensitive: false,
+        synonyms: [],
+        configType: 0,
+        documentation: null,
+      }));
+    return { ...base, errorCode: KafkaErrorCode.NONE, configs };
+  });
+  return { throttleTimeMs: 0, results };
+});
+
+async function alterOne(r: AlterResource, validateOnly: boolean, ctx: RequestContext) {
+  const base = { resourceType: r.resourceType, resourceName: r.resourceName };
+  if (r.resourceType !== TOPIC) {
+    return {
+      ...base,
+      errorCode: KafkaErrorCode.INVALID_REQUEST,
+      errorMessage: "only topic configs can be altered",
+    };
+  }
+  const unsupported = r.configs.find((c) => c.configOperation !== SET && c.configOperation !== DELETE);
+  if (unsupported) {
+    const errorMessage = `${unsupported.name}: only SET and DELETE apply to these configs`;
+    return { ...base, errorCode: KafkaErrorCode.INVALID_REQUEST, errorMessage };
+  }
+  try {
+    const changes = r.configs.map((c) => [c.name, c.configOperation === DELETE ? null : c.value] as const);
+    await ctx.broker.topics.alterConfig(r.resourceName, changes, validateOnly);
+    return { ...base, errorCode: KafkaErrorCode.NONE, errorMessage: null };
+  } catch (e) {
+    const { code, message } = kafkaError(e);
+    return { ...base, errorCode: code, errorMessage: message };
+  }
+}
+
+export const incrementalAlterConfigsHandler = defineHandler(kafkaApis[44], 0, 1, async (req, ctx) => {
+  const responses = [];
+  for (const r of req.resources) responses.push(await alterOne(r, req.validateOnly, ctx));
+  return { throttleTimeMs: 0, responses };
+});

@@ -1,0 +1,144 @@
+// Fetch: stored batches from each asked partition, long-polling until min_bytes or max_wait_ms.
+// Invariant: a parked fetch is woken by any append to a partition it asked for, and never outlives its deadline.
+
+import {
+  type FetchRequest,
+  KafkaErrorCode,
+  kafkaApis,
+  type FetchResponsePartitionData as PartData,
+} from "@spindle/protocol";
+import { LIMITS } from "../../../lib/index.ts";
+import type { Partition } from "../../../streams/index.ts";
+import { kafkaError } from "../error-map.ts";
+import { defineHandler, type RequestContext } from "../handler.ts";
+
+/** A client asking to wait longer than this gets an answer after this long anyway. */
+const MAX_WAIT_MS = 30_000;
+let parked = 0;
+const EMPTY = Buffer.alloc(0);
+
+interface Wanted {
+  topic: string;
+  index: number;
+  offset: number;
+  maxBytes: number;
+  partition: Partition | undefined;
+}
+
+function wanted(req: FetchRequest, ctx: RequestContext): Wanted[] {
+  const out: Wanted[] = [];
+  for (const t of req.topics) {
+    const name = t.topic ?? "";
+    const topic = ctx.broker.topics.get(name);
+    for (const p of t.partitions) {
+      out.push({
+        topic: name,
+        index: p.partition,
+        offset: Number(p.fetchOffset),
+        maxBytes: p.partitionMaxBytes,
+        partition: topic?.partitions[p.partition],
+      });
+    }
+  }
+  return out;
+}
+
+function empty(w: Wanted, errorCode: number): PartData {
+  const p = w.partition;
+  const hw = BigInt(p?.endOffset ?? -1);
+  return {
+    partitionIndex: w.index,
+    errorCode,
+    highWatermark: hw,
+    lastStableOffset: hw,
+    logStartOffset: BigInt(p?.startOffset ?? -1),
+    abortedTransactions: null,
+    preferredReadReplica: -1,
+    // Empty, not null: librdkafka rejects a null record set.
+    records: EMPTY,
+  };
+}
+
+async function readOne(w: Wanted, budget: number): Promise<PartData> {
+  const p = w.partition;
+  if (p === undefined) return empty(w, KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+  if (w.offset < p.startOffset || w.offset > p.endOffset) return empty(w, KafkaErrorCode.OFFSET_OUT_OF_RANGE);
+  if (w.offset === p.endOffset || budget <= 0) return empty(w, KafkaErrorCode.NONE);
+  try {
+    const { data } = await p.read(w.offset, Math.max(1, Math.min(w.maxBytes, budget)));
+    return { ...empty(w, KafkaErrorCode.NONE), records: data };
+  } catch (e) {
+    return empty(w, kafkaError(e).code);
+  }
+}
+
+/** Reads every wanted partition in order within the request's byte budget; returns bytes and whether any errored. */
+async function readAll(
+  list: Wanted[],
+  maxBytes: number,
+): Promise<{ parts: PartData[]; bytes: number; errored: boolean }> {
+  const parts: PartData[] = [];
+  let bytes = 0;
+  let errored = false;
+  for (const w of list) {
+    // The first partition with data gets at least one batch even past max_bytes, as Kafka does.
+    const d = await readOne(w, bytes === 0 ? Math.max(maxBytes, 1) : maxBytes - bytes);
+    bytes += d.records?.length ?? 0;
+    errored ||= d.errorCode !== KafkaErrorCode.NONE;
+    parts.push(d);
+  }
+  return { parts, bytes, errored };
+}
+
+/** Resolves on the first append to any of the partitions, at the deadline, or when the client goes. */
+function waitForData(list: Wanted[], waitMs: number, closed: Promise<void>): Promise<void> {
+  return new Promise((resolve) => {
+    const offs: (() => void)[] = [];
+    let timer: NodeJS.Timeout | undefined;
+    const done = () => {
+      clearTimeout(timer);
+      for (const off of offs) off();
+      parked--;
+      resolve();
+    };
+    parked++;
+    let fired = false;
+    const once = () => {
+      if (!fired) {
+        fired = true;
+        done();
+      }
+    };
+    for (const w of list) if (w.partition) offs.push(w.partition.onAppend(once));
+    timer = setTimeout(once, waitMs);
+    void closed.then(once);
+  });
+}
+
+export const fetchHandler = defineHandler(kafkaApis[1], 4, 12, async (req, ctx) => {
+  const list = wanted(req, ctx);
+  const maxBytes = req.maxBytes ?? 0x7fffffff;
+  const deadline = ctx.broker.clock.nowMs() + Math.min(Math.max(req.maxWaitMs, 0), MAX_WAIT_MS);
+  let got = await readAll(list, maxBytes);
+  while (got.bytes < req.minBytes && !got.errored && parked < LIMITS.kafkaParkedFetchesMax) {
+    const left = deadline - ctx.broker.clock.nowMs();
+    if (left <= 0) break;
+    let gone = false;
+    void ctx.closed.then(() => (gone = true));
+    await waitForData(list, left, ctx.closed);
+    if (gone) break;
+    got = await readAll(list, maxBytes);
+  }
+  const byTopic = new Map<string, PartData[]>();
+  list.forEach((w, i) => {
+    const arr = byTopic.get(w.topic) ?? [];
+    arr.push(got.parts[i] as PartData);
+    byTopic.set(w.topic, arr);
+  });
+  return {
+    throttleTimeMs: 0,
+    errorCode: KafkaErrorCode.NONE,
+    sessionId: 0,
+    responses: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })),
+  };
+});

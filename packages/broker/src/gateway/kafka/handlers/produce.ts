@@ -1,0 +1,117 @@
+// Produce: validate each partition's record batches and append them; answer once they are durable.
+// Invariant: appends are started synchronously in request order (offsets follow arrival); acks≠0 waits for the log.
+
+import {
+  batchSizeAt,
+  KafkaErrorCode,
+  kafkaApis,
+  type ProduceRequestPartitionProduceData as PartData,
+  type ProduceResponsePartitionProduceResponse as PartResult,
+  type ProduceResponseTopicProduceResponse as TopicResult,
+} from "@spindle/protocol";
+import type { Partition, Topic } from "../../../streams/index.ts";
+import { topicNameProblem } from "../../../streams/index.ts";
+import { kafkaError } from "../error-map.ts";
+import { defineHandler } from "../handler.ts";
+
+const MAGIC_AT = 16;
+
+function result(
+  index: number,
+  errorCode: number,
+  baseOffset = -1,
+  logStartOffset = -1,
+  message: string | null = null,
+): PartResult {
+  return {
+    index,
+    errorCode,
+    baseOffset: BigInt(baseOffset),
+    logAppendTimeMs: -1n,
+    logStartOffset: BigInt(logStartOffset),
+    recordErrors: [],
+    errorMessage: message,
+  };
+}
+
+/** Splits a produce payload into batches; a string says why it was refused. */
+export function splitBatches(
+  records: Buffer | null,
+  maxBatchBytes: number,
+): Buffer[] | { code: number; why: string } {
+  if (records === null || records.length === 0)
+    return { code: KafkaErrorCode.CORRUPT_MESSAGE, why: "no records" };
+  const out: Buffer[] = [];
+  let pos = 0;
+  while (pos < records.length) {
+    const size = batchSizeAt(records, pos);
+    if (size === null || size < 61 || pos + size > records.length) {
+      return { code: KafkaErrorCode.CORRUPT_MESSAGE, why: "truncated record batch" };
+    }
+    if (records[pos + MAGIC_AT] !== 2) {
+      return {
+        code: KafkaErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT,
+        why: "only record batch v2 (magic 2) is accepted",
+      };
+    }
+    if (size > maxBatchBytes) {
+      return {
+        code: KafkaErrorCode.MESSAGE_TOO_LARGE,
+        why: `batch of ${size} bytes exceeds max.message.bytes ${maxBatchBytes}`,
+      };
+    }
+    // No copy: the log assigns offsets in place, and this request's frame is not used after the append.
+    out.push(records.subarray(pos, pos + size));
+    pos += size;
+  }
+  return out;
+}
+
+async function appendAll(p: Partition, batches: Buffer[]): Promise<PartResult> {
+  try {
+    // Start every append before awaiting any, so offsets follow request order.
+    const pending = batches.map((b) => p.append(b));
+    const results = await Promise.all(pending);
+    return result(p.index, KafkaErrorCode.NONE, results[0]?.baseOffset ?? -1, p.startOffset);
+  } catch (e) {
+    const { code, message } = kafkaError(e);
+    return result(p.index, code, -1, -1, message);
+  }
+}
+
+function producePartition(topic: Topic, part: PartData): Promise<PartResult> | PartResult {
+  const p = topic.partitions[part.index];
+  if (p === undefined) return result(part.index, KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+  const batches = splitBatches(part.records, topic.def.config.maxMessageBytes);
+  if (!Array.isArray(batches)) return result(part.index, batches.code, -1, -1, batches.why);
+  return appendAll(p, batches);
+}
+
+export const produceHandler = defineHandler(kafkaApis[0], 3, 9, async (req, ctx) => {
+  const { topics } = ctx.broker;
+  const acksOk = req.acks === 0 || req.acks === 1 || req.acks === -1;
+  const work: { name: string; parts: (Promise<PartResult> | PartResult)[] }[] = [];
+  for (const t of req.topicData) {
+    const fail = (code: number) => t.partitionData.map((p) => result(p.index, code));
+    if (!acksOk) {
+      work.push({ name: t.name, parts: fail(KafkaErrorCode.INVALID_REQUIRED_ACKS) });
+      continue;
+    }
+    if (topicNameProblem(t.name) !== null) {
+      work.push({ name: t.name, parts: fail(KafkaErrorCode.INVALID_TOPIC_EXCEPTION) });
+      continue;
+    }
+    let topic = topics.getOrAutoCreate(t.name);
+    if (topic instanceof Promise) topic = await topic.catch(() => undefined);
+    if (topic === undefined) {
+      work.push({ name: t.name, parts: fail(KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION) });
+      continue;
+    }
+    const found = topic;
+    work.push({ name: t.name, parts: t.partitionData.map((part) => producePartition(found, part)) });
+  }
+  if (req.acks === 0) return null;
+  const responses: TopicResult[] = [];
+  for (const w of work) responses.push({ name: w.name, partitionResponses: await Promise.all(w.parts) });
+  return { responses, throttleTimeMs: 0 };
+});

@@ -1,0 +1,38 @@
+// The handler registry: which APIs this broker serves, keyed by apiKey; ApiVersions is built from it.
+// Invariant: one handler per apiKey, and the advertised list is exactly this map.
+
+import { KafkaErrorCode } from "@spindle/protocol";
+import type { KafkaHandler } from "./handler.ts";
+import { apiVersionsBody, apiVersionsHandler } from "./handlers/api-versions.ts";
+import { describeConfigsHandler, incrementalAlterConfigsHandler } from "./handlers/configs.ts";
+import { createPartitionsHandler } from "./handlers/create-partitions.ts";
+import { createTopicsHandler } from "./handlers/create-topics.ts";
+import { deleteRecordsHandler } from "./handlers/delete-records.ts";
+import { deleteTopicsHandler } from "./handlers/delete-topics.ts";
+import { describeClusterHandler } from "./handlers/describe-cluster.ts";
+import { fetchHandler } from "./handlers/fetch.ts";
+import { listOffsetsHandler } from "./handlers/list-offsets.ts";
+import { metadataHandler } from "./handlers/metadata.ts";
+import { produceHandler } from "./handlers/produce.ts";
+
+const list: KafkaHandler[] = [
+  produceHandler,
+  fetchHandler,
+  listOffsetsHandler,
+  metadataHandler,
+  apiVersionsHandler(() => HANDLERS.values()),
+  createTopicsHandler,
+  deleteTopicsHandler,
+  deleteRecordsHandler,
+  describeConfigsHandler,
+  createPartitionsHandler,
+  incrementalAlterConfigsHandler,
+  describeClusterHandler,
+];
+
+export const HANDLERS: ReadonlyMap<number, KafkaHandler> = new Map(list.map((h) => [h.api.apiKey, h]));
+
+/** The v0 ApiVersions body for a client that asked for a version we do not serve. */
+export function apiVersionsFallback(): unknown {
+  return apiVersionsBody(HANDLERS.values(), KafkaErrorCode.UNSUPPORTED_VERSION);
+}

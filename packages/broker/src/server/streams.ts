@@ -1,0 +1,43 @@
+// Opens the stream domain (topics; later groups, offsets, producer ids) under the locked data dir.
+// Invariant: everything opened here is closed by the returned close(), after the Kafka listener stops.
+
+import { createHash } from "node:crypto";
+import type { KafkaBroker } from "../gateway/kafka/index.ts";
+import { type Logger, nodeFs, systemClock } from "../lib/index.ts";
+import { Topics } from "../streams/index.ts";
+import type { BrokerConfig } from "./config.ts";
+import type { Storage } from "./storage.ts";
+
+const RETENTION_CHECK_MS = 60_000;
+
+export interface Streams {
+  readonly kafka: KafkaBroker;
+  close(): Promise<void>;
+}
+
+/** A stable cluster id per data directory (22 chars of base64url, like Kafka's). */
+function clusterIdFor(dataDir: string): string {
+  return createHash("sha256").update(dataDir).digest("base64url").slice(0, 22);
+}
+
+export async function openStreams(config: BrokerConfig, storage: Storage, logger: Logger): Promise<Streams> {
+  const topics = await Topics.open({
+    fs: nodeFs,
+    dataDir: storage.dataDir,
+    meta: storage.meta,
+    clock: systemClock,
+    logger,
+    fsync: config.fsync,
+    autoCreate: config.autoCreateTopics,
+    defaultPartitions: config.defaultPartitions,
+    retentionCheckMs: RETENTION_CHECK_MS,
+  });
+  const kafka: KafkaBroker = {
+    topics,
+    clusterId: clusterIdFor(storage.dataDir),
+    nodeId: 0,
+    clock: systemClock,
+    logger,
+  };
+  return { kafka, close: () => topics.close() };
+}

@@ -1,0 +1,111 @@
+// A topic's settings in Kafka's names (retention.ms, segment.bytes, …) and how they become a LogConfig.
+// Invariant: a stored TopicConfig always passes validateTopicConfigs; unknown names are rejected, not kept.
+
+import { BrokerError } from "../lib/index.ts";
+import type { FsyncPolicy, LogConfig } from "../log/index.ts";
+
+export type CleanupPolicy = "delete" | "compact" | "compact,delete";
+
+export interface TopicConfig {
+  retentionMs: number;
+  retentionBytes: number;
+  segmentBytes: number;
+  segmentMs: number;
+  cleanupPolicy: CleanupPolicy;
+  maxMessageBytes: number;
+}
+
+export const DEFAULT_TOPIC_CONFIG: TopicConfig = {
+  retentionMs: 7 * 24 * 3600 * 1000,
+  retentionBytes: -1,
+  segmentBytes: 1024 * 1024 * 1024,
+  segmentMs: 7 * 24 * 3600 * 1000,
+  cleanupPolicy: "delete",
+  maxMessageBytes: 1024 * 1024 + 12,
+};
+
+type Key = keyof TopicConfig;
+
+/** Kafka's config name for each field, in the order DescribeConfigs lists them. */
+export const CONFIG_NAMES: Readonly<Record<string, Key>> = {
+  "cleanup.policy": "cleanupPolicy",
+  "retention.ms": "retentionMs",
+  "retention.bytes": "retentionBytes",
+  "segment.bytes": "segmentBytes",
+  "segment.ms": "segmentMs",
+  "max.message.bytes": "maxMessageBytes",
+};
+
+function invalid(message: string): BrokerError {
+  return new BrokerError("INVALID_CONFIG", message);
+}
+
+function parseInteger(name: string, text: string, min: number): number {
+  if (!/^-?\d{1,16}$/.test(text)) throw invalid(`${name}=${text}: expected an integer`);
+  const n = Number(text);
+  if (n < min) throw invalid(`${name}=${text}: must be at least ${min}`);
+  return n;
+}
+
+function parseValue(name: string, key: Key, text: string): number | CleanupPolicy {
+  switch (key) {
+    case "cleanupPolicy": {
+      const norm = text
+        .split(",")
+        .map((s) => s.trim())
+        .sort()
+        .join(",");
+      if (norm === "delete" || norm === "compact" || norm === "compact,delete") return norm;
+      throw invalid(`${name}=${text}: expected delete, compact or compact,delete`);
+    }
+    case "retentionMs":
+    case "retentionBytes":
+      return parseInteger(name, text, -1);
+    case "segmentBytes":
+      return parseInteger(name, text, 1024);
+    case "segmentMs":
+      return parseInteger(name, text, 1);
+    case "maxMessageBytes":
+      return parseInteger(name, text, 0);
+  }
+}
+
+/** Applies `changes` (name → value, null = back to default) over `base`; throws INVALID_CONFIG. */
+export function applyConfigChanges(
+  base: TopicConfig,
+  changes: ReadonlyArray<readonly [string, string | null]>,
+): TopicConfig {
+  const out: TopicConfig = { ...base };
+  for (const [name, value] of changes) {
+    const key = CONFIG_NAMES[name];
+    if (key === undefined) throw invalid(`unknown topic config ${name}`);
+    const parsed = value === null ? DEFAULT_TOPIC_CONFIG[key] : parseValue(name, key, value);
+    Object.assign(out, { [key]: parsed });
+  }
+  return out;
+}
+
+export interface ConfigEntry {
+  name: string;
+  value: string;
+  isDefault: boolean;
+}
+
+export function describeConfig(config: TopicConfig): ConfigEntry[] {
+  return Object.entries(CONFIG_NAMES).map(([name, key]) => ({
+    name,
+    value: String(config[key]),
+    isDefault: config[key] === DEFAULT_TOPIC_CONFIG[key],
+  }));
+}
+
+/** Fills `target` in place: FileLog reads its config object at use time, so a change applies live. */
+export function toLogConfig(config: TopicConfig, fsync: FsyncPolicy, target?: LogConfig): LogConfig {
+  const out = target ?? ({ indexIntervalBytes: 4096, fsync } as LogConfig);
+  out.retentionMs = config.cleanupPolicy === "compact" ? -1 : config.retentionMs;
+  out.retentionBytes = config.cleanupPolicy === "compact" ? -1 : config.retentionBytes;
+  out.segmentBytes = config.segmentBytes;
+  out.segmentMs = config.segmentMs;
+  out.fsync = fsync;
+  return out;
+}

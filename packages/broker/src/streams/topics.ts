@@ -1,0 +1,231 @@
+// The topic registry: definitions in the meta store, one FileLog per partition under <data-dir>/topics.
+// Invariant: a topic is visible only once its definition is durable and every partition log is open.
+
+import { randomUUID } from "node:crypto";
+import { join } from "node:path";
+import { BrokerError, type Clock, type Fs, type Logger } from "../lib/index.ts";
+import { FileLog, type FsyncPolicy } from "../log/index.ts";
+import type { MetaStore } from "../meta/index.ts";
+import { Partition } from "./partition.ts";
+import { applyConfigChanges, DEFAULT_TOPIC_CONFIG, type TopicConfig, toLogConfig } from "./topic-config.ts";
+import { topicNameProblem } from "./topic-name.ts";
+
+const KIND = "topic";
+/** Partitions per topic at most: each is an open log with its own files. */
+export const PARTITIONS_MAX = 1000;
+
+export interface TopicDefinition {
+  name: string;
+  topicId: string;
+  partitions: number;
+  config: TopicConfig;
+}
+
+export interface Topic {
+  readonly def: TopicDefinition;
+  readonly partitions: Partition[];
+}
+
+export interface TopicsOptions {
+  fs: Fs;
+  dataDir: string;
+  meta: MetaStore;
+  clock: Clock;
+  logger: Logger;
+  fsync: FsyncPolicy;
+  autoCreate: boolean;
+  defaultPartitions: number;
+  /** how often retention runs over every partition */
+  retentionCheckMs: number;
+}
+
+export class Topics {
+  private readonly topics = new Map<string, Topic>();
+  /** creations in flight, so concurrent auto-creates of one name share one creation */
+  private readonly creating = new Map<string, Promise<Topic>>();
+  private retentionTimer: NodeJS.Timeout | undefined;
+  private retentionRunning = false;
+
+  private constructor(readonly opts: TopicsOptions) {}
+
+  static async open(opts: TopicsOptions): Promise<Topics> {
+    const topics = new Topics(opts);
+    for (const [, value] of opts.meta.list(KIND)) {
+      const def = value as TopicDefinition;
+      topics.topics.set(def.name, await topics.openTopic(def));
+    }
+    topics.retentionTimer = setInterval(() => void topics.runRetention(), opts.retentionCheckMs);
+    topics.retentionTimer.unref();
+    return topics;
+  }
+
+  get autoCreate(): boolean {
+    return this.opts.autoCreate;
+  }
+
+  get(name: string): Topic | undefined {
+    return this.topics.get(name);
+  }
+
+  list(): Topic[] {
+    return [...this.topics.values()];
+  }
+
+  partition(name: string, index: number): Partition | undefined {
+    return this.topics.get(name)?.partitions[index];
+  }
+
+  /**
+   * The topic, created with defaults when auto-create is on; undefined when it does not exist. Every
+   * caller waiting on one creation awaits the same promise, so they resume in the order they asked.
+   */
+  getOrAutoCreate(name: string): Topic | Promise<Topic> | undefined {
+    const t = this.topics.get(name) ?? this.creating.get(name);
+    if (t !== undefined) return t;
+    if (!this.opts.autoCreate || topicNameProblem(name) !== null) return undefined;
+    return this.startCreate(name, this.opts.defaultPartitions, []);
+  }
+
+  async create(
+    name: string,
+    partitions: number,
+    configs: ReadonlyArray<readonly [string, string | null]>,
+    validateOnly = false,
+  ): Promise<Topic> {
+    return this.startCreate(name, partitions, configs, validateOnly);
+  }
+
+  private startCreate(
+    name: string,
+    partitions: number,
+    configs: ReadonlyArray<readonly [string, string | null]>,
+    validateOnly = false,
+  ): Promise<Topic> {
+    const problem = topicNameProblem(name);
+    if (problem) return Promise.reject(new BrokerError("INVALID_NAME", problem));
+    if (this.topics.has(name) || this.creating.has(name)) {
+      return Promise.reject(new BrokerError("ALREADY_EXISTS", `topic ${name} already exists`));
+    }
+    let def: TopicDefinition;
+    try {
+      checkPartitionCount(partitions);
+      const config = applyConfigChanges(DEFAULT_TOPIC_CONFIG, configs);
+      def = { name, topicId: randomUUID(), partitions, config };
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    if (validateOnly) return Promise.resolve({ def, partitions: [] });
+    const creation = (async () => {
+      try {
+        await this.opts.meta.put(KIND, name, def);
+        const topic = await this.openTopic(def);
+        this.topics.set(name, topic);
+        return topic;
+      } finally {
+        this.creating.delete(name);
+      }
+    })();
+    this.creating.set(name, creation);
+    return creation;
+  }
+
+  async delete(name: string): Promise<void> {
+    const topic = this.requireTopic(name);
+    this.topics.delete(name);
+    await this.opts.meta.delete(KIND, name);
+    for (const p of topic.partitions) {
+      await p.log.close();
+      await removeLogFiles(this.opts.fs, this.partitionDir(name, p.index));
+    }
+  }
+
+  async addPartitions(name: string, total: number, validateOnly = false): Promise<void> {
+    const topic = this.requireTopic(name);
+    if (total <= topic.def.partitions) {
+      throw new BrokerError(
+        "INVALID_PARTITIONS",
+        `topic ${name} has ${topic.def.partitions} partitions; ask for more`,
+      );
+    }
+    checkPartitionCount(total);
+    if (validateOnly) return;
+    const def = { ...topic.def, partitions: total };
+    await this.opts.meta.put(KIND, name, def);
+    for (let i = topic.def.partitions; i < total; i++)
+      topic.partitions.push(await this.openPartition(def, i));
+    Object.assign(topic, { def });
+  }
+
+  async alterConfig(
+    name: string,
+    changes: ReadonlyArray<readonly [string, string | null]>,
+    validateOnly = false,
+  ): Promise<void> {
+    const topic = this.requireTopic(name);
+    const config = applyConfigChanges(topic.def.config, changes);
+    if (validateOnly) return;
+    const def = { ...topic.def, config };
+    await this.opts.meta.put(KIND, name, def);
+    Object.assign(topic, { def });
+    for (const p of topic.partitions) toLogConfig(config, this.opts.fsync, p.logConfig);
+  }
+
+  /** Runs retention on every partition now (the timer calls this too). */
+  async runRetention(): Promise<number> {
+    if (this.retentionRunning) return 0;
+    this.retentionRunning = true;
+    let deleted = 0;
+    try {
+      for (const topic of this.list()) {
+        for (const p of topic.partitions) deleted += await p.log.enforceRetention().catch(() => 0);
+      }
+    } finally {
+      this.retentionRunning = false;
+    }
+    return deleted;
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.retentionTimer);
+    await Promise.allSettled([...this.creating.values()]);
+    for (const t of this.topics.values()) await Promise.allSettled(t.partitions.map((p) => p.log.close()));
+    this.topics.clear();
+  }
+
+  private requireTopic(name: string): Topic {
+    const topic = this.topics.get(name);
+    if (topic === undefined) throw new BrokerError("NOT_FOUND", `topic ${name} does not exist`);
+    return topic;
+  }
+
+  private partitionDir(name: string, index: number): string {
+    return join(this.opts.dataDir, "topics", `${name}-${index}`);
+  }
+
+  private async openTopic(def: TopicDefinition): Promise<Topic> {
+    const partitions: Partition[] = [];
+    for (let i = 0; i < def.partitions; i++) partitions.push(await this.openPartition(def, i));
+    return { def, partitions };
+  }
+
+  private async openPartition(def: TopicDefinition, index: number): Promise<Partition> {
+    const { fs, clock, logger, fsync } = this.opts;
+    const config = toLogConfig(def.config, fsync);
+    const dir = this.partitionDir(def.name, index);
+    await fs.mkdirp(dir);
+    const log = await FileLog.open({ fs, dir, config, clock, logger });
+    return new Partition(def.name, index, log, config);
+  }
+}
+
+function checkPartitionCount(n: number): void {
+  if (!Number.isInteger(n) || n < 1 || n > PARTITIONS_MAX) {
+    throw new BrokerError("INVALID_PARTITIONS", `partition count ${n} must be from 1 to ${PARTITIONS_MAX}`);
+  }
+}
+
+/** Unlinks a deleted partition's files so a topic created later under the same name starts empty. */
+async function removeLogFiles(fs: Fs, dir: string): Promise<void> {
+  for (const name of await fs.readdir(dir)) await fs.unlink(join(dir, name));
+  await fs.syncDir(dir);
+}
