@@ -148,7 +148,11 @@ describe("spindle start", () => {
       "AMQP placeholder answers its header",
     );
     const oversize = Buffer.from([0x7f, 0xff, 0xff, 0xff]);
-    assert.equal((await drain(ports.kafka, oversize)).length, 0, "Kafka closes on a frame over the size limit");
+    assert.equal(
+      (await drain(ports.kafka, oversize)).length,
+      0,
+      "Kafka closes on a frame over the size limit",
+    );
 
     r.child.kill("SIGTERM");
     const { code } = await exitOf(r);
