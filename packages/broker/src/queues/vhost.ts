@@ -156,7 +156,6 @@ export class Vhost {
     }
     if (d.durable && !d.exclusive) await this.meta.put("queue", name, opts);
     this.queues.set(name, q);
-    await this.bind({ source: "", destKind: "queue", destination: name, routingKey: name, args: {} }, true);
     return q;
   }
 
@@ -197,14 +196,14 @@ export class Vhost {
     for (const q of [...this.queues.values()]) if (q.opts.exclusiveOwner === owner) await this.dropQueue(q);
   }
 
-  async bind(b: Binding, internal = false): Promise<void> {
+  async bind(b: Binding): Promise<void> {
     const source = this.exchange(b.source);
-    if (!internal && b.source === "") {
+    if (b.source === "") {
       throw new BrokerError("ACCESS_REFUSED", `operation not permitted on the default exchange`);
     }
     const durable = source.def.durable && this.destinationDurable(b);
     if (!source.bind(b)) return;
-    if (durable && !internal) await this.meta.put("binding", bindingId(b), b);
+    if (durable) await this.meta.put("binding", bindingId(b), b);
   }
 
   async unbind(b: Binding): Promise<void> {
@@ -246,6 +245,10 @@ export class Vhost {
 
   /** The queues a message published to `exchange` reaches (exchange-to-exchange and alternate exchanges followed). */
   route(exchange: string, routingKey: string, headers: Args | undefined): Queue[] {
+    if (exchange === "") {
+      const q = this.queues.get(routingKey);
+      return q === undefined ? [] : [q];
+    }
     const out = new Set<Queue>();
     const seen = new Set<string>();
     const visit = (name: string): void => {

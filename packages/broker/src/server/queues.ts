@@ -1,6 +1,7 @@
 // Opens the queue model (vhost "/" with its durable queues under <data-dir>/queues) and the AMQP listener factory.
 // Invariant: queues are closed (logs flushed) before storage, and after the AMQP listener stops.
 
+import { readFileSync } from "node:fs";
 import type { Server } from "node:net";
 import { join } from "node:path";
 import { createAmqpServer } from "../gateway/amqp/index.ts";
@@ -19,8 +20,8 @@ export async function openQueues(
   config: Pick<BrokerConfig, "fsync">,
   storage: Storage,
   logger: Logger,
-  version: string,
 ): Promise<Queues> {
+  const version = packageVersion();
   const store = new QueueStore({
     fs: nodeFs,
     dir: join(storage.dataDir, "queues"),
@@ -36,4 +37,11 @@ export async function openQueues(
       createAmqpServer({ vhost, logger, version, messageBytesMax: LIMITS.amqpMessageBytesMax }),
     close: () => (closed ??= vhost.close()),
   };
+}
+
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+    version?: unknown;
+  };
+  return typeof pkg.version === "string" ? pkg.version : "unknown";
 }

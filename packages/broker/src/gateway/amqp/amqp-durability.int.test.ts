@@ -49,11 +49,13 @@ test("durable definitions and persistent messages survive a restart; acked ones 
   const err = new Promise<{ code: number }>((resolve) => probe.once("error", resolve));
   probe.checkQueue("trans-q").catch(() => undefined);
   assert.equal((await err).code, 404, "a non-durable queue is gone after a restart");
+  ch.sendToQueue("dur-q", Buffer.from("default-exchange"), { persistent: true });
   ch.publish("dur-x", "k.b", Buffer.from("after-restart"), { persistent: true });
   await ch.waitForConfirms();
-  const m = await ch.get("dur-q");
-  assert.ok(m);
-  assert.equal(m.content.toString(), "after-restart");
+  assert.deepEqual(
+    (await getAll(ch, "dur-q")).map((m) => m.content.toString()),
+    ["default-exchange", "after-restart"],
+  );
   await ch.deleteQueue("dur-q");
   await ch.deleteExchange("dur-x");
   await conn.close();
