@@ -45,6 +45,8 @@ export class FaultFs implements Fs {
   private names = new Map<string, Inode>();
   private durableNames = new Map<string, Inode>();
   private dirs = new Set<string>(["/"]);
+  /** directories whose entry in their parent was fsynced: only these survive a crash */
+  private durableDirs = new Set<string>(["/"]);
   /** Set by crash(): this instance is the process that died, and every later call fails. */
   private dead = false;
   private failures = new Map<FaultOp, NodeJS.ErrnoException>();
@@ -69,10 +71,14 @@ export class FaultFs implements Fs {
   crash(rng: Rng): FaultFs {
     this.dead = true;
     const next = new FaultFs();
-    next.dirs = new Set(this.dirs);
+    // A directory survives only if its entry and every ancestor's entry were synced.
+    const survives = (d: string): boolean => d === "/" || (this.durableDirs.has(d) && survives(dirname(d)));
+    next.dirs = new Set([...this.durableDirs].filter(survives));
+    next.durableDirs = new Set(next.dirs);
     next.capacityBytes = this.capacityBytes;
     const survivors = new Map<Inode, Inode>();
     for (const [path, inode] of this.durableNames) {
+      if (!next.dirs.has(dirname(path))) continue;
       let fresh = survivors.get(inode);
       if (!fresh) {
         fresh = new Inode();
@@ -90,6 +96,7 @@ export class FaultFs implements Fs {
   clone(): FaultFs {
     const copy = new FaultFs();
     copy.dirs = new Set(this.dirs);
+    copy.durableDirs = new Set(this.dirs);
     for (const [path, inode] of this.names) {
       const fresh = new Inode();
       fresh.data = Buffer.from(inode.data);
@@ -140,7 +147,7 @@ export class FaultFs implements Fs {
     return out.sort();
   }
 
-  /** Directories are modelled as durable once made: the log's subject is files and their names. */
+  /** New directories are volatile until their parent is synced, like files' names. */
   async mkdirp(dir: string): Promise<void> {
     this.check(null);
     for (let d = dir; !this.dirs.has(d); d = dirname(d)) this.dirs.add(d);
@@ -171,6 +178,7 @@ export class FaultFs implements Fs {
       if (dirname(path) === dir) this.durableNames.delete(path);
     }
     for (const [path, inode] of this.names) if (dirname(path) === dir) this.durableNames.set(path, inode);
+    for (const d of this.dirs) if (d !== dir && dirname(d) === dir) this.durableDirs.add(d);
   }
 
   async readFile(path: string): Promise<Buffer> {

@@ -93,6 +93,21 @@ export const nodeFs: Fs = {
   readFile: (path) => fsp.readFile(path),
 };
 
+/**
+ * Creates `dir` and any missing parents so that they survive a crash: each new directory's entry
+ * is fsynced in its parent (a file fsynced inside a directory whose own entry is lost is lost too).
+ */
+export async function mkdirpDurably(fs: Fs, dir: string): Promise<void> {
+  const missing: string[] = [];
+  for (let d = dir; !(await fs.exists(d)); d = dirname(d)) {
+    missing.unshift(d);
+    if (dirname(d) === d) break;
+  }
+  if (missing.length === 0) return;
+  await fs.mkdirp(dir);
+  for (const d of missing) await fs.syncDir(dirname(d));
+}
+
 /** Writes a small file atomically and durably: temp file, fdatasync, rename, fsync of the directory. */
 export async function writeFileDurably(fs: Fs, path: string, data: Buffer): Promise<void> {
   const tmp = `${path}.tmp`;

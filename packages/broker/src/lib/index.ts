@@ -5,7 +5,7 @@ export { type Clock, FakeClock, systemClock } from "./clock.ts";
 export { type CompressionCodec, compress, decodeBatchRecords, decompress } from "./compression.ts";
 export { BrokerError, ERROR_CODES, type ErrorCode, isBrokerError } from "./errors.ts";
 export { FaultFs, type FaultOp } from "./fault-fs.ts";
-export { type FileHandle, type Fs, nodeFs, writeFileDurably } from "./fs.ts";
+export { type FileHandle, type Fs, mkdirpDurably, nodeFs, writeFileDurably } from "./fs.ts";
 export { LIMITS } from "./limits.ts";
 export { type Logger, RecordingLogger, silentLogger } from "./logger.ts";
 export { mathRng, type Rng, seededRng } from "./rng.ts";

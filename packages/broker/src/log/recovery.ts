@@ -2,7 +2,7 @@
 // whose index files match them, scans the tail and truncates it at the first bad batch.
 
 import { join } from "node:path";
-import type { Clock, Fs, Logger } from "../lib/index.ts";
+import { type Clock, type Fs, type Logger, mkdirpDurably } from "../lib/index.ts";
 import type { LogConfig } from "./log.ts";
 import { parseSegmentName, SEGMENT_SUFFIX, Segment, segmentName } from "./segment.ts";
 import { readStartOffset } from "./start-offset.ts";
@@ -22,7 +22,7 @@ export interface RecoveryContext {
 
 export async function recoverLog(ctx: RecoveryContext): Promise<RecoveredLog> {
   const { fs, dir } = ctx;
-  await fs.mkdirp(dir);
+  await mkdirpDurably(fs, dir);
   const names = await fs.readdir(dir);
   const bases = names
     .map(parseSegmentName)

@@ -4,7 +4,7 @@
 
 import { join } from "node:path";
 import { decodeRecords, readBatchHeader } from "@spindle/protocol";
-import { BrokerError, type Clock, type Fs, LIMITS, type Logger } from "../lib/index.ts";
+import { BrokerError, type Clock, type Fs, LIMITS, type Logger, mkdirpDurably } from "../lib/index.ts";
 import { DEFAULT_LOG_CONFIG, FileLog, type FsyncPolicy } from "../log/index.ts";
 import { type Entries, listSnapshots, readSnapshot, snapshotName, writeSnapshot } from "./snapshot.ts";
 
@@ -41,7 +41,7 @@ export class MetaStore {
   ) {}
 
   static async open(opts: MetaStoreOptions): Promise<MetaStore> {
-    await opts.fs.mkdirp(opts.dir);
+    await mkdirpDurably(opts.fs, opts.dir);
     const log = await FileLog.open({
       fs: opts.fs,
       dir: join(opts.dir, CHANGES_DIR),
