@@ -3,7 +3,12 @@
 
 /** Topic match: words of `key` against `pattern`, backtracking only at `#`. */
 export function topicMatches(pattern: string, key: string): boolean {
-  return matchWords(pattern.split("."), 0, key.split("."), 0);
+  return matchWords(words(pattern), 0, words(key), 0);
+}
+
+/** RabbitMQ treats the empty key as zero words, so `*` does not match it and `#` does. */
+function words(s: string): string[] {
+  return s === "" ? [] : s.split(".");
 }
 
 function matchWords(p: string[], pi: number, k: string[], ki: number): boolean {
