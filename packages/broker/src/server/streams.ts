@@ -4,7 +4,7 @@
 import { createHash } from "node:crypto";
 import type { KafkaBroker } from "../gateway/kafka/index.ts";
 import { type Logger, nodeFs, systemClock } from "../lib/index.ts";
-import { Topics } from "../streams/index.ts";
+import { DEFAULT_GROUP_TIMINGS, Groups, groupsDir, Topics } from "../streams/index.ts";
 import type { BrokerConfig } from "./config.ts";
 import type { Storage } from "./storage.ts";
 
@@ -32,12 +32,31 @@ export async function openStreams(config: BrokerConfig, storage: Storage, logger
     defaultPartitions: config.defaultPartitions,
     retentionCheckMs: RETENTION_CHECK_MS,
   });
+  let groups: Groups;
+  try {
+    groups = await Groups.open({
+      fs: nodeFs,
+      dir: groupsDir(storage.dataDir),
+      clock: systemClock,
+      logger,
+      fsync: config.fsync,
+      timings: DEFAULT_GROUP_TIMINGS,
+    });
+  } catch (e) {
+    await topics.close();
+    throw e;
+  }
   const kafka: KafkaBroker = {
     topics,
+    groups,
     clusterId: clusterIdFor(storage.dataDir),
     nodeId: 0,
     clock: systemClock,
     logger,
   };
-  return { kafka, close: () => topics.close() };
+  const close = async () => {
+    await groups.close();
+    await topics.close();
+  };
+  return { kafka, close };
 }

@@ -1,5 +1,18 @@
 // streams/: topics, partitions, consumer groups, committed offsets and producer ids. No wire types here;
 // the Kafka gateway translates. Never imports queues/.
+
+export { Group } from "./group.ts";
+export {
+  DEFAULT_GROUP_TIMINGS,
+  type GroupError,
+  type GroupState,
+  type GroupTimings,
+  type JoinRequest,
+  type JoinResult,
+  type MemberView,
+  type SyncResult,
+} from "./group-types.ts";
+export { type CommittedOffset, type GroupListing, Groups, type GroupsOptions, groupsDir } from "./groups.ts";
 export { Partition } from "./partition.ts";
 export {
   applyConfigChanges,

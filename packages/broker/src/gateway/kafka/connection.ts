@@ -108,6 +108,7 @@ export class KafkaConnection {
       version: header.apiVersion,
       host: this.socket.localAddress ?? "127.0.0.1",
       port: this.socket.localPort ?? 0,
+      remoteHost: this.socket.remoteAddress ?? "",
       closed: this.closed,
     };
     handler.handle(req, ctx).then(

@@ -3,6 +3,7 @@
 
 import { KafkaErrorCode } from "@spindle/protocol";
 import { type ErrorCode, isBrokerError } from "../../lib/index.ts";
+import type { GroupError } from "../../streams/index.ts";
 
 export const KAFKA_ERROR_FOR: Readonly<Record<ErrorCode, number>> = {
   LOG_FAILED: KafkaErrorCode.KAFKA_STORAGE_ERROR,
@@ -29,3 +30,18 @@ export function kafkaError(e: unknown): { code: number; message: string } {
   if (isBrokerError(e)) return { code: KAFKA_ERROR_FOR[e.code], message: e.message };
   return { code: KafkaErrorCode.UNKNOWN_SERVER_ERROR, message: (e as Error)?.message ?? String(e) };
 }
+
+/** Consumer-group outcomes carry the protocol's own names; the Record keeps the map complete. */
+export const KAFKA_GROUP_ERROR: Readonly<Record<GroupError, number>> = {
+  NONE: KafkaErrorCode.NONE,
+  UNKNOWN_MEMBER_ID: KafkaErrorCode.UNKNOWN_MEMBER_ID,
+  ILLEGAL_GENERATION: KafkaErrorCode.ILLEGAL_GENERATION,
+  REBALANCE_IN_PROGRESS: KafkaErrorCode.REBALANCE_IN_PROGRESS,
+  INCONSISTENT_GROUP_PROTOCOL: KafkaErrorCode.INCONSISTENT_GROUP_PROTOCOL,
+  INVALID_SESSION_TIMEOUT: KafkaErrorCode.INVALID_SESSION_TIMEOUT,
+  INVALID_GROUP_ID: KafkaErrorCode.INVALID_GROUP_ID,
+  NON_EMPTY_GROUP: KafkaErrorCode.NON_EMPTY_GROUP,
+  GROUP_ID_NOT_FOUND: KafkaErrorCode.GROUP_ID_NOT_FOUND,
+  FENCED_INSTANCE_ID: KafkaErrorCode.FENCED_INSTANCE_ID,
+  COORDINATOR_NOT_AVAILABLE: KafkaErrorCode.COORDINATOR_NOT_AVAILABLE,
+};

@@ -3,11 +3,12 @@
 
 import type { KafkaApiCodec, RequestHeader } from "@spindle/protocol";
 import type { Clock, Logger } from "../../lib/index.ts";
-import type { Topics } from "../../streams/index.ts";
+import type { Groups, Topics } from "../../streams/index.ts";
 
 /** Everything a handler may use: the stream domain and the identity this broker advertises. */
 export interface KafkaBroker {
   readonly topics: Topics;
+  readonly groups: Groups;
   readonly clusterId: string;
   readonly nodeId: number;
   readonly clock: Clock;
@@ -21,6 +22,8 @@ export interface RequestContext {
   /** the address the client reached us on: what Metadata advertises */
   readonly host: string;
   readonly port: number;
+  /** the client's address, for DescribeGroups */
+  readonly remoteHost: string;
   /** resolves when the connection closes, so parked fetches can give up */
   readonly closed: Promise<void>;
 }

@@ -11,6 +11,15 @@ import { deleteRecordsHandler } from "./handlers/delete-records.ts";
 import { deleteTopicsHandler } from "./handlers/delete-topics.ts";
 import { describeClusterHandler } from "./handlers/describe-cluster.ts";
 import { fetchHandler } from "./handlers/fetch.ts";
+import { deleteGroupsHandler, describeGroupsHandler, listGroupsHandler } from "./handlers/group-admin.ts";
+import {
+  findCoordinatorHandler,
+  heartbeatHandler,
+  joinGroupHandler,
+  leaveGroupHandler,
+  syncGroupHandler,
+} from "./handlers/group-membership.ts";
+import { offsetCommitHandler, offsetFetchHandler } from "./handlers/group-offsets.ts";
 import { listOffsetsHandler } from "./handlers/list-offsets.ts";
 import { metadataHandler } from "./handlers/metadata.ts";
 import { produceHandler } from "./handlers/produce.ts";
@@ -28,6 +37,16 @@ const list: KafkaHandler[] = [
   createPartitionsHandler,
   incrementalAlterConfigsHandler,
   describeClusterHandler,
+  findCoordinatorHandler,
+  joinGroupHandler,
+  syncGroupHandler,
+  heartbeatHandler,
+  leaveGroupHandler,
+  offsetCommitHandler,
+  offsetFetchHandler,
+  describeGroupsHandler,
+  listGroupsHandler,
+  deleteGroupsHandler,
 ];
 
 export const HANDLERS: ReadonlyMap<number, KafkaHandler> = new Map(list.map((h) => [h.api.apiKey, h]));

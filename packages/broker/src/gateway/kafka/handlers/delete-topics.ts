@@ -10,6 +10,7 @@ export const deleteTopicsHandler = defineHandler(kafkaApis[20], 0, 5, async (req
   for (const name of req.topicNames ?? []) {
     try {
       await ctx.broker.topics.delete(name);
+      await ctx.broker.groups.forgetTopic(name);
       responses.push({ name, errorCode: KafkaErrorCode.NONE, errorMessage: null });
     } catch (e) {
       const { code, message } = kafkaError(e);

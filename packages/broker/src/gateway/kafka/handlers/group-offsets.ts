@@ -1,0 +1,84 @@
+// OffsetCommit and OffsetFetch: committed positions per (group, topic, partition), durable before answered.
+// Invariant: a commit from a member of an old generation is refused, so a rebalanced partition's new owner wins.
+
+import {
+  type OffsetFetchRequestOffsetFetchRequestTopic as FetchTopic,
+  KafkaErrorCode,
+  kafkaApis,
+} from "@spindle/protocol";
+import type { Groups } from "../../../streams/index.ts";
+import { KAFKA_GROUP_ERROR } from "../error-map.ts";
+import { defineHandler } from "../handler.ts";
+
+/** Committed metadata strings longer than this are refused, as Kafka's offset.metadata.max.bytes. */
+const METADATA_MAX = 4096;
+
+export const offsetCommitHandler = defineHandler(kafkaApis[8], 0, 8, async (req, ctx) => {
+  const { groups, topics } = ctx.broker;
+  const codes = new Map<string, number>();
+  const offsets = [];
+  for (const t of req.topics) {
+    const topic = topics.get(t.name);
+    for (const p of t.partitions) {
+      const key = `${t.name}\0${p.partitionIndex}`;
+      if (topic?.partitions[p.partitionIndex] === undefined)
+        codes.set(key, KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+      else if ((p.committedMetadata?.length ?? 0) > METADATA_MAX)
+        codes.set(key, KafkaErrorCode.OFFSET_METADATA_TOO_LARGE);
+      else {
+        const offset = Number(p.committedOffset);
+        offsets.push({ topic: t.name, partition: p.partitionIndex, offset, metadata: p.committedMetadata });
+      }
+    }
+  }
+  let groupCode: number = KafkaErrorCode.NONE;
+  if (req.groupId === "") groupCode = KafkaErrorCode.INVALID_GROUP_ID;
+  else if (offsets.length > 0) {
+    const gen = req.generationIdOrMemberEpoch ?? -1;
+    groupCode = KAFKA_GROUP_ERROR[await groups.commit(req.groupId, gen, req.memberId ?? "", offsets)];
+  }
+  return {
+    throttleTimeMs: 0,
+    topics: req.topics.map((t) => ({
+      name: t.name,
+      partitions: t.partitions.map((p) => ({
+        partitionIndex: p.partitionIndex,
+        errorCode: codes.get(`${t.name}\0${p.partitionIndex}`) ?? groupCode,
+      })),
+    })),
+  };
+});
+
+function fetchOffsets(groups: Groups, groupId: string, asked: FetchTopic[] | null) {
+  const byTopic = new Map<
+    string,
+    {
+      partitionIndex: number;
+      committedOffset: bigint;
+      metadata: string | null;
+      errorCode: number;
+      committedLeaderEpoch: number;
+    }[]
+  >();
+  const add = (topic: string, partition: number) => {
+    const c = groups.committed(groupId, topic, partition);
+    const list = byTopic.get(topic) ?? [];
+    list.push({
+      partitionIndex: partition,
+      committedOffset: BigInt(c?.offset ?? -1),
+      committedLeaderEpoch: -1,
+      metadata: c?.metadata ?? "",
+      errorCode: KafkaErrorCode.NONE,
+    });
+    byTopic.set(topic, list);
+  };
+  if (asked === null) for (const c of groups.committedAll(groupId)) add(c.topic, c.partition);
+  else for (const t of asked) for (const p of t.partitionIndexes) add(t.name, p);
+  return [...byTopic].map(([name, partitions]) => ({ name, partitions }));
+}
+
+export const offsetFetchHandler = defineHandler(kafkaApis[9], 1, 7, (req, ctx) => {
+  const groupId = req.groupId ?? "";
+  const topics = fetchOffsets(ctx.broker.groups, groupId, req.topics ?? null);
+  return { throttleTimeMs: 0, topics, errorCode: KafkaErrorCode.NONE };
+});

@@ -1,0 +1,111 @@
+// Unit tests of the classic group state machine: join barrier, leader assignment, stale generations,
+// session expiry and static membership. Real timers with short timeouts.
+
+import assert from "node:assert/strict";
+import { after, describe, test } from "node:test";
+import { Group } from "./group.ts";
+import type { JoinRequest } from "./group-types.ts";
+
+const timings = { sessionTimeoutMinMs: 10, sessionTimeoutMaxMs: 60_000, initialRebalanceDelayMs: 30 };
+
+function req(over: Partial<JoinRequest> = {}): JoinRequest {
+  return {
+    memberId: "",
+    groupInstanceId: null,
+    clientId: "c",
+    clientHost: "/127.0.0.1",
+    sessionTimeoutMs: 5000,
+    rebalanceTimeoutMs: 5000,
+    protocolType: "consumer",
+    protocols: [{ name: "range", metadata: Buffer.from("m") }],
+    ...over,
+  };
+}
+
+// The group's timers are unref'd (they must not hold the broker open); this keeps the test alive.
+const keepAlive = setInterval(() => {}, 1000);
+after(() => clearInterval(keepAlive));
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe("Group", () => {
+  test("members joining an empty group together get one generation; the leader's assignment reaches all", async () => {
+    const g = new Group("g", timings);
+    const [a, b] = await Promise.all([g.join(req()), g.join(req())]);
+    assert.equal(a?.error, "NONE");
+    assert.equal(a?.generationId, 1);
+    assert.equal(b?.generationId, 1);
+    const leader = a?.leader === a?.memberId ? a : b;
+    const follower = leader === a ? b : a;
+    assert.equal(leader?.members.length, 2);
+    assert.equal(follower?.members.length, 0);
+    const followerSync = g.sync(1, follower?.memberId ?? "", []);
+    const leaderSync = g.sync(1, leader?.memberId ?? "", [
+      { memberId: leader?.memberId ?? "", assignment: Buffer.from("L") },
+      { memberId: follower?.memberId ?? "", assignment: Buffer.from("F") },
+    ]);
+    assert.equal(String((await followerSync).assignment), "F");
+    assert.equal(String((await leaderSync).assignment), "L");
+    assert.equal(g.state, "Stable");
+    g.shutdown();
+  });
+
+  test("a stale generation is refused; a rejoin is announced by heartbeat", async () => {
+    const g = new Group("g", timings);
+    const a = await g.join(req());
+    await g.sync(a.generationId, a.memberId, [{ memberId: a.memberId, assignment: Buffer.from("x") }]);
+    assert.equal(g.heartbeat(a.generationId, a.memberId), "NONE");
+    assert.equal(g.heartbeat(a.generationId + 5, a.memberId), "ILLEGAL_GENERATION");
+    assert.equal(g.heartbeat(a.generationId, "nobody"), "UNKNOWN_MEMBER_ID");
+    const bJoin = g.join(req());
+    assert.equal(g.heartbeat(a.generationId, a.memberId), "REBALANCE_IN_PROGRESS");
+    const aAgain = await g.join(req({ memberId: a.memberId }));
+    const b = await bJoin;
+    assert.equal(aAgain.generationId, a.generationId + 1);
+    assert.equal(b.generationId, a.generationId + 1);
+    assert.equal(g.checkCommit(a.generationId, a.memberId), "ILLEGAL_GENERATION");
+    g.shutdown();
+  });
+
+  test("a member that stops heartbeating is removed and the rest rebalance", async () => {
+    const g = new Group("g", timings);
+    const [a, b] = await Promise.all([
+      g.join(req({ sessionTimeoutMs: 200 })),
+      g.join(req({ sessionTimeoutMs: 200 })),
+    ]);
+    await Promise.all([g.sync(a.generationId, a.memberId, []), g.sync(b.generationId, b.memberId, [])]).catch(
+      () => {},
+    );
+    // Only a keeps heartbeating.
+    for (let i = 0; i < 6; i++) {
+      await sleep(60);
+      const hb = g.heartbeat(g.generationId, a.memberId);
+      if (hb === "REBALANCE_IN_PROGRESS") break;
+    }
+    const again = await g.join(req({ memberId: a.memberId, sessionTimeoutMs: 200 }));
+    assert.equal(again.members.length, 1, "only the live member is left");
+    assert.equal(g.size, 1);
+    g.shutdown();
+  });
+
+  test("a static member that comes back under a new member id replaces its old self", async () => {
+    const g = new Group("g", timings);
+    const first = await g.join(req({ groupInstanceId: "pod-1" }));
+    const second = await g.join(req({ groupInstanceId: "pod-1" }));
+    assert.notEqual(first.memberId, second.memberId);
+    assert.equal(g.size, 1);
+    assert.equal(g.leave("", "pod-1"), "NONE");
+    assert.equal(g.state, "Empty");
+    g.shutdown();
+  });
+
+  test("joins with no protocol in common are refused", async () => {
+    const g = new Group("g", timings);
+    const a = g.join(req());
+    const b = await g.join(req({ protocols: [{ name: "roundrobin", metadata: Buffer.alloc(0) }] }));
+    assert.equal(b.error, "INCONSISTENT_GROUP_PROTOCOL");
+    assert.equal((await a).error, "NONE");
+    assert.equal((await g.join(req({ sessionTimeoutMs: 1 }))).error, "INVALID_SESSION_TIMEOUT");
+    g.shutdown();
+  });
+});

@@ -1,0 +1,168 @@
+// Consumer groups and their committed offsets: live groups in memory, offsets in their own MetaStore.
+// Invariant: a commit is answered only once it is durable, and committed offsets survive a restart.
+
+import { join } from "node:path";
+import type { Clock, Fs, Logger } from "../lib/index.ts";
+import type { FsyncPolicy } from "../log/index.ts";
+import { MetaStore } from "../meta/index.ts";
+import { Group } from "./group.ts";
+import type { GroupError, GroupState, GroupTimings } from "./group-types.ts";
+
+const GROUP_KIND = "group";
+const offsetKind = (groupId: string) => `offsets/${groupId}`;
+/** Topic names have no ':', so `partition:topic` splits back unambiguously. */
+const offsetKey = (topic: string, partition: number) => `${partition}:${topic}`;
+
+export interface CommittedOffset {
+  topic: string;
+  partition: number;
+  offset: number;
+  metadata: string | null;
+}
+
+interface StoredOffset {
+  offset: number;
+  metadata: string | null;
+  commitTimestampMs: number;
+}
+
+export interface GroupListing {
+  groupId: string;
+  protocolType: string;
+  state: GroupState;
+}
+
+export interface GroupsOptions {
+  fs: Fs;
+  dir: string;
+  clock: Clock;
+  logger: Logger;
+  fsync: FsyncPolicy;
+  timings: GroupTimings;
+}
+
+export class Groups {
+  private readonly live = new Map<string, Group>();
+
+  private constructor(
+    private readonly opts: GroupsOptions,
+    private readonly store: MetaStore,
+  ) {}
+
+  static async open(opts: GroupsOptions): Promise<Groups> {
+    const store = await MetaStore.open({
+      fs: opts.fs,
+      dir: opts.dir,
+      clock: opts.clock,
+      logger: opts.logger,
+      fsync: opts.fsync,
+      snapshotEvery: 10_000,
+    });
+    return new Groups(opts, store);
+  }
+
+  /** The live group, created empty on first use. */
+  group(groupId: string): Group {
+    let g = this.live.get(groupId);
+    if (g === undefined) {
+      g = new Group(groupId, this.opts.timings);
+      this.live.set(groupId, g);
+    }
+    return g;
+  }
+
+  find(groupId: string): Group | undefined {
+    return this.live.get(groupId);
+  }
+
+  exists(groupId: string): boolean {
+    return this.live.has(groupId) || this.store.get(GROUP_KIND, groupId) !== undefined;
+  }
+
+  async commit(
+    groupId: string,
+    generationId: number,
+    memberId: string,
+    offsets: readonly CommittedOffset[],
+  ): Promise<GroupError> {
+    const g = this.live.get(groupId);
+    const check = g ? g.checkCommit(generationId, memberId) : generationId < 0 ? "NONE" : "UNKNOWN_MEMBER_ID";
+    if (check !== "NONE") return check;
+    const now = this.opts.clock.nowMs();
+    const changes = offsets.map((o) => ({
+      kind: offsetKind(groupId),
+      key: offsetKey(o.topic, o.partition),
+      value: { offset: o.offset, metadata: o.metadata, commitTimestampMs: now } satisfies StoredOffset,
+    }));
+    if (this.store.get(GROUP_KIND, groupId) === undefined) {
+      changes.push({ kind: GROUP_KIND, key: groupId, value: { createdMs: now } as never });
+    }
+    await this.store.apply(changes);
+    return "NONE";
+  }
+
+  committed(groupId: string, topic: string, partition: number): CommittedOffset | undefined {
+    const v = this.store.get(offsetKind(groupId), offsetKey(topic, partition)) as StoredOffset | undefined;
+    return v && { topic, partition, offset: v.offset, metadata: v.metadata };
+  }
+
+  committedAll(groupId: string): CommittedOffset[] {
+    return this.store.list(offsetKind(groupId)).map(([key, value]) => {
+      const at = key.indexOf(":");
+      const v = value as StoredOffset;
+      return {
+        topic: key.slice(at + 1),
+        partition: Number(key.slice(0, at)),
+        offset: v.offset,
+        metadata: v.metadata,
+      };
+    });
+  }
+
+  list(): GroupListing[] {
+    const out = new Map<string, GroupListing>();
+    for (const [groupId] of this.store.list(GROUP_KIND))
+      out.set(groupId, { groupId, protocolType: "consumer", state: "Empty" });
+    for (const g of this.live.values()) {
+      if (g.state === "Dead") continue;
+      out.set(g.groupId, { groupId: g.groupId, protocolType: g.protocolType ?? "consumer", state: g.state });
+    }
+    return [...out.values()];
+  }
+
+  /** Deletes an empty group and its committed offsets. */
+  async delete(groupId: string): Promise<GroupError> {
+    const g = this.live.get(groupId);
+    if (g !== undefined && g.size > 0) return "NON_EMPTY_GROUP";
+    if (!this.exists(groupId)) return "GROUP_ID_NOT_FOUND";
+    const changes = this.store
+      .list(offsetKind(groupId))
+      .map(([key]) => ({ kind: offsetKind(groupId), key, value: null }));
+    changes.push({ kind: GROUP_KIND, key: groupId, value: null });
+    await this.store.apply(changes);
+    this.live.delete(groupId);
+    return "NONE";
+  }
+
+  /** Drops committed offsets of a deleted topic from every group. */
+  async forgetTopic(topic: string): Promise<void> {
+    const changes = [];
+    for (const [groupId] of this.store.list(GROUP_KIND)) {
+      for (const o of this.committedAll(groupId)) {
+        if (o.topic === topic)
+          changes.push({ kind: offsetKind(groupId), key: offsetKey(topic, o.partition), value: null });
+      }
+    }
+    await this.store.apply(changes);
+  }
+
+  async close(): Promise<void> {
+    for (const g of this.live.values()) g.shutdown();
+    this.live.clear();
+    await this.store.close();
+  }
+}
+
+export function groupsDir(dataDir: string): string {
+  return join(dataDir, "offsets");
+}
