@@ -134,7 +134,7 @@ export class Vhost {
     const name = d.name === "" ? `amq.gen-${randomBytes(16).toString("base64url").slice(0, 22)}` : d.name;
     const existing = this.queues.get(name);
     if (d.passive) return this.queue(name, owner);
-    if (existing === undefined && name.startsWith("amq.") && d.name !== "") {
+    if (name.startsWith("amq.") && d.name !== "") {
       throw new BrokerError("ACCESS_REFUSED", `queue name '${name}' contains reserved prefix 'amq.*'`);
     }
     if (existing !== undefined) {
