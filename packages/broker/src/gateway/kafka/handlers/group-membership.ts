@@ -49,7 +49,11 @@ export const joinGroupHandler = defineHandler(kafkaApis[11], 0, 7, async (req, c
     clientId: ctx.header.clientId ?? "",
     clientHost: `/${ctx.remoteHost}`,
     sessionTimeoutMs: req.sessionTimeoutMs,
-    rebalanceTimeoutMs: req.rebalanceTimeoutMs ?? req.sessionTimeoutMs,
+    // v0 has no rebalance timeout (the decoder gives -1): Kafka uses the session timeout then.
+    rebalanceTimeoutMs:
+      ctx.version >= 1 && (req.rebalanceTimeoutMs ?? -1) > 0
+        ? (req.rebalanceTimeoutMs ?? 0)
+        : req.sessionTimeoutMs,
     protocolType: req.protocolType,
     protocols: req.protocols.map((p) => ({ name: p.name, metadata: p.metadata })),
   });
@@ -93,7 +97,9 @@ export const heartbeatHandler = defineHandler(kafkaApis[12], 0, 4, (req, ctx) =>
 
 export const leaveGroupHandler = defineHandler(kafkaApis[13], 0, 5, (req, ctx) => {
   const g = ctx.broker.groups.find(req.groupId);
-  const leavers = req.members ?? [{ memberId: req.memberId ?? "", groupInstanceId: null }];
+  // Before v3 the request names one member; the decoder fills `members` with [] there.
+  const leavers =
+    ctx.version >= 3 ? (req.members ?? []) : [{ memberId: req.memberId ?? "", groupInstanceId: null }];
   const members = leavers.map((m) => ({
     memberId: m.memberId,
     groupInstanceId: m.groupInstanceId,
