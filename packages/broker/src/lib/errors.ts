@@ -22,8 +22,6 @@ export const ERROR_CODES = {
   INVALID_NAME: { retriable: false, what: "a name (topic, group, …) breaks the naming rules" },
   INVALID_PARTITIONS: { retriable: false, what: "a partition count or index is invalid" },
   INVALID_REQUEST: { retriable: false, what: "a request is well-formed but not allowed" },
-  OUT_OF_ORDER_SEQUENCE: { retriable: false, what: "an idempotent producer's batch skips or repeats sequence numbers" },
-  PRODUCER_FENCED: { retriable: false, what: "a newer epoch of this producer id exists" },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
