@@ -4,7 +4,7 @@
 import { createHash } from "node:crypto";
 import type { KafkaBroker } from "../gateway/kafka/index.ts";
 import { type Logger, nodeFs, systemClock } from "../lib/index.ts";
-import { DEFAULT_GROUP_TIMINGS, Groups, groupsDir, Topics } from "../streams/index.ts";
+import { DEFAULT_GROUP_TIMINGS, Groups, groupsDir, ProducerIds, Topics } from "../streams/index.ts";
 import type { BrokerConfig } from "./config.ts";
 import type { Storage } from "./storage.ts";
 
@@ -49,6 +49,7 @@ export async function openStreams(config: BrokerConfig, storage: Storage, logger
   const kafka: KafkaBroker = {
     topics,
     groups,
+    producerIds: new ProducerIds(storage.meta),
     clusterId: clusterIdFor(storage.dataDir),
     nodeId: 0,
     clock: systemClock,

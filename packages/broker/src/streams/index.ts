@@ -14,6 +14,8 @@ export {
 } from "./group-types.ts";
 export { type CommittedOffset, type GroupListing, Groups, type GroupsOptions, groupsDir } from "./groups.ts";
 export { Partition } from "./partition.ts";
+export { ProducerIds } from "./producer-ids.ts";
+export { type BatchIdentity, ProducerState, type SequenceOutcome } from "./producer-state.ts";
 export {
   applyConfigChanges,
   type ConfigEntry,

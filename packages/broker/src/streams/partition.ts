@@ -1,12 +1,15 @@
 // One stream partition: a log plus the waiters that long-polling fetches park on.
 // Invariant: every waiter is woken after each acknowledged append, and removed once it is woken or gone.
 
+import { readInt64 } from "@spindle/protocol";
 import type { AppendResult, Log, LogConfig, ReadResult } from "../log/index.ts";
+import { ProducerState, type SequenceOutcome } from "./producer-state.ts";
 
 export type AppendListener = () => void;
 
 export class Partition {
   private readonly listeners = new Set<AppendListener>();
+  private readonly producers = new ProducerState();
 
   constructor(
     readonly topic: string,
@@ -29,6 +32,24 @@ export class Partition {
     const result = await this.log.append(batch);
     this.wake();
     return result;
+  }
+
+  /**
+   * Appends a batch unless it repeats or skips an idempotent producer's sequence numbers. The check and
+   * the append happen in one synchronous step, so pipelined batches are judged in arrival order.
+   */
+  appendChecked(batch: Buffer): { outcome: SequenceOutcome; result: Promise<AppendResult> | null } {
+    const producerId = readInt64(batch, 43);
+    if (producerId < 0) return { outcome: { kind: "append" }, result: this.append(batch) };
+    const firstSeq = batch.readInt32BE(53);
+    const lastSeq = (firstSeq + batch.readInt32BE(23)) % 2 ** 31;
+    const id = { producerId, epoch: batch.readInt16BE(51), firstSeq, lastSeq };
+    const outcome = this.producers.check(id);
+    if (outcome.kind === "duplicate") return { outcome, result: outcome.result };
+    if (outcome.kind !== "append") return { outcome, result: null };
+    const result = this.append(batch);
+    this.producers.record(id, result);
+    return { outcome, result };
   }
 
   read(offset: number, maxBytes: number): Promise<ReadResult> {

@@ -3,12 +3,13 @@
 
 import type { KafkaApiCodec, RequestHeader } from "@spindle/protocol";
 import type { Clock, Logger } from "../../lib/index.ts";
-import type { Groups, Topics } from "../../streams/index.ts";
+import type { Groups, ProducerIds, Topics } from "../../streams/index.ts";
 
 /** Everything a handler may use: the stream domain and the identity this broker advertises. */
 export interface KafkaBroker {
   readonly topics: Topics;
   readonly groups: Groups;
+  readonly producerIds: ProducerIds;
   readonly clusterId: string;
   readonly nodeId: number;
   readonly clock: Clock;

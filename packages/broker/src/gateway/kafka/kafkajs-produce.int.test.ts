@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { connect } from "node:net";
 import { after, before, describe, test } from "node:test";
+import { encodeRecordBatch, encodeRequestHeader, kafkaApis, type ProduceResponse } from "@spindle/protocol";
 import { CompressionTypes, Kafka, logLevel } from "kafkajs";
 import { type SpindleProcess, startSpindle } from "./spindle-process.ts";
 
@@ -147,5 +148,86 @@ describe("bad input", () => {
       );
     });
     await producer.disconnect();
+  });
+});
+
+describe("idempotent producer", () => {
+  test("kafkajs idempotent producer appends each record once", async () => {
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    for (let i = 0; i < 5; i++) await producer.send({ topic: "idem", messages: [{ value: `i${i}` }] });
+    await producer.disconnect();
+    const admin = kafka.admin();
+    await admin.connect();
+    assert.equal((await admin.fetchTopicOffsets("idem"))[0]?.high, "5");
+    await admin.disconnect();
+  });
+
+  /** Sends one Produce v7 with a batch of `n` records from producer 4242 at `seq`; returns the partition result. */
+  async function produceRaw(seq: number, n: number, epoch = 0) {
+    const batch = encodeRecordBatch({
+      producerId: 4242,
+      producerEpoch: epoch,
+      baseSequence: seq,
+      timestamp: Date.now(),
+      records: Array.from({ length: n }, (_, i) => ({ value: Buffer.from(`r${seq + i}`) })),
+    });
+    const body = kafkaApis[0].encodeRequest(7, {
+      transactionalId: null,
+      acks: -1,
+      timeoutMs: 5000,
+      topicData: [{ name: "idem-raw", partitionData: [{ index: 0, records: batch }] }],
+    });
+    const header = encodeRequestHeader(1, {
+      apiKey: 0,
+      apiVersion: 7,
+      correlationId: seq + 1,
+      clientId: "raw",
+    });
+    const size = Buffer.alloc(4);
+    size.writeInt32BE(header.length + body.length);
+    const reply = await exchange(Buffer.concat([size, header, body]));
+    // size (4) + response header v0 (correlation id, 4)
+    const res = kafkaApis[0].decodeResponse(7, reply.subarray(8)) as ProduceResponse;
+    return res.responses[0]?.partitionResponses[0];
+  }
+
+  function exchange(frame: Buffer): Promise<Buffer> {
+    const [host, port] = spindle.kafka.split(":") as [string, string];
+    return new Promise((resolve, reject) => {
+      const s = connect(Number(port), host);
+      let buf = Buffer.alloc(0);
+      s.on("data", (c) => {
+        buf = Buffer.concat([buf, c]);
+        if (buf.length >= 4 && buf.length >= 4 + buf.readInt32BE(0)) {
+          s.destroy();
+          resolve(buf);
+        }
+      });
+      s.on("error", reject);
+      s.write(frame);
+    });
+  }
+
+  test("a retried batch is not appended twice; a gap in sequences is refused", async () => {
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: "idem-raw", numPartitions: 1 }] });
+    const first = await produceRaw(0, 3);
+    assert.equal(first?.errorCode, 0);
+    assert.equal(first?.baseOffset, 0n);
+    const retry = await produceRaw(0, 3);
+    assert.equal(retry?.errorCode, 0, "a duplicate is answered as success");
+    assert.equal(retry?.baseOffset, 0n, "with the first append's offset");
+    const gap = await produceRaw(5, 1);
+    assert.equal(gap?.errorCode, 45, "OUT_OF_ORDER_SEQUENCE_NUMBER");
+    const nextOk = await produceRaw(3, 2);
+    assert.equal(nextOk?.baseOffset, 3n);
+    const bumped = await produceRaw(0, 1, 1);
+    assert.equal(bumped?.errorCode, 0, "a new epoch starts again at sequence 0");
+    const fenced = await produceRaw(5, 1, 0);
+    assert.equal(fenced?.errorCode, 47, "INVALID_PRODUCER_EPOCH for the old epoch");
+    assert.equal((await admin.fetchTopicOffsets("idem-raw"))[0]?.high, "6");
+    await admin.disconnect();
   });
 });

@@ -20,6 +20,7 @@ import {
   syncGroupHandler,
 } from "./handlers/group-membership.ts";
 import { offsetCommitHandler, offsetFetchHandler } from "./handlers/group-offsets.ts";
+import { initProducerIdHandler } from "./handlers/init-producer-id.ts";
 import { listOffsetsHandler } from "./handlers/list-offsets.ts";
 import { metadataHandler } from "./handlers/metadata.ts";
 import { produceHandler } from "./handlers/produce.ts";
@@ -47,6 +48,7 @@ const list: KafkaHandler[] = [
   describeGroupsHandler,
   listGroupsHandler,
   deleteGroupsHandler,
+  initProducerIdHandler,
 ];
 
 export const HANDLERS: ReadonlyMap<number, KafkaHandler> = new Map(list.map((h) => [h.api.apiKey, h]));

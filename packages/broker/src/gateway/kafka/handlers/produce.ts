@@ -9,6 +9,7 @@ import {
   type ProduceResponsePartitionProduceResponse as PartResult,
   type ProduceResponseTopicProduceResponse as TopicResult,
 } from "@spindle/protocol";
+import type { AppendResult } from "../../../log/index.ts";
 import type { Partition, Topic } from "../../../streams/index.ts";
 import { topicNameProblem } from "../../../streams/index.ts";
 import { kafkaError } from "../error-map.ts";
@@ -67,16 +68,33 @@ export function splitBatches(
   return out;
 }
 
+const SEQUENCE_ERRORS = {
+  "out-of-order": KafkaErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER,
+  fenced: KafkaErrorCode.INVALID_PRODUCER_EPOCH,
+} as const;
+
 async function appendAll(p: Partition, batches: Buffer[]): Promise<PartResult> {
+  // Start (or refuse) every append before awaiting any, so offsets and sequence checks follow request order.
+  const pending: Promise<AppendResult>[] = [];
+  for (const b of batches) {
+    const { outcome, result } = p.appendChecked(b);
+    if (result === null) {
+      const kind = outcome.kind as keyof typeof SEQUENCE_ERRORS;
+      return result0(p.index, SEQUENCE_ERRORS[kind], `idempotent producer: ${kind} batch`);
+    }
+    pending.push(result);
+  }
   try {
-    // Start every append before awaiting any, so offsets follow request order.
-    const pending = batches.map((b) => p.append(b));
     const results = await Promise.all(pending);
     return result(p.index, KafkaErrorCode.NONE, results[0]?.baseOffset ?? -1, p.startOffset);
   } catch (e) {
     const { code, message } = kafkaError(e);
     return result(p.index, code, -1, -1, message);
   }
+}
+
+function result0(index: number, code: number, message: string): PartResult {
+  return result(index, code, -1, -1, message);
 }
 
 function producePartition(topic: Topic, part: PartData): Promise<PartResult> | PartResult {
