@@ -141,11 +141,12 @@ describe("spindle start", () => {
     assert.equal(res.status, 200);
     assert.deepEqual(await res.json(), { status: "ok" });
 
-    const amqpReply = await drain(ports.amqp, Buffer.from("AMQP\x00\x00\x09\x01", "latin1"));
+    // An AMQP 1.0 header gets the 0-9-1 header back and a close, as the AMQP spec asks.
+    const amqpReply = await drain(ports.amqp, Buffer.from("AMQP\x00\x01\x00\x00", "latin1"));
     assert.deepEqual(
       amqpReply,
       Buffer.from("AMQP\x00\x00\x09\x01", "latin1"),
-      "AMQP placeholder answers its header",
+      "AMQP listener answers its header",
     );
     const oversize = Buffer.from([0x7f, 0xff, 0xff, 0xff]);
     assert.equal(
