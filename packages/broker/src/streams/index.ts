@@ -18,6 +18,7 @@ export { ProducerIds } from "./producer-ids.ts";
 export { type BatchIdentity, ProducerState, type SequenceOutcome } from "./producer-state.ts";
 export {
   applyConfigChanges,
+  CONFIG_NAMES,
   type ConfigEntry,
   DEFAULT_TOPIC_CONFIG,
   describeConfig,

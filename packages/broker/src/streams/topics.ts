@@ -168,6 +168,8 @@ export class Topics {
     await this.opts.meta.put(KIND, name, def);
     Object.assign(topic, { def });
     for (const p of topic.partitions) toLogConfig(config, this.opts.fsync, p.logConfig);
+    // A tighter retention applies now, not at the next scheduled check.
+    for (const p of topic.partitions) await p.log.enforceRetention().catch(() => 0);
   }
 
   /** Runs retention on every partition now (the timer calls this too). */

@@ -4,7 +4,11 @@
 import { KafkaErrorCode } from "@spindle/protocol";
 import type { KafkaHandler } from "./handler.ts";
 import { apiVersionsBody, apiVersionsHandler } from "./handlers/api-versions.ts";
-import { describeConfigsHandler, incrementalAlterConfigsHandler } from "./handlers/configs.ts";
+import {
+  alterConfigsHandler,
+  describeConfigsHandler,
+  incrementalAlterConfigsHandler,
+} from "./handlers/configs.ts";
 import { createPartitionsHandler } from "./handlers/create-partitions.ts";
 import { createTopicsHandler } from "./handlers/create-topics.ts";
 import { deleteRecordsHandler } from "./handlers/delete-records.ts";
@@ -37,6 +41,7 @@ const list: KafkaHandler[] = [
   describeConfigsHandler,
   createPartitionsHandler,
   incrementalAlterConfigsHandler,
+  alterConfigsHandler,
   describeClusterHandler,
   findCoordinatorHandler,
   joinGroupHandler,

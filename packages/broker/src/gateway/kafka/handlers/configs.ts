@@ -5,8 +5,9 @@ import {
   type IncrementalAlterConfigsRequestAlterConfigsResource as AlterResource,
   KafkaErrorCode,
   kafkaApis,
+  type AlterConfigsRequestAlterConfigsResource as ReplaceResource,
 } from "@spindle/protocol";
-import { describeConfig } from "../../../streams/index.ts";
+import { CONFIG_NAMES, describeConfig } from "../../../streams/index.ts";
 import { kafkaError } from "../error-map.ts";
 import { defineHandler, type RequestContext } from "../handler.ts";
 
@@ -71,5 +72,37 @@ async function alterOne(r: AlterResource, validateOnly: boolean, ctx: RequestCon
 export const incrementalAlterConfigsHandler = defineHandler(kafkaApis[44], 0, 1, async (req, ctx) => {
   const responses = [];
   for (const r of req.resources) responses.push(await alterOne(r, req.validateOnly, ctx));
+  return { throttleTimeMs: 0, responses };
+});
+
+/** AlterConfigs (the older, non-incremental API): the given set replaces every topic config. */
+async function replaceOne(r: ReplaceResource, validateOnly: boolean, ctx: RequestContext) {
+  const base = { resourceType: r.resourceType, resourceName: r.resourceName };
+  if (r.resourceType !== TOPIC) {
+    return {
+      ...base,
+      errorCode: KafkaErrorCode.INVALID_REQUEST,
+      errorMessage: "only topic configs can be altered",
+    };
+  }
+  try {
+    const given = new Map(r.configs.map((c) => [c.name, c.value]));
+    const unknown = [...given.keys()].filter((n) => CONFIG_NAMES[n] === undefined);
+    const names = [...Object.keys(CONFIG_NAMES), ...unknown];
+    await ctx.broker.topics.alterConfig(
+      r.resourceName,
+      names.map((n) => [n, given.get(n) ?? null] as const),
+      validateOnly,
+    );
+    return { ...base, errorCode: KafkaErrorCode.NONE, errorMessage: null };
+  } catch (e) {
+    const { code, message } = kafkaError(e);
+    return { ...base, errorCode: code, errorMessage: message };
+  }
+}
+
+export const alterConfigsHandler = defineHandler(kafkaApis[33], 0, 2, async (req, ctx) => {
+  const responses = [];
+  for (const r of req.resources) responses.push(await replaceOne(r, req.validateOnly, ctx));
   return { throttleTimeMs: 0, responses };
 });
