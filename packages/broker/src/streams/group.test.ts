@@ -99,6 +99,28 @@ describe("Group", () => {
     g.shutdown();
   });
 
+  test("a static follower restarting into a stable group keeps its assignment without a rebalance", async () => {
+    const g = new Group("g", timings);
+    const [a, b] = await Promise.all([
+      g.join(req({ groupInstanceId: "pod-a" })),
+      g.join(req({ groupInstanceId: "pod-b" })),
+    ]);
+    const leader = a.leader === a.memberId ? a : b;
+    const follower = leader === a ? b : a;
+    const assignments = [
+      { memberId: leader.memberId, assignment: Buffer.from("L") },
+      { memberId: follower.memberId, assignment: Buffer.from("F") },
+    ];
+    await Promise.all([g.sync(1, follower.memberId, []), g.sync(1, leader.memberId, assignments)]);
+    const instance = follower === a ? "pod-a" : "pod-b";
+    const back = await g.join(req({ groupInstanceId: instance }));
+    assert.equal(back.generationId, 1, "no new generation");
+    assert.equal(g.state, "Stable");
+    assert.equal(String((await g.sync(1, back.memberId, [])).assignment), "F");
+    assert.equal(g.heartbeat(1, follower.memberId), "UNKNOWN_MEMBER_ID", "the old member id is gone");
+    g.shutdown();
+  });
+
   test("joins with no protocol in common are refused", async () => {
     const g = new Group("g", timings);
     const a = g.join(req());

@@ -52,6 +52,8 @@ export class Group {
   join(req: JoinRequest): Promise<JoinResult> {
     const bad = this.checkJoin(req);
     if (bad !== "NONE") return Promise.resolve(this.joinError(bad, req.memberId));
+    const rejoined = this.staticRejoin(req);
+    if (rejoined) return Promise.resolve(rejoined);
     let member = req.memberId === "" ? undefined : this.members.get(req.memberId);
     if (req.memberId !== "" && member === undefined) {
       const staticOwner = this.byInstanceId(req.groupInstanceId);
@@ -163,6 +165,45 @@ export class Group {
       return "INCONSISTENT_GROUP_PROTOCOL";
     }
     return "NONE";
+  }
+
+  /**
+   * A static member (group.instance.id) restarting into a stable group with the same subscription takes
+   * over its old member id's place and assignment without a rebalance (KIP-345). A restarting leader
+   * still rebalances, because only a fresh join hands it the member list.
+   */
+  private staticRejoin(req: JoinRequest): JoinResult | null {
+    if (req.memberId !== "" || this.state !== "Stable") return null;
+    const prev = this.byInstanceId(req.groupInstanceId);
+    if (prev === undefined || prev.memberId === this.leaderId) return null;
+    const same =
+      prev.protocols.length === req.protocols.length &&
+      prev.protocols.every(
+        (p, i) => p.name === req.protocols[i]?.name && p.metadata.equals(req.protocols[i]?.metadata ?? EMPTY),
+      );
+    if (!same) return null;
+    clearTimeout(prev.sessionTimer);
+    prev.pendingSync?.(this.syncResult("FENCED_INSTANCE_ID"));
+    this.members.delete(prev.memberId);
+    const m: Member = {
+      ...prev,
+      memberId: `${req.groupInstanceId}-${randomUUID()}`,
+      pendingJoin: null,
+      pendingSync: null,
+    };
+    m.sessionTimeoutMs = req.sessionTimeoutMs;
+    m.rebalanceTimeoutMs = req.rebalanceTimeoutMs;
+    this.members.set(m.memberId, m);
+    this.touch(m);
+    return {
+      error: "NONE",
+      generationId: this.generationId,
+      protocolType: this.protocolType,
+      protocolName: this.protocolName,
+      leader: this.leaderId ?? "",
+      memberId: m.memberId,
+      members: [],
+    };
   }
 
   private addMember(req: JoinRequest): Member {
