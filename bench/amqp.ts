@@ -1,0 +1,201 @@
+// npm run bench:amqp — the same amqplib harness against RabbitMQ (127.0.0.1:5672) and a fresh Spindle, in
+// one run: producer and consumer in separate processes, 1 KiB messages, broker CPU and RSS from /proc.
+// Prints msgs/s and the ratio Spindle ÷ RabbitMQ per scenario (BENCH_SCALE=2 doubles the message counts).
+
+import { execSync, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import amqplib from "amqplib";
+import { startSpindle } from "../test/conformance/amqp/spindle-process.ts";
+import type { WorkerSpec } from "./amqp-worker.ts";
+import { fmt, printTable } from "./table.ts";
+
+const SCALE = Number(process.env.BENCH_SCALE ?? 1);
+const RABBIT = process.env.RABBITMQ_URL ?? "amqp://guest:guest@127.0.0.1:5672";
+const WORKER = fileURLToPath(new URL("./amqp-worker.ts", import.meta.url));
+const TICKS_PER_S = 100;
+
+interface Scenario {
+  name: string;
+  queues: number;
+  fanout: boolean;
+  spec: Omit<WorkerSpec, "role" | "url" | "queues" | "exchange">;
+}
+
+const ALL: Scenario[] = [
+  {
+    name: "1 persistent, confirms (1,000 outstanding), manual ack, prefetch 100",
+    queues: 1,
+    fanout: false,
+    spec: {
+      count: 20_000 * SCALE,
+      bodyBytes: 1024,
+      persistent: true,
+      confirmWindow: 1000,
+      prefetch: 100,
+      noAck: false,
+      rate: 0,
+    },
+  },
+  {
+    name: "2 transient, no confirms, autoAck",
+    queues: 1,
+    fanout: false,
+    spec: {
+      count: 50_000 * SCALE,
+      bodyBytes: 1024,
+      persistent: false,
+      confirmWindow: 0,
+      prefetch: 0,
+      noAck: true,
+      rate: 0,
+    },
+  },
+  {
+    name: "3 latency at 5,000 msg/s, persistent, confirms",
+    queues: 1,
+    fanout: false,
+    spec: {
+      count: 15_000 * SCALE,
+      bodyBytes: 1024,
+      persistent: true,
+      confirmWindow: 1000,
+      prefetch: 100,
+      noAck: false,
+      rate: 5000,
+    },
+  },
+  {
+    name: "4 fanout to 4 queues, transient, autoAck",
+    queues: 4,
+    fanout: true,
+    spec: {
+      count: 10_000 * SCALE,
+      bodyBytes: 1024,
+      persistent: false,
+      confirmWindow: 0,
+      prefetch: 0,
+      noAck: true,
+      rate: 0,
+    },
+  },
+];
+
+const SCENARIOS = ALL.filter((s) => !process.env.BENCH_ONLY || s.name.startsWith(process.env.BENCH_ONLY));
+
+function cpuTicks(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+function rssMiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return Number(m?.[1] ?? 0) / 1024;
+}
+
+function runWorker(spec: WorkerSpec): { ready: Promise<void>; done: Promise<Record<string, number>> } {
+  const child = spawn(process.execPath, ["--import", "tsx", WORKER, JSON.stringify(spec)], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  let err = "";
+  child.stdout.setEncoding("utf8").on("data", (s: string) => (out += s));
+  const ready = new Promise<void>((resolve) => {
+    child.stderr.setEncoding("utf8").on("data", (s: string) => {
+      err += s;
+      if (process.env.BENCH_DEBUG) process.stderr.write(`[${spec.role}] ${s}`);
+      if (err.includes("consumer ready")) resolve();
+    });
+    if (spec.role === "producer") resolve();
+  });
+  const done = new Promise<Record<string, number>>((resolve, reject) =>
+    child.once("exit", (code) =>
+      (process.env.BENCH_DEBUG && console.error(`[${spec.role}] exit ${code} ${out}`), 0) || code === 0
+        ? resolve(JSON.parse(out.trim()))
+        : reject(new Error(`${spec.role} exited ${code}: ${err}`)),
+    ),
+  );
+  return { ready, done };
+}
+
+interface Measured {
+  msgsPerS: number;
+  cpuPct: number;
+  rss: number;
+  p50: number;
+  p99: number;
+  p999: number;
+}
+
+async function measure(url: string, pid: number, s: Scenario, tag: string): Promise<Measured> {
+  const conn = await amqplib.connect(url);
+  const ch = await conn.createChannel();
+  const queues = Array.from({ length: s.queues }, (_, i) => `bench-${tag}-${process.pid}-${i}`);
+  const exchange = s.fanout ? `bench-fanout-${tag}-${process.pid}` : "";
+  if (s.fanout) await ch.assertExchange(exchange, "fanout", { durable: true });
+  for (const q of queues) {
+    await ch.assertQueue(q, { durable: true });
+    if (s.fanout) await ch.bindQueue(q, exchange, "");
+  }
+  const base = { url, queues, exchange, ...s.spec };
+  const ticks0 = cpuTicks(pid);
+  const t0 = Date.now();
+  const consumer = runWorker({ ...base, role: "consumer" });
+  await consumer.ready;
+  const producer = runWorker({ ...base, role: "producer" });
+  const [p, c] = await Promise.all([producer.done, consumer.done]);
+  const wall = (Date.now() - t0) / 1000;
+  const cpuPct = ((cpuTicks(pid) - ticks0) / TICKS_PER_S / wall) * 100;
+  const rss = rssMiB(pid);
+  for (const q of queues) await ch.deleteQueue(q);
+  if (s.fanout) await ch.deleteExchange(exchange);
+  await conn.close();
+  const seconds = Math.max(p.seconds as number, c.seconds as number);
+  return {
+    msgsPerS: s.spec.count / seconds,
+    cpuPct,
+    rss,
+    p50: c.p50 as number,
+    p99: c.p99 as number,
+    p999: c.p999 as number,
+  };
+}
+
+const rabbitPid = Number(execSync("pgrep -o beam.smp").toString().trim());
+const spindle = await startSpindle();
+const rows: (string | number)[][] = [];
+try {
+  for (const s of SCENARIOS) {
+    console.error(`# ${s.name}: RabbitMQ`);
+    const r = await measure(RABBIT, rabbitPid, s, "rmq");
+    console.error(`# ${s.name}: Spindle`);
+    const o = await measure(spindle.url, spindle.child.pid as number, s, "sp");
+    const latency = s.spec.rate > 0;
+    rows.push([
+      s.name,
+      fmt(r.msgsPerS, 0),
+      fmt(o.msgsPerS, 0),
+      latency ? `p99 ${fmt(o.p99 / r.p99, 2)}×` : `${fmt(o.msgsPerS / r.msgsPerS, 2)}×`,
+      latency ? `${fmt(r.p50, 1)}/${fmt(r.p99, 1)}/${fmt(r.p999, 1)}` : "",
+      latency ? `${fmt(o.p50, 1)}/${fmt(o.p99, 1)}/${fmt(o.p999, 1)}` : "",
+      `${fmt(r.cpuPct, 0)}% / ${fmt(o.cpuPct, 0)}%`,
+      `${fmt(r.rss, 0)} / ${fmt(o.rss, 0)}`,
+    ]);
+  }
+} finally {
+  await spindle.stop();
+}
+printTable(
+  `AMQP: RabbitMQ vs Spindle, 1 KiB messages, amqplib (scale ${SCALE})`,
+  [
+    "scenario",
+    "RabbitMQ msg/s",
+    "Spindle msg/s",
+    "Spindle÷RabbitMQ",
+    "RMQ p50/p99/p99.9 ms",
+    "Spindle p50/p99/p99.9 ms",
+    "broker CPU RMQ / Spindle",
+    "RSS MiB RMQ / Spindle",
+  ],
+  rows,
+);
