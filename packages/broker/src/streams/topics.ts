@@ -4,7 +4,7 @@
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 import { BrokerError, type Clock, type Fs, type Logger } from "../lib/index.ts";
-import { FileLog, type FsyncPolicy } from "../log/index.ts";
+import { FileLog, type FsyncPolicy, removeLogFiles } from "../log/index.ts";
 import type { MetaStore } from "../meta/index.ts";
 import { Partition } from "./partition.ts";
 import { applyConfigChanges, DEFAULT_TOPIC_CONFIG, type TopicConfig, toLogConfig } from "./topic-config.ts";
@@ -224,10 +224,4 @@ function checkPartitionCount(n: number): void {
   if (!Number.isInteger(n) || n < 1 || n > PARTITIONS_MAX) {
     throw new BrokerError("INVALID_PARTITIONS", `partition count ${n} must be from 1 to ${PARTITIONS_MAX}`);
   }
-}
-
-/** Unlinks a deleted partition's files so a topic created later under the same name starts empty. */
-async function removeLogFiles(fs: Fs, dir: string): Promise<void> {
-  for (const name of await fs.readdir(dir)) await fs.unlink(join(dir, name));
-  await fs.syncDir(dir);
 }

@@ -4,8 +4,9 @@
 import assert from "node:assert/strict";
 import { connect } from "node:net";
 import { after, before, describe, test } from "node:test";
-import { encodeRecordBatch, encodeRequestHeader, kafkaApis, type ProduceResponse } from "@spindle/protocol";
+import { encodeRecordBatch, type ProduceResponse } from "@spindle/protocol";
 import { CompressionTypes, Kafka, logLevel } from "kafkajs";
+import { request } from "./raw-client.ts";
 import { type SpindleProcess, startSpindle } from "./spindle-process.ts";
 
 let spindle: SpindleProcess;
@@ -172,41 +173,13 @@ describe("idempotent producer", () => {
       timestamp: Date.now(),
       records: Array.from({ length: n }, (_, i) => ({ value: Buffer.from(`r${seq + i}`) })),
     });
-    const body = kafkaApis[0].encodeRequest(7, {
+    const res = await request<ProduceResponse>(spindle.kafka, 0, 7, {
       transactionalId: null,
       acks: -1,
       timeoutMs: 5000,
       topicData: [{ name: "idem-raw", partitionData: [{ index: 0, records: batch }] }],
     });
-    const header = encodeRequestHeader(1, {
-      apiKey: 0,
-      apiVersion: 7,
-      correlationId: seq + 1,
-      clientId: "raw",
-    });
-    const size = Buffer.alloc(4);
-    size.writeInt32BE(header.length + body.length);
-    const reply = await exchange(Buffer.concat([size, header, body]));
-    // size (4) + response header v0 (correlation id, 4)
-    const res = kafkaApis[0].decodeResponse(7, reply.subarray(8)) as ProduceResponse;
     return res.responses[0]?.partitionResponses[0];
-  }
-
-  function exchange(frame: Buffer): Promise<Buffer> {
-    const [host, port] = spindle.kafka.split(":") as [string, string];
-    return new Promise((resolve, reject) => {
-      const s = connect(Number(port), host);
-      let buf = Buffer.alloc(0);
-      s.on("data", (c) => {
-        buf = Buffer.concat([buf, c]);
-        if (buf.length >= 4 && buf.length >= 4 + buf.readInt32BE(0)) {
-          s.destroy();
-          resolve(buf);
-        }
-      });
-      s.on("error", reject);
-      s.write(frame);
-    });
   }
 
   test("a retried batch is not appended twice; a gap in sequences is refused", async () => {

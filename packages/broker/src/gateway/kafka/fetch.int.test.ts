@@ -1,0 +1,100 @@
+// Fetch semantics against a real spindle process: partition and response byte limits, long polling
+// woken by a produce, max_wait_ms honoured, offsets out of range.
+// Invariant: every check reads the broker's actual Fetch response over a socket.
+
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import type { FetchResponse } from "@spindle/protocol";
+import { Kafka, logLevel } from "kafkajs";
+import { request } from "./raw-client.ts";
+import { type SpindleProcess, startSpindle } from "./spindle-process.ts";
+
+let spindle: SpindleProcess;
+let kafka: Kafka;
+
+before(async () => {
+  spindle = await startSpindle();
+  kafka = new Kafka({ clientId: "f", brokers: [spindle.kafka], logLevel: logLevel.NOTHING });
+  const producer = kafka.producer();
+  await producer.connect();
+  // 10 batches of 10 records × ~1 KiB each: every batch is about 10 KiB.
+  for (let b = 0; b < 10; b++) {
+    await producer.send({
+      topic: "sizes",
+      messages: Array.from({ length: 10 }, () => ({ value: "z".repeat(1000) })),
+    });
+  }
+  await producer.disconnect();
+});
+after(async () => {
+  await spindle.stop();
+});
+
+function fetch(
+  offset: number,
+  opts: { partitionMaxBytes?: number; maxBytes?: number; maxWaitMs?: number; minBytes?: number } = {},
+) {
+  return request<FetchResponse>(spindle.kafka, 1, 11, {
+    replicaId: -1,
+    maxWaitMs: opts.maxWaitMs ?? 0,
+    minBytes: opts.minBytes ?? 0,
+    maxBytes: opts.maxBytes ?? 50 * 1024 * 1024,
+    isolationLevel: 0,
+    sessionId: 0,
+    sessionEpoch: -1,
+    topics: [
+      {
+        topic: "sizes",
+        partitions: [
+          {
+            partition: 0,
+            currentLeaderEpoch: -1,
+            fetchOffset: BigInt(offset),
+            logStartOffset: -1n,
+            partitionMaxBytes: opts.partitionMaxBytes ?? 1024 * 1024,
+          },
+        ],
+      },
+    ],
+    forgottenTopicsData: [],
+    rackId: "",
+  });
+}
+
+const partOf = (r: FetchResponse) => r.responses[0]?.partitions[0];
+
+test("partition_max_bytes limits the batches returned, but one whole batch always comes back", async () => {
+  const all = partOf(await fetch(0));
+  assert.equal(all?.highWatermark, 100n);
+  const batch = (all?.records?.length ?? 0) / 10;
+  const some = partOf(await fetch(0, { partitionMaxBytes: Math.floor(batch * 2.5) }));
+  assert.equal(some?.records?.length, batch * 2, "two whole batches fit");
+  const tiny = partOf(await fetch(0, { partitionMaxBytes: 10 }));
+  assert.equal(tiny?.records?.length, batch, "at least one batch even past the limit");
+  const capped = partOf(await fetch(0, { maxBytes: Math.floor(batch * 3.5) }));
+  assert.equal(capped?.records?.length, batch * 3, "max_bytes caps the whole response");
+});
+
+test("a parked fetch is answered as soon as a produce lands, and max_wait_ms is honoured", async () => {
+  const t0 = Date.now();
+  const empty = partOf(await fetch(100, { maxWaitMs: 800, minBytes: 1 }));
+  const waited = Date.now() - t0;
+  assert.equal(empty?.records?.length ?? 0, 0);
+  assert.ok(waited >= 700 && waited < 5000, `waited ${waited} ms for max_wait_ms 800`);
+
+  const parked = fetch(100, { maxWaitMs: 20_000, minBytes: 1 });
+  await new Promise((r) => setTimeout(r, 300));
+  const producer = kafka.producer();
+  await producer.connect();
+  const sent = Date.now();
+  await producer.send({ topic: "sizes", messages: [{ value: "wake" }] });
+  const woke = partOf(await parked);
+  assert.ok((woke?.records?.length ?? 0) > 0, "the new batch came back");
+  assert.ok(Date.now() - sent < 5000, "woken by the produce, not by the 20 s timeout");
+  await producer.disconnect();
+});
+
+test("offsets past the end or before the start are OFFSET_OUT_OF_RANGE (1)", async () => {
+  assert.equal(partOf(await fetch(10_000))?.errorCode, 1);
+  assert.equal(partOf(await fetch(-5))?.errorCode, 1);
+});

@@ -1,0 +1,56 @@
+// Test helper: one Kafka request over its own socket, encoded and decoded with @spindle/protocol's codecs,
+// for checks that a stock client cannot express (exact fetch sizes, duplicate batches).
+// Invariant: every socket opened here is destroyed once its response (or an error) arrived.
+
+import { connect } from "node:net";
+import {
+  encodeRequestHeader,
+  getKafkaApi,
+  requestHeaderVersion,
+  responseHeaderVersion,
+} from "@spindle/protocol";
+
+let correlation = 1;
+
+export async function request<Res>(
+  address: string,
+  apiKey: number,
+  version: number,
+  body: unknown,
+): Promise<Res> {
+  const api = getKafkaApi(apiKey);
+  if (!api) throw new Error(`unknown api ${apiKey}`);
+  const correlationId = correlation++;
+  const header = encodeRequestHeader(requestHeaderVersion(apiKey, version) ?? 1, {
+    apiKey,
+    apiVersion: version,
+    correlationId,
+    clientId: "raw",
+  });
+  const payload = api.encodeRequest(version, body);
+  const size = Buffer.alloc(4);
+  size.writeInt32BE(header.length + payload.length);
+  const reply = await exchange(address, Buffer.concat([size, header, payload]));
+  // size (4) + correlation id (4) + an empty tagged-field section in response header v1 (1)
+  const skip = 8 + ((responseHeaderVersion(apiKey, version) ?? 0) >= 1 ? 1 : 0);
+  if (reply.readInt32BE(4) !== correlationId) throw new Error("correlation id mismatch");
+  return api.decodeResponse(version, reply.subarray(skip)) as Res;
+}
+
+function exchange(address: string, frame: Buffer): Promise<Buffer> {
+  const [host, port] = address.split(":") as [string, string];
+  return new Promise((resolve, reject) => {
+    const s = connect(Number(port), host);
+    let buf = Buffer.alloc(0);
+    s.on("data", (c) => {
+      buf = Buffer.concat([buf, c]);
+      if (buf.length >= 4 && buf.length >= 4 + buf.readInt32BE(0)) {
+        s.destroy();
+        resolve(buf);
+      }
+    });
+    s.on("error", reject);
+    s.on("close", () => reject(new Error("connection closed before a response")));
+    s.write(frame);
+  });
+}
