@@ -110,9 +110,7 @@ function runWorker(spec: WorkerSpec): { ready: Promise<void>; done: Promise<Reco
   });
   const done = new Promise<Record<string, number>>((resolve, reject) =>
     child.once("exit", (code) =>
-      (process.env.BENCH_DEBUG && console.error(`[${spec.role}] exit ${code} ${out}`), 0) || code === 0
-        ? resolve(JSON.parse(out.trim()))
-        : reject(new Error(`${spec.role} exited ${code}: ${err}`)),
+      code === 0 ? resolve(JSON.parse(out.trim())) : reject(new Error(`${spec.role} exited ${code}: ${err}`)),
     ),
   );
   return { ready, done };

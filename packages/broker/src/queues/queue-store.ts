@@ -62,7 +62,7 @@ export class QueueStore {
       logger,
       config: { ...ACK_LOG, fsync },
     });
-    const settle = await SettleState.recover(acks, log.startOffset, logger);
+    const settle = await SettleState.recover(acks, log.startOffset, log.endOffset, logger);
     const queue = new Queue(q, log, settle, recovered);
     queue.onClose(() => acks.close());
     return queue;

@@ -4,6 +4,7 @@
 
 import { decodeRecords, readBatchHeader } from "@spindle/protocol";
 import type { Log } from "../log/index.ts";
+import { AppendBatcher } from "./append-batcher.ts";
 import type { QueueConsumer } from "./consumer.ts";
 import { fromRecord, type Message, messageBytes, type QueuedMessage, toRecord } from "./message.ts";
 import type { SettleState } from "./settle-state.ts";
@@ -29,7 +30,7 @@ export class Queue {
   /** settled offsets at or above nextReadOffset, known after a restart */
   private settledAhead: number;
   private loading: Promise<void> | null = null;
-  private lastAppend: Promise<unknown> = Promise.resolve();
+  private readonly appender: AppendBatcher;
   private readonly consumers: QueueConsumer[] = [];
   private rr = 0;
   private draining = false;
@@ -53,6 +54,7 @@ export class Queue {
     this.trimmedAt = settle.lowWater;
     this.settledAhead = settle.countFrom(settle.lowWater);
     if (recovered) this.recoveredEnd = log.endOffset;
+    this.appender = new AppendBatcher(log);
   }
 
   get name(): string {
@@ -61,13 +63,12 @@ export class Queue {
 
   /** Messages ready for delivery (not counting delivered-but-unacked ones). */
   get messageCount(): number {
-    const unread = this.log.endOffset - this.nextReadOffset - this.settledAhead;
+    const unread = this.appender.end - this.nextReadOffset - this.settledAhead;
     return this.requeued.length + this.pending.length + Math.max(0, unread);
   }
 
   /** Counts once every append started so far has landed (what queue.declare-ok reports). */
   async settledCounts(): Promise<{ messageCount: number; consumerCount: number }> {
-    await this.lastAppend;
     return { messageCount: this.messageCount, consumerCount: this.consumerCount };
   }
 
@@ -79,13 +80,15 @@ export class Queue {
     return this.unackedCount;
   }
 
-  /** Appends to the log; resolves once stored under the fsync policy, then the message is deliverable. */
+  /** Deliverable at once; the promise resolves once the message is stored under the fsync policy. */
   enqueue(message: Message): Promise<void> {
-    const done = this.log.appendRecords([toRecord(message)]).then((r) => {
-      this.onAppended(r.baseOffset, message);
-    });
-    this.lastAppend = done.catch(() => undefined);
-    return done;
+    const { offset, stored } = this.appender.add(toRecord(message), messageBytes(message));
+    this.onAppended(offset, message);
+    stored.then(
+      () => this.startLoad(),
+      () => undefined,
+    );
+    return stored;
   }
 
   private onAppended(offset: number, message: Message): void {
@@ -157,14 +160,14 @@ export class Queue {
 
   /** basic.get: the next ready message, loading from the log if needed; null when empty. */
   async get(noAck: boolean): Promise<QueuedMessage | null> {
-    await this.lastAppend;
     for (;;) {
       const qm = this.take();
       if (qm !== undefined) {
         this.handOut(qm, noAck);
         return qm;
       }
-      if (this.nextReadOffset >= this.log.endOffset || this.deleted) return null;
+      if (this.nextReadOffset >= this.appender.end || this.deleted) return null;
+      if (this.nextReadOffset >= this.log.endOffset) await this.appender.lastStored;
       await this.load();
     }
   }
@@ -187,16 +190,15 @@ export class Queue {
 
   /** Removes every ready message; returns how many. */
   async purge(): Promise<number> {
-    await this.lastAppend;
     await this.loading;
     const n = this.messageCount;
     for (const qm of this.requeued) this.settleOffset(qm.offset);
     for (const qm of this.pending) this.settleOffset(qm.offset);
-    for (let o = this.nextReadOffset; o < this.log.endOffset; o++) this.settleOffset(o);
+    for (let o = this.nextReadOffset; o < this.appender.end; o++) this.settleOffset(o);
     this.requeued = [];
     this.pending = [];
     this.pendingBytes = 0;
-    this.nextReadOffset = this.log.endOffset;
+    this.nextReadOffset = this.appender.end;
     this.settledAhead = 0;
     return n;
   }
@@ -206,7 +208,7 @@ export class Queue {
     const low = this.settle.lowWater;
     if (low - this.trimmedAt >= TRIM_EVERY) {
       this.trimmedAt = low;
-      this.log.deleteRecordsBefore(low).catch(() => undefined);
+      this.log.deleteRecordsBefore(Math.min(low, this.log.endOffset)).catch(() => undefined);
     }
   }
 
@@ -265,7 +267,8 @@ export class Queue {
   }
 
   async close(): Promise<void> {
-    await this.lastAppend;
+    this.appender.flush();
+    await this.appender.lastStored;
     await this.loading?.catch(() => undefined);
     await this.settle.drain();
     await this.log.close();

@@ -44,7 +44,12 @@ export class SettleState {
   }
 
   /** Replays the ack log: the last checkpoint, then every ack after it. */
-  static async recover(ackLog: Log, messageStart: number, logger: Logger): Promise<SettleState> {
+  static async recover(
+    ackLog: Log,
+    messageStart: number,
+    messageEnd: number,
+    logger: Logger,
+  ): Promise<SettleState> {
     const s = new SettleState(messageStart, ackLog, logger);
     for (let at = ackLog.startOffset; at < ackLog.endOffset; ) {
       const read = await ackLog.read(at, READ_BYTES);
@@ -60,9 +65,17 @@ export class SettleState {
       }
       at = read.nextOffset;
     }
-    s.lowWater = Math.max(s.lowWater, messageStart);
-    for (const o of s.settled) if (o < s.lowWater) s.settled.delete(o);
+    // acks of messages whose append was lost in a crash must not swallow the offsets reused after it
+    s.lowWater = Math.min(Math.max(s.lowWater, messageStart), messageEnd);
+    for (const o of s.settled) if (o < s.lowWater || o >= messageEnd) s.settled.delete(o);
     s.advance();
+    if (ackLog.endOffset > ackLog.startOffset) {
+      // a checkpoint now supersedes every older record, including acks dropped just above
+      const r = await ackLog.appendRecords([
+        { value: encodeOffsets(KIND_CHECKPOINT, [s.lowWater, ...s.settled]) },
+      ]);
+      await ackLog.deleteRecordsBefore(r.lastOffset);
+    }
     return s;
   }
 

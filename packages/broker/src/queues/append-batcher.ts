@@ -1,0 +1,74 @@
+// Groups the messages enqueued to one queue in one event-loop turn into one log append (one batch).
+// Invariant: offsets are predicted exactly — the log assigns dense offsets in call order and only this
+// batcher appends to its log — so a message is deliverable at once while its append is in flight.
+
+import type { RecordInput } from "@spindle/protocol";
+import { assert } from "../lib/index.ts";
+import type { Log } from "../log/index.ts";
+
+/** flush early once a batch holds this many bytes */
+const BATCH_BYTES_MAX = 1024 * 1024;
+
+interface Batch {
+  readonly records: RecordInput[];
+  bytes: number;
+  readonly firstOffset: number;
+  readonly stored: Promise<void>;
+  resolve(): void;
+  reject(e: unknown): void;
+}
+
+export class AppendBatcher {
+  private batch: Batch | null = null;
+  /** offset the next record will get */
+  end: number;
+  /** settles when everything added so far is stored (never rejects) */
+  lastStored: Promise<void> = Promise.resolve();
+
+  constructor(private readonly log: Log) {
+    this.end = log.endOffset;
+  }
+
+  /** Adds a record; returns its offset and a promise that resolves when it is stored. */
+  add(record: RecordInput, bytes: number): { offset: number; stored: Promise<void> } {
+    const b = this.batch ?? this.open();
+    b.records.push(record);
+    b.bytes += bytes;
+    const offset = this.end++;
+    if (b.bytes >= BATCH_BYTES_MAX) this.flush();
+    return { offset, stored: b.stored };
+  }
+
+  private open(): Batch {
+    let resolve: () => void = () => undefined;
+    let reject: (e: unknown) => void = () => undefined;
+    const stored = new Promise<void>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    stored.catch(() => undefined);
+    const b: Batch = { records: [], bytes: 0, firstOffset: this.end, stored, resolve, reject };
+    this.batch = b;
+    this.lastStored = stored.catch(() => undefined);
+    setImmediate(() => {
+      if (this.batch === b) this.flush();
+    });
+    return b;
+  }
+
+  flush(): void {
+    const b = this.batch;
+    if (b === null) return;
+    this.batch = null;
+    this.log.appendRecords(b.records).then(
+      (r) => {
+        assert(
+          r.baseOffset === b.firstOffset,
+          `queue log offset ${r.baseOffset}, predicted ${b.firstOffset}`,
+        );
+        b.resolve();
+      },
+      (e: unknown) => b.reject(e),
+    );
+  }
+}
