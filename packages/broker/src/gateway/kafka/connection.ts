@@ -16,6 +16,9 @@ import { LIMITS } from "../../lib/index.ts";
 import { FrameReader } from "./frame-reader.ts";
 import type { KafkaBroker, KafkaHandler, RequestContext } from "./handler.ts";
 
+/** Response bytes a client may leave unread before we stop reading its requests. */
+const UNREAD_RESPONSE_BYTES_MAX = 64 * 1024 * 1024;
+
 interface Slot {
   /** undefined while the handler runs; null when nothing is to be sent */
   out: Buffer[] | null | undefined;
@@ -33,6 +36,7 @@ export class KafkaConnection {
   private readonly frames: FrameReader;
   private readonly slots: Slot[] = [];
   private dead = false;
+  private awaitingDrain = false;
   private readonly closed: Promise<void>;
 
   constructor(
@@ -101,7 +105,12 @@ export class KafkaConnection {
   private dispatch(handler: KafkaHandler, header: RequestHeader, req: unknown): void {
     const slot: Slot = { out: undefined };
     this.slots.push(slot);
-    if (this.slots.length >= LIMITS.kafkaInflightRequestsMax) this.socket.pause();
+    if (
+      this.slots.length >= LIMITS.kafkaInflightRequestsMax ||
+      this.socket.writableLength > UNREAD_RESPONSE_BYTES_MAX
+    ) {
+      this.socket.pause();
+    }
     const ctx: RequestContext = {
       broker: this.opts.broker,
       header,
@@ -151,7 +160,24 @@ export class KafkaConnection {
       head = this.slots[0];
     }
     this.socket.uncork();
-    if (this.slots.length < LIMITS.kafkaInflightRequestsMax && this.socket.isPaused()) this.socket.resume();
+    this.resumeIfRoom();
+  }
+
+  /** Reading resumes once few requests are pending and the client has taken most of what we wrote. */
+  private resumeIfRoom(): void {
+    if (!this.socket.isPaused() || this.dead) return;
+    if (this.slots.length >= LIMITS.kafkaInflightRequestsMax) return;
+    if (this.socket.writableLength > UNREAD_RESPONSE_BYTES_MAX) {
+      if (!this.awaitingDrain) {
+        this.awaitingDrain = true;
+        this.socket.once("drain", () => {
+          this.awaitingDrain = false;
+          this.resumeIfRoom();
+        });
+      }
+      return;
+    }
+    this.socket.resume();
   }
 
   private fail(reason: string): void {
