@@ -1,6 +1,7 @@
 // queues/: the AMQP queue model without wire types — exchanges, bindings, queues on logs, consumers.
 // The gateway turns frames into calls here; nothing here knows about frames or sockets.
 export type { QueueConsumer } from "./consumer.ts";
+export { type Death, type DeathCodec, deadLetter } from "./dead-letter.ts";
 export {
   type Args,
   type Binding,
@@ -11,6 +12,7 @@ export {
 } from "./exchange.ts";
 export { headersMatch, topicMatches } from "./matching.ts";
 export type { Message, QueuedMessage } from "./message.ts";
-export { Queue, type QueueOptions } from "./queue.ts";
+export { type EnqueueResult, Queue, type QueueOptions } from "./queue.ts";
+export { type DeathReason, parseExpiration, parseQueuePolicy, type QueuePolicy } from "./queue-policy.ts";
 export { QueueStore, type QueueStoreOptions } from "./queue-store.ts";
 export { type QueueDeclare, VHOST, Vhost } from "./vhost.ts";

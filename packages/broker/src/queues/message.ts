@@ -10,6 +10,8 @@ export interface Message {
   readonly properties: Buffer;
   readonly body: Buffer;
   readonly persistent: boolean;
+  /** per-message TTL from the `expiration` property */
+  readonly expirationMs?: number;
   /** header table as plain values, for headers-exchange routing; not stored */
   readonly headers?: Readonly<Record<string, unknown>>;
 }
@@ -18,6 +20,8 @@ export interface Message {
 export interface QueuedMessage {
   readonly offset: number;
   readonly message: Message;
+  /** when it entered this queue (the record's timestamp), for TTL */
+  readonly enqueuedMs: number;
   redelivered: boolean;
 }
 
@@ -25,20 +29,20 @@ const EXCHANGE = "x";
 const ROUTING_KEY = "r";
 const PROPERTIES = "p";
 const PERSISTENT = "d";
+const EXPIRATION = "t";
 const ONE = Buffer.from([1]);
 const ZERO = Buffer.from([0]);
 
-export function toRecord(m: Message): RecordInput {
-  return {
-    key: null,
-    value: m.body,
-    headers: [
-      { key: EXCHANGE, value: Buffer.from(m.exchange) },
-      { key: ROUTING_KEY, value: Buffer.from(m.routingKey) },
-      { key: PROPERTIES, value: m.properties },
-      { key: PERSISTENT, value: m.persistent ? ONE : ZERO },
-    ],
-  };
+export function toRecord(m: Message, timestampMs: number): RecordInput {
+  const headers = [
+    { key: EXCHANGE, value: Buffer.from(m.exchange) },
+    { key: ROUTING_KEY, value: Buffer.from(m.routingKey) },
+    { key: PROPERTIES, value: m.properties },
+    { key: PERSISTENT, value: m.persistent ? ONE : ZERO },
+  ];
+  if (m.expirationMs !== undefined)
+    headers.push({ key: EXPIRATION, value: Buffer.from(String(m.expirationMs)) });
+  return { key: null, value: m.body, headers, timestamp: timestampMs };
 }
 
 export function fromRecord(r: LogRecord): Message {
@@ -46,14 +50,24 @@ export function fromRecord(r: LogRecord): Message {
   let routingKey = "";
   let properties: Buffer = Buffer.alloc(0);
   let persistent = false;
+  let expirationMs: number | undefined;
   for (const h of r.headers) {
     if (h.value === null) continue;
     if (h.key === EXCHANGE) exchange = h.value.toString();
     else if (h.key === ROUTING_KEY) routingKey = h.value.toString();
     else if (h.key === PROPERTIES) properties = h.value;
     else if (h.key === PERSISTENT) persistent = h.value[0] === 1;
+    else if (h.key === EXPIRATION) expirationMs = Number(h.value.toString());
   }
-  return { exchange, routingKey, properties, body: r.value ?? Buffer.alloc(0), persistent };
+  const body = r.value ?? Buffer.alloc(0);
+  return {
+    exchange,
+    routingKey,
+    properties,
+    body,
+    persistent,
+    ...(expirationMs !== undefined ? { expirationMs } : {}),
+  };
 }
 
 export function messageBytes(m: Message): number {

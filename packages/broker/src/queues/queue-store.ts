@@ -13,6 +13,7 @@ import {
   removeLogFiles,
 } from "../log/index.ts";
 import { Queue, type QueueOptions } from "./queue.ts";
+import { parseQueuePolicy } from "./queue-policy.ts";
 import { SettleState } from "./settle-state.ts";
 
 export interface QueueStoreOptions {
@@ -42,9 +43,10 @@ export class QueueStore {
   /** Opens (or creates) the queue's storage; a durable queue recovers what is on disk. */
   async open(q: QueueOptions, recovered: boolean): Promise<Queue> {
     const { fs, clock, logger, fsync } = this.opts;
+    const policy = parseQueuePolicy(q.name, q.args);
     if (!q.durable) {
       const log = new MemoryLog({ ...MESSAGE_LOG, fsync }, clock);
-      return new Queue(q, log, SettleState.fresh(0), false);
+      return new Queue(q, policy, log, SettleState.fresh(0), clock, false);
     }
     const dir = this.dirOf(q.name);
     await fs.mkdirp(dir);
@@ -63,7 +65,7 @@ export class QueueStore {
       config: { ...ACK_LOG, fsync },
     });
     const settle = await SettleState.recover(acks, log.startOffset, log.endOffset, logger);
-    const queue = new Queue(q, log, settle, recovered);
+    const queue = new Queue(q, policy, log, settle, clock, recovered);
     queue.onClose(() => acks.close());
     return queue;
   }

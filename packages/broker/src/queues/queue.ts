@@ -1,12 +1,14 @@
-// One queue: its log, delivery cursor, requeued messages, consumers (round robin) and settlement.
-// Invariant: each stored message is, at any time, exactly one of: unread in the log, pending, delivered
-// (unacked), requeued, or settled; memory holds pending (bounded) and unacked messages only.
+// One queue: its log, delivery cursor, requeued messages, consumers (round robin), settlement, TTL,
+// max-length and dead-lettering. Invariant: each stored message is exactly one of: unread in the log,
+// pending, delivered (unacked), requeued, or settled; memory holds pending (bounded) and unacked only.
 
-import { decodeRecords, readBatchHeader } from "@spindle/protocol";
+import type { Clock } from "../lib/index.ts";
 import type { Log } from "../log/index.ts";
 import { AppendBatcher } from "./append-batcher.ts";
 import type { QueueConsumer } from "./consumer.ts";
-import { fromRecord, type Message, messageBytes, type QueuedMessage, toRecord } from "./message.ts";
+import { type Message, messageBytes, type QueuedMessage, toRecord } from "./message.ts";
+import type { DeathReason, QueuePolicy } from "./queue-policy.ts";
+import { readMessages } from "./queue-reader.ts";
 import type { SettleState } from "./settle-state.ts";
 
 const PENDING_BYTES_MAX = 4 * 1024 * 1024;
@@ -22,6 +24,9 @@ export interface QueueOptions {
   readonly args: Readonly<Record<string, unknown>>;
 }
 
+/** What an enqueue came to: stored (resolves when durable), or refused by x-overflow reject-publish. */
+export type EnqueueResult = { readonly stored: Promise<void> } | { readonly rejected: true };
+
 export class Queue {
   private pending: QueuedMessage[] = [];
   private pendingBytes = 0;
@@ -36,18 +41,26 @@ export class Queue {
   private draining = false;
   private trimmedAt: number;
   private unackedCount = 0;
+  /** body bytes of ready messages (those unread after a restart are not counted) */
+  private readyBytes = 0;
   /** set when recovered from disk: transient messages below it were lost with the restart */
   private recoveredEnd = 0;
+  private expiryTimer: NodeJS.Timeout | undefined;
+  private expiryAt = Number.POSITIVE_INFINITY;
   deleted = false;
   /** a consumer holds it with basic.consume exclusive */
   exclusiveConsumer = false;
   hadConsumer = false;
+  /** set by the vhost: where dead-lettered messages go */
+  deadLetter: (qm: QueuedMessage, reason: DeathReason) => void = () => undefined;
   private readonly closers: (() => Promise<void>)[] = [];
 
   constructor(
     readonly opts: QueueOptions,
+    readonly policy: QueuePolicy,
     private readonly log: Log,
     private readonly settle: SettleState,
+    private readonly clock: Clock,
     recovered: boolean,
   ) {
     this.nextReadOffset = settle.lowWater;
@@ -67,36 +80,58 @@ export class Queue {
     return this.requeued.length + this.pending.length + Math.max(0, unread);
   }
 
-  /** Counts once every append started so far has landed (what queue.declare-ok reports). */
-  async settledCounts(): Promise<{ messageCount: number; consumerCount: number }> {
-    return { messageCount: this.messageCount, consumerCount: this.consumerCount };
-  }
-
   get consumerCount(): number {
     return this.consumers.length;
   }
 
+  /** delivered and not yet acked, rejected or requeued */
   get unacked(): number {
     return this.unackedCount;
   }
 
-  /** Deliverable at once; the promise resolves once the message is stored under the fsync policy. */
-  enqueue(message: Message): Promise<void> {
-    const { offset, stored } = this.appender.add(toRecord(message), messageBytes(message));
-    this.onAppended(offset, message);
+  /** Deliverable at once; `stored` resolves once the message is stored under the fsync policy. */
+  enqueue(message: Message): EnqueueResult {
+    if (this.deleted) return { stored: Promise.resolve() };
+    const bytes = message.body.length;
+    if (this.policy.overflow !== "drop-head" && this.wouldOverflow(bytes)) {
+      if (this.policy.overflow === "reject-publish-dlx") {
+        this.deadLetter(
+          { offset: -1, message, enqueuedMs: this.clock.nowMs(), redelivered: false },
+          "maxlen",
+        );
+      }
+      return { rejected: true };
+    }
+    const now = this.clock.nowMs();
+    const { offset, stored } = this.appender.add(toRecord(message, now), messageBytes(message));
+    this.readyBytes += bytes;
+    this.onAppended({ offset, message, enqueuedMs: now, redelivered: false });
     stored.then(
       () => this.startLoad(),
       () => undefined,
     );
-    return stored;
+    if (this.policy.overflow === "drop-head") this.dropHeadWhileOver();
+    this.expireHead();
+    return { stored };
   }
 
-  private onAppended(offset: number, message: Message): void {
-    if (this.deleted) return;
-    if (this.loading === null && offset === this.nextReadOffset && this.pendingBytes < PENDING_BYTES_MAX) {
-      this.pending.push({ offset, message, redelivered: false });
-      this.pendingBytes += messageBytes(message);
-      this.nextReadOffset = offset + 1;
+  private wouldOverflow(extraBytes: number): boolean {
+    const { maxLength, maxLengthBytes } = this.policy;
+    if (maxLength !== undefined && this.messageCount + 1 > maxLength) return true;
+    return maxLengthBytes !== undefined && this.readyBytes + extraBytes > maxLengthBytes;
+  }
+
+  private overLimit(): boolean {
+    const { maxLength, maxLengthBytes } = this.policy;
+    if (maxLength !== undefined && this.messageCount > maxLength) return true;
+    return maxLengthBytes !== undefined && this.readyBytes > maxLengthBytes;
+  }
+
+  private onAppended(qm: QueuedMessage): void {
+    if (this.loading === null && qm.offset === this.nextReadOffset && this.pendingBytes < PENDING_BYTES_MAX) {
+      this.pending.push(qm);
+      this.pendingBytes += messageBytes(qm.message);
+      this.nextReadOffset = qm.offset + 1;
     }
     this.drain();
   }
@@ -130,7 +165,7 @@ export class Queue {
     } finally {
       this.draining = false;
     }
-    if (this.pending.length === 0 && this.consumers.length > 0) this.startLoad();
+    if (this.pending.length === 0) this.startLoad();
   }
 
   private nextReadyConsumer(): QueueConsumer | undefined {
@@ -145,12 +180,34 @@ export class Queue {
     return undefined;
   }
 
-  private take(): QueuedMessage | undefined {
+  private peek(): QueuedMessage | undefined {
+    return this.requeued[0] ?? this.pending[0];
+  }
+
+  /** Removes and returns the head (requeued first, then pending), keeping the byte counts. */
+  private shiftHead(): QueuedMessage | undefined {
     const r = this.requeued.shift();
-    if (r !== undefined) return r;
-    const p = this.pending.shift();
-    if (p !== undefined) this.pendingBytes -= messageBytes(p.message);
-    return p;
+    const qm = r ?? this.pending.shift();
+    if (qm === undefined) return undefined;
+    if (r === undefined) this.pendingBytes -= messageBytes(qm.message);
+    this.readyBytes -= qm.message.body.length;
+    return qm;
+  }
+
+  /** The head message, dead-lettering expired ones on the way. */
+  private take(): QueuedMessage | undefined {
+    for (;;) {
+      const qm = this.shiftHead();
+      if (qm === undefined || this.expiresAt(qm) > this.clock.nowMs()) return qm;
+      this.discard(qm, "expired");
+    }
+  }
+
+  private expiresAt(qm: QueuedMessage): number {
+    const queueTtl = this.policy.messageTtlMs;
+    const ttl = qm.message.expirationMs;
+    if (queueTtl === undefined && ttl === undefined) return Number.POSITIVE_INFINITY;
+    return qm.enqueuedMs + Math.min(queueTtl ?? Number.POSITIVE_INFINITY, ttl ?? Number.POSITIVE_INFINITY);
   }
 
   private handOut(qm: QueuedMessage, noAck: boolean): void {
@@ -178,32 +235,102 @@ export class Queue {
     this.drain();
   }
 
+  /** reject/nack without requeue: settled, and dead-lettered when the queue has a DLX. */
+  reject(qm: QueuedMessage): void {
+    this.unackedCount--;
+    this.discard(qm, "rejected");
+    this.drain();
+  }
+
+  private discard(qm: QueuedMessage, reason: DeathReason): void {
+    this.settleOffset(qm.offset);
+    if (!this.deleted) this.deadLetter(qm, reason);
+  }
+
   /** Puts a delivered message back at its place in the queue, marked redelivered. */
   requeue(qm: QueuedMessage): void {
     this.unackedCount--;
     if (this.deleted) return;
     qm.redelivered = true;
+    this.readyBytes += qm.message.body.length;
     let i = this.requeued.length;
     while (i > 0 && (this.requeued[i - 1] as QueuedMessage).offset > qm.offset) i--;
     this.requeued.splice(i, 0, qm);
+    this.expireHead();
   }
 
   /** Removes every ready message; returns how many. */
   async purge(): Promise<number> {
     await this.loading;
     const n = this.messageCount;
-    for (const qm of this.requeued) this.settleOffset(qm.offset);
-    for (const qm of this.pending) this.settleOffset(qm.offset);
+    for (const qm of [...this.requeued, ...this.pending]) this.settleOffset(qm.offset);
     for (let o = this.nextReadOffset; o < this.appender.end; o++) this.settleOffset(o);
     this.requeued = [];
     this.pending = [];
     this.pendingBytes = 0;
+    this.readyBytes = 0;
     this.nextReadOffset = this.appender.end;
     this.settledAhead = 0;
     return n;
   }
 
+  /** x-overflow drop-head: dead-letters the oldest ready messages until the queue fits its limits. */
+  private dropHeadWhileOver(): void {
+    while (this.overLimit()) {
+      const qm = this.shiftHead();
+      if (qm === undefined) {
+        if (this.nextReadOffset < this.log.endOffset)
+          this.load().then(
+            () => this.dropHeadWhileOver(),
+            () => undefined,
+          );
+        return;
+      }
+      this.discard(qm, "maxlen");
+    }
+  }
+
+  /** Expires messages at the head (as RabbitMQ does) and arms a timer for the next head's expiry. */
+  private expireHead(): void {
+    const now = this.clock.nowMs();
+    for (let qm = this.peek(); qm !== undefined; qm = this.peek()) {
+      const at = this.expiresAt(qm);
+      if (at > now) {
+        this.armExpiry(at);
+        return;
+      }
+      this.shiftHead();
+      this.discard(qm, "expired");
+    }
+    if (
+      this.policy.messageTtlMs !== undefined &&
+      this.loading === null &&
+      this.nextReadOffset < this.log.endOffset
+    ) {
+      this.load().then(
+        () => this.expireHead(),
+        () => undefined,
+      );
+    }
+  }
+
+  private armExpiry(at: number): void {
+    if (at === Number.POSITIVE_INFINITY || (this.expiryTimer !== undefined && this.expiryAt <= at)) return;
+    clearTimeout(this.expiryTimer);
+    this.expiryAt = at;
+    this.expiryTimer = setTimeout(
+      () => {
+        this.expiryTimer = undefined;
+        this.expiryAt = Number.POSITIVE_INFINITY;
+        if (!this.deleted) this.expireHead();
+      },
+      Math.max(0, at - this.clock.nowMs()) + 1,
+    );
+    this.expiryTimer.unref();
+  }
+
   private settleOffset(offset: number): void {
+    if (offset < 0) return;
     this.settle.settle(offset);
     const low = this.settle.lowWater;
     if (low - this.trimmedAt >= TRIM_EVERY) {
@@ -214,8 +341,12 @@ export class Queue {
 
   private startLoad(): void {
     if (this.loading !== null || this.nextReadOffset >= this.log.endOffset) return;
+    if (this.pendingBytes >= PENDING_BYTES_MAX) return;
     this.load().then(
-      () => this.drain(),
+      () => {
+        this.drain();
+        this.expireHead();
+      },
       () => undefined,
     );
   }
@@ -230,36 +361,24 @@ export class Queue {
 
   private async readChunk(): Promise<void> {
     const from = this.nextReadOffset;
-    const read = await this.log.read(from, READ_BYTES);
+    const read = await readMessages(this.log, from, READ_BYTES);
     if (this.nextReadOffset !== from) return;
-    for (let pos = 0; pos < read.data.length; ) {
-      const h = readBatchHeader(read.data, pos);
-      const size = h.batchLength + 12;
-      for (const r of decodeRecords(read.data.subarray(pos, pos + size))) {
-        this.acceptLoaded(h.baseOffset + r.offsetDelta, fromRecord(r));
+    for (const { offset, message, timestampMs } of read.items) {
+      if (this.settle.isSettled(offset)) this.settledAhead = Math.max(0, this.settledAhead - 1);
+      else if (offset < this.recoveredEnd && !message.persistent) this.settleOffset(offset);
+      else {
+        this.pending.push({ offset, message, enqueuedMs: timestampMs, redelivered: false });
+        this.pendingBytes += messageBytes(message);
+        if (offset < this.recoveredEnd) this.readyBytes += message.body.length;
       }
-      pos += size;
     }
-    this.nextReadOffset = Math.max(from, read.nextOffset);
-  }
-
-  private acceptLoaded(offset: number, message: Message): void {
-    if (offset < this.nextReadOffset) return;
-    if (this.settle.isSettled(offset)) {
-      this.settledAhead = Math.max(0, this.settledAhead - 1);
-      return;
-    }
-    if (offset < this.recoveredEnd && !message.persistent) {
-      this.settleOffset(offset);
-      return;
-    }
-    this.pending.push({ offset, message, redelivered: false });
-    this.pendingBytes += messageBytes(message);
+    this.nextReadOffset = read.nextOffset;
   }
 
   /** Detaches every consumer, telling each that the queue is gone. */
   markDeleted(): void {
     this.deleted = true;
+    clearTimeout(this.expiryTimer);
     const cs = this.consumers.splice(0);
     for (const c of cs) c.cancelledByQueue();
     this.pending = [];
@@ -267,6 +386,7 @@ export class Queue {
   }
 
   async close(): Promise<void> {
+    clearTimeout(this.expiryTimer);
     this.appender.flush();
     await this.appender.lastStored;
     await this.loading?.catch(() => undefined);

@@ -3,8 +3,10 @@
 // only when both ends are; exclusive queues are visible to their owning connection only.
 
 import { randomBytes } from "node:crypto";
+import type { Clock } from "../lib/index.ts";
 import { BrokerError } from "../lib/index.ts";
 import type { MetaStore } from "../meta/index.ts";
+import { type DeathCodec, deadLetter } from "./dead-letter.ts";
 import { checkQueueEquivalent, exchangeInequivalence } from "./equivalence.ts";
 import {
   type Args,
@@ -16,6 +18,7 @@ import {
   isExchangeType,
 } from "./exchange.ts";
 import type { Queue, QueueOptions } from "./queue.ts";
+import { parseQueuePolicy } from "./queue-policy.ts";
 import type { QueueStore } from "./queue-store.ts";
 
 export const VHOST = "/";
@@ -44,9 +47,13 @@ export class Vhost {
   readonly exchanges = new Map<string, Exchange>();
   readonly queues = new Map<string, Queue>();
 
+  private readonly expiryTimers = new Map<Queue, NodeJS.Timeout>();
+
   private constructor(
     private readonly meta: MetaStore,
     private readonly store: QueueStore,
+    private readonly codec: DeathCodec,
+    private readonly clock: Clock,
   ) {
     for (const [name, type] of BUILTIN) {
       this.exchanges.set(
@@ -57,15 +64,15 @@ export class Vhost {
   }
 
   /** Loads durable exchanges, queues (recovering their logs) and bindings. */
-  static async open(meta: MetaStore, store: QueueStore): Promise<Vhost> {
-    const v = new Vhost(meta, store);
+  static async open(meta: MetaStore, store: QueueStore, codec: DeathCodec, clock: Clock): Promise<Vhost> {
+    const v = new Vhost(meta, store, codec, clock);
     for (const [, def] of meta.list("exchange")) {
       const d = def as ExchangeDef;
       v.exchanges.set(d.name, new Exchange(d));
     }
     for (const [, def] of meta.list("queue")) {
       const d = def as QueueOptions;
-      v.queues.set(d.name, await store.open(d, true));
+      v.adopt(await store.open(d, true));
     }
     for (const [, def] of meta.list("binding")) {
       const b = def as Binding;
@@ -140,6 +147,7 @@ export class Vhost {
     if (existing !== undefined) {
       this.queue(name, owner);
       checkQueueEquivalent(existing.opts, d, owner);
+      this.touch(existing);
       return existing;
     }
     const opts: QueueOptions = {
@@ -149,14 +157,37 @@ export class Vhost {
       autoDelete: d.autoDelete,
       args: d.args,
     };
+    parseQueuePolicy(name, d.args);
     const q = await this.store.open(opts, false);
     if (this.queues.has(name)) {
       await q.close();
       return this.declareQueue(d, owner);
     }
     if (d.durable && !d.exclusive) await this.meta.put("queue", name, opts);
-    this.queues.set(name, q);
+    this.adopt(q);
     return q;
+  }
+
+  /** Registers a queue: dead-lettering goes through this vhost, x-expires is armed. */
+  private adopt(q: Queue): void {
+    this.queues.set(q.name, q);
+    q.deadLetter = (qm, reason) => deadLetter(this, this.codec, q, qm, reason, this.clock.nowMs());
+    this.touch(q);
+  }
+
+  /** The queue was used (declared, consumed from, read): restarts its x-expires countdown. */
+  touch(q: Queue): void {
+    const ms = q.policy.expiresMs;
+    if (ms === undefined) return;
+    clearTimeout(this.expiryTimers.get(q));
+    const t = setTimeout(() => {
+      this.expiryTimers.delete(q);
+      if (q.deleted) return;
+      if (q.consumerCount > 0) this.touch(q);
+      else this.dropQueue(q).catch(() => undefined);
+    }, ms);
+    t.unref();
+    this.expiryTimers.set(q, t);
   }
 
   /** Deletes the queue; returns how many ready messages it held. */
@@ -174,6 +205,8 @@ export class Vhost {
 
   private async dropQueue(q: Queue): Promise<number> {
     const count = q.messageCount;
+    clearTimeout(this.expiryTimers.get(q));
+    this.expiryTimers.delete(q);
     this.queues.delete(q.name);
     q.markDeleted();
     const doomed: Binding[] = [];
@@ -189,6 +222,7 @@ export class Vhost {
   /** A consumer went away: an auto-delete queue that had one and has none left is deleted. */
   async consumerGone(q: Queue, wasLast: boolean): Promise<void> {
     if (wasLast && q.opts.autoDelete && q.hadConsumer && !q.deleted) await this.dropQueue(q);
+    else if (wasLast) this.touch(q);
   }
 
   /** The owning connection closed: its exclusive queues go with it. */
@@ -272,6 +306,7 @@ export class Vhost {
   }
 
   async close(): Promise<void> {
+    for (const t of this.expiryTimers.values()) clearTimeout(t);
     for (const q of this.queues.values()) await q.close();
   }
 }

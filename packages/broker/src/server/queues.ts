@@ -4,7 +4,7 @@
 import { readFileSync } from "node:fs";
 import type { Server } from "node:net";
 import { join } from "node:path";
-import { createAmqpServer } from "../gateway/amqp/index.ts";
+import { amqpDeathCodec, createAmqpServer } from "../gateway/amqp/index.ts";
 import { LIMITS, type Logger, nodeFs, systemClock } from "../lib/index.ts";
 import { QueueStore, Vhost } from "../queues/index.ts";
 import type { BrokerConfig } from "./config.ts";
@@ -29,7 +29,7 @@ export async function openQueues(
     logger,
     fsync: config.fsync,
   });
-  const vhost = await Vhost.open(storage.meta, store);
+  const vhost = await Vhost.open(storage.meta, store, amqpDeathCodec, systemClock);
   let closed: Promise<void> | undefined;
   return {
     vhost,

@@ -93,8 +93,16 @@ export class Basic {
       });
       this.ch.conn.out.write(contentFrames(this.ch.number, ret, message, this.ch.conn.frameMax));
     }
-    const stored = queues.map((q) => q.enqueue(message));
-    this.confirms?.track(stored.length === 1 ? (stored[0] as Promise<void>) : Promise.all(stored));
+    let rejected = false;
+    const stored: Promise<void>[] = [];
+    for (const q of queues) {
+      const r = q.enqueue(message);
+      if ("rejected" in r) rejected = true;
+      else stored.push(r.stored);
+    }
+    if (this.confirms === null) return;
+    if (rejected) this.confirms.track(Promise.reject(new Error("rejected by x-overflow")));
+    else this.confirms.track(stored.length === 1 ? (stored[0] as Promise<void>) : Promise.all(stored));
   }
 
   private consume(a: amqp.MethodArgsByName["basic.consume"]): void {
@@ -106,6 +114,7 @@ export class Basic {
     if (q.exclusiveConsumer || (a.exclusive && q.consumerCount > 0)) {
       throw channelError(amqp.ACCESS_REFUSED, `queue '${q.name}' in vhost '/' in exclusive use`);
     }
+    this.vhost.touch(q);
     const c = new ChannelConsumer(this.ch, this, q, tag, a.noAck, this.prefetch);
     c.exclusive = a.exclusive;
     this.consumers.set(tag, c);
@@ -137,6 +146,7 @@ export class Basic {
 
   private async get(a: amqp.MethodArgsByName["basic.get"]): Promise<void> {
     const q = this.vhost.queue(a.queue === "" ? (this.lastQueue ?? "") : a.queue, this.ch.owner);
+    this.vhost.touch(q);
     const qm = await q.get(a.noAck);
     if (qm === null) {
       this.ch.send(amqp.createMethod("basic.get-empty", {}));
@@ -186,7 +196,7 @@ export class Basic {
 
   private reject(u: Unacked, requeue: boolean): void {
     if (requeue) u.queue.requeue(u.qm);
-    else u.queue.ack(u.qm);
+    else u.queue.reject(u.qm);
   }
 
   private requeueAll(): void {

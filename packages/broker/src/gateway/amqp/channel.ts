@@ -3,7 +3,7 @@
 // channel.close/close-ok are acted on, and unacked deliveries are requeued when the channel ends.
 
 import { amqp } from "@spindle/protocol";
-import type { Message } from "../../queues/index.ts";
+import { type Message, parseExpiration } from "../../queues/index.ts";
 import { Basic } from "./basic.ts";
 import type { Connection } from "./connection.ts";
 import { Definitions } from "./definitions.ts";
@@ -136,6 +136,7 @@ export class Channel {
       properties: a.properties as Buffer,
       body: a.parts.length === 1 ? (a.parts[0] as Buffer) : Buffer.concat(a.parts),
       persistent: props.deliveryMode === 2,
+      ...(props.expiration !== undefined ? { expirationMs: parseExpiration(props.expiration) } : {}),
       ...(props.headers !== undefined ? { headers: plainTable(props.headers) } : {}),
     };
     const publish = a.publish;

@@ -106,7 +106,7 @@ export class Definitions {
       this.ch.owner,
     );
     this.ch.basic.lastQueue = q.name;
-    const { messageCount, consumerCount } = await q.settledCounts();
+    const { messageCount, consumerCount } = q;
     this.reply(
       a.nowait,
       amqp.createMethod("queue.declare-ok", { queue: q.name, messageCount, consumerCount }),

@@ -2,4 +2,5 @@
 // The only place AMQP frames meet queue-model calls.
 export { createAmqpServer } from "./amqp-server.ts";
 export type { ConnectionDeps } from "./connection.ts";
+export { amqpDeathCodec } from "./death-codec.ts";
 export { AMQP_ERROR_MAP } from "./error-map.ts";

@@ -9,6 +9,7 @@ import { LIMITS, nodeFs, silentLogger, systemClock } from "../../lib/index.ts";
 import { MetaStore } from "../../meta/index.ts";
 import { QueueStore, Vhost } from "../../queues/index.ts";
 import { createAmqpServer } from "./amqp-server.ts";
+import { amqpDeathCodec } from "./death-codec.ts";
 
 export interface TestBroker {
   readonly url: string;
@@ -36,7 +37,7 @@ export async function startTestBroker(
     logger: silentLogger,
     fsync,
   });
-  const vhost = await Vhost.open(meta, store);
+  const vhost = await Vhost.open(meta, store, amqpDeathCodec, systemClock);
   const server = createAmqpServer({
     vhost,
     logger: silentLogger,
