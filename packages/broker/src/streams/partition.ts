@@ -1,7 +1,7 @@
 // One stream partition: a log plus the waiters that long-polling fetches park on.
 // Invariant: every waiter is woken after each acknowledged append, and removed once it is woken or gone.
 
-import { readInt64 } from "@spindle/protocol";
+import { BATCH_LOG_OVERHEAD, readInt64 } from "@spindle/protocol";
 import type { AppendResult, Log, LogConfig, ReadResult } from "../log/index.ts";
 import { ProducerState, type SequenceOutcome } from "./producer-state.ts";
 
@@ -54,6 +54,39 @@ export class Partition {
 
   read(offset: number, maxBytes: number): Promise<ReadResult> {
     return this.log.read(offset, maxBytes);
+  }
+
+  /**
+   * Rebuilds idempotent-producer state from the tail of the log (the last `records` offsets, at most
+   * `maxBytes`), so a producer retrying a batch that was appended just before a restart is not duplicated.
+   */
+  async recoverProducers(records = 10_000, maxBytes = 8 * 1024 * 1024): Promise<number> {
+    let offset = Math.max(this.startOffset, this.endOffset - records);
+    let budget = maxBytes;
+    let seen = 0;
+    while (offset < this.endOffset && budget > 0) {
+      const { data, nextOffset } = await this.log.read(offset, Math.min(budget, 1024 * 1024));
+      if (data.length === 0 || nextOffset <= offset) break;
+      for (let pos = 0; pos < data.length; pos += BATCH_LOG_OVERHEAD + data.readInt32BE(pos + 8)) {
+        const batch = data.subarray(pos);
+        const producerId = readInt64(batch, 43);
+        if (producerId < 0) continue;
+        const baseOffset = readInt64(batch, 0);
+        const lastOffset = baseOffset + batch.readInt32BE(23);
+        const firstSeq = batch.readInt32BE(53);
+        const id = {
+          producerId,
+          epoch: batch.readInt16BE(51),
+          firstSeq,
+          lastSeq: (firstSeq + batch.readInt32BE(23)) % 2 ** 31,
+        };
+        this.producers.record(id, Promise.resolve({ baseOffset, lastOffset }));
+        seen++;
+      }
+      budget -= data.length;
+      offset = nextOffset;
+    }
+    return seen;
   }
 
   /** Calls `listener` after each acknowledged append until the returned function is called. */

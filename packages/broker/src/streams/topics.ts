@@ -216,7 +216,11 @@ export class Topics {
     const dir = this.partitionDir(def.name, index);
     await fs.mkdirp(dir);
     const log = await FileLog.open({ fs, dir, config, clock, logger });
-    return new Partition(def.name, index, log, config);
+    const partition = new Partition(def.name, index, log, config);
+    await partition.recoverProducers().catch((err: unknown) => {
+      logger.warn({ err, topic: def.name, partition: index }, "could not rebuild producer state");
+    });
+    return partition;
   }
 }
 

@@ -165,9 +165,9 @@ describe("idempotent producer", () => {
   });
 
   /** Sends one Produce v7 with a batch of `n` records from producer 4242 at `seq`; returns the partition result. */
-  async function produceRaw(seq: number, n: number, epoch = 0) {
+  async function produceRaw(seq: number, n: number, epoch = 0, producerId = 4242, topic = "idem-raw") {
     const batch = encodeRecordBatch({
-      producerId: 4242,
+      producerId,
       producerEpoch: epoch,
       baseSequence: seq,
       timestamp: Date.now(),
@@ -177,7 +177,7 @@ describe("idempotent producer", () => {
       transactionalId: null,
       acks: -1,
       timeoutMs: 5000,
-      topicData: [{ name: "idem-raw", partitionData: [{ index: 0, records: batch }] }],
+      topicData: [{ name: topic, partitionData: [{ index: 0, records: batch }] }],
     });
     return res.responses[0]?.partitionResponses[0];
   }
@@ -202,5 +202,18 @@ describe("idempotent producer", () => {
     assert.equal(fenced?.errorCode, 47, "INVALID_PRODUCER_EPOCH for the old epoch");
     assert.equal((await admin.fetchTopicOffsets("idem-raw"))[0]?.high, "6");
     await admin.disconnect();
+  });
+
+  test("a batch retried after a broker restart is still recognised as a duplicate", async () => {
+    const first = await produceRaw(0, 3, 0, 777, "idem-restart");
+    assert.equal(first?.errorCode, 0);
+    await spindle.stop();
+    spindle = await startSpindle([], spindle.dataDir);
+    kafka = new Kafka({ clientId: "t", brokers: [spindle.kafka], logLevel: logLevel.NOTHING });
+    const retry = await produceRaw(0, 3, 0, 777, "idem-restart");
+    assert.equal(retry?.errorCode, 0);
+    assert.equal(retry?.baseOffset, first?.baseOffset, "answered with the offset from before the restart");
+    assert.equal((await produceRaw(7, 1, 0, 777, "idem-restart"))?.errorCode, 45);
+    assert.equal((await produceRaw(3, 1, 0, 777, "idem-restart"))?.baseOffset, 3n);
   });
 });
