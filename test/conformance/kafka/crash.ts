@@ -1,4 +1,4 @@
-// Crash test: a librdkafka producer (acks=all) runs while Spindle is SIGKILLed and restarted several
+// Crash test: a librdkafka producer (acks=all; CRASH_IDEMPOTENT=1 adds idempotence and a no-duplicates check) runs while Spindle is SIGKILLed and restarted several
 // times on the same port and data dir; afterwards every acknowledged record must be readable at the
 // partition and offset it was acknowledged at. Usage: node --import tsx test/conformance/kafka/crash.ts
 // Prints "N passed, N failed" (one check per acknowledged record) and exits non-zero on any failure.

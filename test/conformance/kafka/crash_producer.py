@@ -3,15 +3,17 @@
 # and restarted; write "partition offset value" for every acknowledged record, then (mode verify)
 # read the topic back and check each acknowledged record is at its acknowledged place.
 # Usage: crash_producer.py produce HOST:PORT TOPIC N OUTFILE | verify HOST:PORT TOPIC OUTFILE
-import sys, time
+import os, sys, time
 from confluent_kafka import Consumer, Producer, TopicPartition
 
 mode, broker, topic = sys.argv[1], sys.argv[2], sys.argv[3]
 
 if mode == "produce":
     n, out = int(sys.argv[4]), open(sys.argv[5], "w")
+    idempotent = os.environ.get("CRASH_IDEMPOTENT") == "1"
     p = Producer({"bootstrap.servers": broker, "acks": "all", "message.timeout.ms": 120000,
-                  "linger.ms": 5, "reconnect.backoff.max.ms": 200, "retry.backoff.ms": 100})
+                  "linger.ms": 5, "reconnect.backoff.max.ms": 200, "retry.backoff.ms": 100,
+                  "enable.idempotence": idempotent})
     errors = 0
 
     def done(err, msg):
@@ -56,6 +58,14 @@ for part in parts:
         last = m.offset()
 c.close()
 bad = [(k, v, have.get(k)) for k, v in want.items() if have.get(k) != v]
+if os.environ.get("CRASH_IDEMPOTENT") == "1":
+    # With idempotence on, each value must also appear exactly once in the log.
+    counts = {}
+    for v in have.values():
+        counts[v] = counts.get(v, 0) + 1
+    dups = [v for v, c in counts.items() if c > 1]
+    print(f"# duplicates in the log: {len(dups)}")
+    bad += [(None, v, "duplicate") for v in dups]
 ok = len(want) - len(bad)
 for k, v, h in bad[:10]:
     print(f"FAIL acknowledged {v} at {k}, found {h}")
