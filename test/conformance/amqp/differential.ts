@@ -7,12 +7,15 @@ import { isDeepStrictEqual } from "node:util";
 import { runScenario, type Scenario } from "./harness.ts";
 import { CORE } from "./scenarios-core.ts";
 import { DLX } from "./scenarios-dlx.ts";
+import { EXTRA } from "./scenarios-extra.ts";
 import { ROUTING } from "./scenarios-routing.ts";
 import { startSpindle } from "./spindle-process.ts";
 
 const RABBIT = process.env.RABBITMQ_URL ?? "amqp://guest:guest@127.0.0.1:5672";
 const filter = process.argv[2];
-const scenarios: Scenario[] = [...CORE, ...ROUTING, ...DLX].filter((s) => !filter || s.name.includes(filter));
+const scenarios: Scenario[] = [...CORE, ...ROUTING, ...DLX, ...EXTRA].filter(
+  (s) => !filter || s.name.includes(filter),
+);
 
 const spindle = await startSpindle();
 let passed = 0;

@@ -12,6 +12,8 @@ export interface Message {
   readonly persistent: boolean;
   /** per-message TTL from the `expiration` property */
   readonly expirationMs?: number;
+  /** the `priority` property (0 when absent) */
+  readonly priority?: number;
   /** header table as plain values, for headers-exchange routing; not stored */
   readonly headers?: Readonly<Record<string, unknown>>;
 }
@@ -23,6 +25,8 @@ export interface QueuedMessage {
   /** when it entered this queue (the record's timestamp), for TTL */
   readonly enqueuedMs: number;
   redelivered: boolean;
+  /** times it was requeued after a delivery (for x-delivery-limit); not kept across restarts */
+  requeues?: number;
 }
 
 const EXCHANGE = "x";
@@ -30,6 +34,7 @@ const ROUTING_KEY = "r";
 const PROPERTIES = "p";
 const PERSISTENT = "d";
 const EXPIRATION = "t";
+const PRIORITY = "y";
 const ONE = Buffer.from([1]);
 const ZERO = Buffer.from([0]);
 
@@ -42,6 +47,7 @@ export function toRecord(m: Message, timestampMs: number): RecordInput {
   ];
   if (m.expirationMs !== undefined)
     headers.push({ key: EXPIRATION, value: Buffer.from(String(m.expirationMs)) });
+  if (m.priority) headers.push({ key: PRIORITY, value: Buffer.from([m.priority]) });
   return { key: null, value: m.body, headers, timestamp: timestampMs };
 }
 
@@ -51,6 +57,7 @@ export function fromRecord(r: LogRecord): Message {
   let properties: Buffer = Buffer.alloc(0);
   let persistent = false;
   let expirationMs: number | undefined;
+  let priority = 0;
   for (const h of r.headers) {
     if (h.value === null) continue;
     if (h.key === EXCHANGE) exchange = h.value.toString();
@@ -58,6 +65,7 @@ export function fromRecord(r: LogRecord): Message {
     else if (h.key === PROPERTIES) properties = h.value;
     else if (h.key === PERSISTENT) persistent = h.value[0] === 1;
     else if (h.key === EXPIRATION) expirationMs = Number(h.value.toString());
+    else if (h.key === PRIORITY) priority = h.value[0] ?? 0;
   }
   const body = r.value ?? Buffer.alloc(0);
   return {
@@ -67,6 +75,7 @@ export function fromRecord(r: LogRecord): Message {
     body,
     persistent,
     ...(expirationMs !== undefined ? { expirationMs } : {}),
+    ...(priority > 0 ? { priority } : {}),
   };
 }
 

@@ -5,7 +5,7 @@ import { BrokerError } from "../lib/index.ts";
 import type { Args } from "./exchange.ts";
 
 export type Overflow = "drop-head" | "reject-publish" | "reject-publish-dlx";
-export type DeathReason = "rejected" | "expired" | "maxlen";
+export type DeathReason = "rejected" | "expired" | "maxlen" | "delivery_limit";
 
 export interface QueuePolicy {
   readonly messageTtlMs?: number;
@@ -15,6 +15,10 @@ export interface QueuePolicy {
   readonly overflow: Overflow;
   readonly deadLetterExchange?: string;
   readonly deadLetterRoutingKey?: string;
+  readonly singleActiveConsumer: boolean;
+  readonly maxPriority?: number;
+  /** requeues after which a message is dead-lettered (reason delivery_limit) */
+  readonly deliveryLimit?: number;
 }
 
 const OVERFLOWS: readonly Overflow[] = ["drop-head", "reject-publish", "reject-publish-dlx"];
@@ -43,7 +47,20 @@ export function parseQueuePolicy(queue: string, args: Args): QueuePolicy {
   if (dlrk !== undefined && dlx === undefined) {
     throw invalid("x-dead-letter-routing-key", "Missing x-dead-letter-exchange");
   }
-  const p: { -readonly [K in keyof QueuePolicy]: QueuePolicy[K] } = { overflow: overflow as Overflow };
+  const sac = args["x-single-active-consumer"];
+  if (sac !== undefined && typeof sac !== "boolean")
+    throw invalid("x-single-active-consumer", `{unacceptable_type,${typeof sac}}`);
+  const p: { -readonly [K in keyof QueuePolicy]: QueuePolicy[K] } = {
+    overflow: overflow as Overflow,
+    singleActiveConsumer: sac === true,
+  };
+  const maxPriority = int("x-max-priority", 0);
+  const deliveryLimit = int("x-delivery-limit", 0);
+  if (maxPriority !== undefined) {
+    if (maxPriority > 255) throw invalid("x-max-priority", `{value_too_big,${maxPriority}}`);
+    p.maxPriority = maxPriority;
+  }
+  if (deliveryLimit !== undefined) p.deliveryLimit = deliveryLimit;
   const ttl = int("x-message-ttl", 0);
   const expires = int("x-expires", 1);
   const maxLength = int("x-max-length", 0);

@@ -9,6 +9,7 @@ import type { QueueConsumer } from "./consumer.ts";
 import { type Message, messageBytes, type QueuedMessage, toRecord } from "./message.ts";
 import type { DeathReason, QueuePolicy } from "./queue-policy.ts";
 import { readMessages } from "./queue-reader.ts";
+import { ReadyList } from "./ready-list.ts";
 import type { SettleState } from "./settle-state.ts";
 
 const PENDING_BYTES_MAX = 4 * 1024 * 1024;
@@ -28,10 +29,8 @@ export interface QueueOptions {
 export type EnqueueResult = { readonly stored: Promise<void> } | { readonly rejected: true };
 
 export class Queue {
-  private pending: QueuedMessage[] = [];
-  private pendingBytes = 0;
+  private readonly ready: ReadyList;
   private nextReadOffset: number;
-  private requeued: QueuedMessage[] = [];
   /** settled offsets at or above nextReadOffset, known after a restart */
   private settledAhead: number;
   private loading: Promise<void> | null = null;
@@ -68,6 +67,7 @@ export class Queue {
     this.settledAhead = settle.countFrom(settle.lowWater);
     if (recovered) this.recoveredEnd = log.endOffset;
     this.appender = new AppendBatcher(log);
+    this.ready = new ReadyList(policy.maxPriority);
   }
 
   get name(): string {
@@ -77,7 +77,7 @@ export class Queue {
   /** Messages ready for delivery (not counting delivered-but-unacked ones). */
   get messageCount(): number {
     const unread = this.appender.end - this.nextReadOffset - this.settledAhead;
-    return this.requeued.length + this.pending.length + Math.max(0, unread);
+    return this.ready.length + Math.max(0, unread);
   }
 
   get consumerCount(): number {
@@ -128,9 +128,12 @@ export class Queue {
   }
 
   private onAppended(qm: QueuedMessage): void {
-    if (this.loading === null && qm.offset === this.nextReadOffset && this.pendingBytes < PENDING_BYTES_MAX) {
-      this.pending.push(qm);
-      this.pendingBytes += messageBytes(qm.message);
+    if (
+      this.loading === null &&
+      qm.offset === this.nextReadOffset &&
+      this.ready.pendingBytes < PENDING_BYTES_MAX
+    ) {
+      this.ready.pushPending(qm);
       this.nextReadOffset = qm.offset + 1;
     }
     this.drain();
@@ -165,10 +168,14 @@ export class Queue {
     } finally {
       this.draining = false;
     }
-    if (this.pending.length === 0) this.startLoad();
+    if (this.ready.pendingCount === 0) this.startLoad();
   }
 
   private nextReadyConsumer(): QueueConsumer | undefined {
+    if (this.policy.singleActiveConsumer) {
+      const active = this.consumers[0];
+      return active?.ready() ? active : undefined;
+    }
     const n = this.consumers.length;
     for (let i = 0; i < n; i++) {
       const c = this.consumers[(this.rr + i) % n] as QueueConsumer;
@@ -180,17 +187,10 @@ export class Queue {
     return undefined;
   }
 
-  private peek(): QueuedMessage | undefined {
-    return this.requeued[0] ?? this.pending[0];
-  }
-
-  /** Removes and returns the head (requeued first, then pending), keeping the byte counts. */
+  /** Removes and returns the head, keeping readyBytes. */
   private shiftHead(): QueuedMessage | undefined {
-    const r = this.requeued.shift();
-    const qm = r ?? this.pending.shift();
-    if (qm === undefined) return undefined;
-    if (r === undefined) this.pendingBytes -= messageBytes(qm.message);
-    this.readyBytes -= qm.message.body.length;
+    const qm = this.ready.shift();
+    if (qm !== undefined) this.readyBytes -= qm.message.body.length;
     return qm;
   }
 
@@ -252,10 +252,14 @@ export class Queue {
     this.unackedCount--;
     if (this.deleted) return;
     qm.redelivered = true;
+    qm.requeues = (qm.requeues ?? 0) + 1;
+    const limit = this.policy.deliveryLimit;
+    if (limit !== undefined && qm.requeues > limit) {
+      this.discard(qm, "delivery_limit");
+      return;
+    }
     this.readyBytes += qm.message.body.length;
-    let i = this.requeued.length;
-    while (i > 0 && (this.requeued[i - 1] as QueuedMessage).offset > qm.offset) i--;
-    this.requeued.splice(i, 0, qm);
+    this.ready.requeue(qm);
     this.expireHead();
   }
 
@@ -263,11 +267,8 @@ export class Queue {
   async purge(): Promise<number> {
     await this.loading;
     const n = this.messageCount;
-    for (const qm of [...this.requeued, ...this.pending]) this.settleOffset(qm.offset);
+    for (const qm of this.ready.clear()) this.settleOffset(qm.offset);
     for (let o = this.nextReadOffset; o < this.appender.end; o++) this.settleOffset(o);
-    this.requeued = [];
-    this.pending = [];
-    this.pendingBytes = 0;
     this.readyBytes = 0;
     this.nextReadOffset = this.appender.end;
     this.settledAhead = 0;
@@ -293,13 +294,14 @@ export class Queue {
   /** Expires messages at the head (as RabbitMQ does) and arms a timer for the next head's expiry. */
   private expireHead(): void {
     const now = this.clock.nowMs();
-    for (let qm = this.peek(); qm !== undefined; qm = this.peek()) {
+    for (let qm = this.ready.peek(); qm !== undefined; qm = this.ready.peek()) {
       const at = this.expiresAt(qm);
       if (at > now) {
         this.armExpiry(at);
         return;
       }
-      this.shiftHead();
+      this.ready.remove(qm);
+      this.readyBytes -= qm.message.body.length;
       this.discard(qm, "expired");
     }
     if (
@@ -341,7 +343,7 @@ export class Queue {
 
   private startLoad(): void {
     if (this.loading !== null || this.nextReadOffset >= this.log.endOffset) return;
-    if (this.pendingBytes >= PENDING_BYTES_MAX) return;
+    if (this.ready.pendingBytes >= PENDING_BYTES_MAX) return;
     this.load().then(
       () => {
         this.drain();
@@ -367,8 +369,7 @@ export class Queue {
       if (this.settle.isSettled(offset)) this.settledAhead = Math.max(0, this.settledAhead - 1);
       else if (offset < this.recoveredEnd && !message.persistent) this.settleOffset(offset);
       else {
-        this.pending.push({ offset, message, enqueuedMs: timestampMs, redelivered: false });
-        this.pendingBytes += messageBytes(message);
+        this.ready.pushPending({ offset, message, enqueuedMs: timestampMs, redelivered: false });
         if (offset < this.recoveredEnd) this.readyBytes += message.body.length;
       }
     }
@@ -381,8 +382,7 @@ export class Queue {
     clearTimeout(this.expiryTimer);
     const cs = this.consumers.splice(0);
     for (const c of cs) c.cancelledByQueue();
-    this.pending = [];
-    this.requeued = [];
+    this.ready.clear();
   }
 
   async close(): Promise<void> {

@@ -26,6 +26,8 @@ export class Basic {
   globalPrefetch = 0;
   flowActive = true;
   private confirms: Confirms | null = null;
+  /** tx.select'ed: publishes and acks wait here for tx.commit */
+  private tx: (() => Promise<void> | void)[] | null = null;
 
   constructor(private readonly ch: Channel) {}
 
@@ -53,13 +55,15 @@ export class Basic {
         await this.get(m.args);
         return true;
       case "basic.ack":
-        this.settle(m.args.deliveryTag, m.args.multiple, (u) => u.queue.ack(u.qm));
+        this.inTx(() => this.settle(m.args.deliveryTag, m.args.multiple, (u) => u.queue.ack(u.qm)));
         return true;
       case "basic.nack":
-        this.settle(m.args.deliveryTag, m.args.multiple, (u) => this.reject(u, m.args.requeue));
+        this.inTx(() =>
+          this.settle(m.args.deliveryTag, m.args.multiple, (u) => this.reject(u, m.args.requeue)),
+        );
         return true;
       case "basic.reject":
-        this.settle(m.args.deliveryTag, false, (u) => this.reject(u, m.args.requeue));
+        this.inTx(() => this.settle(m.args.deliveryTag, false, (u) => this.reject(u, m.args.requeue)));
         return true;
       case "basic.recover":
       case "basic.recover-async":
@@ -67,15 +71,49 @@ export class Basic {
         if (m.name === "basic.recover") this.ch.send(amqp.createMethod("basic.recover-ok", {}));
         return true;
       case "confirm.select":
+        if (this.tx !== null)
+          throw channelError(amqp.PRECONDITION_FAILED, "cannot switch from tx to confirm mode");
         this.confirms ??= new Confirms(this.ch);
         if (!m.args.nowait) this.ch.send(amqp.createMethod("confirm.select-ok", {}));
+        return true;
+      case "tx.select":
+        if (this.confirms !== null)
+          throw channelError(amqp.PRECONDITION_FAILED, "cannot switch from confirm to tx mode");
+        this.tx ??= [];
+        this.ch.send(amqp.createMethod("tx.select-ok", {}));
+        return true;
+      case "tx.commit":
+      case "tx.rollback":
+        await this.endTx(m.name === "tx.commit");
         return true;
       default:
         return false;
     }
   }
 
+  private inTx(fn: () => void): void {
+    if (this.tx === null) fn();
+    else this.tx.push(fn);
+  }
+
+  private async endTx(commit: boolean): Promise<void> {
+    if (this.tx === null) throw channelError(amqp.PRECONDITION_FAILED, "channel is not transactional");
+    const work = this.tx;
+    this.tx = [];
+    if (commit) await Promise.all(work.map((fn) => fn()));
+    this.ch.send(amqp.createMethod(commit ? "tx.commit-ok" : "tx.rollback-ok", {}));
+  }
+
   publish(a: amqp.MethodArgsByName["basic.publish"], message: Message): void {
+    if (this.tx === null) {
+      this.publishNow(a, message);
+      return;
+    }
+    this.vhost.exchange(a.exchange);
+    this.tx.push(() => this.publishNow(a, message));
+  }
+
+  private publishNow(a: amqp.MethodArgsByName["basic.publish"], message: Message): Promise<void> {
     const ex = this.vhost.exchange(a.exchange);
     if (ex.def.internal) {
       throw channelError(
@@ -100,9 +138,11 @@ export class Basic {
       if ("rejected" in r) rejected = true;
       else stored.push(r.stored);
     }
-    if (this.confirms === null) return;
+    const all = Promise.all(stored).then(() => undefined);
+    if (this.confirms === null) return all.catch(() => undefined);
     if (rejected) this.confirms.track(Promise.reject(new Error("rejected by x-overflow")));
-    else this.confirms.track(stored.length === 1 ? (stored[0] as Promise<void>) : Promise.all(stored));
+    else this.confirms.track(all);
+    return Promise.resolve();
   }
 
   private consume(a: amqp.MethodArgsByName["basic.consume"]): void {

@@ -137,6 +137,7 @@ export class Channel {
       body: a.parts.length === 1 ? (a.parts[0] as Buffer) : Buffer.concat(a.parts),
       persistent: props.deliveryMode === 2,
       ...(props.expiration !== undefined ? { expirationMs: parseExpiration(props.expiration) } : {}),
+      ...(props.priority ? { priority: props.priority } : {}),
       ...(props.headers !== undefined ? { headers: plainTable(props.headers) } : {}),
     };
     const publish = a.publish;
