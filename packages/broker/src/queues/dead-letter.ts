@@ -17,6 +17,8 @@ export interface Death {
 /** Rewrites the property bytes (x-death, x-first-death-*, expiration removed); only the gateway can. */
 export interface DeathCodec {
   addDeath(m: Message, d: Death): { properties: Buffer; headers: Readonly<Record<string, unknown>> };
+  /** the header table of stored property bytes, as plain values (for routing after a restart) */
+  headersOf(properties: Buffer): Readonly<Record<string, unknown>>;
 }
 
 export interface DeadLetterRouter {

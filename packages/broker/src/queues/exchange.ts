@@ -14,7 +14,8 @@ export type Args = Readonly<Record<string, unknown>>;
 
 export interface ExchangeDef {
   readonly name: string;
-  readonly type: ExchangeType;
+  /** a routing type, or x-delayed-message (which routes by its x-delayed-type argument) */
+  readonly type: ExchangeType | "x-delayed-message";
   readonly durable: boolean;
   readonly autoDelete: boolean;
   readonly internal: boolean;
@@ -88,7 +89,11 @@ export class Exchange {
 
   /** The bindings this message matches. */
   route(routingKey: string, headers: Args | undefined): readonly Binding[] {
-    switch (this.def.type) {
+    const type =
+      this.def.type === "x-delayed-message"
+        ? (this.def.args["x-delayed-type"] as ExchangeType)
+        : this.def.type;
+    switch (type) {
       case "direct":
         return this.direct.get(routingKey) ?? [];
       case "fanout":

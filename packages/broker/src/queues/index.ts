@@ -2,6 +2,7 @@
 // The gateway turns frames into calls here; nothing here knows about frames or sockets.
 export type { QueueConsumer } from "./consumer.ts";
 export { type Death, type DeathCodec, deadLetter } from "./dead-letter.ts";
+export { DELAYED_TYPE, delayOf } from "./delayed.ts";
 export {
   type Args,
   type Binding,

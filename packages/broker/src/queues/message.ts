@@ -14,6 +14,8 @@ export interface Message {
   readonly expirationMs?: number;
   /** the `priority` property (0 when absent) */
   readonly priority?: number;
+  /** x-delayed-message: hold this long before routing */
+  readonly delayMs?: number;
   /** header table as plain values, for headers-exchange routing; not stored */
   readonly headers?: Readonly<Record<string, unknown>>;
 }
@@ -35,6 +37,7 @@ const PROPERTIES = "p";
 const PERSISTENT = "d";
 const EXPIRATION = "t";
 const PRIORITY = "y";
+const DELAY = "w";
 const ONE = Buffer.from([1]);
 const ZERO = Buffer.from([0]);
 
@@ -48,6 +51,7 @@ export function toRecord(m: Message, timestampMs: number): RecordInput {
   if (m.expirationMs !== undefined)
     headers.push({ key: EXPIRATION, value: Buffer.from(String(m.expirationMs)) });
   if (m.priority) headers.push({ key: PRIORITY, value: Buffer.from([m.priority]) });
+  if (m.delayMs) headers.push({ key: DELAY, value: Buffer.from(String(m.delayMs)) });
   return { key: null, value: m.body, headers, timestamp: timestampMs };
 }
 
@@ -58,6 +62,7 @@ export function fromRecord(r: LogRecord): Message {
   let persistent = false;
   let expirationMs: number | undefined;
   let priority = 0;
+  let delayMs = 0;
   for (const h of r.headers) {
     if (h.value === null) continue;
     if (h.key === EXCHANGE) exchange = h.value.toString();
@@ -66,6 +71,7 @@ export function fromRecord(r: LogRecord): Message {
     else if (h.key === PERSISTENT) persistent = h.value[0] === 1;
     else if (h.key === EXPIRATION) expirationMs = Number(h.value.toString());
     else if (h.key === PRIORITY) priority = h.value[0] ?? 0;
+    else if (h.key === DELAY) delayMs = Number(h.value.toString());
   }
   const body = r.value ?? Buffer.alloc(0);
   return {
@@ -76,6 +82,7 @@ export function fromRecord(r: LogRecord): Message {
     persistent,
     ...(expirationMs !== undefined ? { expirationMs } : {}),
     ...(priority > 0 ? { priority } : {}),
+    ...(delayMs > 0 ? { delayMs } : {}),
   };
 }
 

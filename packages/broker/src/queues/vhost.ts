@@ -7,6 +7,7 @@ import type { Clock } from "../lib/index.ts";
 import { BrokerError } from "../lib/index.ts";
 import type { MetaStore } from "../meta/index.ts";
 import { type DeathCodec, deadLetter } from "./dead-letter.ts";
+import { DELAYED_TYPE, DelayScheduler, delayedQueueName, delayOf } from "./delayed.ts";
 import { checkQueueEquivalent, exchangeInequivalence } from "./equivalence.ts";
 import {
   type Args,
@@ -48,6 +49,8 @@ export class Vhost {
   readonly queues = new Map<string, Queue>();
 
   private readonly expiryTimers = new Map<Queue, NodeJS.Timeout>();
+  /** hidden queues of x-delayed-message exchanges, by exchange name */
+  private readonly delayed = new Map<string, { queue: Queue; scheduler: DelayScheduler }>();
 
   private constructor(
     private readonly meta: MetaStore,
@@ -69,6 +72,7 @@ export class Vhost {
     for (const [, def] of meta.list("exchange")) {
       const d = def as ExchangeDef;
       v.exchanges.set(d.name, new Exchange(d));
+      if (d.type === DELAYED_TYPE) await v.attachDelay(d, true);
     }
     for (const [, def] of meta.list("queue")) {
       const d = def as QueueOptions;
@@ -109,8 +113,15 @@ export class Vhost {
     if (def.name.startsWith("amq.") && existing === undefined) {
       throw new BrokerError("ACCESS_REFUSED", `exchange name '${def.name}' contains reserved prefix 'amq.*'`);
     }
-    if (!isExchangeType(def.type)) {
+    if (!isExchangeType(def.type) && def.type !== DELAYED_TYPE) {
       throw new BrokerError("INVALID_REQUEST", `invalid exchange type '${def.type}'`);
+    }
+    const delayedType = def.args["x-delayed-type"];
+    if (def.type === DELAYED_TYPE && (typeof delayedType !== "string" || !isExchangeType(delayedType))) {
+      throw new BrokerError(
+        "PRECONDITION_FAILED",
+        "Invalid argument, 'x-delayed-type' must be an existing exchange type",
+      );
     }
     if (existing !== undefined) {
       const diff = exchangeInequivalence(existing.def, def);
@@ -119,6 +130,30 @@ export class Vhost {
     }
     if (def.durable) await this.meta.put("exchange", def.name, def);
     this.exchanges.set(def.name, new Exchange(def));
+    if (def.type === DELAYED_TYPE) await this.attachDelay(def, false);
+  }
+
+  /** Opens (or recovers) the hidden queue that holds a delayed exchange's messages until due. */
+  private async attachDelay(def: ExchangeDef, recovered: boolean): Promise<void> {
+    const name = delayedQueueName(def.name);
+    const opts = { name, durable: def.durable, exclusiveOwner: null, autoDelete: false, args: {} };
+    const queue = await this.store.open(opts, recovered);
+    const scheduler = new DelayScheduler(queue, this.clock, (m) => {
+      const headers = m.headers ?? this.codec.headersOf(m.properties);
+      for (const q of this.route(def.name, m.routingKey, headers, true)) q.enqueue({ ...m, headers });
+    });
+    queue.addConsumer(scheduler);
+    this.delayed.set(def.name, { queue, scheduler });
+  }
+
+  private async detachDelay(exchange: string): Promise<void> {
+    const d = this.delayed.get(exchange);
+    if (d === undefined) return;
+    this.delayed.delete(exchange);
+    d.scheduler.stop();
+    d.queue.markDeleted();
+    await d.queue.close();
+    if (d.queue.opts.durable) await this.store.remove(d.queue.name);
   }
 
   async deleteExchange(name: string, ifUnused: boolean): Promise<void> {
@@ -134,6 +169,7 @@ export class Vhost {
     for (const other of this.exchanges.values()) doomed.push(...other.bindingsTo("exchange", name));
     await this.removeBindings(doomed);
     this.exchanges.delete(name);
+    await this.detachDelay(name);
     if (e.def.durable) await this.meta.delete("exchange", name);
   }
 
@@ -278,7 +314,7 @@ export class Vhost {
   }
 
   /** The queues a message published to `exchange` reaches (exchange-to-exchange and alternate exchanges followed). */
-  route(exchange: string, routingKey: string, headers: Args | undefined): Queue[] {
+  route(exchange: string, routingKey: string, headers: Args | undefined, released = false): Queue[] {
     if (exchange === "") {
       const q = this.queues.get(routingKey);
       return q === undefined ? [] : [q];
@@ -290,6 +326,11 @@ export class Vhost {
       seen.add(name);
       const e = this.exchanges.get(name);
       if (e === undefined) return;
+      const held = this.delayed.get(name);
+      if (held !== undefined && !(released && name === exchange) && delayOf(headers) > 0) {
+        out.add(held.queue);
+        return;
+      }
       const matched = e.route(routingKey, headers);
       for (const b of matched) {
         if (b.destKind === "exchange") visit(b.destination);
@@ -307,6 +348,10 @@ export class Vhost {
 
   async close(): Promise<void> {
     for (const t of this.expiryTimers.values()) clearTimeout(t);
+    for (const d of this.delayed.values()) {
+      d.scheduler.stop();
+      await d.queue.close();
+    }
     for (const q of this.queues.values()) await q.close();
   }
 }

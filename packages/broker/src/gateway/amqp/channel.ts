@@ -3,7 +3,7 @@
 // channel.close/close-ok are acted on, and unacked deliveries are requeued when the channel ends.
 
 import { amqp } from "@spindle/protocol";
-import { type Message, parseExpiration } from "../../queues/index.ts";
+import { delayOf, type Message, parseExpiration } from "../../queues/index.ts";
 import { Basic } from "./basic.ts";
 import type { Connection } from "./connection.ts";
 import { Definitions } from "./definitions.ts";
@@ -130,7 +130,7 @@ export class Channel {
     this.assembly = null;
     const header = a.header as amqp.HeaderFrame;
     const props = header.properties;
-    const message: Message = {
+    let message: Message = {
       exchange: a.publish.exchange,
       routingKey: a.publish.routingKey,
       properties: a.properties as Buffer,
@@ -140,6 +140,8 @@ export class Channel {
       ...(props.priority ? { priority: props.priority } : {}),
       ...(props.headers !== undefined ? { headers: plainTable(props.headers) } : {}),
     };
+    const delayMs = delayOf(message.headers);
+    if (delayMs > 0) message = { ...message, delayMs };
     const publish = a.publish;
     this.enqueue({ name: "basic.publish", args: publish }, () => this.basic.publish(publish, message));
   }

@@ -60,4 +60,7 @@ export const amqpDeathCodec: DeathCodec = {
     delete next.expiration;
     return { properties: encodeProperties(next), headers: plainTable(headers) };
   },
+  headersOf(properties: Buffer) {
+    return plainTable(decode(properties).headers);
+  },
 };

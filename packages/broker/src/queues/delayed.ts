@@ -1,0 +1,78 @@
+// x-delayed-message exchanges: a message with an `x-delay` header is held in a hidden durable queue and
+// routed by the exchange's x-delayed-type when due. Invariant: a held message is acked in the hidden
+// queue only after it has been routed, so a restart re-arms every message not yet released.
+
+import type { Clock } from "../lib/index.ts";
+import type { QueueConsumer } from "./consumer.ts";
+import type { Message, QueuedMessage } from "./message.ts";
+import type { Queue } from "./queue.ts";
+
+export const DELAYED_TYPE = "x-delayed-message";
+
+export function delayedQueueName(exchange: string): string {
+  return `amq.delayed.${exchange}`;
+}
+
+/** The x-delay header as a positive integer of milliseconds, or 0 (route at once). */
+export function delayOf(headers: Readonly<Record<string, unknown>> | undefined): number {
+  const d = headers?.["x-delay"];
+  return typeof d === "number" && Number.isInteger(d) && d > 0 ? d : 0;
+}
+
+/** Consumes the hidden queue, holding each message in memory until it is due. */
+export class DelayScheduler implements QueueConsumer {
+  readonly tag = "spindle-delay-scheduler";
+  readonly noAck = false;
+  private held: { due: number; qm: QueuedMessage }[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private armedFor = Number.POSITIVE_INFINITY;
+
+  constructor(
+    private readonly queue: Queue,
+    private readonly clock: Clock,
+    private readonly release: (m: Message) => void,
+  ) {}
+
+  ready(): boolean {
+    return true;
+  }
+
+  deliver(qm: QueuedMessage): void {
+    const due = qm.enqueuedMs + (qm.message.delayMs ?? 0);
+    let i = this.held.length;
+    while (i > 0 && (this.held[i - 1] as { due: number }).due > due) i--;
+    this.held.splice(i, 0, { due, qm });
+    this.arm();
+  }
+
+  private arm(): void {
+    const next = this.held[0]?.due;
+    if (next === undefined || (this.timer !== undefined && this.armedFor <= next)) return;
+    clearTimeout(this.timer);
+    this.armedFor = next;
+    this.timer = setTimeout(() => this.fire(), Math.max(0, next - this.clock.nowMs()));
+    this.timer.unref();
+  }
+
+  private fire(): void {
+    this.timer = undefined;
+    this.armedFor = Number.POSITIVE_INFINITY;
+    const now = this.clock.nowMs();
+    while (this.held.length > 0 && (this.held[0] as { due: number }).due <= now) {
+      const { qm } = this.held.shift() as { qm: QueuedMessage };
+      const { delayMs: _delay, ...rest } = qm.message;
+      this.release(rest);
+      this.queue.ack(qm);
+    }
+    this.arm();
+  }
+
+  cancelledByQueue(): void {
+    this.stop();
+  }
+
+  stop(): void {
+    clearTimeout(this.timer);
+    this.held = [];
+  }
+}
