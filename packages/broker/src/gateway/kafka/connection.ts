@@ -37,14 +37,19 @@ export class KafkaConnection {
   private readonly slots: Slot[] = [];
   private dead = false;
   private awaitingDrain = false;
-  private readonly closed: Promise<void>;
+  private readonly closeListeners = new Set<() => void>();
+  private isClosed = false;
 
   constructor(
     private readonly socket: Socket,
     private readonly opts: ConnectionOptions,
   ) {
     this.frames = new FrameReader(opts.maxRequestBytes);
-    this.closed = new Promise((resolve) => socket.once("close", () => resolve()));
+    socket.once("close", () => {
+      this.isClosed = true;
+      for (const l of [...this.closeListeners]) l();
+      this.closeListeners.clear();
+    });
     socket.setNoDelay(true);
     socket.on("data", (chunk: Buffer) => this.onData(chunk));
     socket.on("error", () => this.kill());
@@ -118,7 +123,14 @@ export class KafkaConnection {
       host: this.socket.localAddress ?? "127.0.0.1",
       port: this.socket.localPort ?? 0,
       remoteHost: this.socket.remoteAddress ?? "",
-      closed: this.closed,
+      onClose: (listener) => {
+        if (this.isClosed) {
+          listener();
+          return () => {};
+        }
+        this.closeListeners.add(listener);
+        return () => this.closeListeners.delete(listener);
+      },
     };
     handler.handle(req, ctx).then(
       (res) => {

@@ -25,8 +25,8 @@ export interface RequestContext {
   readonly port: number;
   /** the client's address, for DescribeGroups */
   readonly remoteHost: string;
-  /** resolves when the connection closes, so parked fetches can give up */
-  readonly closed: Promise<void>;
+  /** calls `listener` when the connection closes (at once if it has); the result unregisters it */
+  onClose(listener: () => void): () => void;
 }
 
 export interface KafkaHandler {

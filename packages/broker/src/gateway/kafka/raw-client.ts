@@ -41,12 +41,16 @@ function exchange(address: string, frame: Buffer): Promise<Buffer> {
   const [host, port] = address.split(":") as [string, string];
   return new Promise((resolve, reject) => {
     const s = connect(Number(port), host);
-    let buf = Buffer.alloc(0);
-    s.on("data", (c) => {
-      buf = Buffer.concat([buf, c]);
-      if (buf.length >= 4 && buf.length >= 4 + buf.readInt32BE(0)) {
+    const chunks: Buffer[] = [];
+    let have = 0;
+    let need = -1;
+    s.on("data", (c: Buffer) => {
+      chunks.push(c);
+      have += c.length;
+      if (need < 0 && have >= 4) need = 4 + Buffer.concat(chunks, 4).readInt32BE(0);
+      if (need >= 0 && have >= need) {
         s.destroy();
-        resolve(buf);
+        resolve(Buffer.concat(chunks, have));
       }
     });
     s.on("error", reject);

@@ -91,7 +91,7 @@ async function readAll(
 }
 
 /** Resolves on the first append to any of the partitions, at the deadline, or when the client goes. */
-function waitForData(list: Wanted[], waitMs: number, closed: Promise<void>): Promise<void> {
+function waitForData(list: Wanted[], waitMs: number, ctx: RequestContext): Promise<void> {
   return new Promise((resolve) => {
     const offs: (() => void)[] = [];
     let timer: NodeJS.Timeout | undefined;
@@ -111,7 +111,7 @@ function waitForData(list: Wanted[], waitMs: number, closed: Promise<void>): Pro
     };
     for (const w of list) if (w.partition) offs.push(w.partition.onAppend(once));
     timer = setTimeout(once, waitMs);
-    void closed.then(once);
+    offs.push(ctx.onClose(once));
   });
 }
 
@@ -124,8 +124,11 @@ export const fetchHandler = defineHandler(kafkaApis[1], 4, 12, async (req, ctx) 
     const left = deadline - ctx.broker.clock.nowMs();
     if (left <= 0) break;
     let gone = false;
-    void ctx.closed.then(() => (gone = true));
-    await waitForData(list, left, ctx.closed);
+    const off = ctx.onClose(() => {
+      gone = true;
+    });
+    await waitForData(list, left, ctx);
+    off();
     if (gone) break;
     got = await readAll(list, maxBytes);
   }
