@@ -1,0 +1,101 @@
+// A hand-driven AMQP peer over a raw socket, for what client libraries hide: missed heartbeats close the
+// connection, frames above frame_max get 501, AMQPLAIN login works, frames before open are refused.
+
+import assert from "node:assert/strict";
+import { connect, type Socket } from "node:net";
+import { after, before, test } from "node:test";
+import { amqp } from "@spindle/protocol";
+import { startTestBroker, type TestBroker } from "./test-broker.ts";
+
+let broker: TestBroker;
+before(async () => {
+  broker = await startTestBroker();
+});
+after(() => broker.close());
+
+/** A socket with a frame reader: `next()` resolves with the next decoded frame, or null once closed. */
+function peer(): Promise<{
+  socket: Socket;
+  next(): Promise<amqp.AmqpFrame | null>;
+  send(ch: number, m: amqp.AmqpMethod): void;
+}> {
+  return new Promise((resolve) => {
+    const socket = connect(broker.port, "127.0.0.1", () => {
+      socket.write(amqp.PROTOCOL_HEADER);
+      resolve({
+        socket,
+        next: () =>
+          queue.length > 0 ? Promise.resolve(queue.shift() ?? null) : new Promise((r) => waiters.push(r)),
+        send: (channel, method) => socket.write(amqp.encodeFrame({ type: "method", channel, method })),
+      });
+    });
+    const reader = new amqp.FrameReader(1024 * 1024);
+    const queue: (amqp.AmqpFrame | null)[] = [];
+    const waiters: ((f: amqp.AmqpFrame | null) => void)[] = [];
+    const push = (f: amqp.AmqpFrame | null) => {
+      const w = waiters.shift();
+      if (w) w(f);
+      else queue.push(f);
+    };
+    socket.on("data", (d) => {
+      for (const raw of reader.push(d)) push(amqp.decodeFrame(raw));
+    });
+    socket.on("close", () => push(null));
+    socket.on("error", () => undefined);
+  });
+}
+
+async function handshake(heartbeat: number, mechanism = "PLAIN") {
+  const p = await peer();
+  const start = await p.next();
+  assert.equal(start?.type === "method" && start.method.name, "connection.start");
+  const response =
+    mechanism === "PLAIN"
+      ? Buffer.from("\0guest\0guest")
+      : (() => {
+          const w = new amqp.WireWriter(64);
+          amqp.encodeFieldTable(w, { LOGIN: "guest", PASSWORD: "guest" });
+          return w.finish().subarray(4);
+        })();
+  p.send(0, amqp.createMethod("connection.start-ok", { clientProperties: {}, mechanism, response }));
+  const tune = await p.next();
+  assert.equal(tune?.type === "method" && tune.method.name, "connection.tune");
+  p.send(0, amqp.createMethod("connection.tune-ok", { channelMax: 10, frameMax: 4096, heartbeat }));
+  p.send(0, amqp.createMethod("connection.open", { virtualHost: "/" }));
+  const ok = await p.next();
+  assert.equal(ok?.type === "method" && ok.method.name, "connection.open-ok");
+  return p;
+}
+
+test("AMQPLAIN login; a silent peer is disconnected after two missed heartbeats", async () => {
+  const p = await handshake(1, "AMQPLAIN");
+  const t0 = Date.now();
+  let f = await p.next();
+  let heartbeats = 0;
+  while (f !== null) {
+    if (f.type === "heartbeat") heartbeats++;
+    f = await p.next();
+  }
+  const waited = Date.now() - t0;
+  assert.ok(heartbeats >= 1, "the server sends heartbeats");
+  assert.ok(waited >= 1500 && waited < 6000, `closed after ${waited} ms`);
+});
+
+test("a frame larger than the negotiated frame_max is a 501 connection error", async () => {
+  const p = await handshake(0);
+  const big = amqp.encodeRawFrame({ type: amqp.FRAME_BODY, channel: 1, payload: Buffer.alloc(5000) });
+  p.socket.write(big);
+  const f = await p.next();
+  assert.ok(f?.type === "method" && f.method.name === "connection.close");
+  assert.equal(f.method.args.replyCode, 501);
+  p.socket.destroy();
+});
+
+test("a channel method before channel.open is a 504 connection error", async () => {
+  const p = await handshake(0);
+  p.send(3, amqp.createMethod("queue.declare", { queue: "x" }));
+  const f = await p.next();
+  assert.ok(f?.type === "method" && f.method.name === "connection.close");
+  assert.equal(f.method.args.replyCode, 504);
+  p.socket.destroy();
+});
