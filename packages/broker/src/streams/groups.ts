@@ -144,6 +144,19 @@ export class Groups {
     return "NONE";
   }
 
+  /** Deletes some committed offsets of a group that has no live members. */
+  async deleteOffsets(
+    groupId: string,
+    partitions: readonly { topic: string; partition: number }[],
+  ): Promise<GroupError> {
+    if (!this.exists(groupId)) return "GROUP_ID_NOT_FOUND";
+    if ((this.live.get(groupId)?.size ?? 0) > 0) return "NON_EMPTY_GROUP";
+    const kind = offsetKind(groupId);
+    const changes = partitions.map((p) => ({ kind, key: offsetKey(p.topic, p.partition), value: null }));
+    await this.store.apply(changes.filter((c) => this.store.get(c.kind, c.key) !== undefined));
+    return "NONE";
+  }
+
   /** Drops committed offsets of a deleted topic from every group. */
   async forgetTopic(topic: string): Promise<void> {
     const changes = [];

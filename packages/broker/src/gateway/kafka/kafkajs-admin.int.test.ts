@@ -4,7 +4,9 @@
 
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import type { OffsetDeleteResponse } from "@spindle/protocol";
 import { type ConfigResourceTypes, Kafka, logLevel } from "kafkajs";
+import { request } from "./raw-client.ts";
 import { type SpindleProcess, startSpindle } from "./spindle-process.ts";
 
 /** kafkajs' TOPIC; its enum is a type-only export under ESM. */
@@ -143,6 +145,28 @@ describe("retention and DeleteRecords", () => {
     const [o] = await admin.fetchTopicOffsets("ret");
     assert.ok(Number(o?.low) > 100, `low watermark moved past old segments (low=${o?.low})`);
     assert.equal(o?.high, "200");
+    await admin.disconnect();
+  });
+});
+
+describe("group admin", () => {
+  test("OffsetDelete drops one partition's offset; DeleteGroups removes an empty group", async () => {
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: "gadm", numPartitions: 2 }] });
+    await admin.setOffsets({ groupId: "gone", topic: "gadm", partitions: [{ partition: 0, offset: "0" }] });
+    await admin.setOffsets({ groupId: "gone", topic: "gadm", partitions: [{ partition: 1, offset: "0" }] });
+    const del = await request<OffsetDeleteResponse>(spindle.kafka, 47, 0, {
+      groupId: "gone",
+      topics: [{ name: "gadm", partitions: [{ partitionIndex: 0 }] }],
+    });
+    assert.equal(del.errorCode, 0);
+    const left = await admin.fetchOffsets({ groupId: "gone", topics: ["gadm"] });
+    const byPartition = Object.fromEntries(left[0]?.partitions.map((p) => [p.partition, p.offset]) ?? []);
+    assert.deepEqual(byPartition, { 0: "-1", 1: "0" });
+    assert.ok((await admin.listGroups()).groups.some((g) => g.groupId === "gone"));
+    await admin.deleteGroups(["gone"]);
+    assert.ok(!(await admin.listGroups()).groups.some((g) => g.groupId === "gone"));
     await admin.disconnect();
   });
 });

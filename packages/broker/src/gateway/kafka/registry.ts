@@ -15,7 +15,12 @@ import { deleteRecordsHandler } from "./handlers/delete-records.ts";
 import { deleteTopicsHandler } from "./handlers/delete-topics.ts";
 import { describeClusterHandler } from "./handlers/describe-cluster.ts";
 import { fetchHandler } from "./handlers/fetch.ts";
-import { deleteGroupsHandler, describeGroupsHandler, listGroupsHandler } from "./handlers/group-admin.ts";
+import {
+  deleteGroupsHandler,
+  describeGroupsHandler,
+  listGroupsHandler,
+  offsetDeleteHandler,
+} from "./handlers/group-admin.ts";
 import {
   findCoordinatorHandler,
   heartbeatHandler,
@@ -54,6 +59,7 @@ const list: KafkaHandler[] = [
   listGroupsHandler,
   deleteGroupsHandler,
   initProducerIdHandler,
+  offsetDeleteHandler,
 ];
 
 export const HANDLERS: ReadonlyMap<number, KafkaHandler> = new Map(list.map((h) => [h.api.apiKey, h]));

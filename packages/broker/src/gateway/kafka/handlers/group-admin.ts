@@ -1,5 +1,5 @@
-// DescribeGroups, ListGroups and DeleteGroups: what groups exist, who is in them, and removing empty ones.
-// Invariant: a group with live members is never deleted (NON_EMPTY_GROUP).
+// DescribeGroups, ListGroups, DeleteGroups, OffsetDelete: who is in which group; removing empty ones.
+// Invariant: a group with live members is never deleted, nor its offsets (NON_EMPTY_GROUP).
 
 import { KafkaErrorCode, kafkaApis } from "@spindle/protocol";
 import { KAFKA_GROUP_ERROR } from "../error-map.ts";
@@ -44,4 +44,22 @@ export const deleteGroupsHandler = defineHandler(kafkaApis[42], 0, 2, async (req
     results.push({ groupId, errorCode: KAFKA_GROUP_ERROR[await ctx.broker.groups.delete(groupId)] });
   }
   return { throttleTimeMs: 0, results };
+});
+
+export const offsetDeleteHandler = defineHandler(kafkaApis[47], 0, 0, async (req, ctx) => {
+  const list = req.topics.flatMap((t) =>
+    t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex })),
+  );
+  const errorCode = KAFKA_GROUP_ERROR[await ctx.broker.groups.deleteOffsets(req.groupId, list)];
+  return {
+    errorCode,
+    throttleTimeMs: 0,
+    topics: req.topics.map((t) => ({
+      name: t.name,
+      partitions: t.partitions.map((p) => ({
+        partitionIndex: p.partitionIndex,
+        errorCode: KafkaErrorCode.NONE,
+      })),
+    })),
+  };
 });
