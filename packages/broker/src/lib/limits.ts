@@ -18,6 +18,8 @@ export const LIMITS = {
   kafkaRequestBytesMax: 100 * 1024 * 1024,
   /** Kafka requests read from one connection but not yet answered before reading pauses */
   kafkaInflightRequestsMax: 64,
+  /** open Kafka client connections; further ones are accepted and closed at once */
+  kafkaConnectionsMax: 10_000,
   /** long-polling Kafka fetches parked at once across all connections */
   kafkaParkedFetchesMax: 10_000,
 } as const;
