@@ -12,7 +12,7 @@ export interface KafkaServerOptions {
 }
 
 export function createKafkaServer(broker: KafkaBroker, opts: KafkaServerOptions = {}): Server {
-  return createServer((socket) => {
+  const server = createServer((socket) => {
     new KafkaConnection(socket, {
       broker,
       handlers: HANDLERS,
@@ -20,4 +20,6 @@ export function createKafkaServer(broker: KafkaBroker, opts: KafkaServerOptions 
       maxRequestBytes: opts.maxRequestBytes ?? LIMITS.kafkaRequestBytesMax,
     });
   });
+  server.maxConnections = LIMITS.kafkaConnectionsMax;
+  return server;
 }
