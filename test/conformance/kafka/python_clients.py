@@ -117,9 +117,58 @@ def confluent():
     check("confluent: list_groups includes the group", True, any(g.id == group for g in groups))
 
 
+def confluent_group_of_three(strategy):
+    import threading
+    from confluent_kafka import Consumer, Producer
+    from confluent_kafka.admin import AdminClient, NewTopic
+
+    topic = f"trio-{strategy}-{RUN}"
+    admin = AdminClient({"bootstrap.servers": BROKER})
+    for f in admin.create_topics([NewTopic(topic, num_partitions=6, replication_factor=1)]).values():
+        f.result(10)
+    p = Producer({"bootstrap.servers": BROKER, "acks": "all"})
+    for i in range(300):
+        p.produce(topic, key=f"k{i}", value=f"{i}")
+    p.flush(15)
+    group = f"trio-{strategy}-{RUN}"
+    seen, assigned, lock, stop = [], {}, threading.Lock(), threading.Event()
+
+    def member(name):
+        c = Consumer({"bootstrap.servers": BROKER, "group.id": group, "auto.offset.reset": "earliest",
+                      "partition.assignment.strategy": strategy, "session.timeout.ms": 10000,
+                      "heartbeat.interval.ms": 500})
+        c.subscribe([topic])
+        while not stop.is_set():
+            m = c.poll(0.2)
+            with lock:
+                assigned[name] = sorted(tp.partition for tp in c.assignment())
+            if m is not None and m.error() is None:
+                with lock:
+                    seen.append(int(m.value()))
+        c.close()
+
+    threads = [threading.Thread(target=member, args=(n,)) for n in ("a", "b", "c")]
+    for t in threads:
+        t.start()
+    deadline = time.time() + 40
+    while time.time() < deadline:
+        with lock:
+            spread = len(assigned) == 3 and sorted(len(v) for v in assigned.values()) == [2, 2, 2]
+            if spread and len(set(seen)) >= 300:
+                break
+        time.sleep(0.2)
+    stop.set()
+    for t in threads:
+        t.join()
+    check(f"confluent {strategy}: three members get two partitions each", [2, 2, 2], sorted(len(v) for v in assigned.values()))
+    check(f"confluent {strategy}: every record consumed", 300, len(set(seen)))
+
+
 if WHICH in ("kafka-python", "both"):
     guard("kafka-python", kafka_python)
 if WHICH in ("confluent", "both"):
     guard("confluent", confluent)
+    for strategy in ("range", "roundrobin", "cooperative-sticky"):
+        guard(f"confluent {strategy}", lambda: confluent_group_of_three(strategy))
 print(f"{passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)
