@@ -61,6 +61,10 @@ export class Partition {
    * `maxBytes`), so a producer retrying a batch that was appended just before a restart is not duplicated.
    */
   async recoverProducers(records = 10_000, maxBytes = 8 * 1024 * 1024): Promise<number> {
+    if (this.endOffset <= this.startOffset) return 0;
+    // Most logs have no idempotent producer at their tail: one batch read tells, and skips the scan.
+    const tail = await this.log.read(this.endOffset - 1, 1);
+    if (tail.data.length < 61 || readInt64(tail.data, 43) < 0) return 0;
     let offset = Math.max(this.startOffset, this.endOffset - records);
     let budget = maxBytes;
     let seen = 0;
