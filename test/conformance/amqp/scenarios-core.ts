@@ -62,6 +62,8 @@ export const CORE: Scenario[] = [
         ch.ack({ fields: { deliveryTag: 42 } } as unknown as amqplib.Message),
       );
       ch = await c.createChannel();
+      await channelError(ctx, ch, () => ch.sendToQueue(q, Buffer.from("x"), { expiration: "-5" }));
+      ch = await c.createChannel();
       await channelError(ctx, ch, () => ch.deleteQueue(q, { ifEmpty: true }));
       ch = await c.createChannel();
       ch.sendToQueue(q, Buffer.from("x"));

@@ -39,7 +39,6 @@ export class Queue {
   private rr = 0;
   private draining = false;
   private trimmedAt: number;
-  private unackedCount = 0;
   /** body bytes of ready messages (those unread after a restart are not counted) */
   private readyBytes = 0;
   /** set when recovered from disk: transient messages below it were lost with the restart */
@@ -82,11 +81,6 @@ export class Queue {
 
   get consumerCount(): number {
     return this.consumers.length;
-  }
-
-  /** delivered and not yet acked, rejected or requeued */
-  get unacked(): number {
-    return this.unackedCount;
   }
 
   /** Deliverable at once; `stored` resolves once the message is stored under the fsync policy. */
@@ -212,7 +206,6 @@ export class Queue {
 
   private handOut(qm: QueuedMessage, noAck: boolean): void {
     if (noAck) this.settleOffset(qm.offset);
-    else this.unackedCount++;
   }
 
   /** basic.get: the next ready message, loading from the log if needed; null when empty. */
@@ -230,14 +223,12 @@ export class Queue {
   }
 
   ack(qm: QueuedMessage): void {
-    this.unackedCount--;
     this.settleOffset(qm.offset);
     this.drain();
   }
 
   /** reject/nack without requeue: settled, and dead-lettered when the queue has a DLX. */
   reject(qm: QueuedMessage): void {
-    this.unackedCount--;
     this.discard(qm, "rejected");
     this.drain();
   }
@@ -249,7 +240,6 @@ export class Queue {
 
   /** Puts a delivered message back at its place in the queue, marked redelivered. */
   requeue(qm: QueuedMessage): void {
-    this.unackedCount--;
     if (this.deleted) return;
     qm.redelivered = true;
     qm.requeues = (qm.requeues ?? 0) + 1;

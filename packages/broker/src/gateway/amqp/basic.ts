@@ -139,6 +139,7 @@ export class Basic {
       else stored.push(r.stored);
     }
     const all = Promise.all(stored).then(() => undefined);
+    if (stored.length > 0) this.ch.conn.trackUnstored(message.body.length * stored.length, all);
     if (this.confirms === null) return all.catch(() => undefined);
     if (rejected) this.confirms.track(Promise.reject(new Error("rejected by x-overflow")));
     else this.confirms.track(all);

@@ -136,14 +136,18 @@ export class Channel {
       properties: a.properties as Buffer,
       body: a.parts.length === 1 ? (a.parts[0] as Buffer) : Buffer.concat(a.parts),
       persistent: props.deliveryMode === 2,
-      ...(props.expiration !== undefined ? { expirationMs: parseExpiration(props.expiration) } : {}),
       ...(props.priority ? { priority: props.priority } : {}),
       ...(props.headers !== undefined ? { headers: plainTable(props.headers) } : {}),
     };
     const delayMs = delayOf(message.headers);
     if (delayMs > 0) message = { ...message, delayMs };
     const publish = a.publish;
-    this.enqueue({ name: "basic.publish", args: publish }, () => this.basic.publish(publish, message));
+    const expiration = props.expiration;
+    this.enqueue({ name: "basic.publish", args: publish }, () => {
+      const m =
+        expiration === undefined ? message : { ...message, expirationMs: parseExpiration(expiration) };
+      return this.basic.publish(publish, m);
+    });
   }
 
   /** Runs `fn` after every earlier method of this channel; its error closes the channel or connection. */

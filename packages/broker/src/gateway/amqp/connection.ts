@@ -30,6 +30,7 @@ export interface ConnectionDeps {
 }
 
 let nextId = 1;
+const UNSTORED_BYTES_MAX = 64 * 1024 * 1024;
 
 export class Connection {
   readonly id = `conn-${process.pid}-${nextId++}`;
@@ -44,6 +45,8 @@ export class Connection {
   private lastReceived = Date.now();
   private timer: NodeJS.Timeout | undefined;
   cancelNotify = false;
+  /** body bytes published on this connection and not yet stored; reading pauses above the limit */
+  private unstoredBytes = 0;
 
   constructor(
     readonly socket: Socket,
@@ -240,6 +243,17 @@ export class Connection {
       if (Date.now() - this.out.lastWriteMs >= periodMs) this.out.write(amqp.HEARTBEAT_FRAME_BYTES);
     }, periodMs);
     this.timer.unref();
+  }
+
+  /** Credit flow: a publisher faster than the disk is slowed by not reading its socket. */
+  trackUnstored(bytes: number, stored: Promise<unknown>): void {
+    this.unstoredBytes += bytes;
+    if (this.unstoredBytes > UNSTORED_BYTES_MAX) this.socket.pause();
+    const release = () => {
+      this.unstoredBytes -= bytes;
+      if (this.unstoredBytes <= UNSTORED_BYTES_MAX / 2 && this.state !== "closed") this.socket.resume();
+    };
+    stored.then(release, release);
   }
 
   send(channel: number, method: amqp.AmqpMethod): void {
