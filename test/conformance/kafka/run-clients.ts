@@ -25,10 +25,14 @@ try {
 } finally {
   await spindle.stop();
 }
-console.log("# crash test (librdkafka producer, acks=all, SIGKILL x4)");
-const crash = spawnSync(process.execPath, ["--import", "tsx", here("crash.ts")], {
-  stdio: "inherit",
-  timeout: 600_000,
-});
-if (crash.status !== 0) failed = true;
+for (const idempotent of ["0", "1"]) {
+  const mode = idempotent === "1" ? "idempotent, no duplicates either" : "not idempotent";
+  console.log(`# crash test (librdkafka producer, acks=all, ${mode}, SIGKILL x4)`);
+  const crash = spawnSync(process.execPath, ["--import", "tsx", here("crash.ts")], {
+    stdio: "inherit",
+    timeout: 600_000,
+    env: { ...process.env, CRASH_IDEMPOTENT: idempotent },
+  });
+  if (crash.status !== 0) failed = true;
+}
 process.exit(failed ? 1 : 0);
