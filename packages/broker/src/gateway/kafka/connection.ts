@@ -120,7 +120,8 @@ export class KafkaConnection {
       broker: this.opts.broker,
       header,
       version: header.apiVersion,
-      host: this.socket.localAddress ?? "127.0.0.1",
+      // An IPv4 client of a dual-stack listener sees "::ffff:a.b.c.d"; advertise the plain IPv4 form.
+      host: (this.socket.localAddress ?? "127.0.0.1").replace(/^::ffff:(?=\d+\.)/, ""),
       port: this.socket.localPort ?? 0,
       remoteHost: this.socket.remoteAddress ?? "",
       onClose: (listener) => {
