@@ -14,6 +14,7 @@ import type { Partition, Topic } from "../../../streams/index.ts";
 import { topicNameProblem } from "../../../streams/index.ts";
 import { kafkaError } from "../error-map.ts";
 import { defineHandler } from "../handler.ts";
+import { recordsProblem } from "../record-check.ts";
 
 const MAGIC_AT = 16;
 
@@ -61,6 +62,8 @@ export function splitBatches(
         why: `batch of ${size} bytes exceeds max.message.bytes ${maxBatchBytes}`,
       };
     }
+    const problem = recordsProblem(records.subarray(pos, pos + size));
+    if (problem !== null) return { code: KafkaErrorCode.CORRUPT_MESSAGE, why: problem };
     // No copy: the log assigns offsets in place, and this request's frame is not used after the append.
     out.push(records.subarray(pos, pos + size));
     pos += size;
