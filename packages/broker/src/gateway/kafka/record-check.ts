@@ -1,6 +1,5 @@
-// Checks the record framing inside an uncompressed produced batch, which the batch CRC alone cannot:
-// a batch with a valid CRC but records that do not parse would poison every consumer of the partition.
-// Invariant: allocation-free (lengths and deltas are read in place), so it costs little per record.
+// Checks the record framing of an uncompressed produced batch: a CRC-valid batch whose records do not parse
+// would poison every consumer. Invariant: allocation-free (lengths and deltas read in place), cheap per record.
 
 import { COMPRESSION_MASK, type Cursor, readVarint } from "@spindle/protocol";
 
