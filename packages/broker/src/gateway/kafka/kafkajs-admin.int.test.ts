@@ -149,6 +149,28 @@ describe("retention and DeleteRecords", () => {
   });
 });
 
+describe("retention by time", () => {
+  test("retention.ms deletes sealed segments whose records are all older", async () => {
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({
+      topics: [
+        { topic: "aged", numPartitions: 1, configEntries: [{ name: "segment.bytes", value: "16384" }] },
+      ],
+    });
+    await fill("aged", 100, 1000);
+    await new Promise((r) => setTimeout(r, 50));
+    await admin.alterConfigs({
+      validateOnly: false,
+      resources: [{ type: TOPIC, name: "aged", configEntries: [{ name: "retention.ms", value: "10" }] }],
+    });
+    const [o] = await admin.fetchTopicOffsets("aged");
+    assert.ok(Number(o?.low) >= 80, `only the active segment is left (low=${o?.low})`);
+    assert.equal(o?.high, "100");
+    await admin.disconnect();
+  });
+});
+
 describe("group admin", () => {
   test("OffsetDelete drops one partition's offset; DeleteGroups removes an empty group", async () => {
     const admin = kafka.admin();
