@@ -121,6 +121,19 @@ describe("Group", () => {
     g.shutdown();
   });
 
+  test("a leader that never syncs is removed after the rebalance timeout and the rest rebalance", async () => {
+    const g = new Group("g", timings);
+    const opts = { rebalanceTimeoutMs: 150, sessionTimeoutMs: 5000 };
+    const [a, b] = await Promise.all([g.join(req(opts)), g.join(req(opts))]);
+    const follower = a.leader === a.memberId ? b : a;
+    const waiting = g.sync(follower.generationId, follower.memberId, []);
+    assert.equal((await waiting).error, "REBALANCE_IN_PROGRESS", "the follower is told to rejoin");
+    const again = await g.join(req({ ...opts, memberId: follower.memberId }));
+    assert.equal(again.leader, follower.memberId, "the follower now leads alone");
+    assert.equal(g.size, 1);
+    g.shutdown();
+  });
+
   test("joins with no protocol in common are refused", async () => {
     const g = new Group("g", timings);
     const a = g.join(req());

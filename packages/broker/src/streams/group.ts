@@ -93,6 +93,7 @@ export class Group {
       const byMember = new Map(assignments.map((a) => [a.memberId, a.assignment]));
       for (const member of this.members.values()) member.assignment = byMember.get(member.memberId) ?? EMPTY;
       this.state = "Stable";
+      clearTimeout(this.rebalanceTimer);
       for (const member of this.members.values()) {
         member.pendingSync?.(this.syncResult("NONE", member.assignment));
         member.pendingSync = null;
@@ -304,6 +305,7 @@ export class Group {
     if (this.leaderId === null || !this.members.has(this.leaderId))
       this.leaderId = this.members.keys().next().value ?? null;
     this.state = "CompletingRebalance";
+    this.armSyncDeadline();
     const all = [...this.members.values()].map((m) => ({
       memberId: m.memberId,
       groupInstanceId: m.groupInstanceId,
@@ -323,6 +325,22 @@ export class Group {
         members: m.memberId === this.leaderId ? all : [],
       });
     }
+  }
+
+  /**
+   * A generation whose leader never sends its SyncGroup would hang every member: after the rebalance
+   * timeout, members that have not synced are removed and the rest rebalance.
+   */
+  private armSyncDeadline(): void {
+    const timeoutMs = Math.max(...[...this.members.values()].map((m) => m.rebalanceTimeoutMs));
+    const generation = this.generationId;
+    clearTimeout(this.rebalanceTimer);
+    this.rebalanceTimer = setTimeout(() => {
+      if (this.state !== "CompletingRebalance" || this.generationId !== generation) return;
+      const laggards = [...this.members.values()].filter((m) => m.pendingSync === null);
+      for (const m of laggards) if (this.members.has(m.memberId)) this.remove(m);
+    }, timeoutMs);
+    this.rebalanceTimer.unref();
   }
 
   private dropSilently(m: Member): void {
