@@ -10,6 +10,9 @@ export type AppendListener = () => void;
 export class Partition {
   private readonly listeners = new Set<AppendListener>();
   private readonly producers = new ProducerState();
+  /** steps waiting to run in arrival order (see inOrder), and the promise the next one chains on */
+  private pendingSteps = 0;
+  private tail: Promise<void> = Promise.resolve();
 
   constructor(
     readonly topic: string,
@@ -32,6 +35,31 @@ export class Partition {
     const result = await this.log.append(batch);
     this.wake();
     return result;
+  }
+
+  /**
+   * Runs `step` after every earlier step on this partition: at once (synchronously) when none is waiting,
+   * else chained. Produce uses it so a batch that needs async checking (decompression) keeps its place.
+   */
+  inOrder<T>(step: () => T | Promise<T>): T | Promise<T> {
+    if (this.pendingSteps === 0) {
+      const r = step();
+      return r instanceof Promise ? this.track(r) : r;
+    }
+    return this.track(this.tail.then(step));
+  }
+
+  private track<T>(p: Promise<T>): Promise<T> {
+    this.pendingSteps++;
+    this.tail = p.then(
+      () => {
+        this.pendingSteps--;
+      },
+      () => {
+        this.pendingSteps--;
+      },
+    );
+    return p;
   }
 
   /**

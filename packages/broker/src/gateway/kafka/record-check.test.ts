@@ -3,7 +3,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Compression, encodeRecordBatch } from "@spindle/protocol";
-import { recordsProblem } from "./record-check.ts";
+import { compress } from "../../lib/index.ts";
+import { compressedRecordsProblem, recordsProblem } from "./record-check.ts";
 
 const records = Array.from({ length: 5 }, (_, i) => ({
   key: Buffer.from(`k${i}`),
@@ -34,8 +35,21 @@ test("trailing bytes after the last record are refused", () => {
   assert.match(recordsProblem(b) ?? "", /after the last record/);
 });
 
-test("compressed batches are left to the consumer", () => {
-  const b = good();
-  b.writeInt16BE(Compression.Gzip, 21);
-  assert.equal(recordsProblem(b), null);
+test("compressed batches are checked after decompression", async () => {
+  for (const codec of [Compression.Gzip, Compression.Snappy, Compression.Lz4, Compression.Zstd]) {
+    const plain = good();
+    const packed = await compress(codec, plain.subarray(61));
+    const batch = Buffer.concat([plain.subarray(0, 61), packed]);
+    batch.writeInt32BE(batch.length - 12, 8);
+    batch.writeInt16BE(codec, 21);
+    assert.equal(recordsProblem(batch), null, "left to the async check");
+    assert.equal(await compressedRecordsProblem(batch), null, `codec ${codec}`);
+    const wrongCount = Buffer.from(batch);
+    wrongCount.writeInt32BE(4, 57);
+    wrongCount.writeInt32BE(3, 23);
+    assert.match((await compressedRecordsProblem(wrongCount)) ?? "", /after the last record/);
+    const garbage = Buffer.concat([plain.subarray(0, 61), Buffer.from("not compressed at all")]);
+    garbage.writeInt16BE(codec, 21);
+    assert.notEqual(await compressedRecordsProblem(garbage), null, `garbage under codec ${codec}`);
+  }
 });

@@ -1,9 +1,8 @@
-// Checks the record framing of an uncompressed produced batch: a CRC-valid batch whose records do not parse
-// would poison every consumer. Invariant: allocation-free (lengths and deltas read in place), cheap per record.
+// Checks the record framing of a produced batch (decompressed first when compressed): a CRC-valid batch whose
+// records do not parse would poison every consumer. Invariant: lengths and deltas are read in place.
 
-import { COMPRESSION_MASK, type Cursor, readVarint } from "@spindle/protocol";
-
-const RECORDS_AT = 61;
+import { BATCH_HEADER_BYTES, COMPRESSION_MASK, type Cursor, readVarint } from "@spindle/protocol";
+import { decompress, LIMITS } from "../../lib/index.ts";
 
 function skipVarint(c: Cursor): void {
   for (let i = 0; i < 10; i++) {
@@ -13,19 +12,39 @@ function skipVarint(c: Cursor): void {
   throw new RangeError("varint longer than 64 bits");
 }
 
-/** Why the batch's records are malformed, or null when they frame exactly (compressed batches: null). */
+export const isCompressed = (batch: Buffer): boolean => (batch.readInt16BE(21) & COMPRESSION_MASK) !== 0;
+
+/** Why an uncompressed batch's records are malformed, or null when they frame exactly (compressed: null). */
 export function recordsProblem(batch: Buffer): string | null {
-  if ((batch.readInt16BE(21) & COMPRESSION_MASK) !== 0) return null;
+  if (isCompressed(batch)) return null;
+  return sectionProblem(batch, batch.subarray(BATCH_HEADER_BYTES));
+}
+
+/** The same check for a compressed batch, after decompressing its records (bounded by the batch limit). */
+export async function compressedRecordsProblem(batch: Buffer): Promise<string | null> {
+  try {
+    const plain = await decompress(
+      batch.readInt16BE(21) & COMPRESSION_MASK,
+      batch.subarray(BATCH_HEADER_BYTES),
+      LIMITS.batchBytesMax,
+    );
+    return sectionProblem(batch, plain);
+  } catch (e) {
+    return `records do not decompress: ${(e as Error).message}`;
+  }
+}
+
+function sectionProblem(batch: Buffer, section: Buffer): string | null {
   const count = batch.readInt32BE(57);
   if (count < 1 || batch.readInt32BE(23) !== count - 1) {
     return `record count ${count} does not match last offset delta ${batch.readInt32BE(23)}`;
   }
-  const c: Cursor = { buf: batch, pos: RECORDS_AT };
+  const c: Cursor = { buf: section, pos: 0 };
   try {
     for (let i = 0; i < count; i++) {
       const length = readVarint(c);
       const end = c.pos + length;
-      if (length < 6 || end > batch.length) return `record ${i} length ${length} runs past the batch`;
+      if (length < 6 || end > section.length) return `record ${i} length ${length} runs past the batch`;
       c.pos++; // attributes
       skipVarint(c); // timestamp delta
       if (readVarint(c) !== i) return `record ${i} has offset delta out of sequence`;
@@ -34,5 +53,5 @@ export function recordsProblem(batch: Buffer): string | null {
   } catch (e) {
     return (e as Error).message;
   }
-  return c.pos === batch.length ? null : `${batch.length - c.pos} bytes after the last record`;
+  return c.pos === section.length ? null : `${section.length - c.pos} bytes after the last record`;
 }

@@ -14,7 +14,7 @@ import type { Partition, Topic } from "../../../streams/index.ts";
 import { topicNameProblem } from "../../../streams/index.ts";
 import { kafkaError } from "../error-map.ts";
 import { defineHandler } from "../handler.ts";
-import { recordsProblem } from "../record-check.ts";
+import { compressedRecordsProblem, isCompressed, recordsProblem } from "../record-check.ts";
 
 const MAGIC_AT = 16;
 
@@ -76,19 +76,32 @@ const SEQUENCE_ERRORS = {
   fenced: KafkaErrorCode.INVALID_PRODUCER_EPOCH,
 } as const;
 
+type Step =
+  | ReturnType<Partition["appendChecked"]>
+  | { outcome: { kind: "corrupt"; why: string }; result: null };
+
+/** Checks a compressed batch's records (async), then appends it; runs in the partition's arrival order. */
+async function checkThenAppend(p: Partition, batch: Buffer): Promise<Step> {
+  const why = await compressedRecordsProblem(batch);
+  return why === null ? p.appendChecked(batch) : { outcome: { kind: "corrupt", why }, result: null };
+}
+
 async function appendAll(p: Partition, batches: Buffer[]): Promise<PartResult> {
-  // Start (or refuse) every append before awaiting any, so offsets and sequence checks follow request order.
-  const pending: Promise<AppendResult>[] = [];
-  for (const b of batches) {
-    const { outcome, result } = p.appendChecked(b);
-    if (result === null) {
-      const kind = outcome.kind as keyof typeof SEQUENCE_ERRORS;
+  // Start (or refuse) every append before awaiting any, so offsets and sequence checks follow request
+  // order; compressed batches wait for their check in the partition's queue, keeping their place.
+  const steps = batches.map((b) =>
+    p.inOrder(() => (isCompressed(b) ? checkThenAppend(p, b) : p.appendChecked(b))),
+  );
+  try {
+    const started = await Promise.all(steps);
+    const refused = started.find((s) => s.result === null);
+    if (refused) {
+      const o = refused.outcome;
+      if (o.kind === "corrupt") return result0(p.index, KafkaErrorCode.CORRUPT_MESSAGE, o.why);
+      const kind = o.kind as keyof typeof SEQUENCE_ERRORS;
       return result0(p.index, SEQUENCE_ERRORS[kind], `idempotent producer: ${kind} batch`);
     }
-    pending.push(result);
-  }
-  try {
-    const results = await Promise.all(pending);
+    const results = await Promise.all(started.map((s) => s.result as Promise<AppendResult>));
     return result(p.index, KafkaErrorCode.NONE, results[0]?.baseOffset ?? -1, p.startOffset);
   } catch (e) {
     const { code, message } = kafkaError(e);
