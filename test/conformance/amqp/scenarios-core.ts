@@ -166,6 +166,34 @@ export const CORE: Scenario[] = [
     },
   },
   {
+    name: "exclusive consumers, unknown consumer tag, global qos",
+    async run(ctx: Ctx) {
+      const c = await ctx.connect();
+      const ch = await c.createChannel();
+      const q = ctx.name("exclcons");
+      await ch.assertQueue(q, { durable: false });
+      await ch.consume(q, () => undefined, { exclusive: true, consumerTag: "only" });
+      const other = await c.createChannel();
+      await channelError(ctx, other, () => other.consume(q, () => undefined));
+      ctx.log("cancel unknown", await ch.cancel("never-was"));
+      await ch.cancel("only");
+      const plain = await c.createChannel();
+      await plain.consume(q, () => undefined, { consumerTag: "first" });
+      const third = await c.createChannel();
+      await channelError(ctx, third, () => third.consume(q, () => undefined, { exclusive: true }));
+      const g = await c.createChannel();
+      const { queue } = await g.assertQueue("", { exclusive: true });
+      for (let i = 0; i < 6; i++) g.sendToQueue(queue, Buffer.from(String(i)));
+      await g.prefetch(3, true);
+      const got = [
+        ...(await consumeN(g, queue, 6, { consumerTag: "g1" })),
+        ...(await consumeN(g, queue, 6, { consumerTag: "g2" })),
+      ];
+      ctx.log("global prefetch 3 over two consumers", got.length);
+      await plain.deleteQueue(q);
+    },
+  },
+  {
     name: "properties and header types round-trip",
     async run(ctx: Ctx) {
       const ch = await (await ctx.connect()).createChannel();

@@ -208,4 +208,16 @@ describe("publish and consume", () => {
     assert.ok(m.content.equals(body));
     await c.close();
   });
+
+  test("a message above 16 MiB closes the channel with 406, the connection stays up", async () => {
+    const c = await amqplib.connect(broker.url);
+    const ch = await c.createChannel();
+    const { queue } = await ch.assertQueue("", { exclusive: true });
+    const err = channelError(ch);
+    ch.sendToQueue(queue, Buffer.alloc(16 * 1024 * 1024 + 1));
+    assert.equal((await err).code, 406);
+    const again = await c.createChannel();
+    assert.equal((await again.checkQueue(queue)).messageCount, 0);
+    await c.close();
+  });
 });

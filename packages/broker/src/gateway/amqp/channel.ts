@@ -29,6 +29,8 @@ export class Channel {
   constructor(
     readonly number: number,
     readonly conn: Connection,
+    /** content frames before the first basic.publish belong to a refused publish: drop them */
+    private ignoreStrayContent = false,
   ) {
     this.basic = new Basic(this);
     this.defs = new Definitions(this);
@@ -50,7 +52,11 @@ export class Channel {
     const f = amqp.decodeFrame(raw);
     if (this.closing) {
       if (f.type === "method" && f.method.name === "channel.close-ok") this.finish();
-      else if (f.type === "method" && f.method.name === "channel.close") {
+      else if (f.type === "method" && f.method.name === "channel.open") {
+        // amqplib can reopen the number before its close-ok (queued behind a refused body) is sent
+        this.finish();
+        this.conn.reopenChannel(this.number);
+      } else if (f.type === "method" && f.method.name === "channel.close") {
         this.send(amqp.createMethod("channel.close-ok", {}));
       }
       return;
@@ -60,7 +66,10 @@ export class Channel {
       return;
     }
     if (f.type === "heartbeat") return;
-    if (this.assembly === null) throw connectionError(amqp.UNEXPECTED_FRAME, `unexpected ${f.type} frame`);
+    if (this.assembly === null) {
+      if (this.ignoreStrayContent) return;
+      throw connectionError(amqp.UNEXPECTED_FRAME, `unexpected ${f.type} frame`);
+    }
     if (f.type === "header") {
       this.onHeader(f, raw.payload);
       return;
@@ -76,6 +85,7 @@ export class Channel {
       );
     }
     if (m.name === "basic.publish") {
+      this.ignoreStrayContent = false;
       this.assembly = { publish: m.args, parts: [], received: 0 };
       return;
     }
@@ -203,7 +213,7 @@ export class Channel {
   private finish(): void {
     this.cleanup();
     this.ended = true;
-    this.conn.channelClosed(this.number);
+    this.conn.channelClosed(this.number, this.closing);
   }
 
   /** The socket drained: consumers may take messages again. */

@@ -47,6 +47,8 @@ export class Connection {
   cancelNotify = false;
   /** body bytes published on this connection and not yet stored; reading pauses above the limit */
   private unstoredBytes = 0;
+  /** channels the server closed: content frames still in flight for them are dropped */
+  private readonly strayContent = new Set<number>();
 
   constructor(
     readonly socket: Socket,
@@ -127,6 +129,7 @@ export class Connection {
   private onChannelFrame(raw: amqp.RawFrame): void {
     const ch = this.channels.get(raw.channel);
     if (ch === undefined) {
+      if (raw.type !== amqp.FRAME_METHOD && this.strayContent.has(raw.channel)) return;
       const f = amqp.decodeFrame(raw);
       if (f.type === "method" && f.method.name === "channel.open") {
         this.openChannel(raw.channel);
@@ -145,13 +148,20 @@ export class Connection {
     if (n > this.channelMax) {
       throw connectionError(amqp.NOT_ALLOWED, `channel number ${n} exceeds channel_max ${this.channelMax}`);
     }
-    this.channels.set(n, new Channel(n, this));
+    // a client may still be sending the body of a publish we refused on the old channel of this number
+    this.channels.set(n, new Channel(n, this, this.strayContent.delete(n)));
     this.send(n, amqp.createMethod("channel.open-ok", {}));
   }
 
+  /** channel.open on a number whose close-ok is still to come: the old channel is done. */
+  reopenChannel(n: number): void {
+    this.openChannel(n);
+  }
+
   /** A channel finished closing (close-ok sent or received). */
-  channelClosed(n: number): void {
+  channelClosed(n: number, byServer: boolean): void {
     this.channels.delete(n);
+    if (byServer) this.strayContent.add(n);
   }
 
   private onChannelZero(f: amqp.AmqpFrame): void {
