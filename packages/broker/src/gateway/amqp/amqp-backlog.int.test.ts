@@ -45,6 +45,19 @@ test("a 24 MiB backlog is delivered in order from the log", async () => {
   );
   await consumer.close();
   assert.equal((await ch.checkQueue(q)).messageCount, 0);
+  // a no-ack consumer of a backlog is paced by socket back-pressure alone, with no publishes or acks
+  // to wake the queue: it must still get everything
+  for (let i = 0; i < count; i++) {
+    ch.sendToQueue(q, Buffer.from(body), { persistent: false });
+    if (i % 500 === 499) await ch.waitForConfirms();
+  }
+  await ch.waitForConfirms();
+  const noAck = await conn.createChannel();
+  let received = 0;
+  await new Promise<void>((resolve) => {
+    noAck.consume(q, () => ++received === count && resolve(), { noAck: true });
+  });
+  assert.equal(received, count);
   await ch.deleteQueue(q);
   await conn.close();
   await broker.close();

@@ -54,14 +54,13 @@ export class Connection {
     readonly socket: Socket,
     readonly deps: ConnectionDeps,
   ) {
-    this.out = new Outbox(socket);
+    this.out = new Outbox(socket, () => {
+      for (const c of this.channels.values()) c.resume();
+    });
     socket.setNoDelay(true);
     socket.on("data", (chunk: Buffer) => this.onData(chunk));
     socket.on("error", () => socket.destroy());
     socket.on("close", () => this.onSocketClosed());
-    socket.on("drain", () => {
-      for (const c of this.channels.values()) c.resume();
-    });
     socket.setTimeout(10_000, () => {
       if (this.state !== "running") socket.destroy();
     });

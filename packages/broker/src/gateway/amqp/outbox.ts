@@ -13,7 +13,13 @@ export class Outbox {
   lastWriteMs = Date.now();
   private ended = false;
 
-  constructor(private readonly socket: Socket) {}
+  /** `onWritable` runs when buffered output fell below the high-water mark (after a flush or 'drain'). */
+  constructor(
+    private readonly socket: Socket,
+    private readonly onWritable: () => void,
+  ) {
+    socket.on("drain", () => this.onWritable());
+  }
 
   write(b: Buffer): void {
     if (this.ended) return;
@@ -32,11 +38,14 @@ export class Outbox {
   flush(): void {
     this.scheduled = false;
     if (this.parts.length === 0 || this.socket.destroyed) return;
+    const wasBacklogged = this.backlogged;
     const parts = this.parts;
     this.parts = [];
     this.partsBytes = 0;
     this.lastWriteMs = Date.now();
     this.socket.write(parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts));
+    // the socket may take everything at once and never emit 'drain': consumers paused on us must resume
+    if (wasBacklogged && !this.backlogged) this.onWritable();
   }
 
   /** Flushes what is queued, then half-closes the socket. */
