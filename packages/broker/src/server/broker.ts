@@ -32,7 +32,7 @@ function serverSpecs(config: BrokerConfig, streams: Streams, queues: Queues): Se
       name: "kafka",
       port: config.kafkaPort,
       flag: FLAGS.kafkaPort,
-      create: () => createKafkaServer(streams.kafka),
+      create: () => createKafkaServer(streams.kafka, { maxRequestBytes: config.kafkaMaxRequestBytes }),
     },
     {
       name: "http",

@@ -37,6 +37,7 @@ const START_OPTIONS: ReadonlyArray<{ key: ConfigKey; arg: string; what: string }
   { key: "fsync", arg: "<mode>", what: "when appends reach disk: group, always, interval:MS or never" },
   { key: "autoCreateTopics", arg: "<bool>", what: "Kafka: create unknown topics on Metadata/Produce" },
   { key: "defaultPartitions", arg: "<n>", what: "Kafka: partitions of an auto-created topic" },
+  { key: "kafkaMaxRequestBytes", arg: "<bytes>", what: "Kafka: largest request accepted" },
 ];
 
 export function brokerVersion(): string {

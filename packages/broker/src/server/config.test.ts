@@ -45,6 +45,7 @@ describe("defaults", () => {
       fsync: { mode: "group" },
       autoCreateTopics: true,
       defaultPartitions: 1,
+      kafkaMaxRequestBytes: 104_857_600,
     });
   });
 });
@@ -98,6 +99,7 @@ describe("precedence argv > env > file > defaults", () => {
       fsync: { mode: "interval", intervalMs: 50 },
       autoCreateTopics: false,
       defaultPartitions: 3,
+      kafkaMaxRequestBytes: 104_857_600,
     });
   });
 
@@ -106,6 +108,8 @@ describe("precedence argv > env > file > defaults", () => {
     assert.equal(resolveWith({ argv: { defaultPartitions: "12" } }).defaultPartitions, 12);
     assert.throws(() => resolveWith({ argv: { defaultPartitions: "0" } }), /--default-partitions/);
     assert.throws(() => resolveWith({ argv: { autoCreateTopics: "maybe" } }), /--auto-create-topics/);
+    assert.equal(resolveWith({ argv: { kafkaMaxRequestBytes: "4096" } }).kafkaMaxRequestBytes, 4096);
+    assert.throws(() => resolveWith({ argv: { kafkaMaxRequestBytes: "12" } }), /--kafka-max-request-bytes/);
   });
 
   test("an empty env var counts as unset", () => {

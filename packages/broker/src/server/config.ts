@@ -18,6 +18,8 @@ export type BrokerConfig = {
   readonly autoCreateTopics: boolean;
   /** Kafka: partitions of an auto-created topic */
   readonly defaultPartitions: number;
+  /** Kafka: largest request frame accepted; the size prefix is checked before the body is read */
+  readonly kafkaMaxRequestBytes: number;
 };
 
 export type ConfigKey = keyof BrokerConfig;
@@ -34,6 +36,7 @@ export const CONFIG_KEYS = [
   "fsync",
   "autoCreateTopics",
   "defaultPartitions",
+  "kafkaMaxRequestBytes",
 ] as const;
 
 export const DEFAULTS = {
@@ -45,6 +48,7 @@ export const DEFAULTS = {
   fsync: "group",
   autoCreateTopics: true,
   defaultPartitions: 1,
+  kafkaMaxRequestBytes: 104_857_600,
 } as const satisfies Record<ConfigKey, string | number | boolean>;
 
 /** The command-line flag for each key; error messages name it so the user knows what to change. */
@@ -57,6 +61,7 @@ export const FLAGS = {
   fsync: "--fsync",
   autoCreateTopics: "--auto-create-topics",
   defaultPartitions: "--default-partitions",
+  kafkaMaxRequestBytes: "--kafka-max-request-bytes",
 } as const satisfies Record<ConfigKey, string>;
 
 export const ENV_VARS = {
@@ -68,6 +73,7 @@ export const ENV_VARS = {
   fsync: "SPINDLE_FSYNC",
   autoCreateTopics: "SPINDLE_AUTO_CREATE_TOPICS",
   defaultPartitions: "SPINDLE_DEFAULT_PARTITIONS",
+  kafkaMaxRequestBytes: "SPINDLE_KAFKA_MAX_REQUEST_BYTES",
 } as const satisfies Record<ConfigKey, string>;
 
 export const CONFIG_ENV_VAR = "SPINDLE_CONFIG";
@@ -116,6 +122,22 @@ const partitionsSchema = z
   ])
   .pipe(z.number().int().min(1).max(1000));
 
+const requestBytesSchema = z
+  .union([
+    z.number(),
+    z
+      .string()
+      .regex(/^\d{1,10}$/)
+      .transform(Number),
+  ])
+  .pipe(
+    z
+      .number()
+      .int()
+      .min(1024)
+      .max(1024 * 1024 * 1024),
+  );
+
 /** Each key's schema and the sentence that tells the user what a valid value looks like. */
 const FIELDS = {
   dataDir: {
@@ -134,6 +156,10 @@ const FIELDS = {
   defaultPartitions: {
     schema: partitionsSchema,
     expect: (v: string) => `invalid partition count ${v}: use an integer from 1 to 1000`,
+  },
+  kafkaMaxRequestBytes: {
+    schema: requestBytesSchema,
+    expect: (v: string) => `invalid request size ${v}: use bytes from 1024 to 1073741824`,
   },
 } satisfies Record<ConfigKey, { schema: z.ZodType; expect: (shown: string) => string }>;
 

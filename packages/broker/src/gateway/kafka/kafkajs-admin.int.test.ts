@@ -192,3 +192,25 @@ describe("group admin", () => {
     await admin.disconnect();
   });
 });
+
+describe("request size limit", () => {
+  test("--kafka-max-request-bytes refuses a larger request; smaller ones are served", async () => {
+    const small = await startSpindle(["--kafka-max-request-bytes", "65536"]);
+    try {
+      const k = new Kafka({
+        clientId: "lim",
+        brokers: [small.kafka],
+        logLevel: logLevel.NOTHING,
+        retry: { retries: 0 },
+      });
+      const producer = k.producer({ retry: { retries: 0 } });
+      await producer.connect();
+      await producer.send({ topic: "lim", messages: [{ value: "x".repeat(1000) }] });
+      await assert.rejects(producer.send({ topic: "lim", messages: [{ value: "x".repeat(200_000) }] }));
+      await producer.disconnect();
+      assert.match(small.stderr(), /exceeds the limit of 65536/);
+    } finally {
+      await small.stop();
+    }
+  });
+});
