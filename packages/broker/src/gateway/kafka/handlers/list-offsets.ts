@@ -1,4 +1,5 @@
-// ListOffsets: earliest (-2), latest (-1), max timestamp (-3) and first offset at or after a timestamp.
+// ListOffsets: earliest (-2), latest (-1) and the first offset at or after a timestamp. Served up to v6:
+// v7 adds max-timestamp (-3), which needs the offset of the newest timestamp, not tracked yet.
 // Invariant: answers use the log's visible range [startOffset, endOffset), never unacknowledged offsets.
 
 import {
@@ -12,7 +13,6 @@ import { defineHandler } from "../handler.ts";
 
 const LATEST = -1n;
 const EARLIEST = -2n;
-const MAX_TIMESTAMP = -3n;
 
 function answer(partitionIndex: number, errorCode: number, offset: number, timestamp = -1): PartResult {
   return { partitionIndex, errorCode, timestamp: BigInt(timestamp), offset: BigInt(offset), leaderEpoch: 0 };
@@ -20,8 +20,7 @@ function answer(partitionIndex: number, errorCode: number, offset: number, times
 
 async function lookup(p: Partition, timestamp: bigint): Promise<PartResult> {
   if (timestamp === EARLIEST) return answer(p.index, KafkaErrorCode.NONE, p.startOffset);
-  if (timestamp === LATEST || timestamp === MAX_TIMESTAMP)
-    return answer(p.index, KafkaErrorCode.NONE, p.endOffset);
+  if (timestamp === LATEST) return answer(p.index, KafkaErrorCode.NONE, p.endOffset);
   if (timestamp < 0n) return answer(p.index, KafkaErrorCode.INVALID_REQUEST, -1);
   try {
     const found = await p.log.offsetForTimestamp(Number(timestamp));
@@ -32,7 +31,7 @@ async function lookup(p: Partition, timestamp: bigint): Promise<PartResult> {
   }
 }
 
-export const listOffsetsHandler = defineHandler(kafkaApis[2], 1, 7, async (req, ctx) => {
+export const listOffsetsHandler = defineHandler(kafkaApis[2], 1, 6, async (req, ctx) => {
   const topics = await Promise.all(
     req.topics.map(async (t) => {
       const topic = ctx.broker.topics.get(t.name);
