@@ -240,6 +240,9 @@ class FaultHandle implements FileHandle {
     this.fs.calls.write++;
     this.inode.apply({ kind: "write", pos: position, data: Buffer.from(buf) });
   }
+  writev(bufs: readonly Buffer[], position: number): Promise<void> {
+    return this.write(Buffer.concat(bufs), position);
+  }
   async datasync(): Promise<void> {
     this.guard("datasync");
     this.fs.calls.datasync++;

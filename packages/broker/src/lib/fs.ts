@@ -9,6 +9,8 @@ export interface FileHandle {
   read(buf: Buffer, offset: number, length: number, position: number): Promise<number>;
   /** Writes all of `buf` at `position`. */
   write(buf: Buffer, position: number): Promise<void>;
+  /** Writes all of `bufs`, back to back, at `position` (one system call where it can: no copy). */
+  writev(bufs: readonly Buffer[], position: number): Promise<void>;
   /** fdatasync: once it resolves, every write before it survives a crash. */
   datasync(): Promise<void>;
   truncate(length: number): Promise<void>;
@@ -46,6 +48,14 @@ class NodeFileHandle implements FileHandle {
     while (done < buf.length) {
       const { bytesWritten } = await this.fh.write(buf, done, buf.length - done, position + done);
       done += bytesWritten;
+    }
+  }
+  async writev(bufs: readonly Buffer[], position: number): Promise<void> {
+    const total = bufs.reduce((n, b) => n + b.length, 0);
+    const { bytesWritten } = await this.fh.writev(bufs as Buffer[], position);
+    if (bytesWritten < total) {
+      // A short write is rare (a signal, a full disk on the way): finish it with plain writes.
+      await this.write(Buffer.concat(bufs).subarray(bytesWritten), position + bytesWritten);
     }
   }
   datasync(): Promise<void> {

@@ -208,8 +208,12 @@ export class FileLog implements Log {
   private async writeRun(run: PendingAppend[]): Promise<void> {
     if (run.length === 0) return;
     const seg = this.active;
-    const buf = run.length === 1 ? run[0]!.batch : Buffer.concat(run.map((p) => p.batch));
-    await seg.fh.write(buf, seg.size);
+    if (run.length === 1) await seg.fh.write(run[0]!.batch, seg.size);
+    else
+      await seg.fh.writev(
+        run.map((p) => p.batch),
+        seg.size,
+      );
     const index = seg.index!;
     for (const p of run) {
       index.onBatch(p.baseOffset, seg.size, p.batch.length, p.maxTimestamp);

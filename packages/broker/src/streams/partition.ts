@@ -13,6 +13,8 @@ export class Partition {
   /** steps waiting to run in arrival order (see inOrder), and the promise the next one chains on */
   private pendingSteps = 0;
   private tail: Promise<void> = Promise.resolve();
+  /** one chunk read ahead for the consumer that will most likely ask for it next */
+  private readAhead: { offset: number; maxBytes: number; result: Promise<ReadResult> } | null = null;
 
   constructor(
     readonly topic: string,
@@ -80,8 +82,28 @@ export class Partition {
     return { outcome, result };
   }
 
+  /**
+   * Reads like the log, and then starts reading the next chunk a sequential consumer will ask for, so
+   * that its next fetch finds the data ready instead of waiting on the disk read and the CRC checks.
+   */
   read(offset: number, maxBytes: number): Promise<ReadResult> {
-    return this.log.read(offset, maxBytes);
+    const ahead = this.readAhead;
+    this.readAhead = null;
+    const result =
+      ahead && ahead.offset === offset && ahead.maxBytes === maxBytes
+        ? ahead.result
+        : this.log.read(offset, maxBytes);
+    result.then(
+      (r) => {
+        if (r.data.length > 0 && r.nextOffset < this.endOffset && this.readAhead === null) {
+          const next = this.log.read(r.nextOffset, maxBytes);
+          next.catch(() => {}); // a failed read-ahead is reported to whoever asks for it, not here
+          this.readAhead = { offset: r.nextOffset, maxBytes, result: next };
+        }
+      },
+      () => {},
+    );
+    return result;
   }
 
   /**
