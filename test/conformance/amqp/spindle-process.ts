@@ -14,11 +14,18 @@ export interface SpindleProcess {
   readonly port: number;
   readonly url: string;
   readonly child: ChildProcess;
+  readonly dataDir: string;
+  /** resolves when the process has exited (however it ended) */
+  readonly exited: Promise<void>;
+  /** SIGTERM, wait for exit, remove the data dir */
   stop(): Promise<void>;
 }
 
-export async function startSpindle(extraArgs: string[] = []): Promise<SpindleProcess> {
-  const dir = mkdtempSync(join(tmpdir(), "spindle-conf-"));
+/** Starts a broker on a new temp data dir, or on `dir` (to restart over the same data). */
+export async function startSpindle(
+  extraArgs: string[] = [],
+  dir = mkdtempSync(join(tmpdir(), "spindle-conf-")),
+): Promise<SpindleProcess> {
   const child = spawn(
     process.execPath,
     [
@@ -36,6 +43,7 @@ export async function startSpindle(extraArgs: string[] = []): Promise<SpindlePro
     ],
     { stdio: ["ignore", "pipe", "pipe"] },
   );
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   let out = "";
   const port = await new Promise<number>((resolve, reject) => {
     const t = setTimeout(() => reject(new Error(`spindle did not start: ${out}`)), 30_000);
@@ -57,5 +65,5 @@ export async function startSpindle(extraArgs: string[] = []): Promise<SpindlePro
     }
     rmSync(dir, { recursive: true, force: true });
   };
-  return { port, url: `amqp://guest:guest@127.0.0.1:${port}`, child, stop };
+  return { port, url: `amqp://guest:guest@127.0.0.1:${port}`, child, dataDir: dir, exited, stop };
 }

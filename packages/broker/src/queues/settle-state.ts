@@ -126,11 +126,12 @@ export class SettleState {
       this.sinceCheckpoint = 0;
       records.push({ value: encodeOffsets(KIND_CHECKPOINT, [this.lowWater, ...this.settled]) });
     }
-    this.writing = this.writing
-      .then(async () => {
-        const r = await log.appendRecords(records);
-        if (checkpoint) await log.deleteRecordsBefore(r.lastOffset);
-      })
+    // appends are not chained: the log orders them by call and one group commit covers many
+    const written = log.appendRecords(records).then(async (r) => {
+      if (checkpoint) await log.deleteRecordsBefore(r.lastOffset);
+    });
+    this.writing = Promise.all([this.writing, written])
+      .then(() => undefined)
       .catch((err: unknown) => this.logger.error({ err }, "queue ack log write failed"));
   }
 
