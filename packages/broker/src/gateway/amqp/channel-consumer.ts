@@ -1,7 +1,7 @@
 // A basic.consume subscription: the queue asks it whether it can take a message and hands it over.
 // Invariant: at most `prefetch` unacked deliveries per consumer (and the channel's global limit).
 
-import { amqp } from "@spindle/protocol";
+import type { amqp } from "@spindle/protocol";
 import type { Queue, QueueConsumer, QueuedMessage } from "../../queues/index.ts";
 import type { Basic } from "./basic.ts";
 import type { Channel } from "./channel.ts";
@@ -30,13 +30,17 @@ export class ChannelConsumer implements QueueConsumer {
   deliver(qm: QueuedMessage): void {
     const tag = this.basic.track(this.queue, qm, this, this.noAck);
     if (!this.noAck) this.inFlight++;
-    const method = amqp.createMethod("basic.deliver", {
-      consumerTag: this.tag,
-      deliveryTag: tag,
-      redelivered: qm.redelivered,
-      exchange: qm.message.exchange,
-      routingKey: qm.message.routingKey,
-    });
+    // Built whole rather than through createMethod: its spread of defaults costs on every delivery.
+    const method: amqp.AmqpMethod = {
+      name: "basic.deliver",
+      args: {
+        consumerTag: this.tag,
+        deliveryTag: tag,
+        redelivered: qm.redelivered,
+        exchange: qm.message.exchange,
+        routingKey: qm.message.routingKey,
+      },
+    };
     this.ch.conn.out.write(contentFrames(this.ch.number, method, qm.message, this.ch.conn.frameMax));
   }
 
