@@ -6,7 +6,7 @@ import { execSync, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import amqplib from "amqplib";
-import { startSpindle } from "../test/conformance/amqp/spindle-process.ts";
+import { startSpindle } from "../test/support/spindle-process.ts";
 import type { WorkerSpec } from "./amqp-worker.ts";
 import { fmt, printTable } from "./table.ts";
 

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { startSpindle } from "../packages/broker/src/gateway/kafka/spindle-process.ts";
+import { startSpindle } from "../test/support/spindle-process.ts";
 import { measureDisk } from "./disk-baseline.ts";
 import { measureLoopback } from "./loopback-baseline.ts";
 import { fmt, printTable } from "./table.ts";

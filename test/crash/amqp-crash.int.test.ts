@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import amqplib from "amqplib";
-import { startSpindle } from "../conformance/amqp/spindle-process.ts";
+import { startSpindle } from "../support/spindle-process.ts";
 
 test("confirmed messages survive SIGKILL; acked ones do not come back", async () => {
   const keep = await startSpindle();

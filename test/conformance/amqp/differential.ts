@@ -4,12 +4,12 @@
 
 import { randomBytes } from "node:crypto";
 import { isDeepStrictEqual } from "node:util";
+import { startSpindle } from "../../support/spindle-process.ts";
 import { runScenario, type Scenario } from "./harness.ts";
 import { CORE } from "./scenarios-core.ts";
 import { DLX } from "./scenarios-dlx.ts";
 import { EXTRA } from "./scenarios-extra.ts";
 import { ROUTING } from "./scenarios-routing.ts";
-import { startSpindle } from "./spindle-process.ts";
 
 const RABBIT = process.env.RABBITMQ_URL ?? "amqp://guest:guest@127.0.0.1:5672";
 const filter = process.argv[2];

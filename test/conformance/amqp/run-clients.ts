@@ -4,7 +4,7 @@
 
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { startSpindle } from "./spindle-process.ts";
+import { startSpindle } from "../../support/spindle-process.ts";
 
 const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
 const portArg = process.argv.indexOf("--port");

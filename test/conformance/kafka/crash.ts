@@ -9,7 +9,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { startSpindle } from "../../../packages/broker/src/gateway/kafka/spindle-process.ts";
+import { startSpindle } from "../../support/spindle-process.ts";
 
 const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
 const RECORDS = Number(process.env.CRASH_RECORDS ?? 60_000);

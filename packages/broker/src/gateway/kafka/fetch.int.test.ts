@@ -6,8 +6,8 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import type { FetchResponse } from "@spindle/protocol";
 import { Kafka, logLevel } from "kafkajs";
+import { type SpindleProcess, startSpindle } from "../../../../../test/support/spindle-process.ts";
 import { request } from "./raw-client.ts";
-import { type SpindleProcess, startSpindle } from "./spindle-process.ts";
 
 let spindle: SpindleProcess;
 let kafka: Kafka;

@@ -6,8 +6,8 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { OffsetDeleteResponse } from "@spindle/protocol";
 import { type ConfigResourceTypes, Kafka, logLevel } from "kafkajs";
+import { type SpindleProcess, startSpindle } from "../../../../../test/support/spindle-process.ts";
 import { request } from "./raw-client.ts";
-import { type SpindleProcess, startSpindle } from "./spindle-process.ts";
 
 /** kafkajs' TOPIC; its enum is a type-only export under ESM. */
 const TOPIC = 2 as ConfigResourceTypes;

@@ -6,8 +6,8 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { Compression } from "@spindle/protocol";
 import kafkajs, { Kafka, logLevel } from "kafkajs";
+import { type SpindleProcess, startSpindle } from "../../../../../test/support/spindle-process.ts";
 import { compress, decompress } from "../../lib/compression.ts";
-import { type SpindleProcess, startSpindle } from "./spindle-process.ts";
 
 const { CompressionCodecs, CompressionTypes } = kafkajs;
 const LIMIT = 64 * 1024 * 1024;

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { type Consumer, type EachMessagePayload, Kafka, logLevel } from "kafkajs";
-import { type SpindleProcess, startSpindle } from "./spindle-process.ts";
+import { type SpindleProcess, startSpindle } from "../../../../../test/support/spindle-process.ts";
 
 let spindle: SpindleProcess;
 

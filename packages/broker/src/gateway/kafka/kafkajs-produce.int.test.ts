@@ -6,8 +6,8 @@ import { connect } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { encodeRecordBatch, type ProduceResponse } from "@spindle/protocol";
 import { CompressionTypes, Kafka, logLevel } from "kafkajs";
+import { type SpindleProcess, startSpindle } from "../../../../../test/support/spindle-process.ts";
 import { request } from "./raw-client.ts";
-import { type SpindleProcess, startSpindle } from "./spindle-process.ts";
 
 let spindle: SpindleProcess;
 let kafka: Kafka;

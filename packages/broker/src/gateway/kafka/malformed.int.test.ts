@@ -7,8 +7,8 @@ import { readdirSync, readFileSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import { after, before, test } from "node:test";
 import { Kafka, logLevel } from "kafkajs";
+import { type SpindleProcess, startSpindle } from "../../../../../test/support/spindle-process.ts";
 import { seededRng } from "../../lib/index.ts";
-import { type SpindleProcess, startSpindle } from "./spindle-process.ts";
 
 const SEED = Number(process.env.SEED ?? Date.now() % 1_000_000);
 const CASES = 400;
