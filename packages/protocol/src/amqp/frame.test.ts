@@ -1,11 +1,13 @@
 // Tests frame encode/decode, the protocol header rule and malformed frames (→ 501/502 replies later).
 // Invariant checked: decodeFrame(encodeFrame(f)) is f; bad frames fail with the reply code they deserve.
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import { describe, it, test } from "node:test";
+import fc from "fast-check";
 import { AmqpCodecError } from "./codec-error.ts";
 import {
   type AmqpFrame,
   decodeFrame,
+  encodeContentFrames,
   encodeFrame,
   encodeRawFrame,
   HEARTBEAT_FRAME_BYTES,
@@ -160,3 +162,32 @@ function frames0(): AmqpFrame {
     method: createMethod("queue.declare", { queue: "orders", arguments: { "x-message-ttl": 1000 } }),
   };
 }
+
+test("encodeContentFrames writes the same bytes as encoding each frame on its own", () => {
+  fc.assert(
+    fc.property(
+      fc.uint8Array({ maxLength: 3000 }),
+      fc.constantFrom(0, 4096, 1000, 9),
+      fc.integer({ min: 0, max: 65535 }),
+      (bytes, frameMax, channel) => {
+        const body = Buffer.from(bytes);
+        const method = createMethod("basic.deliver", {
+          consumerTag: "ctag",
+          deliveryTag: 7n,
+          exchange: "ex",
+          routingKey: "rk",
+        });
+        const propertyBytes = Buffer.from([0x10, 0x00, 0x02]); // delivery-mode 2
+        const one = encodeContentFrames(channel, method, 60, propertyBytes, body, frameMax);
+        const header = Buffer.concat([Buffer.from([0, 60, 0, 0]), Buffer.alloc(8), propertyBytes]);
+        header.writeBigUInt64BE(BigInt(body.length), 4);
+        const each = [
+          encodeFrame({ type: "method", channel, method }),
+          encodeRawFrame({ type: 2, channel, payload: header }),
+          ...splitBody(channel, body, frameMax).map((f) => encodeFrame(f)),
+        ];
+        assert.deepEqual(one, Buffer.concat(each));
+      },
+    ),
+  );
+});

@@ -131,6 +131,47 @@ export function encodeFrame(frame: AmqpFrame, w: WireWriter = new WireWriter(128
   return w.finish();
 }
 
+/**
+ * A content-carrying method (deliver, get-ok, return) with its header and body frames, all written into
+ * one buffer of the exact size: the per-message hot path, so no per-frame buffers and no concatenation.
+ * `propertyBytes` are the already-encoded basic properties (flags word onward).
+ */
+export function encodeContentFrames(
+  channel: number,
+  method: AmqpMethod,
+  classId: number,
+  propertyBytes: Buffer,
+  body: Buffer,
+  frameMax: number,
+): Buffer {
+  const chunk = frameMax === 0 ? Math.max(body.length, 1) : frameMax - FRAME_OVERHEAD_BYTES;
+  if (chunk <= 0) throw new RangeError(`frame_max ${frameMax} is too small`);
+  const bodyFrames = Math.ceil(body.length / chunk);
+  const w = new WireWriter(
+    64 +
+      3 * FRAME_OVERHEAD_BYTES +
+      12 +
+      propertyBytes.length +
+      body.length +
+      bodyFrames * FRAME_OVERHEAD_BYTES,
+  );
+  let at = beginFrame(w, FRAME_METHOD, channel);
+  encodeMethodTo(w, method);
+  endFrame(w, at);
+  at = beginFrame(w, FRAME_HEADER, channel);
+  w.u16(classId);
+  w.u16(0);
+  w.u64(BigInt(body.length));
+  w.bytes(propertyBytes);
+  endFrame(w, at);
+  for (let from = 0; from < body.length; from += chunk) {
+    at = beginFrame(w, FRAME_BODY, channel);
+    w.bytes(body.subarray(from, from + chunk));
+    endFrame(w, at);
+  }
+  return w.finish();
+}
+
 export function encodeRawFrame(raw: RawFrame): Buffer {
   const out = Buffer.allocUnsafe(raw.payload.length + FRAME_OVERHEAD_BYTES);
   out.writeUInt8(raw.type, 0);
