@@ -1,7 +1,8 @@
 // Test support: the queue model and AMQP listener on 127.0.0.1:0 over a real data directory.
-// Invariant: close() destroys every socket and closes logs, so the same directory can be reopened.
+// Invariant: close() destroys every socket and closes logs, so the same directory can be reopened; the
+// temp directories made here are removed when the test process exits.
 
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import type { AddressInfo, Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -19,9 +20,18 @@ export interface TestBroker {
   close(): Promise<void>;
 }
 
-export async function startTestBroker(
-  dir = mkdtempSync(join(tmpdir(), "spindle-amqp-")),
-): Promise<TestBroker> {
+const tempDirs: string[] = [];
+process.on("exit", () => {
+  for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
+});
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), "spindle-amqp-"));
+  tempDirs.push(dir);
+  return dir;
+}
+
+export async function startTestBroker(dir = tempDir()): Promise<TestBroker> {
   const fsync = { mode: "group" } as const;
   const meta = await MetaStore.open({
     fs: nodeFs,
