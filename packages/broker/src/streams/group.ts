@@ -13,14 +13,7 @@ import type {
   SyncResult,
 } from "./group-types.ts";
 
-interface Member {
-  memberId: string;
-  groupInstanceId: string | null;
-  clientId: string;
-  clientHost: string;
-  sessionTimeoutMs: number;
-  rebalanceTimeoutMs: number;
-  protocols: { name: string; metadata: Buffer }[];
+interface Member extends Omit<JoinRequest, "protocolType"> {
   assignment: Buffer;
   pendingJoin: ((r: JoinResult) => void) | null;
   pendingSync: ((r: SyncResult) => void) | null;
@@ -196,15 +189,7 @@ export class Group {
     m.rebalanceTimeoutMs = req.rebalanceTimeoutMs;
     this.members.set(m.memberId, m);
     this.touch(m);
-    return {
-      error: "NONE",
-      generationId: this.generationId,
-      protocolType: this.protocolType,
-      protocolName: this.protocolName,
-      leader: this.leaderId ?? "",
-      memberId: m.memberId,
-      members: [],
-    };
+    return this.joined(m.memberId, []);
   }
 
   private addMember(req: JoinRequest): Member {
@@ -315,15 +300,7 @@ export class Group {
       const resolve = m.pendingJoin;
       m.pendingJoin = null;
       this.touch(m);
-      resolve?.({
-        error: "NONE",
-        generationId: this.generationId,
-        protocolType: this.protocolType,
-        protocolName: this.protocolName,
-        leader: this.leaderId ?? "",
-        memberId: m.memberId,
-        members: m.memberId === this.leaderId ? all : [],
-      });
+      resolve?.(this.joined(m.memberId, m.memberId === this.leaderId ? all : []));
     }
   }
 
@@ -355,6 +332,19 @@ export class Group {
     const [first, ...rest] = lists;
     for (const p of first ?? []) if (rest.every((l) => l.some((q) => q.name === p.name))) return p.name;
     return null;
+  }
+
+  /** A successful join in the current generation; `members` is filled for the leader only. */
+  private joined(memberId: string, members: JoinResult["members"]): JoinResult {
+    return {
+      error: "NONE",
+      generationId: this.generationId,
+      protocolType: this.protocolType,
+      protocolName: this.protocolName,
+      leader: this.leaderId ?? "",
+      memberId,
+      members,
+    };
   }
 
   private joinError(error: GroupError, memberId: string): JoinResult {

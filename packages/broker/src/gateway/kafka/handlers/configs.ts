@@ -45,64 +45,59 @@ export const describeConfigsHandler = defineHandler(kafkaApis[32], 0, 4, (req, c
   return { throttleTimeMs: 0, results };
 });
 
-async function alterOne(r: AlterResource, validateOnly: boolean, ctx: RequestContext) {
+type ConfigChange = readonly [name: string, value: string | null];
+
+/** Applies one resource's changes (null = back to default) and answers it; only topics can be altered. */
+async function alterTopic(
+  r: { resourceType: number; resourceName: string },
+  changes: () => ConfigChange[] | string,
+  validateOnly: boolean,
+  ctx: RequestContext,
+) {
   const base = { resourceType: r.resourceType, resourceName: r.resourceName };
-  if (r.resourceType !== TOPIC) {
-    return {
-      ...base,
-      errorCode: KafkaErrorCode.INVALID_REQUEST,
-      errorMessage: "only topic configs can be altered",
-    };
-  }
-  const unsupported = r.configs.find((c) => c.configOperation !== SET && c.configOperation !== DELETE);
-  if (unsupported) {
-    const errorMessage = `${unsupported.name}: only SET and DELETE apply to these configs`;
-    return { ...base, errorCode: KafkaErrorCode.INVALID_REQUEST, errorMessage };
-  }
+  const invalid = (errorMessage: string) => ({
+    ...base,
+    errorCode: KafkaErrorCode.INVALID_REQUEST,
+    errorMessage,
+  });
+  if (r.resourceType !== TOPIC) return invalid("only topic configs can be altered");
+  const list = changes();
+  if (typeof list === "string") return invalid(list);
   try {
-    const changes = r.configs.map((c) => [c.name, c.configOperation === DELETE ? null : c.value] as const);
-    await ctx.broker.topics.alterConfig(r.resourceName, changes, validateOnly);
+    await ctx.broker.topics.alterConfig(r.resourceName, list, validateOnly);
     return { ...base, errorCode: KafkaErrorCode.NONE, errorMessage: null };
   } catch (e) {
     const { code, message } = kafkaError(e);
     return { ...base, errorCode: code, errorMessage: message };
   }
+}
+
+/** IncrementalAlterConfigs: SET and DELETE of the named configs; the others stay as they are. */
+function incrementalChanges(r: AlterResource): ConfigChange[] | string {
+  const unsupported = r.configs.find((c) => c.configOperation !== SET && c.configOperation !== DELETE);
+  if (unsupported) return `${unsupported.name}: only SET and DELETE apply to these configs`;
+  return r.configs.map((c) => [c.name, c.configOperation === DELETE ? null : c.value] as const);
 }
 
 export const incrementalAlterConfigsHandler = defineHandler(kafkaApis[44], 0, 1, async (req, ctx) => {
   const responses = [];
-  for (const r of req.resources) responses.push(await alterOne(r, req.validateOnly, ctx));
+  for (const r of req.resources) {
+    responses.push(await alterTopic(r, () => incrementalChanges(r), req.validateOnly, ctx));
+  }
   return { throttleTimeMs: 0, responses };
 });
 
 /** AlterConfigs (the older, non-incremental API): the given set replaces every topic config. */
-async function replaceOne(r: ReplaceResource, validateOnly: boolean, ctx: RequestContext) {
-  const base = { resourceType: r.resourceType, resourceName: r.resourceName };
-  if (r.resourceType !== TOPIC) {
-    return {
-      ...base,
-      errorCode: KafkaErrorCode.INVALID_REQUEST,
-      errorMessage: "only topic configs can be altered",
-    };
-  }
-  try {
-    const given = new Map(r.configs.map((c) => [c.name, c.value]));
-    const unknown = [...given.keys()].filter((n) => CONFIG_NAMES[n] === undefined);
-    const names = [...Object.keys(CONFIG_NAMES), ...unknown];
-    await ctx.broker.topics.alterConfig(
-      r.resourceName,
-      names.map((n) => [n, given.get(n) ?? null] as const),
-      validateOnly,
-    );
-    return { ...base, errorCode: KafkaErrorCode.NONE, errorMessage: null };
-  } catch (e) {
-    const { code, message } = kafkaError(e);
-    return { ...base, errorCode: code, errorMessage: message };
-  }
+function replacingChanges(r: ReplaceResource): ConfigChange[] {
+  const given = new Map(r.configs.map((c) => [c.name, c.value]));
+  const unknown = [...given.keys()].filter((n) => CONFIG_NAMES[n] === undefined);
+  return [...Object.keys(CONFIG_NAMES), ...unknown].map((n) => [n, given.get(n) ?? null] as const);
 }
 
 export const alterConfigsHandler = defineHandler(kafkaApis[33], 0, 2, async (req, ctx) => {
   const responses = [];
-  for (const r of req.resources) responses.push(await replaceOne(r, req.validateOnly, ctx));
+  for (const r of req.resources) {
+    responses.push(await alterTopic(r, () => replacingChanges(r), req.validateOnly, ctx));
+  }
   return { throttleTimeMs: 0, responses };
 });
