@@ -7,8 +7,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { crc32c } from "@node-rs/crc32";
 import { nodeFs, silentLogger, systemClock } from "../packages/broker/src/lib/index.ts";
-import { type FsyncPolicy, formatFsyncPolicy } from "../packages/broker/src/log/fsync-policy.ts";
-import { DEFAULT_LOG_CONFIG, FileLog } from "../packages/broker/src/log/index.ts";
+import {
+  DEFAULT_LOG_CONFIG,
+  FileLog,
+  type FsyncPolicy,
+  formatFsyncPolicy,
+} from "../packages/broker/src/log/index.ts";
 import { encodeRecordBatch } from "../packages/protocol/src/index.ts";
 import { type DiskBaseline, measureDisk } from "./disk-baseline.ts";
 import { fmt, mb, printTable } from "./table.ts";

@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { z } from "zod";
 import { BrokerError } from "../lib/index.ts";
-import { type FsyncPolicy, parseFsyncPolicy } from "../log/fsync-policy.ts";
+import { type FsyncPolicy, parseFsyncPolicy } from "../log/index.ts";
 
 export type BrokerConfig = {
   readonly dataDir: string;
