@@ -38,6 +38,16 @@ const START_OPTIONS: ReadonlyArray<{ key: ConfigKey; arg: string; what: string }
   { key: "autoCreateTopics", arg: "<bool>", what: "Kafka: create unknown topics on Metadata/Produce" },
   { key: "defaultPartitions", arg: "<n>", what: "Kafka: partitions of an auto-created topic" },
   { key: "kafkaMaxRequestBytes", arg: "<bytes>", what: "Kafka: largest request accepted" },
+  {
+    key: "diskFreeLimit",
+    arg: "<bytes>",
+    what: "AMQP: block publishers while the data dir's disk has less free space (e.g. 50MB, 1GB)",
+  },
+  {
+    key: "memoryHighWatermark",
+    arg: "<limit>",
+    what: "AMQP: block publishers while RSS is above this fraction of memory (0..1) or size (e.g. 2GB)",
+  },
 ];
 
 export function brokerVersion(): string {

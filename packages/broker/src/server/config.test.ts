@@ -46,6 +46,8 @@ describe("defaults", () => {
       autoCreateTopics: true,
       defaultPartitions: 1,
       kafkaMaxRequestBytes: 104_857_600,
+      diskFreeLimit: 50_000_000,
+      memoryHighWatermark: { fraction: 0.4 },
     });
   });
 });
@@ -88,6 +90,9 @@ describe("precedence argv > env > file > defaults", () => {
         SPINDLE_FSYNC: "interval:50",
         SPINDLE_AUTO_CREATE_TOPICS: "false",
         SPINDLE_DEFAULT_PARTITIONS: "3",
+        SPINDLE_KAFKA_MAX_REQUEST_BYTES: "2048",
+        SPINDLE_DISK_FREE_LIMIT: "1GB",
+        SPINDLE_MEMORY_HIGH_WATERMARK: "512MiB",
       },
     });
     assert.deepEqual(c, {
@@ -99,7 +104,9 @@ describe("precedence argv > env > file > defaults", () => {
       fsync: { mode: "interval", intervalMs: 50 },
       autoCreateTopics: false,
       defaultPartitions: 3,
-      kafkaMaxRequestBytes: 104_857_600,
+      kafkaMaxRequestBytes: 2048,
+      diskFreeLimit: 1_000_000_000,
+      memoryHighWatermark: { bytes: 512 * 1024 * 1024 },
     });
   });
 
@@ -110,6 +117,28 @@ describe("precedence argv > env > file > defaults", () => {
     assert.throws(() => resolveWith({ argv: { autoCreateTopics: "maybe" } }), /--auto-create-topics/);
     assert.equal(resolveWith({ argv: { kafkaMaxRequestBytes: "4096" } }).kafkaMaxRequestBytes, 4096);
     assert.throws(() => resolveWith({ argv: { kafkaMaxRequestBytes: "12" } }), /--kafka-max-request-bytes/);
+  });
+
+  test("resource alarm limits take RabbitMQ's units and relative watermarks", () => {
+    assert.equal(resolveWith({ argv: { diskFreeLimit: "2GiB" } }).diskFreeLimit, 2 * 2 ** 30);
+    assert.equal(resolveWith({ argv: { diskFreeLimit: "1000TB" } }).diskFreeLimit, 1e15);
+    assert.equal(resolveWith({ argv: { diskFreeLimit: "0" } }).diskFreeLimit, 0);
+    assert.deepEqual(resolveWith({ argv: { memoryHighWatermark: "0.6" } }).memoryHighWatermark, {
+      fraction: 0.6,
+    });
+    assert.deepEqual(resolveWith({ argv: { memoryHighWatermark: "2GB" } }).memoryHighWatermark, {
+      bytes: 2e9,
+    });
+    const file = '{"diskFreeLimit": 1048576, "memoryHighWatermark": 0.5}';
+    const c = resolveWith({ configFile: "/c.json", readFile: files({ "/c.json": file }) });
+    assert.equal(c.diskFreeLimit, 1_048_576);
+    assert.deepEqual(c.memoryHighWatermark, { fraction: 0.5 });
+    const big = resolveWith({
+      configFile: "/c.json",
+      readFile: files({ "/c.json": '{"diskFreeLimit": "50MB", "memoryHighWatermark": 3000000000}' }),
+    });
+    assert.equal(big.diskFreeLimit, 50_000_000);
+    assert.deepEqual(big.memoryHighWatermark, { bytes: 3e9 });
   });
 
   test("an empty env var counts as unset", () => {
@@ -160,6 +189,18 @@ describe("invalid values give one line naming their source", () => {
     rejects(
       { configFile: "/c.json", readFile: files({ "/c.json": "{" }) },
       /^config file \/c\.json is not valid JSON/,
+    ));
+  test("a disk free limit with an unknown unit", () =>
+    rejects({ argv: { diskFreeLimit: "50XB" } }, /^--disk-free-limit: invalid size "50XB": use bytes/));
+  test("a negative disk free limit in the file", () =>
+    rejects(
+      { configFile: "/c.json", readFile: files({ "/c.json": '{"diskFreeLimit": -1}' }) },
+      /^config file \/c\.json: diskFreeLimit: invalid size -1/,
+    ));
+  test("a memory watermark above 1 without a unit", () =>
+    rejects(
+      { env: { SPINDLE_MEMORY_HIGH_WATERMARK: "1.5" } },
+      /^SPINDLE_MEMORY_HIGH_WATERMARK: invalid memory watermark "1.5": use a fraction/,
     ));
   test("a missing file", () =>
     rejects(

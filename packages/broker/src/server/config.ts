@@ -6,6 +6,7 @@ import { resolve } from "node:path";
 import { z } from "zod";
 import { BrokerError } from "../lib/index.ts";
 import { type FsyncPolicy, parseFsyncPolicy } from "../log/index.ts";
+import { type MemoryWatermark, parseByteSize, parseMemoryWatermark } from "./byte-size.ts";
 
 export type BrokerConfig = {
   readonly dataDir: string;
@@ -20,6 +21,10 @@ export type BrokerConfig = {
   readonly defaultPartitions: number;
   /** Kafka: largest request frame accepted; the size prefix is checked before the body is read */
   readonly kafkaMaxRequestBytes: number;
+  /** AMQP publishers are blocked while the data dir's filesystem has fewer free bytes than this */
+  readonly diskFreeLimit: number;
+  /** AMQP publishers are blocked while the process's RSS is above this */
+  readonly memoryHighWatermark: MemoryWatermark;
 };
 
 export type ConfigKey = keyof BrokerConfig;
@@ -37,6 +42,8 @@ export const CONFIG_KEYS = [
   "autoCreateTopics",
   "defaultPartitions",
   "kafkaMaxRequestBytes",
+  "diskFreeLimit",
+  "memoryHighWatermark",
 ] as const;
 
 export const DEFAULTS = {
@@ -49,6 +56,8 @@ export const DEFAULTS = {
   autoCreateTopics: true,
   defaultPartitions: 1,
   kafkaMaxRequestBytes: 104_857_600,
+  diskFreeLimit: "50MB",
+  memoryHighWatermark: 0.4,
 } as const satisfies Record<ConfigKey, string | number | boolean>;
 
 /** The command-line flag for each key; error messages name it so the user knows what to change. */
@@ -62,6 +71,8 @@ export const FLAGS = {
   autoCreateTopics: "--auto-create-topics",
   defaultPartitions: "--default-partitions",
   kafkaMaxRequestBytes: "--kafka-max-request-bytes",
+  diskFreeLimit: "--disk-free-limit",
+  memoryHighWatermark: "--memory-high-watermark",
 } as const satisfies Record<ConfigKey, string>;
 
 export const ENV_VARS = {
@@ -74,6 +85,8 @@ export const ENV_VARS = {
   autoCreateTopics: "SPINDLE_AUTO_CREATE_TOPICS",
   defaultPartitions: "SPINDLE_DEFAULT_PARTITIONS",
   kafkaMaxRequestBytes: "SPINDLE_KAFKA_MAX_REQUEST_BYTES",
+  diskFreeLimit: "SPINDLE_DISK_FREE_LIMIT",
+  memoryHighWatermark: "SPINDLE_MEMORY_HIGH_WATERMARK",
 } as const satisfies Record<ConfigKey, string>;
 
 export const CONFIG_ENV_VAR = "SPINDLE_CONFIG";
@@ -138,6 +151,32 @@ const requestBytesSchema = z
       .max(1024 * 1024 * 1024),
   );
 
+/** A parser's sentence becomes the issue's message, which parseField reports as is. */
+function fromParser<T>(parse: (text: string) => T | string) {
+  return (text: string, ctx: z.RefinementCtx): T => {
+    const parsed = parse(text);
+    if (typeof parsed !== "string") return parsed;
+    ctx.addIssue({ code: "custom", message: parsed });
+    return z.NEVER;
+  };
+}
+
+/** Bytes as a JSON number, or a string with an optional unit as RabbitMQ takes them ("50MB", "1GiB"). */
+const byteSizeSchema = z.union([
+  z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  z.string().transform(fromParser(parseByteSize)),
+]);
+
+/** A fraction of memory (0..1) or bytes, as a JSON number or a string like "0.4" or "2GB". */
+const watermarkSchema = z.union([
+  z
+    .number()
+    .min(0)
+    .max(Number.MAX_SAFE_INTEGER)
+    .transform((n, ctx) => fromParser(parseMemoryWatermark)(String(n), ctx)),
+  z.string().transform(fromParser(parseMemoryWatermark)),
+]);
+
 /** Each key's schema and the sentence that tells the user what a valid value looks like. */
 const FIELDS = {
   dataDir: {
@@ -160,6 +199,15 @@ const FIELDS = {
   kafkaMaxRequestBytes: {
     schema: requestBytesSchema,
     expect: (v: string) => `invalid request size ${v}: use bytes from 1024 to 1073741824`,
+  },
+  diskFreeLimit: {
+    schema: byteSizeSchema,
+    expect: (v: string) => `invalid size ${v}: use bytes, optionally with a unit (e.g. 50MB, 1GB)`,
+  },
+  memoryHighWatermark: {
+    schema: watermarkSchema,
+    expect: (v: string) =>
+      `invalid memory watermark ${v}: use a fraction of total memory from 0 to 1 (e.g. 0.4) or bytes with a unit (e.g. 2GB)`,
   },
 } satisfies Record<ConfigKey, { schema: z.ZodType; expect: (shown: string) => string }>;
 
