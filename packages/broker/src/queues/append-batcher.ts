@@ -5,6 +5,7 @@
 import type { RecordInput } from "@spindle/protocol";
 import { assert } from "../lib/index.ts";
 import type { Log } from "../log/index.ts";
+import { settledRecord } from "./message.ts";
 
 /** flush early once a batch holds this many bytes */
 const BATCH_BYTES_MAX = 1024 * 1024;
@@ -25,18 +26,25 @@ export class AppendBatcher {
   /** settles when everything added so far is stored (never rejects) */
   lastStored: Promise<void> = Promise.resolve();
 
-  constructor(private readonly log: Log) {
+  /** `onStored` runs after each batch is stored (once per batch, not per record); a record whose offset
+   *  `isSettled` by the time its batch is written is written without its contents. */
+  constructor(
+    private readonly log: Log,
+    private readonly onStored: () => void,
+    private readonly isSettled: (offset: number) => boolean,
+  ) {
     this.end = log.endOffset;
   }
 
-  /** Adds a record; returns its offset and a promise that resolves when it is stored. */
-  add(record: RecordInput, bytes: number): { offset: number; stored: Promise<void> } {
+  /** Adds a record at offset `end` (then `end` moves on); resolves when it is stored. Every record of a
+   *  batch shares one promise, so callers can tell batches apart by it. */
+  add(record: RecordInput, bytes: number): Promise<void> {
     const b = this.batch ?? this.open();
     b.records.push(record);
     b.bytes += bytes;
-    const offset = this.end++;
+    this.end++;
     if (b.bytes >= BATCH_BYTES_MAX) this.flush();
-    return { offset, stored: b.stored };
+    return b.stored;
   }
 
   private open(): Batch {
@@ -60,13 +68,19 @@ export class AppendBatcher {
     const b = this.batch;
     if (b === null) return;
     this.batch = null;
-    this.log.appendRecords(b.records).then(
+    const records = b.records;
+    for (let i = 0; i < records.length; i++) {
+      if (this.isSettled(b.firstOffset + i))
+        records[i] = settledRecord((records[i] as RecordInput).timestamp);
+    }
+    this.log.appendRecords(records).then(
       (r) => {
         assert(
           r.baseOffset === b.firstOffset,
           `queue log offset ${r.baseOffset}, predicted ${b.firstOffset}`,
         );
         b.resolve();
+        this.onStored();
       },
       (e: unknown) => b.reject(e),
     );

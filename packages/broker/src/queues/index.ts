@@ -13,7 +13,7 @@ export {
 } from "./exchange.ts";
 export { headersMatch, topicMatches } from "./matching.ts";
 export type { Message, QueuedMessage } from "./message.ts";
-export { type EnqueueResult, Queue, type QueueOptions } from "./queue.ts";
+export { type EnqueueResult, Queue, type QueueOptions, REJECTED } from "./queue.ts";
 export { type DeathReason, parseExpiration, parseQueuePolicy, type QueuePolicy } from "./queue-policy.ts";
 export { QueueStore, type QueueStoreOptions } from "./queue-store.ts";
 export { type QueueDeclare, VHOST, Vhost } from "./vhost.ts";

@@ -41,10 +41,24 @@ const DELAY = "w";
 const ONE = Buffer.from([1]);
 const ZERO = Buffer.from([0]);
 
+/** Exchange names and routing keys repeat from message to message: encode each once. */
+const encoded = new Map<string, Buffer>();
+const ENCODED_MAX = 4096;
+
+function utf8(s: string): Buffer {
+  let b = encoded.get(s);
+  if (b === undefined) {
+    if (encoded.size >= ENCODED_MAX) encoded.clear();
+    b = Buffer.from(s);
+    encoded.set(s, b);
+  }
+  return b;
+}
+
 export function toRecord(m: Message, timestampMs: number): RecordInput {
   const headers = [
-    { key: EXCHANGE, value: Buffer.from(m.exchange) },
-    { key: ROUTING_KEY, value: Buffer.from(m.routingKey) },
+    { key: EXCHANGE, value: utf8(m.exchange) },
+    { key: ROUTING_KEY, value: utf8(m.routingKey) },
     { key: PROPERTIES, value: m.properties },
     { key: PERSISTENT, value: m.persistent ? ONE : ZERO },
   ];
@@ -55,7 +69,15 @@ export function toRecord(m: Message, timestampMs: number): RecordInput {
   return { key: null, value: m.body, headers, timestamp: timestampMs };
 }
 
-export function fromRecord(r: LogRecord): Message {
+/** What is written for a message settled before its batch reached the log (a no-ack delivery in the same
+ *  turn): its offset, without its contents, which nobody will read again. */
+export function settledRecord(timestampMs: number | undefined): RecordInput {
+  return timestampMs === undefined ? { value: null } : { value: null, timestamp: timestampMs };
+}
+
+/** The message a record holds, or null for a settledRecord. */
+export function fromRecord(r: LogRecord): Message | null {
+  if (r.value === null && r.headers.length === 0) return null;
   let exchange = "";
   let routingKey = "";
   let properties: Buffer = Buffer.alloc(0);

@@ -7,7 +7,8 @@ import { fromRecord, type Message } from "./message.ts";
 
 export interface ReadMessage {
   readonly offset: number;
-  readonly message: Message;
+  /** null: the message was settled before it was written (see settledRecord) */
+  readonly message: Message | null;
   readonly timestampMs: number;
 }
 

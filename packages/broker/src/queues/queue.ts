@@ -12,6 +12,7 @@ import { readMessages } from "./queue-reader.ts";
 import { ReadyList } from "./ready-list.ts";
 import type { SettleState } from "./settle-state.ts";
 
+const STORED: Promise<void> = Promise.resolve();
 const PENDING_BYTES_MAX = 4 * 1024 * 1024;
 const READ_BYTES = 256 * 1024;
 /** trim the log (whole segments) after this many settled messages */
@@ -25,8 +26,11 @@ export interface QueueOptions {
   readonly args: Readonly<Record<string, unknown>>;
 }
 
-/** What an enqueue came to: stored (resolves when durable), or refused by x-overflow reject-publish. */
-export type EnqueueResult = { readonly stored: Promise<void> } | { readonly rejected: true };
+/** An enqueue refused by x-overflow reject-publish. */
+export const REJECTED = Symbol("rejected by x-overflow");
+
+/** What an enqueue came to: a promise that resolves once stored (under the fsync policy), or REJECTED. */
+export type EnqueueResult = Promise<void> | typeof REJECTED;
 
 export class Queue {
   private readonly ready: ReadyList;
@@ -65,7 +69,11 @@ export class Queue {
     this.trimmedAt = settle.lowWater;
     this.settledAhead = settle.countFrom(settle.lowWater);
     if (recovered) this.recoveredEnd = log.endOffset;
-    this.appender = new AppendBatcher(log);
+    this.appender = new AppendBatcher(
+      log,
+      () => this.startLoad(),
+      (offset) => settle.isSettled(offset),
+    );
     this.ready = new ReadyList(policy.maxPriority);
   }
 
@@ -85,7 +93,7 @@ export class Queue {
 
   /** Deliverable at once; `stored` resolves once the message is stored under the fsync policy. */
   enqueue(message: Message): EnqueueResult {
-    if (this.deleted) return { stored: Promise.resolve() };
+    if (this.deleted) return STORED;
     const bytes = message.body.length;
     if (this.policy.overflow !== "drop-head" && this.wouldOverflow(bytes)) {
       if (this.policy.overflow === "reject-publish-dlx") {
@@ -94,19 +102,16 @@ export class Queue {
           "maxlen",
         );
       }
-      return { rejected: true };
+      return REJECTED;
     }
     const now = this.clock.nowMs();
-    const { offset, stored } = this.appender.add(toRecord(message, now), messageBytes(message));
+    const offset = this.appender.end;
+    const stored = this.appender.add(toRecord(message, now), messageBytes(message));
     this.readyBytes += bytes;
     this.onAppended({ offset, message, enqueuedMs: now, redelivered: false });
-    stored.then(
-      () => this.startLoad(),
-      () => undefined,
-    );
     if (this.policy.overflow === "drop-head") this.dropHeadWhileOver();
     this.expireHead();
-    return { stored };
+    return stored;
   }
 
   private wouldOverflow(extraBytes: number): boolean {
@@ -357,7 +362,8 @@ export class Queue {
     if (this.nextReadOffset !== from) return;
     for (const { offset, message, timestampMs } of read.items) {
       if (this.settle.isSettled(offset)) this.settledAhead = Math.max(0, this.settledAhead - 1);
-      else if (offset < this.recoveredEnd && !message.persistent) this.settleOffset(offset);
+      else if (message === null || (offset < this.recoveredEnd && !message.persistent))
+        this.settleOffset(offset);
       else {
         this.ready.pushPending({ offset, message, enqueuedMs: timestampMs, redelivered: false });
         if (offset < this.recoveredEnd) this.readyBytes += message.body.length;

@@ -1,25 +1,37 @@
 // The ready messages a queue holds in memory: requeued ones (by offset) ahead of pending ones (log order,
-// or by priority under x-max-priority). Invariant: pendingBytes is the sum of messageBytes over pending.
+// or by priority under x-max-priority: one FIFO lane per priority, as RabbitMQ keeps them).
+// Invariant: pendingBytes is the sum of messageBytes over pending; each lane is in offset order.
 
+import { Fifo } from "./fifo.ts";
 import { messageBytes, type QueuedMessage } from "./message.ts";
 
 export class ReadyList {
   private requeued: QueuedMessage[] = [];
-  private pending: QueuedMessage[] = [];
+  /** lanes[p] holds pending messages of priority p (one lane without x-max-priority) */
+  private readonly lanes: Fifo<QueuedMessage>[];
+  private pendingN = 0;
   pendingBytes = 0;
 
-  constructor(private readonly maxPriority: number | undefined) {}
+  constructor(private readonly maxPriority: number | undefined) {
+    this.lanes = Array.from({ length: (maxPriority ?? 0) + 1 }, () => new Fifo<QueuedMessage>());
+  }
 
   get length(): number {
-    return this.requeued.length + this.pending.length;
+    return this.requeued.length + this.pendingN;
   }
 
   get pendingCount(): number {
-    return this.pending.length;
+    return this.pendingN;
+  }
+
+  private laneOf(qm: QueuedMessage): Fifo<QueuedMessage> {
+    if (this.maxPriority === undefined) return this.lanes[0] as Fifo<QueuedMessage>;
+    return this.lanes[Math.min(qm.message.priority ?? 0, this.maxPriority)] as Fifo<QueuedMessage>;
   }
 
   pushPending(qm: QueuedMessage): void {
-    this.pending.push(qm);
+    this.laneOf(qm).push(qm);
+    this.pendingN++;
     this.pendingBytes += messageBytes(qm.message);
   }
 
@@ -32,7 +44,14 @@ export class ReadyList {
 
   /** The message shift() would return next when priorities are off; the oldest otherwise. */
   peek(): QueuedMessage | undefined {
-    return this.requeued[0] ?? this.pending[0];
+    const r = this.requeued[0];
+    if (r !== undefined) return r;
+    let oldest: QueuedMessage | undefined;
+    for (const lane of this.lanes) {
+      const head = lane.peek();
+      if (head !== undefined && (oldest === undefined || head.offset < oldest.offset)) oldest = head;
+    }
+    return oldest;
   }
 
   /** Removes a message that peek() returned. */
@@ -41,38 +60,31 @@ export class ReadyList {
       this.requeued.shift();
       return;
     }
-    this.pending.splice(this.pending.indexOf(qm), 1);
+    this.laneOf(qm).shift();
+    this.pendingN--;
     this.pendingBytes -= messageBytes(qm.message);
   }
 
+  /** The next message to deliver: requeued first, then the oldest of the highest priority. */
   shift(): QueuedMessage | undefined {
     const r = this.requeued.shift();
     if (r !== undefined) return r;
-    const p = this.maxPriority === undefined ? this.pending.shift() : this.shiftByPriority(this.maxPriority);
-    if (p !== undefined) this.pendingBytes -= messageBytes(p.message);
-    return p;
-  }
-
-  /** The first of the highest-priority pending messages (within the loaded window only). */
-  private shiftByPriority(max: number): QueuedMessage | undefined {
-    let best = -1;
-    let at = -1;
-    for (let i = 0; i < this.pending.length; i++) {
-      const p = Math.min((this.pending[i] as QueuedMessage).message.priority ?? 0, max);
-      if (p > best) {
-        best = p;
-        at = i;
-        if (p === max) break;
-      }
+    for (let p = this.lanes.length - 1; p >= 0; p--) {
+      const qm = (this.lanes[p] as Fifo<QueuedMessage>).shift();
+      if (qm === undefined) continue;
+      this.pendingN--;
+      this.pendingBytes -= messageBytes(qm.message);
+      return qm;
     }
-    return at < 0 ? undefined : this.pending.splice(at, 1)[0];
+    return undefined;
   }
 
   /** Empties the list, returning what it held. */
   clear(): QueuedMessage[] {
-    const all = [...this.requeued, ...this.pending];
+    const all = this.requeued;
+    for (const lane of this.lanes) all.push(...lane.clear());
     this.requeued = [];
-    this.pending = [];
+    this.pendingN = 0;
     this.pendingBytes = 0;
     return all;
   }

@@ -6,6 +6,8 @@ import { FRAME_END, FRAME_MIN_SIZE } from "./generated/constants.ts";
 
 export class FrameReader {
   private chunks: Buffer[] = [];
+  /** bytes of chunks[0] already cut into frames */
+  private headAt = 0;
   private buffered = 0;
   private failed: Error | undefined;
 
@@ -18,16 +20,26 @@ export class FrameReader {
     return this.buffered;
   }
 
-  /** Adds a chunk and yields every complete frame. Frames are cut lazily, so a frameMax change made
-   *  while handling one frame applies to the next. After an error the reader stays failed. */
+  /** Adds a chunk and yields every complete frame (add + next in a loop). */
   *push(chunk: Buffer): Generator<RawFrame, void, undefined> {
+    this.add(chunk);
+    for (let frame = this.next(); frame !== undefined; frame = this.next()) yield frame;
+  }
+
+  /** Adds a received chunk; take the frames with next(). */
+  add(chunk: Buffer): void {
     if (this.failed !== undefined) throw this.failed;
-    if (chunk.length > 0) {
-      this.chunks.push(chunk);
-      this.buffered += chunk.length;
-    }
+    if (chunk.length === 0) return;
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+  }
+
+  /** The next complete frame, or undefined until more bytes arrive. Frames are cut one at a time, so a
+   *  frameMax change made while handling one frame applies to the next. After an error it stays failed. */
+  next(): RawFrame | undefined {
+    if (this.failed !== undefined) throw this.failed;
     try {
-      for (let frame = this.next(); frame !== undefined; frame = this.next()) yield frame;
+      return this.cut();
     } catch (err) {
       this.failed = err as Error;
       this.chunks = [];
@@ -36,56 +48,66 @@ export class FrameReader {
     }
   }
 
-  private next(): RawFrame | undefined {
+  private cut(): RawFrame | undefined {
     if (this.buffered < FRAME_HEADER_BYTES) return undefined;
-    const head = this.peek(FRAME_HEADER_BYTES);
-    const type = head.readUInt8(0);
-    const channel = head.readUInt16BE(1);
-    const size = head.readUInt32BE(3);
+    let head = this.chunks[0] as Buffer;
+    let at = this.headAt;
+    if (head.length - at < FRAME_HEADER_BYTES) {
+      head = this.peekHeader();
+      at = 0;
+    }
+    const type = head[at] as number;
+    const channel = head.readUInt16BE(at + 1);
+    const size = head.readUInt32BE(at + 3);
     if (!isKnownFrameType(type)) throw frameError(`unknown frame type ${type}`);
     if (this.frameMax !== 0 && size > this.frameMax - FRAME_OVERHEAD_BYTES) {
       throw frameError(`frame of ${size} payload bytes exceeds frame_max ${this.frameMax}`);
     }
     const total = size + FRAME_OVERHEAD_BYTES;
     if (this.buffered < total) return undefined;
-    const frame = this.take(total);
-    const end = frame.readUInt8(total - 1);
+    const { buf, from } = this.take(total);
+    const end = buf[from + total - 1] as number;
     if (end !== FRAME_END) {
       throw frameError(
         `frame end byte is 0x${end.toString(16)}, expected 0xce (type ${type}, channel ${channel})`,
       );
     }
-    return { type, channel, payload: frame.subarray(FRAME_HEADER_BYTES, total - 1) };
+    return { type, channel, payload: buf.subarray(from + FRAME_HEADER_BYTES, from + total - 1) };
   }
 
-  /** The first n buffered bytes; copies only when they span chunks (n is small: a frame header). */
-  private peek(n: number): Buffer {
-    const first = this.chunks[0] as Buffer;
-    if (first.length >= n) return first;
-    return Buffer.concat(this.chunks, Math.min(this.buffered, 64)).subarray(0, n);
+  /** The frame header when it spans chunks (a copy of at most 64 bytes). */
+  private peekHeader(): Buffer {
+    const first = (this.chunks[0] as Buffer).subarray(this.headAt);
+    return Buffer.concat([first, ...this.chunks.slice(1)], Math.min(this.buffered, 64));
   }
 
-  /** Removes and returns exactly n buffered bytes (n <= buffered), without copying when possible. */
-  private take(n: number): Buffer {
+  /** Removes exactly n buffered bytes (n <= buffered): a place in a received chunk when the frame lies
+   *  within one, else a copy. */
+  private take(n: number): { buf: Buffer; from: number } {
     const first = this.chunks[0] as Buffer;
-    let out: Buffer;
-    if (first.length >= n) {
-      out = first.subarray(0, n);
-      if (first.length === n) this.chunks.shift();
-      else this.chunks[0] = first.subarray(n);
-    } else {
-      out = Buffer.allocUnsafe(n);
-      let at = 0;
-      while (at < n) {
-        const c = this.chunks[0] as Buffer;
-        const k = Math.min(c.length, n - at);
-        c.copy(out, at, 0, k);
-        at += k;
-        if (k === c.length) this.chunks.shift();
-        else this.chunks[0] = c.subarray(k);
+    this.buffered -= n;
+    if (first.length - this.headAt >= n) {
+      const from = this.headAt;
+      this.headAt += n;
+      if (this.headAt === first.length) {
+        this.chunks.shift();
+        this.headAt = 0;
+      }
+      return { buf: first, from };
+    }
+    const out = Buffer.allocUnsafe(n);
+    let at = 0;
+    while (at < n) {
+      const c = this.chunks[0] as Buffer;
+      const k = Math.min(c.length - this.headAt, n - at);
+      c.copy(out, at, this.headAt, this.headAt + k);
+      at += k;
+      this.headAt += k;
+      if (this.headAt === c.length) {
+        this.chunks.shift();
+        this.headAt = 0;
       }
     }
-    this.buffered -= n;
-    return out;
+    return { buf: out, from: 0 };
   }
 }

@@ -98,8 +98,15 @@ function endFrame(w: WireWriter, sizeAt: number): void {
   w.u8(FRAME_END);
 }
 
-/** Encodes a typed frame into its wire bytes, appending to `w` if given. */
-export function encodeFrame(frame: AmqpFrame, w: WireWriter = new WireWriter(128)): Buffer {
+/** Encodes a typed frame into its wire bytes. */
+export function encodeFrame(frame: AmqpFrame): Buffer {
+  const w = new WireWriter(128);
+  writeFrame(w, frame);
+  return w.finish();
+}
+
+/** Appends a typed frame's wire bytes to `w`. */
+export function writeFrame(w: WireWriter, frame: AmqpFrame): void {
   switch (frame.type) {
     case "method": {
       const at = beginFrame(w, FRAME_METHOD, frame.channel);
@@ -128,13 +135,23 @@ export function encodeFrame(frame: AmqpFrame, w: WireWriter = new WireWriter(128
       break;
     }
   }
-  return w.finish();
+}
+
+/** Bytes encodeContentFrames needs, at most (the method's own size is bounded by its short strings). */
+function contentFramesBound(propertyBytes: number, bodyBytes: number, chunk: number): number {
+  const bodyFrames = Math.ceil(bodyBytes / chunk);
+  return 64 + 3 * FRAME_OVERHEAD_BYTES + 12 + propertyBytes + bodyBytes + bodyFrames * FRAME_OVERHEAD_BYTES;
+}
+
+function bodyChunk(frameMax: number, bodyBytes: number): number {
+  const chunk = frameMax === 0 ? Math.max(bodyBytes, 1) : frameMax - FRAME_OVERHEAD_BYTES;
+  if (chunk <= 0) throw new RangeError(`frame_max ${frameMax} is too small`);
+  return chunk;
 }
 
 /**
  * A content-carrying method (deliver, get-ok, return) with its header and body frames, all written into
- * one buffer of the exact size: the per-message hot path, so no per-frame buffers and no concatenation.
- * `propertyBytes` are the already-encoded basic properties (flags word onward).
+ * one buffer of the exact size. `propertyBytes` are the already-encoded basic properties (flags word onward).
  */
 export function encodeContentFrames(
   channel: number,
@@ -144,32 +161,40 @@ export function encodeContentFrames(
   body: Buffer,
   frameMax: number,
 ): Buffer {
-  const chunk = frameMax === 0 ? Math.max(body.length, 1) : frameMax - FRAME_OVERHEAD_BYTES;
-  if (chunk <= 0) throw new RangeError(`frame_max ${frameMax} is too small`);
-  const bodyFrames = Math.ceil(body.length / chunk);
-  const w = new WireWriter(
-    64 +
-      3 * FRAME_OVERHEAD_BYTES +
-      12 +
-      propertyBytes.length +
-      body.length +
-      bodyFrames * FRAME_OVERHEAD_BYTES,
-  );
+  const chunk = bodyChunk(frameMax, body.length);
+  const w = new WireWriter(contentFramesBound(propertyBytes.length, body.length, chunk));
+  writeContentFrames(w, channel, method, classId, propertyBytes, body, frameMax);
+  return w.finish();
+}
+
+/** Appends what encodeContentFrames returns to `w`: the per-message hot path of a connection's output. */
+export function writeContentFrames(
+  w: WireWriter,
+  channel: number,
+  method: AmqpMethod,
+  classId: number,
+  propertyBytes: Buffer,
+  body: Buffer,
+  frameMax: number,
+): void {
+  const chunk = bodyChunk(frameMax, body.length);
+  w.ensure(contentFramesBound(propertyBytes.length, body.length, chunk));
   let at = beginFrame(w, FRAME_METHOD, channel);
   encodeMethodTo(w, method);
   endFrame(w, at);
   at = beginFrame(w, FRAME_HEADER, channel);
   w.u16(classId);
   w.u16(0);
-  w.u64(BigInt(body.length));
+  // the u64 body size as two u32 halves: no BigInt per message
+  w.u32(Math.floor(body.length / 0x1_0000_0000));
+  w.u32(body.length >>> 0);
   w.bytes(propertyBytes);
   endFrame(w, at);
   for (let from = 0; from < body.length; from += chunk) {
     at = beginFrame(w, FRAME_BODY, channel);
-    w.bytes(body.subarray(from, from + chunk));
+    w.bytes(from === 0 && chunk >= body.length ? body : body.subarray(from, from + chunk));
     endFrame(w, at);
   }
-  return w.finish();
 }
 
 export function encodeRawFrame(raw: RawFrame): Buffer {

@@ -131,72 +131,99 @@ export function validateBatch(batch: Buffer, crc32c: Crc32c = crc32cJs): string 
   return null;
 }
 
-function headerBytes(h: RecordHeader): number {
-  const k = Buffer.byteLength(h.key);
-  const v = h.value === null ? 0 : h.value.length;
-  return varintSize(k) + k + varintSize(h.value === null ? -1 : v) + v;
+/** UTF-8 length of a header key; keys are short, usually ASCII, so a loop beats a native call. */
+function keyBytes(key: string): number {
+  if (key.length > 32) return Buffer.byteLength(key);
+  for (let i = 0; i < key.length; i++) if (key.charCodeAt(i) > 0x7f) return Buffer.byteLength(key);
+  return key.length;
 }
 
 function recordBodySize(r: RecordInput, offsetDelta: number, timestampDelta: number): number {
   const key = r.key ?? null;
   let n = 1 + varlongSize(timestampDelta) + varintSize(offsetDelta);
-  n += key === null ? varintSize(-1) : varintSize(key.length) + key.length;
-  n += r.value === null ? varintSize(-1) : varintSize(r.value.length) + r.value.length;
-  const headers = r.headers ?? [];
+  n += key === null ? 1 : varintSize(key.length) + key.length;
+  n += r.value === null ? 1 : varintSize(r.value.length) + r.value.length;
+  const headers = r.headers;
+  if (headers === undefined) return n + 1;
   n += varintSize(headers.length);
-  for (const h of headers) n += headerBytes(h);
+  for (let i = 0; i < headers.length; i++) {
+    const h = headers[i] as RecordHeader;
+    const k = keyBytes(h.key);
+    n += varintSize(k) + k + (h.value === null ? 1 : varintSize(h.value.length) + h.value.length);
+  }
   return n;
 }
 
 function writeBytes(buf: Buffer, pos: number, data: Buffer | null): number {
   if (data === null) return writeVarint(buf, pos, -1);
   pos = writeVarint(buf, pos, data.length);
-  data.copy(buf, pos);
+  if (data.length <= 16) for (let i = 0; i < data.length; i++) buf[pos + i] = data[i] as number;
+  else buf.set(data, pos);
   return pos + data.length;
+}
+
+function writeKey(buf: Buffer, pos: number, key: string): number {
+  const n = keyBytes(key);
+  pos = writeVarint(buf, pos, n);
+  if (n === key.length) for (let i = 0; i < n; i++) buf[pos + i] = key.charCodeAt(i);
+  else buf.write(key, pos, n, "utf8");
+  return pos + n;
 }
 
 /** Encodes an uncompressed batch with its CRC. */
 export function encodeRecordBatch(input: BatchInput, crc32c: Crc32c = crc32cJs): Buffer {
   const records = input.records;
-  if (records.length === 0) throw new RangeError("a record batch needs at least one record");
+  const count = records.length;
+  if (count === 0) throw new RangeError("a record batch needs at least one record");
   let baseTimestamp = Number.POSITIVE_INFINITY;
   let maxTimestamp = Number.NEGATIVE_INFINITY;
-  for (const r of records) {
-    const ts = r.timestamp ?? input.timestamp;
+  for (let i = 0; i < count; i++) {
+    const ts = (records[i] as RecordInput).timestamp ?? input.timestamp;
     if (ts < baseTimestamp) baseTimestamp = ts;
     if (ts > maxTimestamp) maxTimestamp = ts;
   }
-  const sizes = records.map((r, i) => recordBodySize(r, i, (r.timestamp ?? input.timestamp) - baseTimestamp));
+  const sizes = new Array<number>(count);
   let total = BATCH_HEADER_BYTES;
-  for (const s of sizes) total += varintSize(s) + s;
+  for (let i = 0; i < count; i++) {
+    const r = records[i] as RecordInput;
+    const size = recordBodySize(r, i, (r.timestamp ?? input.timestamp) - baseTimestamp);
+    sizes[i] = size;
+    total += varintSize(size) + size;
+  }
   const buf = Buffer.allocUnsafe(total);
   writeInt64(buf, 0, input.baseOffset ?? 0);
   buf.writeInt32BE(total - BATCH_LOG_OVERHEAD, 8);
   buf.writeInt32BE(input.partitionLeaderEpoch ?? -1, 12);
   buf.writeInt8(2, 16);
   buf.writeInt16BE(input.attributes ?? 0, 21);
-  buf.writeInt32BE(records.length - 1, 23);
+  buf.writeInt32BE(count - 1, 23);
   writeInt64(buf, 27, baseTimestamp);
   writeInt64(buf, 35, maxTimestamp);
   writeInt64(buf, 43, input.producerId ?? -1);
   buf.writeInt16BE(input.producerEpoch ?? -1, 51);
   buf.writeInt32BE(input.baseSequence ?? -1, 53);
-  buf.writeInt32BE(records.length, 57);
+  buf.writeInt32BE(count, 57);
   let pos = BATCH_HEADER_BYTES;
-  records.forEach((r, i) => {
-    pos = writeVarint(buf, pos, sizes[i]!);
+  for (let i = 0; i < count; i++) {
+    const r = records[i] as RecordInput;
+    pos = writeVarint(buf, pos, sizes[i] as number);
     buf[pos++] = 0;
     pos = writeVarlong(buf, pos, (r.timestamp ?? input.timestamp) - baseTimestamp);
     pos = writeVarint(buf, pos, i);
     pos = writeBytes(buf, pos, r.key ?? null);
     pos = writeBytes(buf, pos, r.value);
-    const headers = r.headers ?? [];
+    const headers = r.headers;
+    if (headers === undefined) {
+      buf[pos++] = 0;
+      continue;
+    }
     pos = writeVarint(buf, pos, headers.length);
-    for (const h of headers) {
-      pos = writeBytes(buf, pos, Buffer.from(h.key));
+    for (let j = 0; j < headers.length; j++) {
+      const h = headers[j] as RecordHeader;
+      pos = writeKey(buf, pos, h.key);
       pos = writeBytes(buf, pos, h.value);
     }
-  });
+  }
   buf.writeUInt32BE(computeBatchCrc(buf, crc32c), 17);
   return buf;
 }

@@ -22,6 +22,15 @@ export function readVarint(c: Cursor): number {
 
 /** 64-bit zig-zag varint, returned as a number: record timestamps and offsets fit in 2^53. */
 export function readVarlong(c: Cursor): number {
+  // most varlongs (timestamp deltas) end within 3 bytes (21 bits): read those as a varint, without BigInt
+  const buf = c.buf;
+  const p = c.pos;
+  if (
+    p + 3 <= buf.length &&
+    ((buf[p] as number) & (buf[p + 1] as number) & (buf[p + 2] as number) & 0x80) === 0
+  ) {
+    return readVarint(c);
+  }
   let result = 0n;
   let shift = 0n;
   for (;;) {

@@ -4,12 +4,15 @@
 
 import { randomBytes } from "node:crypto";
 import { amqp } from "@spindle/protocol";
-import type { Message, Queue, QueuedMessage } from "../../queues/index.ts";
+import { type Message, type Queue, type QueuedMessage, REJECTED } from "../../queues/index.ts";
 import type { Channel } from "./channel.ts";
 import { ChannelConsumer } from "./channel-consumer.ts";
 import { Confirms } from "./confirms.ts";
-import { contentFrames } from "./delivery.ts";
 import { channelError, connectionError } from "./error-map.ts";
+
+const NOTHING_TO_STORE: Promise<unknown> = Promise.resolve();
+const REJECTED_PUBLISH: Promise<unknown> = Promise.reject(new Error("rejected by x-overflow"));
+REJECTED_PUBLISH.catch(() => undefined);
 
 export interface Unacked {
   readonly queue: Queue;
@@ -26,6 +29,7 @@ export class Basic {
   globalPrefetch = 0;
   flowActive = true;
   private confirms: Confirms | null = null;
+  private lastStored: { readonly parts: Promise<void>[]; readonly all: Promise<unknown> } | null = null;
   /** tx.select'ed: publishes and acks wait here for tx.commit */
   private tx: (() => Promise<void> | void)[] | null = null;
 
@@ -110,10 +114,16 @@ export class Basic {
       return;
     }
     this.vhost.exchange(a.exchange);
-    this.tx.push(() => this.publishNow(a, message));
+    this.tx.push(() =>
+      this.publishNow(a, message).then(
+        () => undefined,
+        () => undefined,
+      ),
+    );
   }
 
-  private publishNow(a: amqp.MethodArgsByName["basic.publish"], message: Message): Promise<void> {
+  /** Routes and enqueues; the promise settles once every queue has stored it. */
+  private publishNow(a: amqp.MethodArgsByName["basic.publish"], message: Message): Promise<unknown> {
     const ex = this.vhost.exchange(a.exchange);
     if (ex.def.internal) {
       throw channelError(
@@ -122,28 +132,41 @@ export class Basic {
       );
     }
     const queues = this.vhost.route(a.exchange, a.routingKey, message.headers);
-    if (queues.length === 0 && a.mandatory) {
-      const ret = amqp.createMethod("basic.return", {
-        replyCode: amqp.NO_ROUTE,
-        replyText: "NO_ROUTE",
-        exchange: a.exchange,
-        routingKey: a.routingKey,
-      });
-      this.ch.conn.out.write(contentFrames(this.ch.number, ret, message, this.ch.conn.frameMax));
-    }
+    if (queues.length === 0 && a.mandatory) this.returnUnroutable(a, message);
     let rejected = false;
-    const stored: Promise<void>[] = [];
+    const parts: Promise<void>[] = [];
     for (const q of queues) {
       const r = q.enqueue(message);
-      if ("rejected" in r) rejected = true;
-      else stored.push(r.stored);
+      if (r === REJECTED) rejected = true;
+      else parts.push(r);
     }
-    const all = Promise.all(stored).then(() => undefined);
-    if (stored.length > 0) this.ch.conn.trackUnstored(message.body.length * stored.length, all);
-    if (this.confirms === null) return all.catch(() => undefined);
-    if (rejected) this.confirms.track(Promise.reject(new Error("rejected by x-overflow")));
-    else this.confirms.track(all);
-    return Promise.resolve();
+    const stored = this.storedInAll(parts);
+    if (parts.length > 0) this.ch.conn.trackUnstored(message.body.length * parts.length, stored);
+    if (this.confirms !== null) this.confirms.track(rejected ? REJECTED_PUBLISH : stored);
+    return stored;
+  }
+
+  /** One promise for a publish stored in every queue. Publishes in one turn to the same queues share their
+   *  queues' batch promises, so they share this one too (and confirms and credit group by it). */
+  private storedInAll(parts: Promise<void>[]): Promise<unknown> {
+    if (parts.length === 0) return NOTHING_TO_STORE;
+    if (parts.length === 1) return parts[0] as Promise<void>;
+    const last = this.lastStored;
+    if (last !== null && last.parts.length === parts.length && last.parts.every((p, i) => p === parts[i]))
+      return last.all;
+    const all = Promise.all(parts);
+    this.lastStored = { parts, all };
+    return all;
+  }
+
+  private returnUnroutable(a: amqp.MethodArgsByName["basic.publish"], message: Message): void {
+    const ret = amqp.createMethod("basic.return", {
+      replyCode: amqp.NO_ROUTE,
+      replyText: "NO_ROUTE",
+      exchange: a.exchange,
+      routingKey: a.routingKey,
+    });
+    this.ch.sendContent(ret, message);
   }
 
   private consume(a: amqp.MethodArgsByName["basic.consume"]): void {
@@ -201,7 +224,7 @@ export class Basic {
       routingKey: qm.message.routingKey,
       messageCount: q.messageCount,
     });
-    this.ch.conn.out.write(contentFrames(this.ch.number, method, qm.message, this.ch.conn.frameMax));
+    this.ch.sendContent(method, qm.message);
   }
 
   /** Assigns the next delivery tag; remembers the delivery unless it was sent with no-ack. */

@@ -5,7 +5,6 @@ import type { amqp } from "@spindle/protocol";
 import type { Queue, QueueConsumer, QueuedMessage } from "../../queues/index.ts";
 import type { Basic } from "./basic.ts";
 import type { Channel } from "./channel.ts";
-import { contentFrames } from "./delivery.ts";
 
 export class ChannelConsumer implements QueueConsumer {
   private inFlight = 0;
@@ -41,7 +40,7 @@ export class ChannelConsumer implements QueueConsumer {
         routingKey: qm.message.routingKey,
       },
     };
-    this.ch.conn.out.write(contentFrames(this.ch.number, method, qm.message, this.ch.conn.frameMax));
+    this.ch.sendContent(method, qm.message);
   }
 
   /** One of this consumer's deliveries was acked, rejected or requeued. */

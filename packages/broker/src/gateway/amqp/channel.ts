@@ -23,6 +23,8 @@ export class Channel {
   private ended = false;
   private assembly: Assembly | null = null;
   private chain: Promise<void> = Promise.resolve();
+  /** steps on the chain not yet run: while there are any, new methods queue behind them */
+  private waiting = 0;
   readonly basic: Basic;
   private readonly defs: Definitions;
 
@@ -46,6 +48,11 @@ export class Channel {
 
   send(method: amqp.AmqpMethod): void {
     this.conn.send(this.number, method);
+  }
+
+  /** A content-carrying method (deliver, get-ok, return) with the message's header and body frames. */
+  sendContent(method: amqp.AmqpMethod, m: Message): void {
+    this.conn.out.content(this.number, method, m, this.conn.frameMax);
   }
 
   onFrame(raw: amqp.RawFrame): void {
@@ -90,7 +97,7 @@ export class Channel {
       return;
     }
     if (m.name === "channel.close") {
-      this.chain = this.chain.then(() => {
+      this.later(() => {
         if (this.ended) return;
         this.cleanup();
         this.send(amqp.createMethod("channel.close-ok", {}));
@@ -98,7 +105,7 @@ export class Channel {
       });
       return;
     }
-    this.enqueue(m, () => this.handle(m));
+    this.enqueue(m.name, () => this.handle(m));
   }
 
   private onHeader(f: amqp.HeaderFrame, payload: Buffer): void {
@@ -138,39 +145,68 @@ export class Channel {
 
   private completePublish(a: Assembly): void {
     this.assembly = null;
-    const header = a.header as amqp.HeaderFrame;
-    const props = header.properties;
-    let message: Message = {
-      exchange: a.publish.exchange,
-      routingKey: a.publish.routingKey,
-      properties: a.properties as Buffer,
-      body: a.parts.length === 1 ? (a.parts[0] as Buffer) : Buffer.concat(a.parts),
-      persistent: props.deliveryMode === 2,
-      ...(props.priority ? { priority: props.priority } : {}),
-      ...(props.headers !== undefined ? { headers: plainTable(props.headers) } : {}),
-    };
-    const delayMs = delayOf(message.headers);
-    if (delayMs > 0) message = { ...message, delayMs };
-    const publish = a.publish;
-    const expiration = props.expiration;
-    this.enqueue({ name: "basic.publish", args: publish }, () => {
-      const m =
-        expiration === undefined ? message : { ...message, expirationMs: parseExpiration(expiration) };
-      return this.basic.publish(publish, m);
-    });
+    this.enqueue("basic.publish", () => this.publish(a));
   }
 
-  /** Runs `fn` after every earlier method of this channel; its error closes the channel or connection. */
-  private enqueue(m: amqp.AmqpMethod, fn: () => void | Promise<void>): void {
-    const info = amqp.METHOD_INFO[m.name];
-    this.chain = this.chain.then(async () => {
-      if (!this.isOpen) return;
-      try {
-        await fn();
-      } catch (err) {
-        this.fail(err, info.classId, info.methodId);
-      }
-    });
+  private publish(a: Assembly): void {
+    const props = (a.header as amqp.HeaderFrame).properties;
+    const body = a.parts.length === 1 ? (a.parts[0] as Buffer) : Buffer.concat(a.parts);
+    const persistent = props.deliveryMode === 2;
+    const { exchange, routingKey } = a.publish;
+    const properties = a.properties as Buffer;
+    // the common message (no priority, headers or expiration) is built without spreads
+    let message: Message = { exchange, routingKey, properties, body, persistent };
+    if (props.priority || props.headers !== undefined || props.expiration !== undefined) {
+      const headers = props.headers === undefined ? undefined : plainTable(props.headers);
+      const delayMs = delayOf(headers);
+      message = {
+        ...message,
+        ...(props.priority ? { priority: props.priority } : {}),
+        ...(headers !== undefined ? { headers } : {}),
+        ...(delayMs > 0 ? { delayMs } : {}),
+        ...(props.expiration !== undefined ? { expirationMs: parseExpiration(props.expiration) } : {}),
+      };
+    }
+    this.basic.publish(a.publish, message);
+  }
+
+  /** Runs `fn` after every earlier method of this channel; its error closes the channel or connection.
+   *  With nothing waiting it runs at once: a publish must not cost a promise when it does not wait. */
+  private enqueue(m: amqp.MethodName, fn: () => void | Promise<void>): void {
+    if (this.waiting > 0) {
+      this.later(() => this.run(m, fn));
+      return;
+    }
+    const r = this.run(m, fn);
+    if (r !== undefined) this.later(() => r);
+  }
+
+  /** Appends a step to the chain; methods received meanwhile wait behind it. */
+  private later(step: () => void | Promise<void>): void {
+    this.waiting++;
+    this.chain = this.chain
+      .then(step)
+      .catch((err: unknown) => this.fail(err, 0, 0))
+      .finally(() => {
+        this.waiting--;
+      });
+  }
+
+  /** Runs one method; returns a promise (that never rejects) when it has to wait for something. */
+  private run(m: amqp.MethodName, fn: () => void | Promise<void>): Promise<void> | undefined {
+    if (!this.isOpen) return undefined;
+    try {
+      const r = fn();
+      return r instanceof Promise ? r.catch((err: unknown) => this.failMethod(err, m)) : undefined;
+    } catch (err) {
+      this.failMethod(err, m);
+      return undefined;
+    }
+  }
+
+  private failMethod(err: unknown, m: amqp.MethodName): void {
+    const info = amqp.METHOD_INFO[m];
+    this.fail(err, info.classId, info.methodId);
   }
 
   private async handle(m: amqp.AmqpMethod): Promise<void> {

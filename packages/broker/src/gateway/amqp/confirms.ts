@@ -4,8 +4,11 @@
 import { amqp } from "@spindle/protocol";
 import type { Channel } from "./channel.ts";
 
+/** A run of publishes, seq first..last, that wait on the same promise (one append batch). */
 interface Pending {
-  readonly seq: bigint;
+  readonly stored: Promise<unknown>;
+  readonly first: bigint;
+  last: bigint;
   state: "waiting" | "ok" | "failed";
 }
 
@@ -17,7 +20,13 @@ export class Confirms {
   constructor(private readonly ch: Channel) {}
 
   track(stored: Promise<unknown>): void {
-    const p: Pending = { seq: this.nextSeq++, state: "waiting" };
+    const seq = this.nextSeq++;
+    const tail = this.queue[this.queue.length - 1];
+    if (tail !== undefined && tail.stored === stored && tail.state === "waiting") {
+      tail.last = seq;
+      return;
+    }
+    const p: Pending = { stored, first: seq, last: seq, state: "waiting" };
     this.queue.push(p);
     stored.then(
       () => this.settle(p, "ok"),
@@ -34,14 +43,15 @@ export class Confirms {
       if (h.state === "waiting") break;
       this.head++;
       if (h.state === "ok") {
-        lastOk = h.seq;
-        count++;
+        lastOk = h.last;
+        count += Number(h.last - h.first) + 1;
         continue;
       }
       if (lastOk !== null) this.send(lastOk, count > 1, true);
       lastOk = null;
       count = 0;
-      this.send(h.seq, false, false);
+      // everything before h.first is confirmed already, so `multiple` covers exactly this run
+      this.send(h.last, h.last > h.first, false);
     }
     if (lastOk !== null) this.send(lastOk, count > 1, true);
     if (this.head > 1024 && this.head * 2 > this.queue.length) {

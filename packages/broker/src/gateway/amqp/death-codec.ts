@@ -4,8 +4,13 @@
 
 import { amqp } from "@spindle/protocol";
 import type { Death, DeathCodec, Message } from "../../queues/index.ts";
-import { encodeProperties } from "./delivery.ts";
 import { plainTable } from "./tables.ts";
+
+function encodeProperties(p: amqp.BasicProperties): Buffer {
+  const w = new amqp.WireWriter(64);
+  amqp.encodeBasicProperties(w, p);
+  return w.finish();
+}
 
 function decode(properties: Buffer): amqp.BasicProperties {
   return amqp.decodeBasicProperties(new amqp.WireReader(properties, "stored properties"));

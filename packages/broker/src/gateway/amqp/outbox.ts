@@ -1,14 +1,20 @@
-// Coalesces the frames written in one event-loop turn into one socket write.
+// Everything written to a connection in one event-loop turn, encoded straight into one buffer and sent with
+// one socket write: no buffer per frame and no concatenation on the way out.
 // Invariant: bytes reach the socket in the order they were written here.
 
 import type { Socket } from "node:net";
+import { amqp } from "@spindle/protocol";
+import type { Message } from "../../queues/index.ts";
 
 /** above this many buffered bytes, consumers on the connection pause until 'drain' */
 export const WRITE_HIGH_WATER = 1024 * 1024;
+const BUFFER_BYTES = 64 * 1024;
+/** a turn's output is written at once when it reaches this size: a busy turn must not hold back a
+ *  consumer until it ends (only the socket's own buffer is a reason to wait) */
+const FLUSH_BYTES = 256 * 1024;
 
 export class Outbox {
-  private parts: Buffer[] = [];
-  private partsBytes = 0;
+  private w = new amqp.WireWriter(BUFFER_BYTES);
   private scheduled = false;
   lastWriteMs = Date.now();
   private ended = false;
@@ -21,29 +27,46 @@ export class Outbox {
     socket.on("drain", () => this.onWritable());
   }
 
+  /** Already encoded bytes (heartbeats, refusals). */
   write(b: Buffer): void {
-    if (this.ended) return;
-    this.parts.push(b);
-    this.partsBytes += b.length;
+    if (this.opened()) this.w.bytes(b);
+  }
+
+  method(channel: number, method: amqp.AmqpMethod): void {
+    if (this.opened()) amqp.writeFrame(this.w, { type: "method", channel, method });
+  }
+
+  /** deliver, get-ok or return with the message's stored property bytes and body. */
+  content(channel: number, method: amqp.AmqpMethod, m: Message, frameMax: number): void {
+    if (!this.opened()) return;
+    amqp.writeContentFrames(this.w, channel, method, amqp.BASIC_CLASS_ID, m.properties, m.body, frameMax);
+    if (this.w.length >= FLUSH_BYTES) this.flush();
+  }
+
+  /** Whether writing may go on; schedules the flush at the end of this turn. */
+  private opened(): boolean {
+    if (this.ended) return false;
     if (!this.scheduled) {
       this.scheduled = true;
-      setImmediate(() => this.flush());
+      setImmediate(() => {
+        this.scheduled = false;
+        this.flush();
+      });
     }
+    return true;
   }
 
   get backlogged(): boolean {
-    return this.socket.writableLength + this.partsBytes > WRITE_HIGH_WATER;
+    return this.socket.writableLength + this.w.length > WRITE_HIGH_WATER;
   }
 
   flush(): void {
-    this.scheduled = false;
-    if (this.parts.length === 0 || this.socket.destroyed) return;
+    if (this.w.length === 0 || this.socket.destroyed) return;
     const wasBacklogged = this.backlogged;
-    const parts = this.parts;
-    this.parts = [];
-    this.partsBytes = 0;
+    const bytes = this.w.finish();
+    this.w = new amqp.WireWriter(BUFFER_BYTES);
     this.lastWriteMs = Date.now();
-    this.socket.write(parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts));
+    this.socket.write(bytes);
     // the socket may take everything at once and never emit 'drain': consumers paused on us must resume
     if (wasBacklogged && !this.backlogged) this.onWritable();
   }
