@@ -1,13 +1,17 @@
-// Opens the queue model (vhost "/" with its durable queues under <data-dir>/queues) and the AMQP listener factory.
-// Invariant: queues are closed (logs flushed) before storage, and after the AMQP listener stops.
+// Opens the queue model (vhost "/" with its durable queues under <data-dir>/queues), the AMQP listener
+// factory and the resource alarms that block AMQP publishers.
+// Invariant: queues are closed (logs flushed) before storage, and after the AMQP listener stops; the alarms
+// have been checked once before any AMQP connection is accepted.
 
 import { readFileSync } from "node:fs";
 import type { Server } from "node:net";
 import { join } from "node:path";
-import { amqpDeathCodec, createAmqpServer } from "../gateway/amqp/index.ts";
+import { amqpDeathCodec, createAmqpServer, PublishGate } from "../gateway/amqp/index.ts";
 import { LIMITS, type Logger, nodeFs, systemClock } from "../lib/index.ts";
 import { QueueStore, Vhost } from "../queues/index.ts";
+import { watermarkBytes } from "./byte-size.ts";
 import type { BrokerConfig } from "./config.ts";
+import { availableMemoryBytes, ResourceAlarms, systemProbes } from "./resource-alarms.ts";
 import type { Storage } from "./storage.ts";
 
 export type Queues = {
@@ -17,7 +21,7 @@ export type Queues = {
 };
 
 export async function openQueues(
-  config: Pick<BrokerConfig, "fsync">,
+  config: Pick<BrokerConfig, "fsync" | "diskFreeLimit" | "memoryHighWatermark">,
   storage: Storage,
   logger: Logger,
 ): Promise<Queues> {
@@ -30,12 +34,26 @@ export async function openQueues(
     fsync: config.fsync,
   });
   const vhost = await Vhost.open(storage.meta, store, amqpDeathCodec, systemClock);
+  const publishGate = new PublishGate();
+  const alarms = new ResourceAlarms({
+    diskFreeLimitBytes: config.diskFreeLimit,
+    memoryHighWatermarkBytes: watermarkBytes(config.memoryHighWatermark, availableMemoryBytes()),
+    probes: systemProbes(storage.dataDir),
+    logger,
+    onChange: (reason) => publishGate.setBlocked(reason),
+  });
+  await alarms.check();
+  alarms.start();
   let closed: Promise<void> | undefined;
   return {
     vhost,
     createAmqpServer: () =>
-      createAmqpServer({ vhost, logger, version, messageBytesMax: LIMITS.amqpMessageBytesMax }),
-    close: () => (closed ??= vhost.close()),
+      createAmqpServer({ vhost, logger, version, messageBytesMax: LIMITS.amqpMessageBytesMax, publishGate }),
+    close: () => {
+      alarms.stop();
+      closed ??= vhost.close();
+      return closed;
+    },
   };
 }
 

@@ -4,3 +4,4 @@ export { createAmqpServer } from "./amqp-server.ts";
 export type { ConnectionDeps } from "./connection.ts";
 export { amqpDeathCodec } from "./death-codec.ts";
 export { AMQP_ERROR_MAP } from "./error-map.ts";
+export { PublishGate } from "./publish-gate.ts";

@@ -1,0 +1,131 @@
+// Unit tests for the resource alarms with injected probes: set → clear transitions, reasons, logging once.
+// Invariant: no real disk or memory figure decides an outcome here; the probes are scripted.
+
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { RecordingLogger } from "../lib/index.ts";
+import { ResourceAlarms, systemProbes } from "./resource-alarms.ts";
+
+type Script = { free: number | Error; rss: number };
+
+function monitor(script: Script, intervalMs?: number) {
+  const logger = new RecordingLogger();
+  const changes: (string | null)[] = [];
+  const alarms = new ResourceAlarms({
+    diskFreeLimitBytes: 1000,
+    memoryHighWatermarkBytes: 5000,
+    probes: {
+      diskFreeBytes: async () => {
+        if (script.free instanceof Error) throw script.free;
+        return script.free;
+      },
+      rssBytes: () => script.rss,
+    },
+    logger,
+    onChange: (r) => changes.push(r),
+    ...(intervalMs === undefined ? {} : { intervalMs }),
+  });
+  const messages = () => logger.entries.map((e) => `${e.level} ${e.msg}`);
+  return { alarms, changes, messages };
+}
+
+describe("ResourceAlarms", () => {
+  test("disk alarm: set below the limit, cleared at or above it, each logged once", async () => {
+    const script: Script = { free: 5000, rss: 10 };
+    const { alarms, changes, messages } = monitor(script);
+    await alarms.check();
+    assert.equal(alarms.reason, null);
+    script.free = 999;
+    await alarms.check();
+    await alarms.check();
+    assert.equal(alarms.reason, "low on disk");
+    script.free = 1000;
+    await alarms.check();
+    await alarms.check();
+    assert.equal(alarms.reason, null);
+    assert.deepEqual(changes, ["low on disk", null]);
+    assert.deepEqual(messages(), [
+      "warn disk alarm set: AMQP publishers are blocked until it clears",
+      "info disk alarm cleared",
+    ]);
+  });
+
+  test("memory alarm: set above the watermark; both alarms give RabbitMQ's combined reason", async () => {
+    const script: Script = { free: 5000, rss: 5001 };
+    const { alarms, changes, messages } = monitor(script);
+    await alarms.check();
+    assert.equal(alarms.reason, "low on memory");
+    script.free = 1;
+    await alarms.check();
+    assert.equal(alarms.reason, "low on memory & disk");
+    script.rss = 5000;
+    await alarms.check();
+    assert.equal(alarms.reason, "low on disk");
+    script.free = 2000;
+    await alarms.check();
+    assert.deepEqual(changes, ["low on memory", "low on memory & disk", "low on disk", null]);
+    assert.deepEqual(messages(), [
+      "warn memory alarm set: AMQP publishers are blocked until it clears",
+      "warn disk alarm set: AMQP publishers are blocked until it clears",
+      "info memory alarm cleared",
+      "info disk alarm cleared",
+    ]);
+  });
+
+  test("a failing statfs keeps the last disk state and is logged once", async () => {
+    const script: Script = { free: 1, rss: 0 };
+    const { alarms, changes, messages } = monitor(script);
+    await alarms.check();
+    script.free = new Error("EIO");
+    await alarms.check();
+    await alarms.check();
+    assert.equal(alarms.reason, "low on disk");
+    script.free = 10_000;
+    await alarms.check();
+    assert.deepEqual(changes, ["low on disk", null]);
+    assert.deepEqual(messages(), [
+      "warn disk alarm set: AMQP publishers are blocked until it clears",
+      "warn cannot check free disk space",
+      "info disk alarm cleared",
+    ]);
+  });
+
+  test("concurrent checks share one sample", async () => {
+    let samples = 0;
+    const alarms = new ResourceAlarms({
+      diskFreeLimitBytes: 0,
+      memoryHighWatermarkBytes: Number.MAX_SAFE_INTEGER,
+      probes: { diskFreeBytes: async () => ++samples, rssBytes: () => 0 },
+      logger: new RecordingLogger(),
+      onChange: () => {},
+    });
+    await Promise.all([alarms.check(), alarms.check(), alarms.check()]);
+    assert.equal(samples, 1);
+  });
+
+  test("the periodic timer samples until stopped", async () => {
+    const script: Script = { free: 5000, rss: 0 };
+    const { alarms: m, changes } = monitor(script, 5);
+    m.start();
+    script.free = 1;
+    await waitFor(() => m.reason === "low on disk");
+    script.free = 5000;
+    await waitFor(() => m.reason === null);
+    m.stop();
+    assert.deepEqual(changes, ["low on disk", null]);
+  });
+
+  test("the system probes read the filesystem and the process", async () => {
+    const probes = systemProbes(".");
+    assert.ok((await probes.diskFreeBytes()) > 0);
+    assert.ok(probes.rssBytes() > 0);
+  });
+});
+
+async function waitFor(cond: () => boolean): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!cond()) {
+    assert.ok(Date.now() < deadline, "condition within 5 s");
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
