@@ -32,6 +32,18 @@ const MESSAGE_LOG: LogConfig = {
   retentionMs: -1,
 };
 const ACK_LOG: LogConfig = { ...MESSAGE_LOG, segmentBytes: 1024 * 1024 };
+const ACK_SYNC_MS = 1000;
+
+/** Acks are written at once but synced at most every second: no confirm waits on them, and an ack lost
+ *  with the power only brings its message back (redelivered), never loses one. A process crash loses
+ *  nothing, since the write itself is done. */
+function ackLogFsync(fsync: FsyncPolicy): FsyncPolicy {
+  if (fsync.mode === "never") return fsync;
+  return {
+    mode: "interval",
+    intervalMs: Math.min(fsync.mode === "interval" ? fsync.intervalMs : ACK_SYNC_MS, ACK_SYNC_MS),
+  };
+}
 
 export class QueueStore {
   constructor(private readonly opts: QueueStoreOptions) {}
@@ -62,7 +74,7 @@ export class QueueStore {
       dir: join(dir, "acks"),
       clock,
       logger,
-      config: { ...ACK_LOG, fsync },
+      config: { ...ACK_LOG, fsync: ackLogFsync(fsync) },
     });
     const settle = await SettleState.recover(acks, log.startOffset, log.endOffset, logger);
     const queue = new Queue(q, policy, log, settle, clock, recovered);

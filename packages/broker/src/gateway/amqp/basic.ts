@@ -22,8 +22,9 @@ export interface Unacked {
 
 export class Basic {
   lastQueue: string | undefined;
-  private nextTag = 1n;
-  readonly unacked = new Map<bigint, Unacked>();
+  private nextTag = 1;
+  /** by delivery tag; numbers, not bigints, as map keys (2^53 deliveries outlast any channel) */
+  readonly unacked = new Map<number, Unacked>();
   private readonly consumers = new Map<string, ChannelConsumer>();
   prefetch = 0;
   globalPrefetch = 0;
@@ -231,36 +232,37 @@ export class Basic {
   track(queue: Queue, qm: QueuedMessage, consumer: ChannelConsumer | null, noAck: boolean): bigint {
     const tag = this.nextTag++;
     if (!noAck) this.unacked.set(tag, { queue, qm, consumer });
-    return tag;
+    return BigInt(tag);
   }
 
-  private settle(tag: bigint, multiple: boolean, fn: (u: Unacked) => void): void {
-    const done: Unacked[] = [];
+  /** Settles one delivery or (multiple) every one up to the tag; each queue drains as it is settled. */
+  private settle(deliveryTag: bigint, multiple: boolean, fn: (u: Unacked) => void): void {
+    const tag = Number(deliveryTag);
     if (multiple) {
       for (const [t, u] of this.unacked) {
-        if (tag !== 0n && t > tag) break;
+        if (tag !== 0 && t > tag) break;
         this.unacked.delete(t);
-        done.push(u);
+        u.consumer?.settled();
+        fn(u);
       }
     } else {
       const u = this.unacked.get(tag);
       if (u === undefined) throw channelError(amqp.PRECONDITION_FAILED, `unknown delivery tag ${tag}`);
       this.unacked.delete(tag);
-      done.push(u);
-    }
-    const queues = new Set<Queue>();
-    for (const u of done) {
       u.consumer?.settled();
       fn(u);
-      queues.add(u.queue);
     }
-    for (const q of queues) q.drain();
-    this.resume();
+    // a channel-wide prefetch may now let this channel's consumers on other queues go on
+    if (this.globalPrefetch > 0) this.resume();
   }
 
   private reject(u: Unacked, requeue: boolean): void {
-    if (requeue) u.queue.requeue(u.qm);
-    else u.queue.reject(u.qm);
+    if (!requeue) {
+      u.queue.reject(u.qm);
+      return;
+    }
+    u.queue.requeue(u.qm);
+    u.queue.drain();
   }
 
   private requeueAll(): void {
