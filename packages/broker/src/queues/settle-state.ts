@@ -10,6 +10,10 @@ const KIND_CHECKPOINT = 1;
 /** write a checkpoint (and drop older ack records) after this many settled offsets */
 const CHECKPOINT_EVERY = 50_000;
 const READ_BYTES = 1024 * 1024;
+/** settles are gathered this long into one ack-log append: nothing waits on them, and a process crash
+ *  in between only redelivers those messages */
+const FLUSH_DELAY_MS = 5;
+const FLUSH_OFFSETS_MAX = 8192;
 
 function encodeOffsets(kind: number, offsets: readonly number[]): Buffer {
   const b = Buffer.allocUnsafe(1 + offsets.length * 8);
@@ -103,9 +107,10 @@ export class SettleState {
     this.advance();
     if (this.ackLog === null) return;
     this.unwritten.push(offset);
-    if (!this.flushScheduled) {
+    if (this.unwritten.length >= FLUSH_OFFSETS_MAX) this.flush();
+    else if (!this.flushScheduled) {
       this.flushScheduled = true;
-      setImmediate(() => this.flush());
+      setTimeout(() => this.flush(), FLUSH_DELAY_MS);
     }
   }
 

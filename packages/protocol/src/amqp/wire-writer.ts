@@ -1,32 +1,47 @@
-// WireWriter: a growable big-endian byte sink for AMQP primitive domains.
-// Invariant: lengths are validated before writing (shortstr <= 255 bytes), so no output is ever truncated.
+// WireWriter: a growable big-endian byte sink for AMQP primitive domains; take() hands out what was written
+// so far and goes on writing in the same buffer (one allocation per buffer-full, not per hand-out).
+// Invariant: lengths are validated before writing (shortstr <= 255 bytes), so no output is ever truncated;
+// bytes handed out by take() or finish() are never written again.
 export class WireWriter {
   private buf: Buffer;
+  /** where the next byte goes (positions handed to patchU32 are in the current buffer) */
   length = 0;
+  /** bytes before it were handed out by take() */
+  private start = 0;
 
-  constructor(initialBytes = 256) {
+  constructor(private readonly initialBytes = 256) {
     this.buf = Buffer.allocUnsafe(initialBytes);
+  }
+
+  /** Bytes written and not yet taken. */
+  get pending(): number {
+    return this.length - this.start;
   }
 
   /** Grows the buffer if needed and returns where n bytes go. Call it before reading `this.buf`,
    *  because growing replaces the buffer. */
   private reserve(n: number): number {
-    const at = this.length;
+    let at = this.length;
     const end = at + n;
     if (end > this.buf.length) {
-      const grown = Buffer.allocUnsafe(Math.max(end, this.buf.length * 2));
-      this.buf.copy(grown, 0, 0, at);
-      this.buf = grown;
+      if (at === this.start) {
+        // nothing pending, so no position is held into the old buffer: start a fresh one
+        this.buf = Buffer.allocUnsafe(Math.max(n, this.initialBytes));
+        this.start = 0;
+        at = 0;
+      } else {
+        const grown = Buffer.allocUnsafe(Math.max(end, this.buf.length * 2));
+        this.buf.copy(grown, 0, 0, at);
+        this.buf = grown;
+      }
     }
-    this.length = end;
+    this.length = at + n;
     return at;
   }
 
   /** Makes room for n more bytes at once, so a run of small writes never grows the buffer twice. */
   ensure(n: number): void {
-    const at = this.length;
-    this.reserve(n);
-    this.length = at;
+    this.length = this.reserve(n);
   }
 
   u8(v: number): void {
@@ -131,5 +146,12 @@ export class WireWriter {
   /** The bytes written so far, as a view; the writer must not be used afterwards. */
   finish(): Buffer {
     return this.buf.subarray(0, this.length);
+  }
+
+  /** The bytes written since the last take(), as a view; writing goes on after them. */
+  take(): Buffer {
+    const out = this.buf.subarray(this.start, this.length);
+    this.start = this.length;
+    return out;
   }
 }

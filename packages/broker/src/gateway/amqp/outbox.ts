@@ -14,7 +14,7 @@ const BUFFER_BYTES = 64 * 1024;
 const FLUSH_BYTES = 256 * 1024;
 
 export class Outbox {
-  private w = new amqp.WireWriter(BUFFER_BYTES);
+  private readonly w = new amqp.WireWriter(BUFFER_BYTES);
   private scheduled = false;
   lastWriteMs = Date.now();
   private ended = false;
@@ -40,7 +40,7 @@ export class Outbox {
   content(channel: number, method: amqp.AmqpMethod, m: Message, frameMax: number): void {
     if (!this.opened()) return;
     amqp.writeContentFrames(this.w, channel, method, amqp.BASIC_CLASS_ID, m.properties, m.body, frameMax);
-    if (this.w.length >= FLUSH_BYTES) this.flush();
+    if (this.w.pending >= FLUSH_BYTES) this.flush();
   }
 
   /** Whether writing may go on; schedules the flush at the end of this turn. */
@@ -57,14 +57,13 @@ export class Outbox {
   }
 
   get backlogged(): boolean {
-    return this.socket.writableLength + this.w.length > WRITE_HIGH_WATER;
+    return this.socket.writableLength + this.w.pending > WRITE_HIGH_WATER;
   }
 
   flush(): void {
-    if (this.w.length === 0 || this.socket.destroyed) return;
+    if (this.w.pending === 0 || this.socket.destroyed) return;
     const wasBacklogged = this.backlogged;
-    const bytes = this.w.finish();
-    this.w = new amqp.WireWriter(BUFFER_BYTES);
+    const bytes = this.w.take();
     this.lastWriteMs = Date.now();
     this.socket.write(bytes);
     // the socket may take everything at once and never emit 'drain': consumers paused on us must resume
