@@ -18,6 +18,7 @@ import {
   serverProperties,
 } from "./handshake.ts";
 import { Outbox } from "./outbox.ts";
+import type { Blockable, PublishGate } from "./publish-gate.ts";
 
 type State = "header" | "start-ok" | "tune-ok" | "open" | "running" | "closing" | "closed";
 
@@ -27,12 +28,15 @@ export interface ConnectionDeps {
   readonly version: string;
   /** largest message body accepted */
   readonly messageBytesMax: number;
+  /** resource alarms: publishing connections are blocked while it has a reason */
+  readonly publishGate?: PublishGate;
 }
 
 let nextId = 1;
 const UNSTORED_BYTES_MAX = 64 * 1024 * 1024;
+const BASIC_PUBLISH_ID = amqp.METHOD_INFO["basic.publish"].id;
 
-export class Connection {
+export class Connection implements Blockable {
   readonly id = `conn-${process.pid}-${nextId++}`;
   private state: State = "header";
   private headerBytes = Buffer.alloc(0);
@@ -45,8 +49,16 @@ export class Connection {
   private lastReceived = Date.now();
   private timer: NodeJS.Timeout | undefined;
   cancelNotify = false;
+  /** resource alarms (see publish-gate.ts): set by the first basic.publish; reason while reading is paused */
+  private publisher = false;
+  private blockedReason: string | null = null;
+  private blockedNotify = false;
   /** body bytes published on this connection and not yet stored; reading pauses above the limit */
   private unstoredBytes = 0;
+  private lastUnstored: { readonly stored: Promise<unknown>; bytes: number } = {
+    stored: Promise.resolve(),
+    bytes: 0,
+  };
   /** channels the server closed: content frames still in flight for them are dropped */
   private readonly strayContent = new Set<number>();
 
@@ -61,6 +73,8 @@ export class Connection {
     socket.on("data", (chunk: Buffer) => this.onData(chunk));
     socket.on("error", () => socket.destroy());
     socket.on("close", () => this.onSocketClosed());
+    deps.publishGate?.join(this);
+    socket.once("close", () => deps.publishGate?.leave(this));
     socket.setTimeout(10_000, () => {
       if (this.state !== "running") socket.destroy();
     });
@@ -93,7 +107,8 @@ export class Connection {
       chunk = r.rest;
     }
     try {
-      for (const raw of this.reader.push(chunk)) {
+      this.reader.add(chunk);
+      for (let raw = this.reader.next(); raw !== undefined; raw = this.reader.next()) {
         this.onFrame(raw);
         if ((this.state as State) === "closed") return;
       }
@@ -139,6 +154,9 @@ export class Connection {
         return;
       }
       throw connectionError(amqp.CHANNEL_ERROR, `expected 'channel.open' on channel ${raw.channel}`);
+    }
+    if (!this.publisher && raw.type === amqp.FRAME_METHOD && raw.payload.length >= 4) {
+      if (raw.payload.readUInt32BE(0) === BASIC_PUBLISH_ID) this.firstPublish();
     }
     ch.onFrame(raw);
   }
@@ -214,6 +232,7 @@ export class Connection {
       );
     }
     this.cancelNotify = clientCapability(a.clientProperties, "consumer_cancel_notify");
+    this.blockedNotify = clientCapability(a.clientProperties, "connection.blocked");
     this.state = "tune-ok";
     this.send(
       0,
@@ -244,7 +263,8 @@ export class Connection {
   private startHeartbeats(): void {
     const periodMs = (this.heartbeatS * 1000) / 2;
     this.timer = setInterval(() => {
-      if (Date.now() - this.lastReceived > this.heartbeatS * 2000) {
+      // a blocked connection's heartbeats wait unread in the socket, as RabbitMQ pauses its monitor
+      if (this.blockedReason === null && Date.now() - this.lastReceived > this.heartbeatS * 2000) {
         this.deps.logger.warn({ conn: this.id }, "missed heartbeats, closing connection");
         this.socket.destroy();
         return;
@@ -254,19 +274,59 @@ export class Connection {
     this.timer.unref();
   }
 
-  /** Credit flow: a publisher faster than the disk is slowed by not reading its socket. */
+  /** Credit flow: a publisher faster than the disk is slowed by not reading its socket. Publishes that
+   *  share a `stored` promise (one append batch) are released together, with one callback. */
   trackUnstored(bytes: number, stored: Promise<unknown>): void {
     this.unstoredBytes += bytes;
     if (this.unstoredBytes > UNSTORED_BYTES_MAX) this.socket.pause();
+    if (stored === this.lastUnstored.stored) {
+      this.lastUnstored.bytes += bytes;
+      return;
+    }
+    const entry = { stored, bytes };
+    this.lastUnstored = entry;
     const release = () => {
-      this.unstoredBytes -= bytes;
-      if (this.unstoredBytes <= UNSTORED_BYTES_MAX / 2 && this.state !== "closed") this.socket.resume();
+      this.unstoredBytes -= entry.bytes;
+      if (
+        this.unstoredBytes <= UNSTORED_BYTES_MAX / 2 &&
+        this.state !== "closed" &&
+        this.blockedReason === null
+      )
+        this.socket.resume();
     };
     stored.then(release, release);
   }
 
+  /** From its first basic.publish on a connection is a publisher; one that starts during an alarm is blocked now. */
+  private firstPublish(): void {
+    this.publisher = true;
+    const reason = this.deps.publishGate?.reason ?? null;
+    if (reason !== null) this.alarmChanged(reason);
+  }
+
+  /** PublishGate hook: a publisher stops being read while an alarm is on (consumers are served meanwhile);
+   *  the client hears connection.blocked/unblocked if it announced the capability. */
+  alarmChanged(reason: string | null): void {
+    if (!this.publisher || (reason === null) === (this.blockedReason === null)) return;
+    if (reason !== null && this.state !== "running") return;
+    this.blockedReason = reason;
+    if (this.blockedNotify && this.state === "running") {
+      const m =
+        reason === null
+          ? amqp.createMethod("connection.unblocked", {})
+          : amqp.createMethod("connection.blocked", { reason });
+      this.send(0, m);
+    }
+    if (reason !== null) {
+      this.socket.pause();
+      return;
+    }
+    this.lastReceived = Date.now();
+    if (this.unstoredBytes <= UNSTORED_BYTES_MAX && this.state !== "closed") this.socket.resume();
+  }
+
   send(channel: number, method: amqp.AmqpMethod): void {
-    this.out.write(amqp.encodeFrame({ type: "method", channel, method }));
+    this.out.method(channel, method);
   }
 
   /** Closes the connection with an error: connection.close, then wait for close-ok. */
