@@ -3,12 +3,8 @@
 
 import { createServer, type Server } from "node:net";
 import { Connection, type ConnectionDeps } from "./connection.ts";
-import type { PublishGate } from "./publish-gate.ts";
 
-/** What every connection shares; `publishGate` is how resource alarms block publishers. */
-export type AmqpServerDeps = ConnectionDeps & { readonly publishGate?: PublishGate };
-
-export function createAmqpServer(deps: AmqpServerDeps): Server {
+export function createAmqpServer(deps: ConnectionDeps): Server {
   return createServer((socket) => {
     new Connection(socket, deps);
   });
