@@ -120,7 +120,7 @@ export class FaultFs implements Fs {
     return n;
   }
 
-  async open(path: string, mode: "r" | "rw" | "create"): Promise<FileHandle> {
+  async open(path: string, mode: "r" | "rw" | "create", dsync = false): Promise<FileHandle> {
     this.check("open");
     let inode = this.names.get(path);
     if (!inode) {
@@ -129,7 +129,7 @@ export class FaultFs implements Fs {
       inode = new Inode();
       this.names.set(path, inode);
     }
-    return new FaultHandle(this, inode, mode === "r");
+    return new FaultHandle(this, inode, mode === "r", dsync);
   }
 
   /** @internal used by handles */
@@ -220,6 +220,8 @@ class FaultHandle implements FileHandle {
     private readonly fs: FaultFs,
     private readonly inode: Inode,
     private readonly readOnly: boolean,
+    /** O_DSYNC: each write is followed by a datasync (which may fail on its own, as a flush can) */
+    private readonly dsync: boolean,
   ) {}
 
   private guard(op: FaultOp | null): void {
@@ -239,6 +241,7 @@ class FaultHandle implements FileHandle {
     this.fs.reserve(this.inode, position, buf.length);
     this.fs.calls.write++;
     this.inode.apply({ kind: "write", pos: position, data: Buffer.from(buf) });
+    if (this.dsync) await this.datasync();
   }
   writev(bufs: readonly Buffer[], position: number): Promise<void> {
     return this.write(Buffer.concat(bufs), position);

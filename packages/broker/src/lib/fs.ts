@@ -19,8 +19,9 @@ export interface FileHandle {
 }
 
 export interface Fs {
-  /** "r" read only; "rw" read/write, must exist; "create" read/write, created if missing. */
-  open(path: string, mode: "r" | "rw" | "create"): Promise<FileHandle>;
+  /** "r" read only; "rw" read/write, must exist; "create" read/write, created if missing. With `dsync`
+   *  a write returns only once its data is durable (O_DSYNC): write and fdatasync in one system call. */
+  open(path: string, mode: "r" | "rw" | "create", dsync?: boolean): Promise<FileHandle>;
   readdir(dir: string): Promise<string[]>;
   mkdirp(dir: string): Promise<void>;
   exists(path: string): Promise<boolean>;
@@ -81,8 +82,9 @@ class NodeFileHandle implements FileHandle {
 }
 
 export const nodeFs: Fs = {
-  async open(path, mode) {
-    return new NodeFileHandle(await fsp.open(path, OPEN_FLAGS[mode], 0o644));
+  async open(path, mode, dsync = false) {
+    const flags = OPEN_FLAGS[mode] | (dsync ? constants.O_DSYNC : 0);
+    return new NodeFileHandle(await fsp.open(path, flags, 0o644));
   },
   readdir: (dir) => fsp.readdir(dir),
   async mkdirp(dir) {

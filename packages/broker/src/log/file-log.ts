@@ -192,8 +192,8 @@ export class FileLog implements Log {
     }
     await this.writeRun(run);
     const seg = this.active;
-    if (acksAfterSync(this.opts.config.fsync)) await seg.fh.datasync();
-    else this.dirty = true;
+    // under group/always, segments are written with O_DSYNC: the write itself was the fdatasync
+    if (!acksAfterSync(this.opts.config.fsync)) this.dirty = true;
     seg.visibleBytes = seg.size;
     this.ackedEnd = group[group.length - 1]!.lastOffset + 1;
     for (const p of group) p.resolve({ baseOffset: p.baseOffset, lastOffset: p.lastOffset });
@@ -231,7 +231,8 @@ export class FileLog implements Log {
     await old.writeIndexFiles(this.opts.fs, old.index!);
     this.sealedIndexes.touch(old);
     const { fs, dir, config, clock } = this.opts;
-    const fh = await fs.open(join(dir, segmentName(old.nextOffset, SEGMENT_SUFFIX)), "create");
+    const path = join(dir, segmentName(old.nextOffset, SEGMENT_SUFFIX));
+    const fh = await fs.open(path, "create", acksAfterSync(config.fsync));
     await fs.syncDir(dir);
     const index = new SegmentIndex(old.nextOffset, config.indexIntervalBytes);
     const seg = new Segment(

@@ -20,7 +20,9 @@ export function parseFsyncPolicy(text: string): FsyncPolicy | string {
   return `invalid fsync policy "${text}": use group, always, interval:MS (1..3600000) or never`;
 }
 
-/** Whether an append may be acknowledged only after its data is on disk. */
+/** Whether an append may be acknowledged only after its data is on disk. Such logs open their segments
+ *  with O_DSYNC: one system call writes and syncs a group (write + fdatasync took a second trip through
+ *  the thread pool and a second wake-up of the event loop per group). */
 export function acksAfterSync(p: FsyncPolicy): boolean {
   return p.mode === "group" || p.mode === "always";
 }

@@ -3,6 +3,7 @@
 
 import { join } from "node:path";
 import { type Clock, type Fs, type Logger, mkdirpDurably } from "../lib/index.ts";
+import { acksAfterSync } from "./fsync-policy.ts";
 import type { LogConfig } from "./log.ts";
 import { parseSegmentName, SEGMENT_SUFFIX, Segment, segmentName } from "./segment.ts";
 import { readStartOffset } from "./start-offset.ts";
@@ -50,7 +51,8 @@ async function removeLeftovers(ctx: RecoveryContext, names: string[], bases: Set
 }
 
 async function openSegment(ctx: RecoveryContext, base: number): Promise<Segment> {
-  const fh = await ctx.fs.open(join(ctx.dir, segmentName(base, SEGMENT_SUFFIX)), "rw");
+  const path = join(ctx.dir, segmentName(base, SEGMENT_SUFFIX));
+  const fh = await ctx.fs.open(path, "rw", acksAfterSync(ctx.config.fsync));
   const size = await fh.size();
   return new Segment(ctx.dir, base, fh, size, base, -1, null, ctx.clock.nowMs() + ctx.config.segmentMs);
 }
