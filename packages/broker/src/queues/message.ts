@@ -71,8 +71,8 @@ export function toRecord(m: Message, timestampMs: number): RecordInput {
 
 /** What is written for a message settled before its batch reached the log (a no-ack delivery in the same
  *  turn): its offset, without its contents, which nobody will read again. */
-export function settledRecord(timestampMs: number | undefined): RecordInput {
-  return timestampMs === undefined ? { value: null } : { value: null, timestamp: timestampMs };
+export function settledRecord(timestampMs: number): RecordInput {
+  return { value: null, timestamp: timestampMs };
 }
 
 /** The message a record holds, or null for a settledRecord. */

@@ -6,7 +6,7 @@ import type { Clock } from "../lib/index.ts";
 import type { Log } from "../log/index.ts";
 import { AppendBatcher } from "./append-batcher.ts";
 import type { QueueConsumer } from "./consumer.ts";
-import { type Message, messageBytes, type QueuedMessage, toRecord } from "./message.ts";
+import type { Message, QueuedMessage } from "./message.ts";
 import type { DeathReason, QueuePolicy } from "./queue-policy.ts";
 import { readMessages } from "./queue-reader.ts";
 import { ReadyList } from "./ready-list.ts";
@@ -106,7 +106,7 @@ export class Queue {
     }
     const now = this.clock.nowMs();
     const offset = this.appender.end;
-    const stored = this.appender.add(toRecord(message, now), messageBytes(message));
+    const stored = this.appender.add(message, now);
     this.readyBytes += bytes;
     this.onAppended({ offset, message, enqueuedMs: now, redelivered: false });
     if (this.policy.overflow === "drop-head") this.dropHeadWhileOver();
