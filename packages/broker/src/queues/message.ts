@@ -27,7 +27,7 @@ export interface QueuedMessage {
   /** when it entered this queue (the record's timestamp), for TTL */
   readonly enqueuedMs: number;
   redelivered: boolean;
-  /** times it was requeued after a delivery (for x-delivery-limit); not kept across restarts */
+  /** times it was requeued after a delivery (for x-delivery-limit; kept across restarts by the ack log) */
   requeues?: number;
 }
 

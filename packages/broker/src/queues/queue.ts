@@ -1,6 +1,8 @@
 // One queue: its log, delivery cursor, requeued messages, consumers (round robin), settlement, TTL,
 // max-length and dead-lettering. Invariant: each stored message is exactly one of: unread in the log,
 // pending, delivered (unacked), requeued, or settled; memory holds pending (bounded) and unacked only.
+// What must survive a restart besides the messages (settlement, how far messages were handed out, requeue
+// counts under x-delivery-limit) is kept by SettleState in the ack log, and applied when read back.
 
 import type { Clock } from "../lib/index.ts";
 import type { Log } from "../log/index.ts";
@@ -47,6 +49,8 @@ export class Queue {
   private readyBytes = 0;
   /** set when recovered from disk: transient messages below it were lost with the restart */
   private recoveredEnd = 0;
+  /** messages below it read back from the log may have been delivered before the restart */
+  private readonly deliveredBefore: number;
   private expiryTimer: NodeJS.Timeout | undefined;
   private expiryAt = Number.POSITIVE_INFINITY;
   deleted = false;
@@ -68,6 +72,7 @@ export class Queue {
     this.nextReadOffset = settle.lowWater;
     this.trimmedAt = settle.lowWater;
     this.settledAhead = settle.countFrom(settle.lowWater);
+    this.deliveredBefore = settle.deliveredEnd;
     if (recovered) this.recoveredEnd = log.endOffset;
     this.appender = new AppendBatcher(
       log,
@@ -211,6 +216,7 @@ export class Queue {
 
   private handOut(qm: QueuedMessage, noAck: boolean): void {
     if (noAck) this.settleOffset(qm.offset);
+    else this.settle.delivered(qm.offset);
   }
 
   /** basic.get: the next ready message, loading from the log if needed; null when empty. */
@@ -249,9 +255,12 @@ export class Queue {
     qm.redelivered = true;
     qm.requeues = (qm.requeues ?? 0) + 1;
     const limit = this.policy.deliveryLimit;
-    if (limit !== undefined && qm.requeues > limit) {
-      this.discard(qm, "delivery_limit");
-      return;
+    if (limit !== undefined) {
+      if (qm.requeues > limit) {
+        this.discard(qm, "delivery_limit");
+        return;
+      }
+      this.settle.requeued(qm.offset, qm.requeues);
     }
     this.readyBytes += qm.message.body.length;
     this.ready.requeue(qm);
@@ -365,7 +374,15 @@ export class Queue {
       else if (message === null || (offset < this.recoveredEnd && !message.persistent))
         this.settleOffset(offset);
       else {
-        this.ready.pushPending({ offset, message, enqueuedMs: timestampMs, redelivered: false });
+        const requeues = this.settle.requeuesOf(offset);
+        const qm: QueuedMessage = {
+          offset,
+          message,
+          enqueuedMs: timestampMs,
+          redelivered: offset < this.deliveredBefore || requeues > 0,
+        };
+        if (requeues > 0) qm.requeues = requeues;
+        this.ready.pushPending(qm);
         if (offset < this.recoveredEnd) this.readyBytes += message.body.length;
       }
     }

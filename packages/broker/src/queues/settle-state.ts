@@ -1,31 +1,45 @@
-// Which offsets of a queue's log are settled (acked, purged, dropped), kept durable in a small ack log.
-// Invariant: a settled offset is never delivered again, also after a restart; offsets below lowWater are settled.
+// Which offsets of a queue's log are settled (acked, purged, dropped), kept durable in a small ack log,
+// with the delivery state RabbitMQ keeps across a restart: how far the queue has handed messages out
+// (for `redelivered`) and the requeue counts of x-delivery-limit queues.
+// Invariant: a settled offset is never delivered again, also after a restart; offsets below lowWater are
+// settled; after a restart every offset that was handed out before the last flush is below deliveredEnd.
 
-import { decodeRecords, readBatchHeader } from "@spindle/protocol";
+import { decodeRecords, type RecordInput, readBatchHeader } from "@spindle/protocol";
 import { type Logger, silentLogger } from "../lib/index.ts";
 import type { Log } from "../log/index.ts";
 
+// An ack-log record is a kind byte and float64 values (little-endian).
+/** settled offsets */
 const KIND_ACKS = 0;
+/** [lowWater, ...settled]: supersedes every older record, and the records of its own append follow it */
 const KIND_CHECKPOINT = 1;
-/** write a checkpoint (and drop older ack records) after this many settled offsets */
+/** [-1 - end]: every offset below `end` may have been handed out (delivered, or got without no-ack) */
+const KIND_DELIVERED = 2;
+/** pairs [-1 - offset, -requeues]: an unsettled offset's requeue count (x-delivery-limit queues only) */
+const KIND_REQUEUES = 3;
+// DELIVERED and REQUEUES store their values negated: a build before them reads every kind but a
+// checkpoint as acks of offsets at or above its low water (>= 0), so it skips theirs instead of losing
+// messages. Kinds this build does not know are skipped: skipping a record can only bring a message back.
+
+/** write a checkpoint (and drop older records) after this many settled offsets (or other records) */
 const CHECKPOINT_EVERY = 50_000;
 const READ_BYTES = 1024 * 1024;
 /** settles are gathered this long into one ack-log append: nothing waits on them, and a process crash
- *  in between only redelivers those messages */
+ *  in between only redelivers those messages (and loses that much delivery state) */
 const FLUSH_DELAY_MS = 5;
 const FLUSH_OFFSETS_MAX = 8192;
 
-function encodeOffsets(kind: number, offsets: readonly number[]): Buffer {
-  const b = Buffer.allocUnsafe(1 + offsets.length * 8);
+function encodeValues(kind: number, values: readonly number[]): Buffer {
+  const b = Buffer.allocUnsafe(1 + values.length * 8);
   b[0] = kind;
-  for (let i = 0; i < offsets.length; i++) b.writeDoubleLE(offsets[i] as number, 1 + i * 8);
+  for (let i = 0; i < values.length; i++) b.writeDoubleLE(values[i] as number, 1 + i * 8);
   return b;
 }
 
-function decodeOffsets(b: Buffer): { kind: number; offsets: number[] } {
-  const offsets: number[] = [];
-  for (let at = 1; at + 8 <= b.length; at += 8) offsets.push(b.readDoubleLE(at));
-  return { kind: b[0] ?? KIND_ACKS, offsets };
+function decodeValues(b: Buffer): { kind: number; values: number[] } {
+  const values: number[] = [];
+  for (let at = 1; at + 8 <= b.length; at += 8) values.push(b.readDoubleLE(at));
+  return { kind: b[0] ?? KIND_ACKS, values };
 }
 
 export class SettleState {
@@ -34,6 +48,13 @@ export class SettleState {
   private flushScheduled = false;
   private sinceCheckpoint = 0;
   private writing: Promise<void> = Promise.resolve();
+  /** every offset below it may have been handed out; recovered from the ack log at start */
+  deliveredEnd = 0;
+  private writtenDeliveredEnd = 0;
+  /** requeue counts of unsettled offsets (only x-delivery-limit queues record them) */
+  private requeueCounts = new Map<number, number>();
+  /** pairs offset, count not written yet */
+  private unwrittenRequeues: number[] = [];
 
   private constructor(
     /** every offset below it is settled */
@@ -47,7 +68,7 @@ export class SettleState {
     return new SettleState(start, null, silentLogger);
   }
 
-  /** Replays the ack log: the last checkpoint, then every ack after it. */
+  /** Replays the ack log: the last checkpoint, then every record after it. */
   static async recover(
     ackLog: Log,
     messageStart: number,
@@ -63,31 +84,66 @@ export class SettleState {
         const size = h.batchLength + 12;
         for (const r of decodeRecords(read.data.subarray(pos, pos + size))) {
           if (h.baseOffset + r.offsetDelta < at || r.value === null) continue;
-          s.replay(decodeOffsets(r.value));
+          s.replay(decodeValues(r.value));
         }
         pos += size;
       }
       at = read.nextOffset;
     }
-    // acks of messages whose append was lost in a crash must not swallow the offsets reused after it
+    // state of messages whose append was lost in a crash must not stick to the offsets reused after it:
+    // acks would swallow new messages, the delivered mark and requeue counts would be wrong for them
     s.lowWater = Math.min(Math.max(s.lowWater, messageStart), messageEnd);
     for (const o of s.settled) if (o < s.lowWater || o >= messageEnd) s.settled.delete(o);
     s.advance();
+    s.deliveredEnd = Math.min(s.deliveredEnd, messageEnd);
+    s.writtenDeliveredEnd = s.deliveredEnd;
+    for (const o of s.requeueCounts.keys()) if (o >= messageEnd || s.isSettled(o)) s.requeueCounts.delete(o);
     if (ackLog.endOffset > ackLog.startOffset) {
-      // a checkpoint now supersedes every older record, including acks dropped just above
-      const r = await ackLog.appendRecords([
-        { value: encodeOffsets(KIND_CHECKPOINT, [s.lowWater, ...s.settled]) },
-      ]);
-      await ackLog.deleteRecordsBefore(r.lastOffset);
+      // a checkpoint now supersedes every older record, including those dropped just above
+      const r = await ackLog.appendRecords(s.checkpointRecords());
+      await ackLog.deleteRecordsBefore(r.baseOffset);
     }
     return s;
   }
 
-  private replay(rec: { kind: number; offsets: number[] }): void {
-    if (rec.kind === KIND_CHECKPOINT) {
-      this.lowWater = rec.offsets[0] ?? 0;
-      this.settled = new Set(rec.offsets.slice(1));
-    } else for (const o of rec.offsets) if (o >= this.lowWater) this.settled.add(o);
+  private replay(rec: { kind: number; values: number[] }): void {
+    const v = rec.values;
+    switch (rec.kind) {
+      case KIND_ACKS:
+        for (const o of v) if (o >= this.lowWater) this.settled.add(o);
+        break;
+      case KIND_CHECKPOINT:
+        this.lowWater = v[0] ?? 0;
+        this.settled = new Set(v.slice(1));
+        this.deliveredEnd = 0;
+        this.requeueCounts.clear();
+        break;
+      case KIND_DELIVERED:
+        for (const x of v) this.deliveredEnd = Math.max(this.deliveredEnd, -1 - x);
+        break;
+      case KIND_REQUEUES:
+        for (let i = 0; i + 1 < v.length; i += 2)
+          this.requeueCounts.set(-1 - (v[i] as number), -(v[i + 1] as number));
+        break;
+      default:
+      // a later build's kind: skipped
+    }
+  }
+
+  /** The records of a checkpoint: the checkpoint first (older records are deleted up to it), then the
+   *  delivery state it carries. */
+  private checkpointRecords(): RecordInput[] {
+    const records: RecordInput[] = [
+      { value: encodeValues(KIND_CHECKPOINT, [this.lowWater, ...this.settled]) },
+    ];
+    if (this.deliveredEnd > this.lowWater)
+      records.push({ value: encodeValues(KIND_DELIVERED, [-1 - this.deliveredEnd]) });
+    if (this.requeueCounts.size > 0) {
+      const pairs: number[] = [];
+      for (const [o, n] of this.requeueCounts) pairs.push(o, n);
+      records.push({ value: encodeRequeues(pairs) });
+    }
+    return records;
   }
 
   isSettled(offset: number): boolean {
@@ -104,14 +160,41 @@ export class SettleState {
   settle(offset: number): void {
     if (this.isSettled(offset)) return;
     this.settled.add(offset);
+    if (this.requeueCounts.size !== 0) this.requeueCounts.delete(offset);
     this.advance();
     if (this.ackLog === null) return;
     this.unwritten.push(offset);
     if (this.unwritten.length >= FLUSH_OFFSETS_MAX) this.flush();
-    else if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      setTimeout(() => this.flush(), FLUSH_DELAY_MS);
-    }
+    else this.scheduleFlush();
+  }
+
+  /** The message at `offset` was handed out to be acked (a consumer, or basic.get without no-ack).
+   *  Only the highest such offset is kept: one number per flush, whatever the rate. */
+  delivered(offset: number): void {
+    if (offset < this.deliveredEnd) return;
+    this.deliveredEnd = offset + 1;
+    if (this.ackLog !== null) this.scheduleFlush();
+  }
+
+  /** The unsettled message at `offset` has now been requeued `count` times (x-delivery-limit queues). */
+  requeued(offset: number, count: number): void {
+    if (this.isSettled(offset)) return;
+    this.requeueCounts.set(offset, count);
+    if (this.ackLog === null) return;
+    this.unwrittenRequeues.push(offset, count);
+    if (this.unwrittenRequeues.length >= FLUSH_OFFSETS_MAX) this.flush();
+    else this.scheduleFlush();
+  }
+
+  /** The requeue count recovered (or recorded since) for an unsettled offset. */
+  requeuesOf(offset: number): number {
+    return this.requeueCounts.size === 0 ? 0 : (this.requeueCounts.get(offset) ?? 0);
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setTimeout(() => this.flush(), FLUSH_DELAY_MS);
   }
 
   private advance(): void {
@@ -121,19 +204,29 @@ export class SettleState {
   private flush(): void {
     this.flushScheduled = false;
     const log = this.ackLog;
-    if (log === null || this.unwritten.length === 0) return;
+    if (log === null) return;
+    const moved = this.deliveredEnd !== this.writtenDeliveredEnd;
     const offsets = this.unwritten;
+    const requeues = this.unwrittenRequeues;
+    if (offsets.length === 0 && requeues.length === 0 && !moved) return;
     this.unwritten = [];
-    this.sinceCheckpoint += offsets.length;
-    const records = [{ value: encodeOffsets(KIND_ACKS, offsets) }];
+    this.unwrittenRequeues = [];
+    this.writtenDeliveredEnd = this.deliveredEnd;
+    this.sinceCheckpoint += offsets.length + requeues.length / 2 + (moved ? 1 : 0);
     const checkpoint = this.sinceCheckpoint >= CHECKPOINT_EVERY;
+    let records: RecordInput[];
     if (checkpoint) {
       this.sinceCheckpoint = 0;
-      records.push({ value: encodeOffsets(KIND_CHECKPOINT, [this.lowWater, ...this.settled]) });
+      records = this.checkpointRecords();
+    } else {
+      records = [];
+      if (offsets.length > 0) records.push({ value: encodeValues(KIND_ACKS, offsets) });
+      if (moved) records.push({ value: encodeValues(KIND_DELIVERED, [-1 - this.deliveredEnd]) });
+      if (requeues.length > 0) records.push({ value: encodeRequeues(requeues) });
     }
     // appends are not chained: the log orders them by call and one group commit covers many
     const written = log.appendRecords(records).then(async (r) => {
-      if (checkpoint) await log.deleteRecordsBefore(r.lastOffset);
+      if (checkpoint) await log.deleteRecordsBefore(r.baseOffset);
     });
     this.writing = Promise.all([this.writing, written])
       .then(() => undefined)
@@ -145,4 +238,15 @@ export class SettleState {
     this.flush();
     await this.writing;
   }
+}
+
+/** pairs offset, count as a KIND_REQUEUES record (both negated) */
+function encodeRequeues(pairs: readonly number[]): Buffer {
+  const b = Buffer.allocUnsafe(1 + pairs.length * 8);
+  b[0] = KIND_REQUEUES;
+  for (let i = 0; i + 1 < pairs.length; i += 2) {
+    b.writeDoubleLE(-1 - (pairs[i] as number), 1 + i * 8);
+    b.writeDoubleLE(-(pairs[i + 1] as number), 9 + i * 8);
+  }
+  return b;
 }
