@@ -34,6 +34,7 @@ export interface ConnectionDeps {
 
 let nextId = 1;
 const UNSTORED_BYTES_MAX = 64 * 1024 * 1024;
+const TURN_BYTES_MAX = Number(process.env.TBM ?? 64 * 1024);
 const BASIC_PUBLISH_ID = amqp.METHOD_INFO["basic.publish"].id;
 
 export class Connection implements Blockable {
@@ -55,6 +56,11 @@ export class Connection implements Blockable {
   private blockedNotify = false;
   /** body bytes published on this connection and not yet stored; reading pauses above the limit */
   private unstoredBytes = 0;
+  /** reading paused until unstoredBytes is back to half the limit */
+  private creditPaused = false;
+  /** bytes read in this event-loop turn, and whether reading waits for the next turn */
+  private turnBytes = 0;
+  private yielding = false;
   private lastUnstored: { readonly stored: Promise<unknown>; bytes: number } = {
     stored: Promise.resolve(),
     bytes: 0,
@@ -82,6 +88,7 @@ export class Connection implements Blockable {
 
   private onData(chunk: Buffer): void {
     this.lastReceived = Date.now();
+    this.countTurnBytes(chunk.length);
     if (this.state === "closed") return;
     if (this.state === "header") {
       const all = Buffer.concat([this.headerBytes, chunk]);
@@ -278,7 +285,10 @@ export class Connection implements Blockable {
    *  share a `stored` promise (one append batch) are released together, with one callback. */
   trackUnstored(bytes: number, stored: Promise<unknown>): void {
     this.unstoredBytes += bytes;
-    if (this.unstoredBytes > UNSTORED_BYTES_MAX) this.socket.pause();
+    if (this.unstoredBytes > UNSTORED_BYTES_MAX && !this.creditPaused) {
+      this.creditPaused = true;
+      this.updateReading();
+    }
     if (stored === this.lastUnstored.stored) {
       this.lastUnstored.bytes += bytes;
       return;
@@ -287,12 +297,10 @@ export class Connection implements Blockable {
     this.lastUnstored = entry;
     const release = () => {
       this.unstoredBytes -= entry.bytes;
-      if (
-        this.unstoredBytes <= UNSTORED_BYTES_MAX / 2 &&
-        this.state !== "closed" &&
-        this.blockedReason === null
-      )
-        this.socket.resume();
+      if (this.creditPaused && this.unstoredBytes <= UNSTORED_BYTES_MAX / 2) {
+        this.creditPaused = false;
+        this.updateReading();
+      }
     };
     stored.then(release, release);
   }
@@ -317,12 +325,35 @@ export class Connection implements Blockable {
           : amqp.createMethod("connection.blocked", { reason });
       this.send(0, m);
     }
-    if (reason !== null) {
-      this.socket.pause();
-      return;
+    if (reason === null) this.lastReceived = Date.now();
+    this.updateReading();
+  }
+
+  /** A turn that read TURN_BYTES_MAX from this connection lets the others go first: libuv reads up to
+   *  2 MiB from one socket per turn, and a publisher's 2 MiB kept consumers' acks (and so their next
+   *  deliveries) waiting for tens of milliseconds. */
+  private countTurnBytes(n: number): void {
+    if (this.turnBytes === 0) {
+      setImmediate(() => {
+        this.turnBytes = 0;
+        if (this.yielding) {
+          this.yielding = false;
+          this.updateReading();
+        }
+      });
     }
-    this.lastReceived = Date.now();
-    if (this.unstoredBytes <= UNSTORED_BYTES_MAX && this.state !== "closed") this.socket.resume();
+    this.turnBytes += n;
+    if (this.turnBytes >= TURN_BYTES_MAX && !this.yielding) {
+      this.yielding = true;
+      this.updateReading();
+    }
+  }
+
+  /** Reads the socket unless credit flow, a resource alarm or a yielded turn says not to. */
+  private updateReading(): void {
+    if (this.state === "closed") return;
+    if (this.creditPaused || this.blockedReason !== null || this.yielding) this.socket.pause();
+    else this.socket.resume();
   }
 
   send(channel: number, method: amqp.AmqpMethod): void {
