@@ -59,17 +59,6 @@ export class Basic {
       case "basic.get":
         await this.get(m.args);
         return true;
-      case "basic.ack":
-        this.inTx(() => this.settle(m.args.deliveryTag, m.args.multiple, (u) => u.queue.ack(u.qm)));
-        return true;
-      case "basic.nack":
-        this.inTx(() =>
-          this.settle(m.args.deliveryTag, m.args.multiple, (u) => this.reject(u, m.args.requeue)),
-        );
-        return true;
-      case "basic.reject":
-        this.inTx(() => this.settle(m.args.deliveryTag, false, (u) => this.reject(u, m.args.requeue)));
-        return true;
       case "basic.recover":
       case "basic.recover-async":
         this.requeueAll();
@@ -93,6 +82,25 @@ export class Basic {
         return true;
       default:
         return false;
+    }
+  }
+
+  /** basic.ack/nack/reject: synchronous, so the channel runs them without a promise (one per delivery). */
+  settleMethod(
+    m: amqp.MethodOf<"basic.ack"> | amqp.MethodOf<"basic.nack"> | amqp.MethodOf<"basic.reject">,
+  ): void {
+    switch (m.name) {
+      case "basic.ack":
+        this.inTx(() => this.settle(m.args.deliveryTag, m.args.multiple, (u) => u.queue.ack(u.qm)));
+        return;
+      case "basic.nack":
+        this.inTx(() =>
+          this.settle(m.args.deliveryTag, m.args.multiple, (u) => this.reject(u, m.args.requeue)),
+        );
+        return;
+      case "basic.reject":
+        this.inTx(() => this.settle(m.args.deliveryTag, false, (u) => this.reject(u, m.args.requeue)));
+        return;
     }
   }
 

@@ -105,6 +105,10 @@ export class Channel {
       });
       return;
     }
+    if (m.name === "basic.ack" || m.name === "basic.nack" || m.name === "basic.reject") {
+      this.enqueue(m.name, () => this.basic.settleMethod(m));
+      return;
+    }
     this.enqueue(m.name, () => this.handle(m));
   }
 
