@@ -5,6 +5,7 @@ export { type Clock, FakeClock, systemClock } from "./clock.ts";
 export { type CompressionCodec, compress, decodeBatchRecords, decompress } from "./compression.ts";
 export { BrokerError, ERROR_CODES, type ErrorCode, isBrokerError } from "./errors.ts";
 export { FaultFs, type FaultOp } from "./fault-fs.ts";
+export { Fifo } from "./fifo.ts";
 export { type FileHandle, type Fs, mkdirpDurably, nodeFs, writeFileDurably } from "./fs.ts";
 export { LIMITS } from "./limits.ts";
 export { type Logger, RecordingLogger, silentLogger } from "./logger.ts";

@@ -2,7 +2,7 @@
 // or by priority under x-max-priority: one FIFO lane per priority, as RabbitMQ keeps them).
 // Invariant: pendingBytes is the sum of messageBytes over pending; each lane is in offset order.
 
-import { Fifo } from "./fifo.ts";
+import { Fifo } from "../lib/index.ts";
 import { messageBytes, type QueuedMessage } from "./message.ts";
 
 export class ReadyList {

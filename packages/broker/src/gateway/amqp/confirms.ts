@@ -2,6 +2,7 @@
 // Invariant: confirms go out in sequence order, coalesced with `multiple` when a run of them is ready.
 
 import { amqp } from "@spindle/protocol";
+import { Fifo } from "../../lib/index.ts";
 import type { Channel } from "./channel.ts";
 
 /** A run of publishes, seq first..last, that wait on the same promise (one append batch). */
@@ -14,20 +15,22 @@ interface Pending {
 
 export class Confirms {
   private nextSeq = 1n;
-  private readonly queue: Pending[] = [];
-  private head = 0;
+  /** unconfirmed runs in sequence order (a Fifo lets go of each run once confirmed) */
+  private readonly queue = new Fifo<Pending>();
+  private tail: Pending | undefined;
 
   constructor(private readonly ch: Channel) {}
 
   track(stored: Promise<unknown>): void {
     const seq = this.nextSeq++;
-    const tail = this.queue[this.queue.length - 1];
+    const tail = this.tail;
     if (tail !== undefined && tail.stored === stored && tail.state === "waiting") {
       tail.last = seq;
       return;
     }
     const p: Pending = { stored, first: seq, last: seq, state: "waiting" };
     this.queue.push(p);
+    this.tail = p;
     stored.then(
       () => this.settle(p, "ok"),
       () => this.settle(p, "failed"),
@@ -38,10 +41,8 @@ export class Confirms {
     p.state = state;
     let lastOk: bigint | null = null;
     let count = 0;
-    while (this.head < this.queue.length) {
-      const h = this.queue[this.head] as Pending;
-      if (h.state === "waiting") break;
-      this.head++;
+    for (let h = this.queue.peek(); h !== undefined && h.state !== "waiting"; h = this.queue.peek()) {
+      this.queue.shift();
       if (h.state === "ok") {
         lastOk = h.last;
         count += Number(h.last - h.first) + 1;
@@ -54,10 +55,7 @@ export class Confirms {
       this.send(h.last, h.last > h.first, false);
     }
     if (lastOk !== null) this.send(lastOk, count > 1, true);
-    if (this.head > 1024 && this.head * 2 > this.queue.length) {
-      this.queue.splice(0, this.head);
-      this.head = 0;
-    }
+    if (this.queue.length === 0) this.tail = undefined;
   }
 
   private send(seq: bigint, multiple: boolean, ok: boolean): void {

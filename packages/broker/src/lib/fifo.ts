@@ -1,4 +1,5 @@
-// A first-in first-out list with O(1) shift: Array.prototype.shift moves every element on long arrays.
+// A first-in first-out list with O(1) shift: Array.prototype.shift moves every element on long arrays,
+// and a shifted element is let go at once (nothing keeps it alive into an old-generation collection).
 // Invariant: items[head..] are the live elements, in insertion order.
 
 export class Fifo<T> {
