@@ -1,7 +1,8 @@
 // npm run bench:amqp — the same amqplib harness against RabbitMQ (127.0.0.1:5672) and a fresh Spindle, in
 // one run: producer and consumer in separate processes, 1 KiB messages, broker CPU and RSS from /proc.
 // Prints msgs/s and the ratio Spindle ÷ RabbitMQ per scenario (BENCH_SCALE=2 doubles the message counts).
-// Each scenario runs BENCH_RUNS times (default 3), alternating RabbitMQ and Spindle, and reports medians:
+// Each scenario runs BENCH_RUNS times (default 3), alternating RabbitMQ and Spindle, each run starting once
+// both brokers are quiet (no leftover work from the previous run), and reports medians:
 // on a shared 2-core machine one run swings by ±30%, and a median of paired runs is what repeats.
 
 import { execSync, spawn } from "node:child_process";
@@ -14,8 +15,10 @@ import { fmt, printTable } from "./table.ts";
 
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
-/** lets each broker finish its background work (queue deletion, syncs) before the other one runs */
-const PAUSE_MS = 1000;
+/** before each run both brokers must be quiet: under this share of a core over QUIET_WINDOW_MS */
+const QUIET_CPU_PCT = 5;
+const QUIET_WINDOW_MS = 250;
+const QUIET_WAIT_MAX_MS = 15_000;
 const RABBIT = process.env.RABBITMQ_URL ?? "amqp://guest:guest@127.0.0.1:5672";
 const WORKER = fileURLToPath(new URL("./amqp-worker.ts", import.meta.url));
 const TICKS_PER_S = 100;
@@ -186,18 +189,29 @@ function medianOf(ms: Measured[]): Measured {
 const rabbitPid = Number(execSync("pgrep -o beam.smp").toString().trim());
 const spindle = await startSpindle();
 const rows: (string | number)[][] = [];
-const pause = () => new Promise((r) => setTimeout(r, PAUSE_MS));
+const pids = [rabbitPid, spindle.child.pid as number];
+/** Waits until neither broker is still busy with the previous run (queue deletion, syncs, GC), so one
+ *  broker's leftovers do not land in the other's measurement. */
+async function quiet(pids: number[]): Promise<void> {
+  const until = Date.now() + QUIET_WAIT_MAX_MS;
+  while (Date.now() < until) {
+    const before = pids.map(cpuTicks);
+    await new Promise((r) => setTimeout(r, QUIET_WINDOW_MS));
+    const busiest = Math.max(...pids.map((pid, i) => cpuTicks(pid) - (before[i] as number)));
+    if ((busiest / TICKS_PER_S / (QUIET_WINDOW_MS / 1000)) * 100 < QUIET_CPU_PCT) return;
+  }
+}
 try {
   for (const s of SCENARIOS) {
     const rs: Measured[] = [];
     const os: Measured[] = [];
     for (let run = 1; run <= RUNS; run++) {
       console.error(`# ${s.name}: RabbitMQ (run ${run}/${RUNS})`);
+      await quiet(pids);
       rs.push(await measure(RABBIT, rabbitPid, s, "rmq"));
-      await pause();
+      await quiet(pids);
       console.error(`# ${s.name}: Spindle (run ${run}/${RUNS})`);
       os.push(await measure(spindle.url, spindle.child.pid as number, s, "sp"));
-      await pause();
     }
     const latency = s.spec.rate > 0;
     // the ratio of each run pair, so that a slow minute of the machine hits both sides of a ratio
