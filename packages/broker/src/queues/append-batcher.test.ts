@@ -1,0 +1,47 @@
+// Unit tests for the append batcher: one append per turn at the predicted offsets, and a message settled
+// before its batch is written goes to the log without its contents (its offset only), which the reader
+// hands back as null so the queue settles it.
+
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { FakeClock } from "../lib/index.ts";
+import { DEFAULT_LOG_CONFIG, MemoryLog } from "../log/index.ts";
+import { AppendBatcher } from "./append-batcher.ts";
+import type { Message } from "./message.ts";
+import { readMessages } from "./queue-reader.ts";
+
+const message = (body: string): Message => ({
+  exchange: "ex",
+  routingKey: "rk",
+  properties: Buffer.from([0, 0]),
+  body: Buffer.from(body),
+  persistent: true,
+});
+
+test("messages of one turn become one batch at the predicted offsets; settled ones lose their contents", async () => {
+  const log = new MemoryLog({ ...DEFAULT_LOG_CONFIG, retentionMs: -1 }, new FakeClock());
+  const settled = new Set([1, 3]);
+  let batches = 0;
+  const b = new AppendBatcher(
+    log,
+    () => batches++,
+    (o) => settled.has(o),
+  );
+  const stored = ["a", "b", "c", "d"].map((s, i) => b.add(message(s), 1_000 + i));
+  assert.equal(b.end, 4);
+  assert.equal(new Set(stored).size, 1, "one promise for the whole batch");
+  await stored[0];
+  assert.equal(batches, 1);
+  assert.equal(log.endOffset, 4);
+  const read = await readMessages(log, 0, 1 << 20);
+  assert.deepEqual(
+    read.items.map((m) => [m.offset, m.message?.body.toString() ?? null, m.timestampMs]),
+    [
+      [0, "a", 1_000],
+      [1, null, 1_001],
+      [2, "c", 1_002],
+      [3, null, 1_003],
+    ],
+  );
+  assert.equal(read.items[2]?.message?.routingKey, "rk");
+});
