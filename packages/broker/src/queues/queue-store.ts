@@ -14,6 +14,7 @@ import {
 } from "../log/index.ts";
 import { Queue, type QueueOptions } from "./queue.ts";
 import { parseQueuePolicy } from "./queue-policy.ts";
+import { PendingBudget } from "./ready-list.ts";
 import { SettleState } from "./settle-state.ts";
 
 export interface QueueStoreOptions {
@@ -45,7 +46,12 @@ function ackLogFsync(fsync: FsyncPolicy): FsyncPolicy {
   };
 }
 
+/** messages read ahead of their logs, across all queues */
+const PENDING_BUDGET_BYTES = 256 * 1024 * 1024;
+
 export class QueueStore {
+  private readonly budget = new PendingBudget(PENDING_BUDGET_BYTES);
+
   constructor(private readonly opts: QueueStoreOptions) {}
 
   private dirOf(name: string): string {
@@ -58,7 +64,7 @@ export class QueueStore {
     const policy = parseQueuePolicy(q.name, q.args);
     if (!q.durable) {
       const log = new MemoryLog({ ...MESSAGE_LOG, fsync }, clock);
-      return new Queue(q, policy, log, SettleState.fresh(0), clock, false);
+      return new Queue(q, policy, log, SettleState.fresh(0), clock, this.budget, false);
     }
     const dir = this.dirOf(q.name);
     await fs.mkdirp(dir);
@@ -77,7 +83,7 @@ export class QueueStore {
       config: { ...ACK_LOG, fsync: ackLogFsync(fsync) },
     });
     const settle = await SettleState.recover(acks, log.startOffset, log.endOffset, logger);
-    const queue = new Queue(q, policy, log, settle, clock, recovered);
+    const queue = new Queue(q, policy, log, settle, clock, this.budget, recovered);
     queue.onClose(() => acks.close());
     return queue;
   }

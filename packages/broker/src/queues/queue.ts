@@ -11,11 +11,13 @@ import type { QueueConsumer } from "./consumer.ts";
 import type { Message, QueuedMessage } from "./message.ts";
 import type { DeathReason, QueuePolicy } from "./queue-policy.ts";
 import { readMessages } from "./queue-reader.ts";
-import { ReadyList } from "./ready-list.ts";
+import { type PendingBudget, ReadyList } from "./ready-list.ts";
 import type { SettleState } from "./settle-state.ts";
 
 const STORED: Promise<void> = Promise.resolve();
-const PENDING_BYTES_MAX = 4 * 1024 * 1024;
+/** how far one queue reads ahead of its log into memory (within the broker-wide PendingBudget): enough
+ *  that a consumer falling behind a fast publisher for a second is still served from memory */
+const PENDING_BYTES_MAX = 32 * 1024 * 1024;
 const READ_BYTES = 256 * 1024;
 /** trim the log (whole segments) after this many settled messages */
 const TRIM_EVERY = 10_000;
@@ -67,6 +69,7 @@ export class Queue {
     private readonly log: Log,
     private readonly settle: SettleState,
     private readonly clock: Clock,
+    private readonly budget: PendingBudget,
     recovered: boolean,
   ) {
     this.nextReadOffset = settle.lowWater;
@@ -79,7 +82,7 @@ export class Queue {
       () => this.startLoad(),
       (offset) => settle.isSettled(offset),
     );
-    this.ready = new ReadyList(policy.maxPriority);
+    this.ready = new ReadyList(policy.maxPriority, budget);
   }
 
   get name(): string {
@@ -132,15 +135,15 @@ export class Queue {
   }
 
   private onAppended(qm: QueuedMessage): void {
-    if (
-      this.loading === null &&
-      qm.offset === this.nextReadOffset &&
-      this.ready.pendingBytes < PENDING_BYTES_MAX
-    ) {
+    if (this.loading === null && qm.offset === this.nextReadOffset && this.hasRoomAhead()) {
       this.ready.pushPending(qm);
       this.nextReadOffset = qm.offset + 1;
     }
     this.drain();
+  }
+
+  private hasRoomAhead(): boolean {
+    return this.ready.pendingBytes < PENDING_BYTES_MAX && !this.budget.full;
   }
 
   addConsumer(c: QueueConsumer): void {
@@ -347,7 +350,7 @@ export class Queue {
 
   private startLoad(): void {
     if (this.loading !== null || this.nextReadOffset >= this.log.endOffset) return;
-    if (this.ready.pendingBytes >= PENDING_BYTES_MAX) return;
+    if (!this.hasRoomAhead()) return;
     this.load().then(
       () => {
         this.drain();

@@ -1,9 +1,19 @@
 // The ready messages a queue holds in memory: requeued ones (by offset) ahead of pending ones (log order,
 // or by priority under x-max-priority: one FIFO lane per priority, as RabbitMQ keeps them).
-// Invariant: pendingBytes is the sum of messageBytes over pending; each lane is in offset order.
+// Invariant: pendingBytes is the sum of messageBytes over pending (and counts in the shared budget);
+// each lane is in offset order.
 
 import { Fifo } from "../lib/index.ts";
 import { messageBytes, type QueuedMessage } from "./message.ts";
+
+/** Pending bytes across every queue of the broker: a queue reads ahead of its log only while it fits. */
+export class PendingBudget {
+  bytes = 0;
+  constructor(readonly maxBytes: number) {}
+  get full(): boolean {
+    return this.bytes >= this.maxBytes;
+  }
+}
 
 export class ReadyList {
   private requeued: QueuedMessage[] = [];
@@ -12,7 +22,10 @@ export class ReadyList {
   private pendingN = 0;
   pendingBytes = 0;
 
-  constructor(private readonly maxPriority: number | undefined) {
+  constructor(
+    private readonly maxPriority: number | undefined,
+    private readonly budget: PendingBudget,
+  ) {
     this.lanes = Array.from({ length: (maxPriority ?? 0) + 1 }, () => new Fifo<QueuedMessage>());
   }
 
@@ -32,7 +45,7 @@ export class ReadyList {
   pushPending(qm: QueuedMessage): void {
     this.laneOf(qm).push(qm);
     this.pendingN++;
-    this.pendingBytes += messageBytes(qm.message);
+    this.addPendingBytes(messageBytes(qm.message));
   }
 
   /** Back at its place among the requeued, by offset. */
@@ -62,7 +75,7 @@ export class ReadyList {
     }
     this.laneOf(qm).shift();
     this.pendingN--;
-    this.pendingBytes -= messageBytes(qm.message);
+    this.addPendingBytes(-messageBytes(qm.message));
   }
 
   /** The next message to deliver: requeued first, then the oldest of the highest priority. */
@@ -73,10 +86,15 @@ export class ReadyList {
       const qm = (this.lanes[p] as Fifo<QueuedMessage>).shift();
       if (qm === undefined) continue;
       this.pendingN--;
-      this.pendingBytes -= messageBytes(qm.message);
+      this.addPendingBytes(-messageBytes(qm.message));
       return qm;
     }
     return undefined;
+  }
+
+  private addPendingBytes(n: number): void {
+    this.pendingBytes += n;
+    this.budget.bytes += n;
   }
 
   /** Empties the list, returning what it held. */
@@ -85,7 +103,7 @@ export class ReadyList {
     for (const lane of this.lanes) all.push(...lane.clear());
     this.requeued = [];
     this.pendingN = 0;
-    this.pendingBytes = 0;
+    this.addPendingBytes(-this.pendingBytes);
     return all;
   }
 }
