@@ -7,17 +7,18 @@ import { AmqpCodecError } from "./codec-error.ts";
 import {
   type AmqpFrame,
   decodeFrame,
-  encodeContentFrames,
   encodeFrame,
   encodeRawFrame,
   HEARTBEAT_FRAME_BYTES,
   type RawFrame,
   splitBody,
+  writeContentFrames,
 } from "./frame.ts";
 import { FrameReader } from "./frame-reader.ts";
 import { FRAME_ERROR, SYNTAX_ERROR } from "./generated/constants.ts";
 import { createMethod } from "./generated/methods.ts";
 import { checkProtocolHeader, PROTOCOL_HEADER } from "./protocol-header.ts";
+import { WireWriter } from "./wire-writer.ts";
 
 const codeIs = (code: number, re: RegExp) => (e: unknown) =>
   e instanceof AmqpCodecError && e.replyCode === code && re.test(e.message);
@@ -163,7 +164,7 @@ function frames0(): AmqpFrame {
   };
 }
 
-test("encodeContentFrames writes the same bytes as encoding each frame on its own", () => {
+test("writeContentFrames writes the same bytes as encoding each frame on its own", () => {
   fc.assert(
     fc.property(
       fc.uint8Array({ maxLength: 3000 }),
@@ -178,7 +179,11 @@ test("encodeContentFrames writes the same bytes as encoding each frame on its ow
           routingKey: "rk",
         });
         const propertyBytes = Buffer.from([0x10, 0x00, 0x02]); // delivery-mode 2
-        const one = encodeContentFrames(channel, method, 60, propertyBytes, body, frameMax);
+        const w = new WireWriter(16);
+        w.bytes(Buffer.from("earlier output"));
+        w.take();
+        writeContentFrames(w, channel, method, 60, propertyBytes, body, frameMax);
+        const one = w.take();
         const header = Buffer.concat([Buffer.from([0, 60, 0, 0]), Buffer.alloc(8), propertyBytes]);
         header.writeBigUInt64BE(BigInt(body.length), 4);
         const each = [

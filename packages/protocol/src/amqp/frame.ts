@@ -150,24 +150,10 @@ function bodyChunk(frameMax: number, bodyBytes: number): number {
 }
 
 /**
- * A content-carrying method (deliver, get-ok, return) with its header and body frames, all written into
- * one buffer of the exact size. `propertyBytes` are the already-encoded basic properties (flags word onward).
+ * Appends a content-carrying method (deliver, get-ok, return) with its header and body frames to `w`, with
+ * room made once: the per-message hot path of a connection's output. `propertyBytes` are the
+ * already-encoded basic properties (flags word onward).
  */
-export function encodeContentFrames(
-  channel: number,
-  method: AmqpMethod,
-  classId: number,
-  propertyBytes: Buffer,
-  body: Buffer,
-  frameMax: number,
-): Buffer {
-  const chunk = bodyChunk(frameMax, body.length);
-  const w = new WireWriter(contentFramesBound(propertyBytes.length, body.length, chunk));
-  writeContentFrames(w, channel, method, classId, propertyBytes, body, frameMax);
-  return w.finish();
-}
-
-/** Appends what encodeContentFrames returns to `w`: the per-message hot path of a connection's output. */
 export function writeContentFrames(
   w: WireWriter,
   channel: number,
