@@ -175,7 +175,8 @@ export class Queue {
     } finally {
       this.draining = false;
     }
-    if (this.ready.pendingCount === 0) this.startLoad();
+    // read on before the window runs dry: a consumer held to its prefetch waits on every read it needs
+    if (this.ready.pendingBytes < PENDING_BYTES_MAX / 2) this.startLoad();
   }
 
   private nextReadyConsumer(): QueueConsumer | undefined {
