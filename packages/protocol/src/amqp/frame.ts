@@ -137,7 +137,7 @@ export function writeFrame(w: WireWriter, frame: AmqpFrame): void {
   }
 }
 
-/** Bytes encodeContentFrames needs, at most (the method's own size is bounded by its short strings). */
+/** Bytes writeContentFrames needs, at most (the method's own size is bounded by its short strings). */
 function contentFramesBound(propertyBytes: number, bodyBytes: number, chunk: number): number {
   const bodyFrames = Math.ceil(bodyBytes / chunk);
   return 64 + 3 * FRAME_OVERHEAD_BYTES + 12 + propertyBytes + bodyBytes + bodyFrames * FRAME_OVERHEAD_BYTES;

@@ -34,7 +34,7 @@ export interface ConnectionDeps {
 
 let nextId = 1;
 const UNSTORED_BYTES_MAX = 64 * 1024 * 1024;
-const TURN_BYTES_MAX = Number(process.env.TBM ?? 64 * 1024);
+const TURN_BYTES_MAX = 64 * 1024;
 const BASIC_PUBLISH_ID = amqp.METHOD_INFO["basic.publish"].id;
 
 export class Connection implements Blockable {
