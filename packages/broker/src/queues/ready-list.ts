@@ -33,10 +33,6 @@ export class ReadyList {
     return this.requeued.length + this.pendingN;
   }
 
-  get pendingCount(): number {
-    return this.pendingN;
-  }
-
   private laneOf(qm: QueuedMessage): Fifo<QueuedMessage> {
     if (this.maxPriority === undefined) return this.lanes[0] as Fifo<QueuedMessage>;
     return this.lanes[Math.min(qm.message.priority ?? 0, this.maxPriority)] as Fifo<QueuedMessage>;
