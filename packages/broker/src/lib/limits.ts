@@ -22,4 +22,8 @@ export const LIMITS = {
   kafkaConnectionsMax: 10_000,
   /** long-polling Kafka fetches parked at once across all connections */
   kafkaParkedFetchesMax: 10_000,
+  /** messages one queue holds in memory read ahead of its log */
+  queueReadAheadBytesMax: 32 * 1024 * 1024,
+  /** messages held read ahead of their logs across all queues */
+  queuesReadAheadBytesMax: 256 * 1024 * 1024,
 } as const;

@@ -3,7 +3,7 @@
 
 import { createHash } from "node:crypto";
 import { join } from "node:path";
-import type { Clock, Fs, Logger } from "../lib/index.ts";
+import { type Clock, type Fs, LIMITS, type Logger } from "../lib/index.ts";
 import {
   DEFAULT_LOG_CONFIG,
   FileLog,
@@ -46,11 +46,8 @@ function ackLogFsync(fsync: FsyncPolicy): FsyncPolicy {
   };
 }
 
-/** messages read ahead of their logs, across all queues */
-const PENDING_BUDGET_BYTES = 256 * 1024 * 1024;
-
 export class QueueStore {
-  private readonly budget = new PendingBudget(PENDING_BUDGET_BYTES);
+  private readonly budget = new PendingBudget(LIMITS.queuesReadAheadBytesMax);
 
   constructor(private readonly opts: QueueStoreOptions) {}
 

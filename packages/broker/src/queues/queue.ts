@@ -4,7 +4,7 @@
 // What must survive a restart besides the messages (settlement, how far messages were handed out, requeue
 // counts under x-delivery-limit) is kept by SettleState in the ack log, and applied when read back.
 
-import type { Clock } from "../lib/index.ts";
+import { type Clock, LIMITS } from "../lib/index.ts";
 import type { Log } from "../log/index.ts";
 import { AppendBatcher } from "./append-batcher.ts";
 import type { QueueConsumer } from "./consumer.ts";
@@ -17,7 +17,7 @@ import type { SettleState } from "./settle-state.ts";
 const STORED: Promise<void> = Promise.resolve();
 /** how far one queue reads ahead of its log into memory (within the broker-wide PendingBudget): enough
  *  that a consumer falling behind a fast publisher for a second is still served from memory */
-const PENDING_BYTES_MAX = 32 * 1024 * 1024;
+const PENDING_BYTES_MAX = LIMITS.queueReadAheadBytesMax;
 const READ_BYTES = 256 * 1024;
 /** trim the log (whole segments) after this many settled messages */
 const TRIM_EVERY = 10_000;
