@@ -93,15 +93,15 @@ export const CONFIG_ENV_VAR = "SPINDLE_CONFIG";
 
 const show = (v: unknown): string => JSON.stringify(v) ?? String(v);
 
-const portSchema = z
-  .union([
-    z.number(),
-    z
-      .string()
-      .regex(/^\d{1,5}$/)
-      .transform(Number),
-  ])
-  .pipe(z.number().int().min(0).max(65535));
+/** A whole number in [min, max], given as a number or (from flags and the environment) as digits. */
+function intSchema(min: number, max: number) {
+  const digits = new RegExp(`^\\d{1,${String(max).length}}$`);
+  return z
+    .union([z.number(), z.string().regex(digits).transform(Number)])
+    .pipe(z.number().int().min(min).max(max));
+}
+
+const portSchema = intSchema(0, 65535);
 
 /** A host name or IP address as `listen()` takes it; resolution errors surface when binding. */
 const hostSchema = z.string().regex(/^[^\s/]{1,253}$/);
@@ -111,12 +111,7 @@ const dataDirSchema = z
   .min(1)
   .refine((s) => !s.includes("\0"));
 
-const fsyncSchema = z.string().transform((text, ctx): FsyncPolicy => {
-  const parsed = parseFsyncPolicy(text);
-  if (typeof parsed !== "string") return parsed;
-  ctx.addIssue({ code: "custom", message: parsed });
-  return z.NEVER;
-});
+const fsyncSchema = z.string().transform(fromParser<FsyncPolicy>(parseFsyncPolicy));
 
 const booleanSchema = z.union([
   z.boolean(),
@@ -125,31 +120,9 @@ const booleanSchema = z.union([
     .transform((t) => ["true", "1", "yes", "on"].includes(t)),
 ]);
 
-const partitionsSchema = z
-  .union([
-    z.number(),
-    z
-      .string()
-      .regex(/^\d{1,4}$/)
-      .transform(Number),
-  ])
-  .pipe(z.number().int().min(1).max(1000));
+const partitionsSchema = intSchema(1, 1000);
 
-const requestBytesSchema = z
-  .union([
-    z.number(),
-    z
-      .string()
-      .regex(/^\d{1,10}$/)
-      .transform(Number),
-  ])
-  .pipe(
-    z
-      .number()
-      .int()
-      .min(1024)
-      .max(1024 * 1024 * 1024),
-  );
+const requestBytesSchema = intSchema(1024, 1024 * 1024 * 1024);
 
 /** A parser's sentence becomes the issue's message, which parseField reports as is. */
 function fromParser<T>(parse: (text: string) => T | string) {
