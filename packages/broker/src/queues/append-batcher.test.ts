@@ -7,16 +7,17 @@ import { test } from "node:test";
 import { FakeClock } from "../lib/index.ts";
 import { DEFAULT_LOG_CONFIG, MemoryLog } from "../log/index.ts";
 import { AppendBatcher } from "./append-batcher.ts";
-import type { Message } from "./message.ts";
+import { createMessage, type Message } from "./message.ts";
 import { readMessages } from "./queue-reader.ts";
 
-const message = (body: string): Message => ({
-  exchange: "ex",
-  routingKey: "rk",
-  properties: Buffer.from([0, 0]),
-  body: Buffer.from(body),
-  persistent: true,
-});
+const message = (body: string): Message =>
+  createMessage({
+    exchange: "ex",
+    routingKey: "rk",
+    properties: Buffer.from([0, 0]),
+    body: Buffer.from(body),
+    persistent: true,
+  });
 
 test("messages of one turn become one batch at the predicted offsets; settled ones lose their contents", async () => {
   const log = new MemoryLog({ ...DEFAULT_LOG_CONFIG, retentionMs: -1 }, new FakeClock());

@@ -1,7 +1,7 @@
 // Dead-lettering: a rejected, expired or overflowing message is republished to the queue's DLX with an
 // x-death entry. Invariant: the original is settled first; a missing DLX drops the message, as RabbitMQ.
 
-import type { Message, QueuedMessage } from "./message.ts";
+import { createMessage, type Message, type QueuedMessage } from "./message.ts";
 import type { Queue } from "./queue.ts";
 import type { DeathReason } from "./queue-policy.ts";
 
@@ -45,14 +45,14 @@ export function deadLetter(
     timeMs: nowMs,
   };
   const { properties, headers } = codec.addDeath(m, death);
-  const next: Message = {
+  const next = createMessage({
     exchange: dlx,
     routingKey,
     properties,
     body: m.body,
     persistent: m.persistent,
     headers,
-  };
+  });
   for (const q of router.route(dlx, routingKey, headers)) {
     // RabbitMQ drops a message that would cycle back to a queue it expired from without a rejection
     if (q === from && reason === "expired") continue;

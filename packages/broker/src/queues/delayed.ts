@@ -4,7 +4,7 @@
 
 import type { Clock } from "../lib/index.ts";
 import type { QueueConsumer } from "./consumer.ts";
-import type { Message, QueuedMessage } from "./message.ts";
+import { createMessage, type Message, type QueuedMessage } from "./message.ts";
 import type { Queue } from "./queue.ts";
 
 export const DELAYED_TYPE = "x-delayed-message";
@@ -38,7 +38,7 @@ export class DelayScheduler implements QueueConsumer {
   }
 
   deliver(qm: QueuedMessage): void {
-    const due = qm.enqueuedMs + (qm.message.delayMs ?? 0);
+    const due = qm.enqueuedMs + qm.message.delayMs;
     let i = this.held.length;
     while (i > 0 && (this.held[i - 1] as { due: number }).due > due) i--;
     this.held.splice(i, 0, { due, qm });
@@ -60,8 +60,7 @@ export class DelayScheduler implements QueueConsumer {
     const now = this.clock.nowMs();
     while (this.held.length > 0 && (this.held[0] as { due: number }).due <= now) {
       const { qm } = this.held.shift() as { qm: QueuedMessage };
-      const { delayMs: _delay, ...rest } = qm.message;
-      this.release(rest);
+      this.release(createMessage({ ...qm.message, delayMs: 0 }));
       this.queue.ack(qm);
     }
     this.arm();

@@ -12,7 +12,7 @@ export {
   type ExchangeType,
 } from "./exchange.ts";
 export { headersMatch, topicMatches } from "./matching.ts";
-export type { Message, QueuedMessage } from "./message.ts";
+export { createMessage, type Message, type QueuedMessage } from "./message.ts";
 export { type EnqueueResult, Queue, type QueueOptions, REJECTED } from "./queue.ts";
 export { type DeathReason, parseExpiration, parseQueuePolicy, type QueuePolicy } from "./queue-policy.ts";
 export { QueueStore, type QueueStoreOptions } from "./queue-store.ts";

@@ -106,7 +106,7 @@ export class Queue {
     if (this.policy.overflow !== "drop-head" && this.wouldOverflow(bytes)) {
       if (this.policy.overflow === "reject-publish-dlx") {
         this.deadLetter(
-          { offset: -1, message, enqueuedMs: this.clock.nowMs(), redelivered: false },
+          { offset: -1, message, enqueuedMs: this.clock.nowMs(), redelivered: false, requeues: 0 },
           "maxlen",
         );
       }
@@ -116,7 +116,7 @@ export class Queue {
     const offset = this.appender.end;
     const stored = this.appender.add(message, now);
     this.readyBytes += bytes;
-    this.onAppended({ offset, message, enqueuedMs: now, redelivered: false });
+    this.onAppended({ offset, message, enqueuedMs: now, redelivered: false, requeues: 0 });
     if (this.policy.overflow === "drop-head") this.dropHeadWhileOver();
     this.expireHead();
     return stored;
@@ -257,7 +257,7 @@ export class Queue {
   requeue(qm: QueuedMessage): void {
     if (this.deleted) return;
     qm.redelivered = true;
-    qm.requeues = (qm.requeues ?? 0) + 1;
+    qm.requeues++;
     const limit = this.policy.deliveryLimit;
     if (limit !== undefined) {
       if (qm.requeues > limit) {
@@ -384,8 +384,8 @@ export class Queue {
           message,
           enqueuedMs: timestampMs,
           redelivered: offset < this.deliveredBefore || requeues > 0,
+          requeues,
         };
-        if (requeues > 0) qm.requeues = requeues;
         this.ready.pushPending(qm);
         if (offset < this.recoveredEnd) this.readyBytes += message.body.length;
       }

@@ -35,7 +35,7 @@ export class ReadyList {
 
   private laneOf(qm: QueuedMessage): Fifo<QueuedMessage> {
     if (this.maxPriority === undefined) return this.lanes[0] as Fifo<QueuedMessage>;
-    return this.lanes[Math.min(qm.message.priority ?? 0, this.maxPriority)] as Fifo<QueuedMessage>;
+    return this.lanes[Math.min(qm.message.priority, this.maxPriority)] as Fifo<QueuedMessage>;
   }
 
   pushPending(qm: QueuedMessage): void {

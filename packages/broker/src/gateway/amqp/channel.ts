@@ -3,7 +3,7 @@
 // channel.close/close-ok are acted on, and unacked deliveries are requeued when the channel ends.
 
 import { amqp } from "@spindle/protocol";
-import { delayOf, type Message, parseExpiration } from "../../queues/index.ts";
+import { createMessage, delayOf, type Message, parseExpiration } from "../../queues/index.ts";
 import { Basic } from "./basic.ts";
 import type { Connection } from "./connection.ts";
 import { Definitions } from "./definitions.ts";
@@ -158,19 +158,18 @@ export class Channel {
     const persistent = props.deliveryMode === 2;
     const { exchange, routingKey } = a.publish;
     const properties = a.properties as Buffer;
-    // the common message (no priority, headers or expiration) is built without spreads
-    let message: Message = { exchange, routingKey, properties, body, persistent };
-    if (props.priority || props.headers !== undefined || props.expiration !== undefined) {
-      const headers = props.headers === undefined ? undefined : plainTable(props.headers);
-      const delayMs = delayOf(headers);
-      message = {
-        ...message,
-        ...(props.priority ? { priority: props.priority } : {}),
-        ...(headers !== undefined ? { headers } : {}),
-        ...(delayMs > 0 ? { delayMs } : {}),
-        ...(props.expiration !== undefined ? { expirationMs: parseExpiration(props.expiration) } : {}),
-      };
-    }
+    const headers = props.headers === undefined ? undefined : plainTable(props.headers);
+    const message = createMessage({
+      exchange,
+      routingKey,
+      properties,
+      body,
+      persistent,
+      expirationMs: props.expiration === undefined ? undefined : parseExpiration(props.expiration),
+      priority: props.priority,
+      delayMs: delayOf(headers),
+      headers,
+    });
     this.basic.publish(a.publish, message);
   }
 
