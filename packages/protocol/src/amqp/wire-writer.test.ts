@@ -32,3 +32,17 @@ test("a frame being written when the buffer grows keeps its placeholder position
   assert.equal(out.length, 104);
   assert.equal(out.readUInt32BE(0), 100);
 });
+
+test("rewind() writes over the front of the same buffer, and only with nothing pending", () => {
+  const w = new WireWriter(64);
+  w.bytes(Buffer.alloc(40, 1));
+  const first = w.take();
+  w.rewind();
+  w.bytes(Buffer.alloc(40, 2));
+  const second = w.take();
+  assert.equal(second.buffer, first.buffer, "no new buffer after rewind");
+  assert.equal(second.byteOffset, first.byteOffset);
+  assert.deepEqual(second, Buffer.alloc(40, 2));
+  w.u8(3);
+  assert.throws(() => w.rewind(), RangeError);
+});

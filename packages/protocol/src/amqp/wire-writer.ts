@@ -1,7 +1,8 @@
 // WireWriter: a growable big-endian byte sink for AMQP primitive domains; take() hands out what was written
 // so far and goes on writing in the same buffer (one allocation per buffer-full, not per hand-out).
 // Invariant: lengths are validated before writing (shortstr <= 255 bytes), so no output is ever truncated;
-// bytes handed out by take() or finish() are never written again.
+// bytes handed out by take() or finish() are never written again, until the caller says with rewind() that
+// it holds none of them.
 export class WireWriter {
   private buf: Buffer;
   /** where the next byte goes (positions handed to patchU32 are in the current buffer) */
@@ -153,5 +154,13 @@ export class WireWriter {
     const out = this.buf.subarray(this.start, this.length);
     this.start = this.length;
     return out;
+  }
+
+  /** The caller no longer holds any bytes take() handed out: writing starts over at the front of the same
+   *  buffer, so a writer that is emptied often reuses one buffer instead of allocating the next. */
+  rewind(): void {
+    if (this.length !== this.start) throw new RangeError("rewind() with bytes not yet taken");
+    this.length = 0;
+    this.start = 0;
   }
 }

@@ -48,6 +48,10 @@ export class Outbox {
     if (this.ended) return false;
     if (!this.scheduled) {
       this.scheduled = true;
+      // the first output of a turn: once the socket has written everything handed to it, no earlier bytes
+      // of the buffer are in use, and the turn writes over them (a fresh 64 KiB buffer per buffer-full
+      // cost page faults as the new memory was first touched)
+      if (this.w.pending === 0 && this.socket.writableLength === 0) this.w.rewind();
       setImmediate(() => {
         this.scheduled = false;
         this.flush();
