@@ -4,6 +4,9 @@
 // Each scenario runs BENCH_RUNS times (default 3), alternating RabbitMQ and Spindle, each run starting once
 // both brokers are quiet (no leftover work from the previous run), and reports medians:
 // on a shared 2-core machine one run swings by ±30%, and a median of paired runs is what repeats.
+// Before its measured runs each scenario runs once, unmeasured, at half its size against both brokers
+// (BENCH_WARMUP=0 skips it): a fresh Spindle process is still compiling its hot path (V8's JIT) during
+// its first 50k messages, and a long-running broker is what the table is about.
 
 import { execSync, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -15,6 +18,7 @@ import { fmt, printTable } from "./table.ts";
 
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const WARMUP = process.env.BENCH_WARMUP !== "0";
 /** before each run both brokers must be quiet: under this share of a core over QUIET_WINDOW_MS */
 const QUIET_CPU_PCT = 5;
 const QUIET_WINDOW_MS = 250;
@@ -205,6 +209,12 @@ try {
   for (const s of SCENARIOS) {
     const rs: Measured[] = [];
     const os: Measured[] = [];
+    if (WARMUP) {
+      const half = { ...s, spec: { ...s.spec, count: Math.ceil(s.spec.count / 2) } };
+      console.error(`# ${s.name}: warm-up of both brokers (not measured)`);
+      await measure(RABBIT, rabbitPid, half, "rmq");
+      await measure(spindle.url, spindle.child.pid as number, half, "sp");
+    }
     for (let run = 1; run <= RUNS; run++) {
       console.error(`# ${s.name}: RabbitMQ (run ${run}/${RUNS})`);
       await quiet(pids);
@@ -237,7 +247,7 @@ try {
   await spindle.stop();
 }
 printTable(
-  `AMQP: RabbitMQ vs Spindle, 1 KiB messages, amqplib (scale ${SCALE}; medians of ${RUNS} alternating runs)`,
+  `AMQP: RabbitMQ vs Spindle, 1 KiB messages, amqplib (scale ${SCALE}; medians of ${RUNS} alternating runs${WARMUP ? ", after a warm-up run" : ""})`,
   [
     "scenario",
     "RabbitMQ msg/s",
