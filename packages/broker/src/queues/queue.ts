@@ -9,6 +9,7 @@ import type { Log } from "../log/index.ts";
 import { AppendBatcher } from "./append-batcher.ts";
 import type { QueueConsumer } from "./consumer.ts";
 import type { Message, QueuedMessage } from "./message.ts";
+import { PriorityBacklog } from "./priority-backlog.ts";
 import type { DeathReason, QueuePolicy } from "./queue-policy.ts";
 import { readMessages } from "./queue-reader.ts";
 import { type PendingBudget, ReadyList } from "./ready-list.ts";
@@ -19,6 +20,8 @@ const STORED: Promise<void> = Promise.resolve();
  *  that a consumer falling behind a fast publisher for a second is still served from memory */
 const PENDING_BYTES_MAX = LIMITS.queueReadAheadBytesMax;
 const READ_BYTES = 256 * 1024;
+/** the restart scan of a priority queue reads in larger steps: it keeps nothing it reads */
+const SCAN_BYTES = 1024 * 1024;
 /** trim the log (whole segments) after this many settled messages */
 const TRIM_EVERY = 10_000;
 
@@ -62,6 +65,10 @@ export class Queue {
   /** set by the vhost: where dead-lettered messages go */
   deadLetter: (qm: QueuedMessage, reason: DeathReason) => void = () => undefined;
   private readonly closers: (() => Promise<void>)[] = [];
+  /** x-max-priority queues: the ready messages still only in the log, by priority */
+  private readonly backlog: PriorityBacklog | null;
+  /** after a restart a priority queue reads its log through once, to learn the priorities waiting in it */
+  private scanNeeded: boolean;
 
   constructor(
     readonly opts: QueueOptions,
@@ -83,6 +90,8 @@ export class Queue {
       (offset) => settle.isSettled(offset),
     );
     this.ready = new ReadyList(policy.maxPriority, budget);
+    this.backlog = policy.maxPriority === undefined ? null : new PriorityBacklog(policy.maxPriority);
+    this.scanNeeded = this.backlog !== null && this.nextReadOffset < this.recoveredEnd;
   }
 
   get name(): string {
@@ -91,7 +100,8 @@ export class Queue {
 
   /** Messages ready for delivery (not counting delivered-but-unacked ones). */
   get messageCount(): number {
-    const unread = this.appender.end - this.nextReadOffset - this.settledAhead;
+    const ahead = this.backlog?.ahead.size ?? 0;
+    const unread = this.appender.end - this.nextReadOffset - this.settledAhead - ahead;
     return this.ready.length + Math.max(0, unread);
   }
 
@@ -138,7 +148,7 @@ export class Queue {
     if (this.loading === null && qm.offset === this.nextReadOffset && this.hasRoomAhead()) {
       this.ready.pushPending(qm);
       this.nextReadOffset = qm.offset + 1;
-    }
+    } else this.backlog?.left(qm.offset, this.backlog.laneOf(qm.message));
     this.drain();
   }
 
@@ -202,9 +212,14 @@ export class Queue {
     return qm;
   }
 
-  /** The head message, dead-lettering expired ones on the way. */
+  /** The head message, dead-lettering expired ones on the way; none while a higher priority than any in
+   *  memory waits in the log (a read for it is started). */
   private take(): QueuedMessage | undefined {
     for (;;) {
+      if (this.behindLane() >= 0) {
+        this.startLoad();
+        return undefined;
+      }
       const qm = this.shiftHead();
       if (qm === undefined || this.expiresAt(qm) > this.clock.nowMs()) return qm;
       this.discard(qm, "expired");
@@ -232,7 +247,7 @@ export class Queue {
         return qm;
       }
       if (this.nextReadOffset >= this.appender.end || this.deleted) return null;
-      if (this.nextReadOffset >= this.log.endOffset) await this.appender.lastStored;
+      if (this.loadFrom() >= this.log.endOffset) await this.appender.lastStored;
       await this.load();
     }
   }
@@ -276,7 +291,10 @@ export class Queue {
     await this.loading;
     const n = this.messageCount;
     for (const qm of this.ready.clear()) this.settleOffset(qm.offset);
-    for (let o = this.nextReadOffset; o < this.appender.end; o++) this.settleOffset(o);
+    // messages taken ahead of the read cursor were settled with the ready ones, or are delivered and unacked
+    for (let o = this.nextReadOffset; o < this.appender.end; o++)
+      if (this.backlog?.ahead.has(o) !== true) this.settleOffset(o);
+    this.backlog?.clear();
     this.readyBytes = 0;
     this.nextReadOffset = this.appender.end;
     this.settledAhead = 0;
@@ -350,8 +368,9 @@ export class Queue {
   }
 
   private startLoad(): void {
-    if (this.loading !== null || this.nextReadOffset >= this.log.endOffset) return;
-    if (!this.hasRoomAhead()) return;
+    if (this.loading !== null || this.loadFrom() >= this.log.endOffset) return;
+    // a priority read goes past a full window, by one read at most: its lane is empty in memory
+    if (!this.hasRoomAhead() && this.behindLane() < 0) return;
     this.load().then(
       () => {
         this.drain();
@@ -361,12 +380,37 @@ export class Queue {
     );
   }
 
-  /** Reads the next chunk of the log into pending, skipping settled and lost transient messages. */
+  /** A priority lane that must be read from the log before anything in memory is delivered, or -1: its
+   *  messages outrank every pending one (requeued messages go first regardless, as before). */
+  private behindLane(): number {
+    if (this.backlog === null) return -1;
+    if (this.scanNeeded) return 0;
+    if (this.ready.hasRequeued) return -1;
+    const lane = this.backlog.highestUnread();
+    return lane > this.ready.highestPending() ? lane : -1;
+  }
+
+  /** Where the next read from the log starts. */
+  private loadFrom(): number {
+    const lane = this.scanNeeded ? -1 : this.behindLane();
+    return lane < 0 || this.backlog === null
+      ? this.nextReadOffset
+      : this.backlog.fetchFrom(lane, this.nextReadOffset);
+  }
+
+  /** Reads from the log into pending: the messages of a priority lane that outranks memory, or the next
+   *  chunk, skipping settled and lost transient messages. */
   private load(): Promise<void> {
-    this.loading ??= this.readChunk().finally(() => {
+    this.loading ??= this.readNext().finally(() => {
       this.loading = null;
     });
     return this.loading;
+  }
+
+  private readNext(): Promise<void> {
+    if (this.scanNeeded) return this.scanBacklog();
+    const lane = this.behindLane();
+    return lane >= 0 ? this.readLane(lane) : this.readChunk();
   }
 
   private async readChunk(): Promise<void> {
@@ -374,23 +418,62 @@ export class Queue {
     const read = await readMessages(this.log, from, READ_BYTES);
     if (this.nextReadOffset !== from) return;
     for (const { offset, message, timestampMs } of read.items) {
+      if (this.backlog?.ahead.delete(offset) === true) continue;
       if (this.settle.isSettled(offset)) this.settledAhead = Math.max(0, this.settledAhead - 1);
-      else if (message === null || (offset < this.recoveredEnd && !message.persistent))
-        this.settleOffset(offset);
+      else if (message === null || this.lostInRestart(offset, message)) this.settleOffset(offset);
       else {
-        const requeues = this.settle.requeuesOf(offset);
-        const qm: QueuedMessage = {
-          offset,
-          message,
-          enqueuedMs: timestampMs,
-          redelivered: offset < this.deliveredBefore || requeues > 0,
-          requeues,
-        };
-        this.ready.pushPending(qm);
-        if (offset < this.recoveredEnd) this.readyBytes += message.body.length;
+        this.backlog?.taken(this.backlog.laneOf(message));
+        this.admit(offset, message, timestampMs);
       }
     }
     this.nextReadOffset = read.nextOffset;
+  }
+
+  /** Reads on from where `lane`'s messages wait in the log, taking only those (ahead of the cursor). */
+  private async readLane(lane: number): Promise<void> {
+    const b = this.backlog as PriorityBacklog;
+    const read = await readMessages(this.log, b.fetchFrom(lane, this.nextReadOffset), READ_BYTES);
+    for (const { offset, message, timestampMs } of read.items) {
+      if (offset < this.nextReadOffset || b.ahead.has(offset) || this.settle.isSettled(offset)) continue;
+      if (message === null || this.lostInRestart(offset, message) || b.laneOf(message) !== lane) continue;
+      b.ahead.add(offset);
+      b.taken(lane);
+      this.admit(offset, message, timestampMs);
+    }
+    b.scannedTo(lane, read.nextOffset, read.nextOffset >= this.appender.end);
+  }
+
+  /** After a restart: counts the ready messages of each priority in the recovered log. */
+  private async scanBacklog(): Promise<void> {
+    const b = this.backlog as PriorityBacklog;
+    for (let from = this.nextReadOffset; from < this.recoveredEnd; ) {
+      const read = await readMessages(this.log, from, SCAN_BYTES);
+      for (const { offset, message } of read.items) {
+        if (offset >= this.recoveredEnd || message === null || this.settle.isSettled(offset)) continue;
+        if (!this.lostInRestart(offset, message)) b.left(offset, b.laneOf(message));
+      }
+      if (read.nextOffset <= from) break;
+      from = read.nextOffset;
+    }
+    this.scanNeeded = false;
+  }
+
+  /** A transient message read back from before the restart: it did not survive it. */
+  private lostInRestart(offset: number, message: Message): boolean {
+    return offset < this.recoveredEnd && !message.persistent;
+  }
+
+  /** A message read from the log joins the pending ones, with what the ack log knows of it. */
+  private admit(offset: number, message: Message, timestampMs: number): void {
+    const requeues = this.settle.requeuesOf(offset);
+    this.ready.pushPending({
+      offset,
+      message,
+      enqueuedMs: timestampMs,
+      redelivered: offset < this.deliveredBefore || requeues > 0,
+      requeues,
+    });
+    if (offset < this.recoveredEnd) this.readyBytes += message.body.length;
   }
 
   /** Detaches every consumer, telling each that the queue is gone. */

@@ -33,6 +33,18 @@ export class ReadyList {
     return this.requeued.length + this.pendingN;
   }
 
+  get hasRequeued(): boolean {
+    return this.requeued.length > 0;
+  }
+
+  /** The highest priority lane holding a pending message, or -1. */
+  highestPending(): number {
+    if (this.pendingN === 0) return -1;
+    let p = this.lanes.length - 1;
+    while (p > 0 && (this.lanes[p] as Fifo<QueuedMessage>).length === 0) p--;
+    return p;
+  }
+
   private laneOf(qm: QueuedMessage): Fifo<QueuedMessage> {
     if (this.maxPriority === undefined) return this.lanes[0] as Fifo<QueuedMessage>;
     return this.lanes[Math.min(qm.message.priority, this.maxPriority)] as Fifo<QueuedMessage>;
