@@ -5,7 +5,19 @@
 // not in memory, and none of them is below firstUnread[p]; `ahead` holds the offsets at or above the cursor
 // that were taken into memory out of order, until the cursor passes them.
 
+import type { Log } from "../log/index.ts";
 import type { Message } from "./message.ts";
+import { readMessages } from "./queue-reader.ts";
+
+/** a lane read takes at most this much of the log; the restart count reads in larger steps (it keeps nothing) */
+const READ_BYTES = 256 * 1024;
+const COUNT_BYTES = 1024 * 1024;
+
+export interface TakenMessage {
+  readonly offset: number;
+  readonly message: Message;
+  readonly timestampMs: number;
+}
 
 export class PriorityBacklog {
   private readonly unread: number[];
@@ -31,7 +43,7 @@ export class PriorityBacklog {
     this.unreadTotal++;
   }
 
-  /** One of the messages counted by left() was read into memory. */
+  /** One of the messages counted by left() was read into memory (by the cursor or a lane read). */
   taken(lane: number): void {
     if ((this.unread[lane] as number) === 0) return;
     this.unread[lane] = (this.unread[lane] as number) - 1;
@@ -52,11 +64,51 @@ export class PriorityBacklog {
 
   /** Every message of `lane` below `offset` has been taken; `end`: the read reached the queue's end, so
    *  none is left in the log. */
-  scannedTo(lane: number, offset: number, end: boolean): void {
+  private scannedTo(lane: number, offset: number, end: boolean): void {
     this.firstUnread[lane] = offset;
     if (end) {
       this.unreadTotal -= this.unread[lane] as number;
       this.unread[lane] = 0;
+    }
+  }
+
+  /** Reads on from where `lane`'s messages wait (at or above `cursor`), taking those `usable` says are
+   *  ready; they are ahead of the cursor from now on. `end`: where the queue's log will end. */
+  async readLane(
+    log: Log,
+    lane: number,
+    cursor: number,
+    end: number,
+    usable: (offset: number, m: Message | null) => m is Message,
+  ): Promise<TakenMessage[]> {
+    const read = await readMessages(log, this.fetchFrom(lane, cursor), READ_BYTES);
+    const taken: TakenMessage[] = [];
+    for (const { offset, message, timestampMs } of read.items) {
+      if (offset < cursor || this.ahead.has(offset) || !usable(offset, message)) continue;
+      if (this.laneOf(message) !== lane) continue;
+      this.ahead.add(offset);
+      this.taken(lane);
+      taken.push({ offset, message, timestampMs });
+    }
+    this.scannedTo(lane, read.nextOffset, read.nextOffset >= end);
+    return taken;
+  }
+
+  /** After a restart: counts the persistent, unsettled messages of [from, to) in the recovered log. */
+  async countRecovered(
+    log: Log,
+    from: number,
+    to: number,
+    settled: (offset: number) => boolean,
+  ): Promise<void> {
+    while (from < to) {
+      const read = await readMessages(log, from, COUNT_BYTES);
+      for (const { offset, message } of read.items) {
+        if (offset < to && message?.persistent === true && !settled(offset))
+          this.left(offset, this.laneOf(message));
+      }
+      if (read.nextOffset <= from) return;
+      from = read.nextOffset;
     }
   }
 

@@ -20,8 +20,6 @@ const STORED: Promise<void> = Promise.resolve();
  *  that a consumer falling behind a fast publisher for a second is still served from memory */
 const PENDING_BYTES_MAX = LIMITS.queueReadAheadBytesMax;
 const READ_BYTES = 256 * 1024;
-/** the restart scan of a priority queue reads in larger steps: it keeps nothing it reads */
-const SCAN_BYTES = 1024 * 1024;
 /** trim the log (whole segments) after this many settled messages */
 const TRIM_EVERY = 10_000;
 
@@ -408,7 +406,7 @@ export class Queue {
   }
 
   private readNext(): Promise<void> {
-    if (this.scanNeeded) return this.scanBacklog();
+    if (this.scanNeeded) return this.countRecovered();
     const lane = this.behindLane();
     return lane >= 0 ? this.readLane(lane) : this.readChunk();
   }
@@ -429,32 +427,19 @@ export class Queue {
     this.nextReadOffset = read.nextOffset;
   }
 
-  /** Reads on from where `lane`'s messages wait in the log, taking only those (ahead of the cursor). */
+  /** Reads `lane`'s messages from where they wait in the log, ahead of the cursor. */
   private async readLane(lane: number): Promise<void> {
+    const usable = (offset: number, m: Message | null): m is Message =>
+      m !== null && !this.settle.isSettled(offset) && !this.lostInRestart(offset, m);
     const b = this.backlog as PriorityBacklog;
-    const read = await readMessages(this.log, b.fetchFrom(lane, this.nextReadOffset), READ_BYTES);
-    for (const { offset, message, timestampMs } of read.items) {
-      if (offset < this.nextReadOffset || b.ahead.has(offset) || this.settle.isSettled(offset)) continue;
-      if (message === null || this.lostInRestart(offset, message) || b.laneOf(message) !== lane) continue;
-      b.ahead.add(offset);
-      b.taken(lane);
-      this.admit(offset, message, timestampMs);
-    }
-    b.scannedTo(lane, read.nextOffset, read.nextOffset >= this.appender.end);
+    const taken = await b.readLane(this.log, lane, this.nextReadOffset, this.appender.end, usable);
+    for (const { offset, message, timestampMs } of taken) this.admit(offset, message, timestampMs);
   }
 
-  /** After a restart: counts the ready messages of each priority in the recovered log. */
-  private async scanBacklog(): Promise<void> {
+  /** After a restart: the ready messages of each priority in the recovered log (transient ones are lost). */
+  private async countRecovered(): Promise<void> {
     const b = this.backlog as PriorityBacklog;
-    for (let from = this.nextReadOffset; from < this.recoveredEnd; ) {
-      const read = await readMessages(this.log, from, SCAN_BYTES);
-      for (const { offset, message } of read.items) {
-        if (offset >= this.recoveredEnd || message === null || this.settle.isSettled(offset)) continue;
-        if (!this.lostInRestart(offset, message)) b.left(offset, b.laneOf(message));
-      }
-      if (read.nextOffset <= from) break;
-      from = read.nextOffset;
-    }
+    await b.countRecovered(this.log, this.nextReadOffset, this.recoveredEnd, (o) => this.settle.isSettled(o));
     this.scanNeeded = false;
   }
 
