@@ -26,6 +26,26 @@ export const EXTRA: Scenario[] = [
     },
   },
   {
+    name: "x-max-priority: a requeued message goes back to its own priority",
+    async run(ctx: Ctx) {
+      const ch = await (await ctx.connect()).createConfirmChannel();
+      const { queue } = await ch.assertQueue("", { exclusive: true, arguments: { "x-max-priority": 5 } });
+      for (const b of ["low-a", "low-b"]) ch.sendToQueue(queue, Buffer.from(b), { priority: 1 });
+      await ch.waitForConfirms();
+      const got = (await ch.get(queue, { noAck: false })) as amqplib.GetMessage;
+      ctx.log("got", got.content.toString());
+      ch.sendToQueue(queue, Buffer.from("high"), { priority: 5 });
+      await ch.waitForConfirms();
+      ch.nack(got, false, true);
+      await sleep(100);
+      const after = await consumeN(ch, queue, 3, { noAck: true });
+      ctx.log(
+        "after requeue",
+        after.map((m) => `${m.content}${m.fields.redelivered ? " (redelivered)" : ""}`),
+      );
+    },
+  },
+  {
     name: "single active consumer gets everything until it cancels",
     async run(ctx: Ctx) {
       const ch = await (await ctx.connect()).createConfirmChannel();

@@ -73,12 +73,13 @@ export class PriorityBacklog {
   }
 
   /** Reads on from where `lane`'s messages wait (at or above `cursor`), taking those `usable` says are
-   *  ready; they are ahead of the cursor from now on. `end`: where the queue's log will end. */
+   *  ready; they are ahead of the cursor from now on. `end()`: the offset the next enqueued message gets
+   *  (asked after the read: messages enqueued during it are counted by left()). */
   async readLane(
     log: Log,
     lane: number,
     cursor: number,
-    end: number,
+    end: () => number,
     usable: (offset: number, m: Message | null) => m is Message,
   ): Promise<TakenMessage[]> {
     const read = await readMessages(log, this.fetchFrom(lane, cursor), READ_BYTES);
@@ -90,7 +91,7 @@ export class PriorityBacklog {
       this.taken(lane);
       taken.push({ offset, message, timestampMs });
     }
-    this.scannedTo(lane, read.nextOffset, read.nextOffset >= end);
+    this.scannedTo(lane, read.nextOffset, read.nextOffset >= end());
     return taken;
   }
 

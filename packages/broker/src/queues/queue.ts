@@ -379,13 +379,12 @@ export class Queue {
   }
 
   /** A priority lane that must be read from the log before anything in memory is delivered, or -1: its
-   *  messages outrank every pending one (requeued messages go first regardless, as before). */
+   *  messages outrank every ready one. */
   private behindLane(): number {
     if (this.backlog === null) return -1;
     if (this.scanNeeded) return 0;
-    if (this.ready.hasRequeued) return -1;
     const lane = this.backlog.highestUnread();
-    return lane > this.ready.highestPending() ? lane : -1;
+    return lane > this.ready.highestReady() ? lane : -1;
   }
 
   /** Where the next read from the log starts. */
@@ -408,7 +407,12 @@ export class Queue {
   private readNext(): Promise<void> {
     if (this.scanNeeded) return this.countRecovered();
     const lane = this.behindLane();
-    return lane >= 0 ? this.readLane(lane) : this.readChunk();
+    if (lane < 0) return this.readChunk();
+    // where the lane's messages may start at the cursor, the next chunk serves (each offset read once),
+    // as long as the window has room; past it, the lane is read on its own, ahead of the cursor
+    const atCursor =
+      (this.backlog as PriorityBacklog).fetchFrom(lane, this.nextReadOffset) === this.nextReadOffset;
+    return atCursor && this.hasRoomAhead() ? this.readChunk() : this.readLane(lane);
   }
 
   private async readChunk(): Promise<void> {
@@ -432,7 +436,7 @@ export class Queue {
     const usable = (offset: number, m: Message | null): m is Message =>
       m !== null && !this.settle.isSettled(offset) && !this.lostInRestart(offset, m);
     const b = this.backlog as PriorityBacklog;
-    const taken = await b.readLane(this.log, lane, this.nextReadOffset, this.appender.end, usable);
+    const taken = await b.readLane(this.log, lane, this.nextReadOffset, () => this.appender.end, usable);
     for (const { offset, message, timestampMs } of taken) this.admit(offset, message, timestampMs);
   }
 

@@ -1,5 +1,5 @@
-// The ready messages a queue holds in memory: requeued ones (by offset) ahead of pending ones (log order,
-// or by priority under x-max-priority: one FIFO lane per priority, as RabbitMQ keeps them).
+// The ready messages a queue holds in memory, in one lane per priority under x-max-priority (as RabbitMQ
+// keeps a sub-queue per priority), else one lane: in each, requeued ones (by offset) ahead of pending ones.
 // Invariant: pendingBytes is the sum of messageBytes over pending (and counts in the shared budget);
 // each lane is in offset order.
 
@@ -16,9 +16,9 @@ export class PendingBudget {
 }
 
 export class ReadyList {
-  private requeued: QueuedMessage[] = [];
-  /** lanes[p] holds pending messages of priority p (one lane without x-max-priority) */
-  private readonly lanes: Fifo<QueuedMessage>[];
+  /** lanes[p]: ready messages of priority p (one lane without x-max-priority) */
+  private readonly lanes: Lane[];
+  private requeuedN = 0;
   private pendingN = 0;
   pendingBytes = 0;
 
@@ -26,50 +26,50 @@ export class ReadyList {
     private readonly maxPriority: number | undefined,
     private readonly budget: PendingBudget,
   ) {
-    this.lanes = Array.from({ length: (maxPriority ?? 0) + 1 }, () => new Fifo<QueuedMessage>());
+    this.lanes = Array.from({ length: (maxPriority ?? 0) + 1 }, () => ({
+      requeued: [],
+      pending: new Fifo<QueuedMessage>(),
+    }));
   }
 
   get length(): number {
-    return this.requeued.length + this.pendingN;
+    return this.requeuedN + this.pendingN;
   }
 
-  get hasRequeued(): boolean {
-    return this.requeued.length > 0;
-  }
-
-  /** The highest priority lane holding a pending message, or -1. */
-  highestPending(): number {
-    if (this.pendingN === 0) return -1;
+  /** The highest priority with a ready message, or -1. */
+  highestReady(): number {
+    if (this.length === 0) return -1;
     let p = this.lanes.length - 1;
-    while (p > 0 && (this.lanes[p] as Fifo<QueuedMessage>).length === 0) p--;
+    while (p > 0 && laneLength(this.lanes[p] as Lane) === 0) p--;
     return p;
   }
 
-  private laneOf(qm: QueuedMessage): Fifo<QueuedMessage> {
-    if (this.maxPriority === undefined) return this.lanes[0] as Fifo<QueuedMessage>;
-    return this.lanes[Math.min(qm.message.priority, this.maxPriority)] as Fifo<QueuedMessage>;
+  private laneOf(qm: QueuedMessage): Lane {
+    if (this.maxPriority === undefined) return this.lanes[0] as Lane;
+    return this.lanes[Math.min(qm.message.priority, this.maxPriority)] as Lane;
   }
 
   pushPending(qm: QueuedMessage): void {
-    this.laneOf(qm).push(qm);
+    this.laneOf(qm).pending.push(qm);
     this.pendingN++;
     this.addPendingBytes(messageBytes(qm.message));
   }
 
-  /** Back at its place among the requeued, by offset. */
+  /** Back at its place in its priority, by offset, ahead of the messages not yet delivered (as RabbitMQ
+   *  puts a requeued message back into the sub-queue of its priority). */
   requeue(qm: QueuedMessage): void {
-    let i = this.requeued.length;
-    while (i > 0 && (this.requeued[i - 1] as QueuedMessage).offset > qm.offset) i--;
-    this.requeued.splice(i, 0, qm);
+    const requeued = this.laneOf(qm).requeued;
+    let i = requeued.length;
+    while (i > 0 && (requeued[i - 1] as QueuedMessage).offset > qm.offset) i--;
+    requeued.splice(i, 0, qm);
+    this.requeuedN++;
   }
 
-  /** The message shift() would return next when priorities are off; the oldest otherwise. */
+  /** The oldest ready message (the head that TTL expires). */
   peek(): QueuedMessage | undefined {
-    const r = this.requeued[0];
-    if (r !== undefined) return r;
     let oldest: QueuedMessage | undefined;
     for (const lane of this.lanes) {
-      const head = lane.peek();
+      const head = lane.requeued[0] ?? lane.pending.peek();
       if (head !== undefined && (oldest === undefined || head.offset < oldest.offset)) oldest = head;
     }
     return oldest;
@@ -77,21 +77,27 @@ export class ReadyList {
 
   /** Removes a message that peek() returned. */
   remove(qm: QueuedMessage): void {
-    if (this.requeued[0] === qm) {
-      this.requeued.shift();
+    const lane = this.laneOf(qm);
+    if (lane.requeued[0] === qm) {
+      lane.requeued.shift();
+      this.requeuedN--;
       return;
     }
-    this.laneOf(qm).shift();
+    lane.pending.shift();
     this.pendingN--;
     this.addPendingBytes(-messageBytes(qm.message));
   }
 
-  /** The next message to deliver: requeued first, then the oldest of the highest priority. */
+  /** The next message to deliver: the highest priority first; within it, requeued ones, then by offset. */
   shift(): QueuedMessage | undefined {
-    const r = this.requeued.shift();
-    if (r !== undefined) return r;
     for (let p = this.lanes.length - 1; p >= 0; p--) {
-      const qm = (this.lanes[p] as Fifo<QueuedMessage>).shift();
+      const lane = this.lanes[p] as Lane;
+      const r = lane.requeued.shift();
+      if (r !== undefined) {
+        this.requeuedN--;
+        return r;
+      }
+      const qm = lane.pending.shift();
       if (qm === undefined) continue;
       this.pendingN--;
       this.addPendingBytes(-messageBytes(qm.message));
@@ -107,11 +113,24 @@ export class ReadyList {
 
   /** Empties the list, returning what it held. */
   clear(): QueuedMessage[] {
-    const all = this.requeued;
-    for (const lane of this.lanes) all.push(...lane.clear());
-    this.requeued = [];
+    const all: QueuedMessage[] = [];
+    for (const lane of this.lanes) {
+      all.push(...lane.requeued.splice(0), ...lane.pending.clear());
+    }
+    this.requeuedN = 0;
     this.pendingN = 0;
     this.addPendingBytes(-this.pendingBytes);
     return all;
   }
+}
+
+interface Lane {
+  /** delivered and put back, by offset: they go before the pending ones */
+  readonly requeued: QueuedMessage[];
+  /** read from the log (or enqueued) and not yet delivered, by offset */
+  readonly pending: Fifo<QueuedMessage>;
+}
+
+function laneLength(lane: Lane): number {
+  return lane.requeued.length + lane.pending.length;
 }
