@@ -44,7 +44,7 @@ export class PriorityBacklog {
   }
 
   /** One of the messages counted by left() was read into memory (by the cursor or a lane read). */
-  taken(lane: number): void {
+  fetched(lane: number): void {
     if ((this.unread[lane] as number) === 0) return;
     this.unread[lane] = (this.unread[lane] as number) - 1;
     this.unreadTotal--;
@@ -88,7 +88,7 @@ export class PriorityBacklog {
       if (offset < cursor || this.ahead.has(offset) || !usable(offset, message)) continue;
       if (this.laneOf(message) !== lane) continue;
       this.ahead.add(offset);
-      this.taken(lane);
+      this.fetched(lane);
       taken.push({ offset, message, timestampMs });
     }
     this.scannedTo(lane, read.nextOffset, read.nextOffset >= end());

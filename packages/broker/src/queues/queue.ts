@@ -424,7 +424,7 @@ export class Queue {
       if (this.settle.isSettled(offset)) this.settledAhead = Math.max(0, this.settledAhead - 1);
       else if (message === null || this.lostInRestart(offset, message)) this.settleOffset(offset);
       else {
-        this.backlog?.taken(this.backlog.laneOf(message));
+        this.backlog?.fetched(this.backlog.laneOf(message));
         this.admit(offset, message, timestampMs);
       }
     }
