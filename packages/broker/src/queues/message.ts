@@ -133,6 +133,12 @@ export function fromRecord(r: LogRecord): Message | null {
   });
 }
 
+/** The priority lane of a message: priorities above the queue's maximum count as the maximum; a queue
+ *  without x-max-priority has the one lane 0. */
+export function priorityLane(m: Message, maxPriority: number | undefined): number {
+  return maxPriority === undefined ? 0 : Math.min(m.priority, maxPriority);
+}
+
 export function messageBytes(m: Message): number {
   return m.body.length + m.properties.length + m.routingKey.length + 64;
 }

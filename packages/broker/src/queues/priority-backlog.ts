@@ -6,18 +6,14 @@
 // that were taken into memory out of order, until the cursor passes them.
 
 import type { Log } from "../log/index.ts";
-import type { Message } from "./message.ts";
-import { readMessages } from "./queue-reader.ts";
+import { type Message, priorityLane } from "./message.ts";
+import { type ReadMessage, readMessages } from "./queue-reader.ts";
 
 /** a lane read takes at most this much of the log; the restart count reads in larger steps (it keeps nothing) */
 const READ_BYTES = 256 * 1024;
 const COUNT_BYTES = 1024 * 1024;
 
-export interface TakenMessage {
-  readonly offset: number;
-  readonly message: Message;
-  readonly timestampMs: number;
-}
+export type TakenMessage = ReadMessage & { readonly message: Message };
 
 export class PriorityBacklog {
   private readonly unread: number[];
@@ -31,20 +27,17 @@ export class PriorityBacklog {
     this.firstUnread = new Array<number>(maxPriority + 1).fill(0);
   }
 
-  /** The priority lane a message belongs to (priorities above the maximum count as the maximum). */
-  laneOf(m: Message): number {
-    return Math.min(m.priority, this.maxPriority);
-  }
-
   /** A ready message at `offset` stays in the log for now (the window was full, or a read was under way). */
-  left(offset: number, lane: number): void {
+  left(offset: number, m: Message): void {
+    const lane = priorityLane(m, this.maxPriority);
     if (this.unread[lane] === 0) this.firstUnread[lane] = offset;
     this.unread[lane] = (this.unread[lane] as number) + 1;
     this.unreadTotal++;
   }
 
   /** One of the messages counted by left() was read into memory (by the cursor or a lane read). */
-  fetched(lane: number): void {
+  fetched(m: Message): void {
+    const lane = priorityLane(m, this.maxPriority);
     if ((this.unread[lane] as number) === 0) return;
     this.unread[lane] = (this.unread[lane] as number) - 1;
     this.unreadTotal--;
@@ -86,9 +79,9 @@ export class PriorityBacklog {
     const taken: TakenMessage[] = [];
     for (const { offset, message, timestampMs } of read.items) {
       if (offset < cursor || this.ahead.has(offset) || !usable(offset, message)) continue;
-      if (this.laneOf(message) !== lane) continue;
+      if (priorityLane(message, this.maxPriority) !== lane) continue;
       this.ahead.add(offset);
-      this.fetched(lane);
+      this.fetched(message);
       taken.push({ offset, message, timestampMs });
     }
     this.scannedTo(lane, read.nextOffset, read.nextOffset >= end());
@@ -105,8 +98,7 @@ export class PriorityBacklog {
     while (from < to) {
       const read = await readMessages(log, from, COUNT_BYTES);
       for (const { offset, message } of read.items) {
-        if (offset < to && message?.persistent === true && !settled(offset))
-          this.left(offset, this.laneOf(message));
+        if (offset < to && message?.persistent === true && !settled(offset)) this.left(offset, message);
       }
       if (read.nextOffset <= from) return;
       from = read.nextOffset;

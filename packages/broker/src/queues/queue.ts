@@ -146,7 +146,7 @@ export class Queue {
     if (this.loading === null && qm.offset === this.nextReadOffset && this.hasRoomAhead()) {
       this.ready.pushPending(qm);
       this.nextReadOffset = qm.offset + 1;
-    } else this.backlog?.left(qm.offset, this.backlog.laneOf(qm.message));
+    } else this.backlog?.left(qm.offset, qm.message);
     this.drain();
   }
 
@@ -390,9 +390,9 @@ export class Queue {
   /** Where the next read from the log starts. */
   private loadFrom(): number {
     const lane = this.scanNeeded ? -1 : this.behindLane();
-    return lane < 0 || this.backlog === null
+    return lane < 0
       ? this.nextReadOffset
-      : this.backlog.fetchFrom(lane, this.nextReadOffset);
+      : (this.backlog as PriorityBacklog).fetchFrom(lane, this.nextReadOffset);
   }
 
   /** Reads from the log into pending: the messages of a priority lane that outranks memory, or the next
@@ -407,12 +407,10 @@ export class Queue {
   private readNext(): Promise<void> {
     if (this.scanNeeded) return this.countRecovered();
     const lane = this.behindLane();
-    if (lane < 0) return this.readChunk();
-    // where the lane's messages may start at the cursor, the next chunk serves (each offset read once),
-    // as long as the window has room; past it, the lane is read on its own, ahead of the cursor
-    const atCursor =
-      (this.backlog as PriorityBacklog).fetchFrom(lane, this.nextReadOffset) === this.nextReadOffset;
-    return atCursor && this.hasRoomAhead() ? this.readChunk() : this.readLane(lane);
+    // where the lane's messages may start at the cursor and the window has room, the next chunk serves
+    // (each offset read once); otherwise the lane is read on its own, ahead of the cursor
+    if (lane < 0 || (this.loadFrom() === this.nextReadOffset && this.hasRoomAhead())) return this.readChunk();
+    return this.readLane(lane);
   }
 
   private async readChunk(): Promise<void> {
@@ -424,7 +422,7 @@ export class Queue {
       if (this.settle.isSettled(offset)) this.settledAhead = Math.max(0, this.settledAhead - 1);
       else if (message === null || this.lostInRestart(offset, message)) this.settleOffset(offset);
       else {
-        this.backlog?.fetched(this.backlog.laneOf(message));
+        this.backlog?.fetched(message);
         this.admit(offset, message, timestampMs);
       }
     }

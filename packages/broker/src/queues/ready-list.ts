@@ -4,7 +4,7 @@
 // each lane is in offset order.
 
 import { Fifo } from "../lib/index.ts";
-import { messageBytes, type QueuedMessage } from "./message.ts";
+import { messageBytes, priorityLane, type QueuedMessage } from "./message.ts";
 
 /** Pending bytes across every queue of the broker: a queue reads ahead of its log only while it fits. */
 export class PendingBudget {
@@ -45,8 +45,7 @@ export class ReadyList {
   }
 
   private laneOf(qm: QueuedMessage): Lane {
-    if (this.maxPriority === undefined) return this.lanes[0] as Lane;
-    return this.lanes[Math.min(qm.message.priority, this.maxPriority)] as Lane;
+    return this.lanes[priorityLane(qm.message, this.maxPriority)] as Lane;
   }
 
   pushPending(qm: QueuedMessage): void {
