@@ -1,5 +1,7 @@
 // Runs every test file that needs no outside service: unit (*.test.ts) and integration (*.int.test.ts)
 // under packages/*/src and test/. Files are listed explicitly because Node 20's --test glob can miss .ts.
+// Tests import the TypeScript sources (the `source` export condition) but start `spindle` from its built
+// JavaScript, so the build runs first: a stale dist/ would test yesterday's broker.
 // Usage: node scripts/run-tests.mjs [filter-substring ...]
 import { spawnSync } from "node:child_process";
 import { readdirSync, statSync } from "node:fs";
@@ -33,10 +35,12 @@ if (files.length === 0) {
   console.error("no test files matched");
   process.exit(1);
 }
+const build = spawnSync("npm", ["run", "--silent", "build"], { stdio: "inherit" });
+if (build.status !== 0) process.exit(build.status ?? 1);
 const concurrency = process.env.TEST_CONCURRENCY ?? "2";
 const r = spawnSync(
   process.execPath,
-  ["--import", "tsx", "--test", `--test-concurrency=${concurrency}`, ...files],
+  ["--conditions=source", "--import", "tsx", "--test", `--test-concurrency=${concurrency}`, ...files],
   { stdio: "inherit" },
 );
 process.exit(r.status ?? 1);

@@ -1,9 +1,7 @@
 #!/usr/bin/env node
-// The `spindle` executable: runs the TypeScript sources directly by registering tsx, then the CLI.
+// The `spindle` executable: runs the built CLI (dist/, made by `npm run build`; nothing compiles at run time).
 // Invariant: the process exits with the code main() returns, even if a handle would keep it alive.
 
-import { register } from "tsx/esm/api";
+import { main } from "../dist/server/cli.js";
 
-register();
-const { main } = await import("../src/server/cli.ts");
 process.exit(await main(process.argv));
