@@ -3,7 +3,8 @@
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { FakeClock, FaultFs, isBrokerError, RecordingLogger, silentLogger } from "../lib/index.ts";
+import { FakeClock, isBrokerError, silentLogger } from "../lib/index.ts";
+import { FaultFs, RecordingLogger } from "../testing/index.ts";
 import { FileLog } from "./file-log.ts";
 import { logConfig, readAll } from "./log-contract.ts";
 

@@ -1,5 +1,6 @@
 // The log contract against FileLog on the in-memory fault-injecting Fs (no faults here: see crash tests).
-import { FaultFs, silentLogger } from "../lib/index.ts";
+import { silentLogger } from "../lib/index.ts";
+import { FaultFs } from "../testing/index.ts";
 import { FileLog } from "./file-log.ts";
 import { logConfig, runLogContract } from "./log-contract.ts";
 

@@ -3,7 +3,8 @@
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { FakeClock, FaultFs, type Fs, seededRng, silentLogger } from "../lib/index.ts";
+import { FakeClock, type Fs, seededRng, silentLogger } from "../lib/index.ts";
+import { FaultFs } from "../testing/index.ts";
 import { MetaStore } from "./meta-store.ts";
 
 const DIR = "/data/meta";

@@ -3,7 +3,7 @@
 
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { RecordingLogger } from "../lib/index.ts";
+import { RecordingLogger } from "../testing/index.ts";
 import { ResourceAlarms, systemProbes } from "./resource-alarms.ts";
 
 type Script = { free: number | Error; rss: number };

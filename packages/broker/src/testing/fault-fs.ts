@@ -2,8 +2,7 @@
 // syncDir are sure to survive; later writes may be dropped, torn, zero-filled or kept. Faults are injectable.
 
 import { basename, dirname } from "node:path";
-import type { FileHandle, Fs } from "./fs.ts";
-import type { Rng } from "./rng.ts";
+import type { FileHandle, Fs, Rng } from "../lib/index.ts";
 
 type PendingOp = { kind: "write"; pos: number; data: Buffer } | { kind: "truncate"; length: number };
 
