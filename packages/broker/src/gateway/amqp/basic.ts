@@ -5,8 +5,8 @@
 import { randomBytes } from "node:crypto";
 import { amqp } from "@spindle/protocol";
 import { type Message, type Queue, type QueuedMessage, REJECTED } from "../../queues/index.ts";
-import type { Channel } from "./channel.ts";
 import { ChannelConsumer } from "./channel-consumer.ts";
+import type { ChannelContext, DeliveryHost, SettledConsumer } from "./channel-context.ts";
 import { Confirms } from "./confirms.ts";
 import { channelError, connectionError } from "./error-map.ts";
 
@@ -17,11 +17,10 @@ REJECTED_PUBLISH.catch(() => undefined);
 export interface Unacked {
   readonly queue: Queue;
   readonly qm: QueuedMessage;
-  readonly consumer: ChannelConsumer | null;
+  readonly consumer: SettledConsumer | null;
 }
 
-export class Basic {
-  lastQueue: string | undefined;
+export class Basic implements DeliveryHost {
   private nextTag = 1;
   /** by delivery tag; numbers, not bigints, as map keys (2^53 deliveries outlast any channel) */
   readonly unacked = new Map<number, Unacked>();
@@ -34,10 +33,14 @@ export class Basic {
   /** tx.select'ed: publishes and acks wait here for tx.commit */
   private tx: (() => Promise<void> | void)[] | null = null;
 
-  constructor(private readonly ch: Channel) {}
+  constructor(private readonly ch: ChannelContext) {}
+
+  get globalPrefetchReached(): boolean {
+    return this.globalPrefetch > 0 && this.unacked.size >= this.globalPrefetch;
+  }
 
   private get vhost() {
-    return this.ch.conn.deps.vhost;
+    return this.ch.vhost;
   }
 
   async handle(m: amqp.AmqpMethod): Promise<boolean> {
@@ -150,7 +153,7 @@ export class Basic {
       else parts.push(r);
     }
     const stored = this.storedInAll(parts);
-    if (parts.length > 0) this.ch.conn.trackUnstored(message.body.length * parts.length, stored);
+    if (parts.length > 0) this.ch.trackUnstored(message.body.length * parts.length, stored);
     if (this.confirms !== null) this.confirms.track(rejected ? REJECTED_PUBLISH : stored);
     return stored;
   }
@@ -179,7 +182,7 @@ export class Basic {
   }
 
   private consume(a: amqp.MethodArgsByName["basic.consume"]): void {
-    const q = this.vhost.queue(a.queue === "" ? (this.lastQueue ?? "") : a.queue, this.ch.owner);
+    const q = this.vhost.queue(a.queue === "" ? (this.ch.lastQueue ?? "") : a.queue, this.ch.owner);
     const tag =
       a.consumerTag === "" ? `amq.ctag-${randomBytes(16).toString("base64url").slice(0, 22)}` : a.consumerTag;
     if (this.consumers.has(tag))
@@ -210,15 +213,15 @@ export class Basic {
   }
 
   /** The queue was deleted under a consumer: tell the client (consumer_cancel_notify). */
-  cancelledByQueue(c: ChannelConsumer): void {
+  cancelledByQueue(c: SettledConsumer): void {
     this.consumers.delete(c.tag);
-    if (this.ch.isOpen && this.ch.conn.cancelNotify) {
+    if (this.ch.isOpen && this.ch.cancelNotify) {
       this.ch.send(amqp.createMethod("basic.cancel", { consumerTag: c.tag, nowait: true }));
     }
   }
 
   private async get(a: amqp.MethodArgsByName["basic.get"]): Promise<void> {
-    const q = this.vhost.queue(a.queue === "" ? (this.lastQueue ?? "") : a.queue, this.ch.owner);
+    const q = this.vhost.queue(a.queue === "" ? (this.ch.lastQueue ?? "") : a.queue, this.ch.owner);
     this.vhost.touch(q);
     const qm = await q.get(a.noAck);
     if (qm === null) {
@@ -237,7 +240,7 @@ export class Basic {
   }
 
   /** Assigns the next delivery tag; remembers the delivery unless it was sent with no-ack. */
-  track(queue: Queue, qm: QueuedMessage, consumer: ChannelConsumer | null, noAck: boolean): bigint {
+  track(queue: Queue, qm: QueuedMessage, consumer: SettledConsumer | null, noAck: boolean): bigint {
     const tag = this.nextTag++;
     if (!noAck) this.unacked.set(tag, { queue, qm, consumer });
     return BigInt(tag);

@@ -3,16 +3,15 @@
 
 import type { amqp } from "@spindle/protocol";
 import type { Queue, QueueConsumer, QueuedMessage } from "../../queues/index.ts";
-import type { Basic } from "./basic.ts";
-import type { Channel } from "./channel.ts";
+import type { ChannelContext, DeliveryHost } from "./channel-context.ts";
 
 export class ChannelConsumer implements QueueConsumer {
   private inFlight = 0;
   exclusive = false;
 
   constructor(
-    private readonly ch: Channel,
-    private readonly basic: Basic,
+    private readonly ch: ChannelContext,
+    private readonly basic: DeliveryHost,
     readonly queue: Queue,
     readonly tag: string,
     readonly noAck: boolean,
@@ -20,10 +19,10 @@ export class ChannelConsumer implements QueueConsumer {
   ) {}
 
   ready(): boolean {
-    if (!this.ch.isOpen || !this.basic.flowActive || this.ch.conn.out.backlogged) return false;
+    if (!this.ch.isOpen || !this.basic.flowActive || this.ch.backlogged) return false;
     if (this.noAck) return true;
     if (this.prefetch > 0 && this.inFlight >= this.prefetch) return false;
-    return this.basic.globalPrefetch === 0 || this.basic.unacked.size < this.basic.globalPrefetch;
+    return !this.basic.globalPrefetchReached;
   }
 
   deliver(qm: QueuedMessage): void {

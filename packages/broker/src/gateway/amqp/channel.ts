@@ -5,7 +5,7 @@
 import { amqp } from "@spindle/protocol";
 import { createMessage, delayOf, type Message, parseExpiration } from "../../queues/index.ts";
 import { Basic } from "./basic.ts";
-import type { Connection } from "./connection.ts";
+import type { ChannelContext, ChannelHost } from "./channel-context.ts";
 import { Definitions } from "./definitions.ts";
 import { channelError, connectionError, toReply } from "./error-map.ts";
 import { plainTable } from "./tables.ts";
@@ -18,7 +18,7 @@ interface Assembly {
   received: number;
 }
 
-export class Channel {
+export class Channel implements ChannelContext {
   private closing = false;
   private ended = false;
   private assembly: Assembly | null = null;
@@ -27,10 +27,11 @@ export class Channel {
   private waiting = 0;
   readonly basic: Basic;
   private readonly defs: Definitions;
+  lastQueue: string | undefined;
 
   constructor(
     readonly number: number,
-    readonly conn: Connection,
+    private readonly conn: ChannelHost,
     /** content frames before the first basic.publish belong to a refused publish: drop them */
     private ignoreStrayContent = false,
   ) {
@@ -46,13 +47,29 @@ export class Channel {
     return !this.closing && !this.ended;
   }
 
+  get vhost() {
+    return this.conn.vhost;
+  }
+
+  get cancelNotify(): boolean {
+    return this.conn.cancelNotify;
+  }
+
+  get backlogged(): boolean {
+    return this.conn.backlogged;
+  }
+
+  trackUnstored(bytes: number, stored: Promise<unknown>): void {
+    this.conn.trackUnstored(bytes, stored);
+  }
+
   send(method: amqp.AmqpMethod): void {
     this.conn.send(this.number, method);
   }
 
   /** A content-carrying method (deliver, get-ok, return) with the message's header and body frames. */
   sendContent(method: amqp.AmqpMethod, m: Message): void {
-    this.conn.out.content(this.number, method, m, this.conn.frameMax);
+    this.conn.sendContent(this.number, method, m);
   }
 
   onFrame(raw: amqp.RawFrame): void {
@@ -115,12 +132,12 @@ export class Channel {
   private onHeader(f: amqp.HeaderFrame, payload: Buffer): void {
     const a = this.assembly as Assembly;
     if (a.header !== undefined) throw connectionError(amqp.UNEXPECTED_FRAME, "second content header");
-    if (f.bodySize > this.conn.deps.messageBytesMax) {
+    if (f.bodySize > this.conn.messageBytesMax) {
       this.assembly = null;
       this.fail(
         channelError(
           amqp.PRECONDITION_FAILED,
-          `message size ${f.bodySize} is larger than configured max size ${this.conn.deps.messageBytesMax}`,
+          `message size ${f.bodySize} is larger than configured max size ${this.conn.messageBytesMax}`,
         ),
         60,
         40,

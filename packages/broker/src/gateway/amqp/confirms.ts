@@ -3,7 +3,7 @@
 
 import { amqp } from "@spindle/protocol";
 import { Fifo } from "../../lib/index.ts";
-import type { Channel } from "./channel.ts";
+import type { ChannelContext } from "./channel-context.ts";
 
 /** A run of publishes, seq first..last, that wait on the same promise (one append batch). */
 interface Pending {
@@ -19,7 +19,7 @@ export class Confirms {
   private readonly queue = new Fifo<Pending>();
   private tail: Pending | undefined;
 
-  constructor(private readonly ch: Channel) {}
+  constructor(private readonly ch: ChannelContext) {}
 
   track(stored: Promise<unknown>): void {
     const seq = this.nextSeq++;

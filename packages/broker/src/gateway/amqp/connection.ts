@@ -5,8 +5,9 @@
 import type { Socket } from "node:net";
 import { amqp } from "@spindle/protocol";
 import type { Logger } from "../../lib/index.ts";
-import type { Vhost } from "../../queues/index.ts";
+import type { Message, Vhost } from "../../queues/index.ts";
 import { Channel } from "./channel.ts";
+import type { ChannelHost } from "./channel-context.ts";
 import { connectionError, toReply } from "./error-map.ts";
 import {
   CHANNEL_MAX,
@@ -37,7 +38,7 @@ const UNSTORED_BYTES_MAX = 64 * 1024 * 1024;
 const TURN_BYTES_MAX = 64 * 1024;
 const BASIC_PUBLISH_ID = amqp.METHOD_INFO["basic.publish"].id;
 
-export class Connection implements Blockable {
+export class Connection implements Blockable, ChannelHost {
   readonly id = `conn-${process.pid}-${nextId++}`;
   private state: State = "header";
   private headerBytes = Buffer.alloc(0);
@@ -354,6 +355,22 @@ export class Connection implements Blockable {
     if (this.state === "closed") return;
     if (this.creditPaused || this.blockedReason !== null || this.yielding) this.socket.pause();
     else this.socket.resume();
+  }
+
+  get vhost(): Vhost {
+    return this.deps.vhost;
+  }
+
+  get messageBytesMax(): number {
+    return this.deps.messageBytesMax;
+  }
+
+  get backlogged(): boolean {
+    return this.out.backlogged;
+  }
+
+  sendContent(channel: number, method: amqp.AmqpMethod, m: Message): void {
+    this.out.content(channel, method, m, this.frameMax);
   }
 
   send(channel: number, method: amqp.AmqpMethod): void {

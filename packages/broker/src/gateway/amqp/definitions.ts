@@ -3,14 +3,14 @@
 
 import { amqp } from "@spindle/protocol";
 import type { Binding, ExchangeDef } from "../../queues/index.ts";
-import type { Channel } from "./channel.ts";
+import type { ChannelContext } from "./channel-context.ts";
 import { plainTable } from "./tables.ts";
 
 export class Definitions {
-  constructor(private readonly ch: Channel) {}
+  constructor(private readonly ch: ChannelContext) {}
 
   private get vhost() {
-    return this.ch.conn.deps.vhost;
+    return this.ch.vhost;
   }
 
   private reply(nowait: boolean, m: amqp.AmqpMethod): void {
@@ -62,7 +62,7 @@ export class Definitions {
 
   /** An empty queue name means the channel's last declared queue (AMQP's "current queue"). */
   queueName(name: string): string {
-    return name === "" ? (this.ch.basic.lastQueue ?? "") : name;
+    return name === "" ? (this.ch.lastQueue ?? "") : name;
   }
 
   private async declareExchange(a: amqp.MethodArgsByName["exchange.declare"]): Promise<void> {
@@ -105,7 +105,7 @@ export class Definitions {
       },
       this.ch.owner,
     );
-    this.ch.basic.lastQueue = q.name;
+    this.ch.lastQueue = q.name;
     const { messageCount, consumerCount } = q;
     this.reply(
       a.nowait,
