@@ -1,11 +1,15 @@
-// The log contract against FileLog on a real temporary directory.
+// The log contract against FileLog on a real temporary directory, and what only a real directory shows:
+// the start-offset checkpoint stays whole while deletes overlap.
+
+import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after } from "node:test";
-import { nodeFs, silentLogger } from "../lib/index.ts";
+import { after, test } from "node:test";
+import { FakeClock, nodeFs, silentLogger } from "../lib/index.ts";
 import { FileLog } from "./file-log.ts";
 import { logConfig, runLogContract } from "./log-contract.ts";
+import { readStartOffset } from "./start-offset.ts";
 
 const root = mkdtempSync(join(tmpdir(), "spindle-log-"));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -38,4 +42,38 @@ runLogContract("FileLog on disk", {
     dirs.set(reopened, dir);
     return reopened;
   },
+});
+
+test("the log-start-offset checkpoint is whole after every overlapping deleteRecordsBefore", async () => {
+  const dir = join(root, "overlapping-deletes");
+  const log = await FileLog.open({
+    fs: nodeFs,
+    dir,
+    config: logConfig({ segmentBytes: 1024 }),
+    clock: new FakeClock(),
+    logger: silentLogger,
+  });
+  for (let i = 0; i < 200; i++) await log.appendRecords([{ value: Buffer.alloc(100, i) }]);
+  let highest = 0;
+  const calls = [];
+  for (let round = 0; round < 10; round++) {
+    for (const o of [round * 20 + 7, round * 20 + 3, round * 20 + 15]) {
+      calls.push(
+        log.deleteRecordsBefore(o).then(async () => {
+          highest = Math.max(highest, o);
+          const onDisk = await readStartOffset(nodeFs, dir);
+          assert.ok(onDisk !== null && onDisk >= o, `checkpoint ${onDisk} after deleting before ${o}`);
+        }),
+      );
+    }
+  }
+  const outcomes = await Promise.allSettled(calls);
+  assert.deepEqual(
+    outcomes.filter((r) => r.status === "rejected").map((r) => String((r as PromiseRejectedResult).reason)),
+    [],
+  );
+  assert.equal(highest, 195);
+  assert.equal(await readStartOffset(nodeFs, dir), 195);
+  assert.equal(log.startOffset, 195);
+  await log.close();
 });

@@ -58,6 +58,8 @@ export class FileLog implements Log {
   private closed = false;
   private dirty = false;
   private syncTimer: NodeJS.Timeout | undefined;
+  /** the deleteRecordsBefore calls in flight, chained */
+  private trimming: Promise<void> = Promise.resolve();
 
   private readonly sealedIndexes: SealedIndexes;
 
@@ -329,7 +331,18 @@ export class FileLog implements Log {
     }
   }
 
-  async deleteRecordsBefore(offset: number): Promise<void> {
+  /**
+   * One at a time: overlapping calls wrote the checkpoint through one temp file (a rename failed, or
+   * renamed a half-written file into place), and the one that finished last set the start, even if it
+   * asked for less.
+   */
+  deleteRecordsBefore(offset: number): Promise<void> {
+    const run = this.trimming.then(() => this.trimTo(offset));
+    this.trimming = run.catch(() => undefined);
+    return run;
+  }
+
+  private async trimTo(offset: number): Promise<void> {
     if (offset <= this.start) return;
     if (offset > this.ackedEnd) {
       throw new BrokerError(

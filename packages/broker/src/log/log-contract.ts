@@ -221,6 +221,22 @@ export function runLogContract(name: string, factory: LogFactory): void {
       await log.close();
     });
 
+    it("overlapping deleteRecordsBefore calls all succeed and leave the start at the largest", async () => {
+      const clock = new FakeClock();
+      const config = { segmentBytes: 1024 };
+      let log = await factory.create(config, clock);
+      for (let i = 0; i < 40; i++) await log.appendRecords([{ value: value(i, 200) }]);
+      const offsets = [17, 3, 25, 9, 31, 12, 30, 5, 22, 8];
+      await Promise.all(offsets.map((o) => log.deleteRecordsBefore(o)));
+      assert.equal(log.startOffset, 31, "the largest offset asked for wins, whatever order they finish in");
+      assert.equal((await readAll(log))[0]?.[0], 31);
+      if (factory.reopen) {
+        log = await factory.reopen(log, config, clock);
+        assert.equal(log.startOffset, 31, "and the checkpoint on disk says so");
+      }
+      await log.close();
+    });
+
     if (factory.reopen) {
       const reopen = factory.reopen;
       it("keeps everything across close and reopen, and appends after it", async () => {
