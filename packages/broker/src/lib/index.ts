@@ -1,7 +1,7 @@
 // lib/: the bottom layer. Everything above receives Clock, Fs and Rng as arguments.
 // No import from any other broker folder.
 export { AssertionError, assert } from "./assert.ts";
-export { type Clock, FakeClock, systemClock } from "./clock.ts";
+export { type Clock, FakeClock, systemClock, TIMER_MS_MAX, type TimerHandle } from "./clock.ts";
 export { type CompressionCodec, compress, decodeBatchRecords, decompress } from "./compression.ts";
 export { BrokerError, ERROR_CODES, type ErrorCode, isBrokerError } from "./errors.ts";
 export { Fifo } from "./fifo.ts";
