@@ -2,7 +2,7 @@
 // routed by the exchange's x-delayed-type when due. Invariant: a held message is acked in the hidden
 // queue only after it has been routed, so a restart re-arms every message not yet released.
 
-import type { Clock } from "../lib/index.ts";
+import type { Clock, TimerHandle } from "../lib/index.ts";
 import type { QueueConsumer } from "./consumer.ts";
 import { createMessage, type Message, type QueuedMessage } from "./message.ts";
 import type { Queue } from "./queue.ts";
@@ -24,7 +24,7 @@ export class DelayScheduler implements QueueConsumer {
   readonly tag = "spindle-delay-scheduler";
   readonly noAck = false;
   private held: { due: number; qm: QueuedMessage }[] = [];
-  private timer: NodeJS.Timeout | undefined;
+  private timer: TimerHandle | undefined;
   private armedFor = Number.POSITIVE_INFINITY;
 
   constructor(
@@ -48,10 +48,9 @@ export class DelayScheduler implements QueueConsumer {
   private arm(): void {
     const next = this.held[0]?.due;
     if (next === undefined || (this.timer !== undefined && this.armedFor <= next)) return;
-    clearTimeout(this.timer);
+    this.clock.clearTimer(this.timer);
     this.armedFor = next;
-    this.timer = setTimeout(() => this.fire(), Math.max(0, next - this.clock.nowMs()));
-    this.timer.unref();
+    this.timer = this.clock.setTimer(next - this.clock.nowMs(), () => this.fire());
   }
 
   private fire(): void {
@@ -71,7 +70,7 @@ export class DelayScheduler implements QueueConsumer {
   }
 
   stop(): void {
-    clearTimeout(this.timer);
+    this.clock.clearTimer(this.timer);
     this.held = [];
   }
 }

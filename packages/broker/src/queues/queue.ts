@@ -4,7 +4,7 @@
 // What must survive a restart besides the messages (settlement, how far messages were handed out, requeue
 // counts under x-delivery-limit) is kept by SettleState in the ack log, and applied when read back.
 
-import { type Clock, LIMITS } from "../lib/index.ts";
+import { type Clock, LIMITS, type TimerHandle } from "../lib/index.ts";
 import type { Log } from "../log/index.ts";
 import { AppendBatcher } from "./append-batcher.ts";
 import type { QueueConsumer } from "./consumer.ts";
@@ -54,7 +54,7 @@ export class Queue {
   private recoveredEnd = 0;
   /** messages below it read back from the log may have been delivered before the restart */
   private readonly deliveredBefore: number;
-  private expiryTimer: NodeJS.Timeout | undefined;
+  private expiryTimer: TimerHandle | undefined;
   private expiryAt = Number.POSITIVE_INFINITY;
   deleted = false;
   /** a consumer holds it with basic.consume exclusive */
@@ -342,17 +342,13 @@ export class Queue {
 
   private armExpiry(at: number): void {
     if (at === Number.POSITIVE_INFINITY || (this.expiryTimer !== undefined && this.expiryAt <= at)) return;
-    clearTimeout(this.expiryTimer);
+    this.clock.clearTimer(this.expiryTimer);
     this.expiryAt = at;
-    this.expiryTimer = setTimeout(
-      () => {
-        this.expiryTimer = undefined;
-        this.expiryAt = Number.POSITIVE_INFINITY;
-        if (!this.deleted) this.expireHead();
-      },
-      Math.max(0, at - this.clock.nowMs()) + 1,
-    );
-    this.expiryTimer.unref();
+    this.expiryTimer = this.clock.setTimer(Math.max(0, at - this.clock.nowMs()) + 1, () => {
+      this.expiryTimer = undefined;
+      this.expiryAt = Number.POSITIVE_INFINITY;
+      if (!this.deleted) this.expireHead();
+    });
   }
 
   private settleOffset(offset: number): void {
@@ -466,14 +462,14 @@ export class Queue {
   /** Detaches every consumer, telling each that the queue is gone. */
   markDeleted(): void {
     this.deleted = true;
-    clearTimeout(this.expiryTimer);
+    this.clock.clearTimer(this.expiryTimer);
     const cs = this.consumers.splice(0);
     for (const c of cs) c.cancelledByQueue();
     this.ready.clear();
   }
 
   async close(): Promise<void> {
-    clearTimeout(this.expiryTimer);
+    this.clock.clearTimer(this.expiryTimer);
     this.appender.flush();
     await this.appender.lastStored;
     await this.loading?.catch(() => undefined);

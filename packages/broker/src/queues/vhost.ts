@@ -3,7 +3,7 @@
 // only when both ends are; exclusive queues are visible to their owning connection only.
 
 import { randomBytes } from "node:crypto";
-import type { Clock } from "../lib/index.ts";
+import type { Clock, TimerHandle } from "../lib/index.ts";
 import { BrokerError } from "../lib/index.ts";
 import type { MetaStore } from "../meta/index.ts";
 import { type DeathCodec, deadLetter } from "./dead-letter.ts";
@@ -48,7 +48,7 @@ export class Vhost {
   readonly exchanges = new Map<string, Exchange>();
   readonly queues = new Map<string, Queue>();
 
-  private readonly expiryTimers = new Map<Queue, NodeJS.Timeout>();
+  private readonly expiryTimers = new Map<Queue, TimerHandle>();
   /** hidden queues of x-delayed-message exchanges, by exchange name */
   private readonly delayed = new Map<string, { queue: Queue; scheduler: DelayScheduler }>();
 
@@ -215,14 +215,14 @@ export class Vhost {
   touch(q: Queue): void {
     const ms = q.policy.expiresMs;
     if (ms === undefined) return;
-    clearTimeout(this.expiryTimers.get(q));
-    const t = setTimeout(() => {
+    this.clock.clearTimer(this.expiryTimers.get(q));
+    // through the clock: a bare setTimeout of 2^31 ms or more (x-expires of 25 days) fires after 1 ms
+    const t = this.clock.setTimer(ms, () => {
       this.expiryTimers.delete(q);
       if (q.deleted) return;
       if (q.consumerCount > 0) this.touch(q);
       else this.dropQueue(q).catch(() => undefined);
-    }, ms);
-    t.unref();
+    });
     this.expiryTimers.set(q, t);
   }
 
@@ -241,7 +241,7 @@ export class Vhost {
 
   private async dropQueue(q: Queue): Promise<number> {
     const count = q.messageCount;
-    clearTimeout(this.expiryTimers.get(q));
+    this.clock.clearTimer(this.expiryTimers.get(q));
     this.expiryTimers.delete(q);
     this.queues.delete(q.name);
     q.markDeleted();
@@ -347,7 +347,7 @@ export class Vhost {
   }
 
   async close(): Promise<void> {
-    for (const t of this.expiryTimers.values()) clearTimeout(t);
+    for (const t of this.expiryTimers.values()) this.clock.clearTimer(t);
     for (const d of this.delayed.values()) {
       d.scheduler.stop();
       await d.queue.close();

@@ -48,7 +48,14 @@ export async function openQueues(
   return {
     vhost,
     createAmqpServer: () =>
-      createAmqpServer({ vhost, logger, version, messageBytesMax: LIMITS.amqpMessageBytesMax, publishGate }),
+      createAmqpServer({
+        vhost,
+        logger,
+        clock: systemClock,
+        version,
+        messageBytesMax: LIMITS.amqpMessageBytesMax,
+        publishGate,
+      }),
     close: () => {
       alarms.stop();
       closed ??= vhost.close();

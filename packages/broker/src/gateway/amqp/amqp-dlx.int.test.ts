@@ -1,16 +1,19 @@
 // amqplib against the AMQP gateway: TTL (queue and per message), x-expires, max-length with overflow
 // policies, and dead-lettering with x-death as RabbitMQ writes it.
-// Invariant: waits are bounded and generous; each assertion would fail if the feature were missing.
+// Invariant: waits are bounded and generous; each assertion would fail if the feature were missing. The
+// broker runs on fake time, so TTL and x-expires are tested by advancing its clock, not by sleeping.
 
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import amqplib from "amqplib";
+import { FakeClock } from "../../lib/index.ts";
 import { startTestBroker, type TestBroker } from "./test-broker.ts";
 
+const clock = new FakeClock();
 let broker: TestBroker;
 let conn: amqplib.ChannelModel;
 before(async () => {
-  broker = await startTestBroker();
+  broker = await startTestBroker(undefined, clock);
   conn = await amqplib.connect(broker.url);
 });
 after(async () => {
@@ -71,7 +74,10 @@ test("queue TTL and per-message expiration dead-letter at the head, also without
   ch.sendToQueue(q, Buffer.from("queue-ttl"));
   ch.sendToQueue(q, Buffer.from("own-ttl"), { expiration: "10" });
   await ch.waitForConfirms();
-  await sleep(500);
+  clock.advance(149);
+  assert.equal((await ch.checkQueue(q)).messageCount, 2, "nothing expires early");
+  assert.deepEqual(await bodies(ch, dlq), []);
+  clock.advance(2); // the head's 150 ms have passed (the timer fires 1 ms after the due time)
   assert.equal((await ch.checkQueue(q)).messageCount, 0);
   assert.deepEqual(await bodies(ch, dlq), ["queue-ttl", "own-ttl"]);
 });
@@ -99,7 +105,9 @@ test("max-length drop-head dead-letters the oldest; reject-publish nacks", async
 test("x-expires deletes an unused queue", async () => {
   const ch = await conn.createChannel();
   await ch.assertQueue("expiring-q", { durable: false, arguments: { "x-expires": 100 } });
-  await sleep(400);
+  clock.advance(99);
+  assert.equal((await ch.checkQueue("expiring-q")).messageCount, 0, "still there after 99 ms");
+  clock.advance(1);
   const err = new Promise<{ code: number }>((resolve) => ch.once("error", resolve));
   ch.checkQueue("expiring-q").catch(() => undefined);
   assert.equal((await err).code, 404);

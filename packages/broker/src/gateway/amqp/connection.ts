@@ -4,7 +4,7 @@
 
 import type { Socket } from "node:net";
 import { amqp } from "@spindle/protocol";
-import type { Logger } from "../../lib/index.ts";
+import type { Clock, Logger, TimerHandle } from "../../lib/index.ts";
 import type { Message, Vhost } from "../../queues/index.ts";
 import { Channel } from "./channel.ts";
 import type { ChannelHost } from "./channel-context.ts";
@@ -26,6 +26,8 @@ type State = "header" | "start-ok" | "tune-ok" | "open" | "running" | "closing" 
 export interface ConnectionDeps {
   readonly vhost: Vhost;
   readonly logger: Logger;
+  /** heartbeats run on it (and the outbox stamps its writes with it), so tests can run them on fake time */
+  readonly clock: Clock;
   readonly version: string;
   /** largest message body accepted */
   readonly messageBytesMax: number;
@@ -48,8 +50,8 @@ export class Connection implements Blockable, ChannelHost {
   frameMax = FRAME_MAX;
   private channelMax = CHANNEL_MAX;
   private heartbeatS = 0;
-  private lastReceived = Date.now();
-  private timer: NodeJS.Timeout | undefined;
+  private lastReceived: number;
+  private timer: TimerHandle | undefined;
   cancelNotify = false;
   /** resource alarms (see publish-gate.ts): set by the first basic.publish; reason while reading is paused */
   private publisher = false;
@@ -73,9 +75,14 @@ export class Connection implements Blockable, ChannelHost {
     readonly socket: Socket,
     readonly deps: ConnectionDeps,
   ) {
-    this.out = new Outbox(socket, () => {
-      for (const c of this.channels.values()) c.resume();
-    });
+    this.lastReceived = deps.clock.nowMs();
+    this.out = new Outbox(
+      socket,
+      () => {
+        for (const c of this.channels.values()) c.resume();
+      },
+      deps.clock,
+    );
     socket.setNoDelay(true);
     socket.on("data", (chunk: Buffer) => this.onData(chunk));
     socket.on("error", () => socket.destroy());
@@ -88,7 +95,7 @@ export class Connection implements Blockable, ChannelHost {
   }
 
   private onData(chunk: Buffer): void {
-    this.lastReceived = Date.now();
+    this.lastReceived = this.deps.clock.nowMs();
     this.countTurnBytes(chunk.length);
     if (this.state === "closed") return;
     if (this.state === "header") {
@@ -270,16 +277,16 @@ export class Connection implements Blockable, ChannelHost {
 
   private startHeartbeats(): void {
     const periodMs = (this.heartbeatS * 1000) / 2;
-    this.timer = setInterval(() => {
+    const { clock } = this.deps;
+    this.timer = clock.setRepeating(periodMs, () => {
       // a blocked connection's heartbeats wait unread in the socket, as RabbitMQ pauses its monitor
-      if (this.blockedReason === null && Date.now() - this.lastReceived > this.heartbeatS * 2000) {
+      if (this.blockedReason === null && clock.nowMs() - this.lastReceived > this.heartbeatS * 2000) {
         this.deps.logger.warn({ conn: this.id }, "missed heartbeats, closing connection");
         this.socket.destroy();
         return;
       }
-      if (Date.now() - this.out.lastWriteMs >= periodMs) this.out.write(amqp.HEARTBEAT_FRAME_BYTES);
-    }, periodMs);
-    this.timer.unref();
+      if (clock.nowMs() - this.out.lastWriteMs >= periodMs) this.out.write(amqp.HEARTBEAT_FRAME_BYTES);
+    });
   }
 
   /** Credit flow: a publisher faster than the disk is slowed by not reading its socket. Publishes that
@@ -409,7 +416,7 @@ export class Connection implements Blockable, ChannelHost {
   }
 
   private onSocketClosed(): void {
-    clearInterval(this.timer);
+    this.deps.clock.clearTimer(this.timer);
     this.state = "closed";
     this.cleanupChannels();
     this.deps.vhost

@@ -4,6 +4,7 @@
 
 import type { Socket } from "node:net";
 import { amqp } from "@spindle/protocol";
+import type { Clock } from "../../lib/index.ts";
 import type { Message } from "../../queues/index.ts";
 
 /** above this many buffered bytes, consumers on the connection pause until 'drain' */
@@ -16,14 +17,17 @@ const FLUSH_BYTES = 256 * 1024;
 export class Outbox {
   private readonly w = new amqp.WireWriter(BUFFER_BYTES);
   private scheduled = false;
-  lastWriteMs = Date.now();
+  /** when bytes were last handed to the socket: heartbeats are sent only after a quiet half period */
+  lastWriteMs: number;
   private ended = false;
 
   /** `onWritable` runs when buffered output fell below the high-water mark (after a flush or 'drain'). */
   constructor(
     private readonly socket: Socket,
     private readonly onWritable: () => void,
+    private readonly clock: Clock,
   ) {
+    this.lastWriteMs = clock.nowMs();
     socket.on("drain", () => this.onWritable());
   }
 
@@ -68,7 +72,7 @@ export class Outbox {
     if (this.w.pending === 0 || this.socket.destroyed) return;
     const wasBacklogged = this.backlogged;
     const bytes = this.w.take();
-    this.lastWriteMs = Date.now();
+    this.lastWriteMs = this.clock.nowMs();
     this.socket.write(bytes);
     // the socket may take everything at once and never emit 'drain': consumers paused on us must resume
     if (wasBacklogged && !this.backlogged) this.onWritable();

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import type { AddressInfo, Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { LIMITS, nodeFs, silentLogger, systemClock } from "../../lib/index.ts";
+import { type Clock, LIMITS, nodeFs, silentLogger, systemClock } from "../../lib/index.ts";
 import { MetaStore } from "../../meta/index.ts";
 import { QueueStore, Vhost } from "../../queues/index.ts";
 import { createAmqpServer } from "./amqp-server.ts";
@@ -31,26 +31,29 @@ function tempDir(): string {
   return dir;
 }
 
-export async function startTestBroker(dir = tempDir()): Promise<TestBroker> {
+/** `clock` runs the queues' and connections' time: a FakeClock puts TTL, x-expires, x-delay and
+ *  heartbeats on fake time (the sockets stay real). */
+export async function startTestBroker(dir = tempDir(), clock: Clock = systemClock): Promise<TestBroker> {
   const fsync = { mode: "group" } as const;
   const meta = await MetaStore.open({
     fs: nodeFs,
     dir: join(dir, "meta"),
-    clock: systemClock,
+    clock,
     logger: silentLogger,
     fsync,
   });
   const store = new QueueStore({
     fs: nodeFs,
     dir: join(dir, "queues"),
-    clock: systemClock,
+    clock,
     logger: silentLogger,
     fsync,
   });
-  const vhost = await Vhost.open(meta, store, amqpDeathCodec, systemClock);
+  const vhost = await Vhost.open(meta, store, amqpDeathCodec, clock);
   const server = createAmqpServer({
     vhost,
     logger: silentLogger,
+    clock,
     version: "test",
     messageBytesMax: LIMITS.amqpMessageBytesMax,
   });
