@@ -1,9 +1,10 @@
 // Unit tests of the classic group state machine: join barrier, leader assignment, stale generations,
-// session expiry and static membership. Real timers with short timeouts.
+// session expiry and static membership. On fake time: every wait is exact.
 
 import assert from "node:assert/strict";
-import { after, describe, test } from "node:test";
-import { Group } from "./group.ts";
+import { beforeEach, describe, test } from "node:test";
+import { FakeClock } from "../lib/index.ts";
+import { Group as GroupOn } from "./group.ts";
 import type { JoinRequest } from "./group-types.ts";
 
 const timings = { sessionTimeoutMinMs: 10, sessionTimeoutMaxMs: 60_000, initialRebalanceDelayMs: 30 };
@@ -22,16 +23,29 @@ function req(over: Partial<JoinRequest> = {}): JoinRequest {
   };
 }
 
-// The group's timers are unref'd (they must not hold the broker open); this keeps the test alive.
-const keepAlive = setInterval(() => {}, 1000);
-after(() => clearInterval(keepAlive));
+let clock: FakeClock;
+beforeEach(() => {
+  clock = new FakeClock(0);
+});
+class Group extends GroupOn {
+  constructor(id: string, t: typeof timings) {
+    super(id, t, clock);
+  }
+}
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Joins (each a promise) of an empty group complete once its initial rebalance delay has passed. */
+function joinedAfterDelay<T>(joins: Promise<T>): Promise<T> {
+  clock.advance(timings.initialRebalanceDelayMs);
+  return joins;
+}
 
 describe("Group", () => {
   test("members joining an empty group together get one generation; the leader's assignment reaches all", async () => {
     const g = new Group("g", timings);
-    const [a, b] = await Promise.all([g.join(req()), g.join(req())]);
+    const both = Promise.all([g.join(req()), g.join(req())]);
+    clock.advance(timings.initialRebalanceDelayMs - 1);
+    assert.equal(g.state, "PreparingRebalance", "the first rebalance waits for more members");
+    const [a, b] = await joinedAfterDelay(both);
     assert.equal(a?.error, "NONE");
     assert.equal(a?.generationId, 1);
     assert.equal(b?.generationId, 1);
@@ -52,7 +66,7 @@ describe("Group", () => {
 
   test("a stale generation is refused; a rejoin is announced by heartbeat", async () => {
     const g = new Group("g", timings);
-    const a = await g.join(req());
+    const a = await joinedAfterDelay(g.join(req()));
     await g.sync(a.generationId, a.memberId, [{ memberId: a.memberId, assignment: Buffer.from("x") }]);
     assert.equal(g.heartbeat(a.generationId, a.memberId), "NONE");
     assert.equal(g.heartbeat(a.generationId + 5, a.memberId), "ILLEGAL_GENERATION");
@@ -67,21 +81,20 @@ describe("Group", () => {
     g.shutdown();
   });
 
-  test("a member that stops heartbeating is removed and the rest rebalance", async () => {
+  test("a member that stops heartbeating is removed at its session timeout and the rest rebalance", async () => {
     const g = new Group("g", timings);
-    const [a, b] = await Promise.all([
-      g.join(req({ sessionTimeoutMs: 200 })),
-      g.join(req({ sessionTimeoutMs: 200 })),
-    ]);
-    await Promise.all([g.sync(a.generationId, a.memberId, []), g.sync(b.generationId, b.memberId, [])]).catch(
-      () => {},
+    const [a, b] = await joinedAfterDelay(
+      Promise.all([g.join(req({ sessionTimeoutMs: 200 })), g.join(req({ sessionTimeoutMs: 200 }))]),
     );
-    // Only a keeps heartbeating.
-    for (let i = 0; i < 6; i++) {
-      await sleep(60);
-      const hb = g.heartbeat(g.generationId, a.memberId);
-      if (hb === "REBALANCE_IN_PROGRESS") break;
+    await Promise.all([g.sync(a.generationId, a.memberId, []), g.sync(b.generationId, b.memberId, [])]);
+    assert.equal(g.state, "Stable");
+    // Only a keeps heartbeating; b was last heard from at its sync (t=30), so it goes at t=230.
+    const seen: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      clock.advance(60);
+      seen.push(`${clock.nowMs()}:${g.heartbeat(g.generationId, a.memberId)}`);
     }
+    assert.deepEqual(seen, ["90:NONE", "150:NONE", "210:NONE", "270:REBALANCE_IN_PROGRESS"]);
     const again = await g.join(req({ memberId: a.memberId, sessionTimeoutMs: 200 }));
     assert.equal(again.members.length, 1, "only the live member is left");
     assert.equal(g.size, 1);
@@ -90,7 +103,7 @@ describe("Group", () => {
 
   test("a static member that comes back under a new member id replaces its old self", async () => {
     const g = new Group("g", timings);
-    const first = await g.join(req({ groupInstanceId: "pod-1" }));
+    const first = await joinedAfterDelay(g.join(req({ groupInstanceId: "pod-1" })));
     const second = await g.join(req({ groupInstanceId: "pod-1" }));
     assert.notEqual(first.memberId, second.memberId);
     assert.equal(g.size, 1);
@@ -101,10 +114,9 @@ describe("Group", () => {
 
   test("a static follower restarting into a stable group keeps its assignment without a rebalance", async () => {
     const g = new Group("g", timings);
-    const [a, b] = await Promise.all([
-      g.join(req({ groupInstanceId: "pod-a" })),
-      g.join(req({ groupInstanceId: "pod-b" })),
-    ]);
+    const [a, b] = await joinedAfterDelay(
+      Promise.all([g.join(req({ groupInstanceId: "pod-a" })), g.join(req({ groupInstanceId: "pod-b" }))]),
+    );
     const leader = a.leader === a.memberId ? a : b;
     const follower = leader === a ? b : a;
     const assignments = [
@@ -124,9 +136,12 @@ describe("Group", () => {
   test("a leader that never syncs is removed after the rebalance timeout and the rest rebalance", async () => {
     const g = new Group("g", timings);
     const opts = { rebalanceTimeoutMs: 150, sessionTimeoutMs: 5000 };
-    const [a, b] = await Promise.all([g.join(req(opts)), g.join(req(opts))]);
+    const [a, b] = await joinedAfterDelay(Promise.all([g.join(req(opts)), g.join(req(opts))]));
     const follower = a.leader === a.memberId ? b : a;
     const waiting = g.sync(follower.generationId, follower.memberId, []);
+    clock.advance(149);
+    assert.equal(g.size, 2, "the leader still has time");
+    clock.advance(1);
     assert.equal((await waiting).error, "REBALANCE_IN_PROGRESS", "the follower is told to rejoin");
     const again = await g.join(req({ ...opts, memberId: follower.memberId }));
     assert.equal(again.leader, follower.memberId, "the follower now leads alone");
@@ -139,7 +154,7 @@ describe("Group", () => {
     const a = g.join(req());
     const b = await g.join(req({ protocols: [{ name: "roundrobin", metadata: Buffer.alloc(0) }] }));
     assert.equal(b.error, "INCONSISTENT_GROUP_PROTOCOL");
-    assert.equal((await a).error, "NONE");
+    assert.equal((await joinedAfterDelay(a)).error, "NONE");
     assert.equal((await g.join(req({ sessionTimeoutMs: 1 }))).error, "INVALID_SESSION_TIMEOUT");
     g.shutdown();
   });

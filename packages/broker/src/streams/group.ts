@@ -3,6 +3,7 @@
 // misses its session timeout is removed and the rest rebalance.
 
 import { randomUUID } from "node:crypto";
+import type { Clock, TimerHandle } from "../lib/index.ts";
 import type {
   GroupError,
   GroupState,
@@ -17,7 +18,7 @@ interface Member extends Omit<JoinRequest, "protocolType"> {
   assignment: Buffer;
   pendingJoin: ((r: JoinResult) => void) | null;
   pendingSync: ((r: SyncResult) => void) | null;
-  sessionTimer: NodeJS.Timeout | undefined;
+  sessionTimer: TimerHandle | undefined;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -29,13 +30,14 @@ export class Group {
   protocolName: string | null = null;
   leaderId: string | null = null;
   private readonly members = new Map<string, Member>();
-  private rebalanceTimer: NodeJS.Timeout | undefined;
+  private rebalanceTimer: TimerHandle | undefined;
   /** the first rebalance of an empty group waits a little for the rest of its members */
   private initialDelay = false;
 
   constructor(
     readonly groupId: string,
     private readonly timings: GroupTimings,
+    private readonly clock: Clock,
   ) {}
 
   get size(): number {
@@ -86,7 +88,7 @@ export class Group {
       const byMember = new Map(assignments.map((a) => [a.memberId, a.assignment]));
       for (const member of this.members.values()) member.assignment = byMember.get(member.memberId) ?? EMPTY;
       this.state = "Stable";
-      clearTimeout(this.rebalanceTimer);
+      this.clock.clearTimer(this.rebalanceTimer);
       for (const member of this.members.values()) {
         member.pendingSync?.(this.syncResult("NONE", member.assignment));
         member.pendingSync = null;
@@ -137,9 +139,9 @@ export class Group {
 
   /** Ends every pending request with COORDINATOR_NOT_AVAILABLE; timers stop. */
   shutdown(): void {
-    clearTimeout(this.rebalanceTimer);
+    this.clock.clearTimer(this.rebalanceTimer);
     for (const m of this.members.values()) {
-      clearTimeout(m.sessionTimer);
+      this.clock.clearTimer(m.sessionTimer);
       m.pendingJoin?.(this.joinError("COORDINATOR_NOT_AVAILABLE", m.memberId));
       m.pendingSync?.(this.syncResult("COORDINATOR_NOT_AVAILABLE"));
     }
@@ -176,7 +178,7 @@ export class Group {
         (p, i) => p.name === req.protocols[i]?.name && p.metadata.equals(req.protocols[i]?.metadata ?? EMPTY),
       );
     if (!same) return null;
-    clearTimeout(prev.sessionTimer);
+    this.clock.clearTimer(prev.sessionTimer);
     prev.pendingSync?.(this.syncResult("FENCED_INSTANCE_ID"));
     this.members.delete(prev.memberId);
     const m: Member = {
@@ -198,7 +200,7 @@ export class Group {
       // A static member came back under a new member id: it takes over the old one's place.
       previous.pendingJoin?.(this.joinError("FENCED_INSTANCE_ID", previous.memberId));
       previous.pendingSync?.(this.syncResult("FENCED_INSTANCE_ID"));
-      clearTimeout(previous.sessionTimer);
+      this.clock.clearTimer(previous.sessionTimer);
       this.members.delete(previous.memberId);
       if (this.leaderId === previous.memberId) this.leaderId = null;
     }
@@ -228,21 +230,20 @@ export class Group {
 
   /** Restarts the member's session timer: it is removed if nothing is heard from it in time. */
   private touch(m: Member): void {
-    clearTimeout(m.sessionTimer);
-    m.sessionTimer = setTimeout(() => {
+    this.clock.clearTimer(m.sessionTimer);
+    m.sessionTimer = this.clock.setTimer(m.sessionTimeoutMs, () => {
       if (this.members.get(m.memberId) === m && m.pendingJoin === null) this.remove(m);
-    }, m.sessionTimeoutMs);
-    m.sessionTimer.unref();
+    });
   }
 
   private remove(m: Member): void {
-    clearTimeout(m.sessionTimer);
+    this.clock.clearTimer(m.sessionTimer);
     m.pendingJoin?.(this.joinError("UNKNOWN_MEMBER_ID", m.memberId));
     m.pendingSync?.(this.syncResult("UNKNOWN_MEMBER_ID"));
     this.members.delete(m.memberId);
     if (this.leaderId === m.memberId) this.leaderId = null;
     if (this.members.size === 0) {
-      clearTimeout(this.rebalanceTimer);
+      this.clock.clearTimer(this.rebalanceTimer);
       this.state = "Empty";
       this.generationId++;
       this.protocolName = null;
@@ -262,9 +263,8 @@ export class Group {
     const timeoutMs = Math.max(...[...this.members.values()].map((m) => m.rebalanceTimeoutMs));
     this.initialDelay = wasEmpty;
     const delayMs = wasEmpty ? Math.min(this.timings.initialRebalanceDelayMs, timeoutMs) : timeoutMs;
-    clearTimeout(this.rebalanceTimer);
-    this.rebalanceTimer = setTimeout(() => this.completeJoin(), delayMs);
-    this.rebalanceTimer.unref();
+    this.clock.clearTimer(this.rebalanceTimer);
+    this.rebalanceTimer = this.clock.setTimer(delayMs, () => this.completeJoin());
     this.maybeCompleteJoin();
   }
 
@@ -278,7 +278,7 @@ export class Group {
   private completeJoin(): void {
     if (this.state !== "PreparingRebalance") return;
     this.initialDelay = false;
-    clearTimeout(this.rebalanceTimer);
+    this.clock.clearTimer(this.rebalanceTimer);
     this.rebalanceTimer = undefined;
     for (const m of [...this.members.values()]) if (m.pendingJoin === null) this.dropSilently(m);
     if (this.members.size === 0) {
@@ -311,17 +311,16 @@ export class Group {
   private armSyncDeadline(): void {
     const timeoutMs = Math.max(...[...this.members.values()].map((m) => m.rebalanceTimeoutMs));
     const generation = this.generationId;
-    clearTimeout(this.rebalanceTimer);
-    this.rebalanceTimer = setTimeout(() => {
+    this.clock.clearTimer(this.rebalanceTimer);
+    this.rebalanceTimer = this.clock.setTimer(timeoutMs, () => {
       if (this.state !== "CompletingRebalance" || this.generationId !== generation) return;
       const laggards = [...this.members.values()].filter((m) => m.pendingSync === null);
       for (const m of laggards) if (this.members.has(m.memberId)) this.remove(m);
-    }, timeoutMs);
-    this.rebalanceTimer.unref();
+    });
   }
 
   private dropSilently(m: Member): void {
-    clearTimeout(m.sessionTimer);
+    this.clock.clearTimer(m.sessionTimer);
     m.pendingSync?.(this.syncResult("REBALANCE_IN_PROGRESS"));
     this.members.delete(m.memberId);
     if (this.leaderId === m.memberId) this.leaderId = null;

@@ -65,7 +65,7 @@ export class Groups {
   group(groupId: string): Group {
     let g = this.live.get(groupId);
     if (g === undefined) {
-      g = new Group(groupId, this.opts.timings);
+      g = new Group(groupId, this.opts.timings, this.opts.clock);
       this.live.set(groupId, g);
     }
     return g;

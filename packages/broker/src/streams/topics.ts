@@ -3,7 +3,7 @@
 
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
-import { BrokerError, type Clock, type Fs, type Logger } from "../lib/index.ts";
+import { BrokerError, type Clock, type Fs, type Logger, type TimerHandle } from "../lib/index.ts";
 import { FileLog, type FsyncPolicy, removeLogFiles } from "../log/index.ts";
 import type { MetaStore } from "../meta/index.ts";
 import { Partition } from "./partition.ts";
@@ -43,7 +43,7 @@ export class Topics {
   private readonly topics = new Map<string, Topic>();
   /** creations in flight, so concurrent auto-creates of one name share one creation */
   private readonly creating = new Map<string, Promise<Topic>>();
-  private retentionTimer: NodeJS.Timeout | undefined;
+  private retentionTimer: TimerHandle | undefined;
   private retentionRunning = false;
 
   private constructor(readonly opts: TopicsOptions) {}
@@ -54,8 +54,7 @@ export class Topics {
       const def = value as TopicDefinition;
       topics.topics.set(def.name, await topics.openTopic(def));
     }
-    topics.retentionTimer = setInterval(() => void topics.runRetention(), opts.retentionCheckMs);
-    topics.retentionTimer.unref();
+    topics.retentionTimer = opts.clock.setRepeating(opts.retentionCheckMs, () => void topics.runRetention());
     return topics;
   }
 
@@ -188,7 +187,7 @@ export class Topics {
   }
 
   async close(): Promise<void> {
-    clearInterval(this.retentionTimer);
+    this.opts.clock.clearTimer(this.retentionTimer);
     await Promise.allSettled([...this.creating.values()]);
     for (const t of this.topics.values()) await Promise.allSettled(t.partitions.map((p) => p.log.close()));
     this.topics.clear();

@@ -7,7 +7,7 @@ import {
   kafkaApis,
   type FetchResponsePartitionData as PartData,
 } from "@spindle/protocol";
-import { LIMITS } from "../../../lib/index.ts";
+import { LIMITS, type TimerHandle } from "../../../lib/index.ts";
 import type { Partition } from "../../../streams/index.ts";
 import { kafkaError } from "../error-map.ts";
 import { defineHandler, type RequestContext } from "../handler.ts";
@@ -94,9 +94,10 @@ async function readAll(
 function waitForData(list: Wanted[], waitMs: number, ctx: RequestContext): Promise<void> {
   return new Promise((resolve) => {
     const offs: (() => void)[] = [];
-    let timer: NodeJS.Timeout | undefined;
+    const { clock } = ctx.broker;
+    let timer: TimerHandle | undefined;
     const done = () => {
-      clearTimeout(timer);
+      clock.clearTimer(timer);
       for (const off of offs) off();
       parked--;
       resolve();
@@ -110,7 +111,7 @@ function waitForData(list: Wanted[], waitMs: number, ctx: RequestContext): Promi
       }
     };
     for (const w of list) if (w.partition) offs.push(w.partition.onAppend(once));
-    timer = setTimeout(once, waitMs);
+    timer = clock.setTimer(waitMs, once);
     offs.push(ctx.onClose(once));
   });
 }
