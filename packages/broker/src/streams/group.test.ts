@@ -1,5 +1,5 @@
 // Unit tests of the classic group state machine: join barrier, leader assignment, stale generations,
-// session expiry and static membership. On fake time: every wait is exact.
+// session expiry, static membership and which commits a group takes. On fake time: every wait is exact.
 
 import assert from "node:assert/strict";
 import { beforeEach, describe, test } from "node:test";
@@ -156,6 +156,48 @@ describe("Group", () => {
     assert.equal(b.error, "INCONSISTENT_GROUP_PROTOCOL");
     assert.equal((await joinedAfterDelay(a)).error, "NONE");
     assert.equal((await g.join(req({ sessionTimeoutMs: 1 }))).error, "INVALID_SESSION_TIMEOUT");
+    g.shutdown();
+  });
+  test("a member of the current generation commits while the group prepares a rebalance (as Kafka)", async () => {
+    const g = new Group("g", timings);
+    const [a, b] = await joinedAfterDelay(Promise.all([g.join(req()), g.join(req())]));
+    const gen = a.generationId;
+    await Promise.all([g.sync(gen, a.memberId, []), g.sync(gen, b.memberId, [])]);
+    assert.equal(g.leave(b.memberId, null), "NONE", "b stops: the group prepares a rebalance");
+    assert.equal(g.state, "PreparingRebalance");
+    assert.equal(g.checkCommit(gen, a.memberId), "NONE", "a's last commit is taken");
+    assert.equal(g.checkCommit(gen - 1, a.memberId), "ILLEGAL_GENERATION");
+    assert.equal(g.checkCommit(gen, b.memberId), "UNKNOWN_MEMBER_ID", "b has left");
+    assert.equal(g.checkCommit(-1, ""), "UNKNOWN_MEMBER_ID", "no anonymous commits to a live group");
+    const c = g.join(req());
+    const again = await g.join(req({ memberId: a.memberId }));
+    assert.equal((await c).generationId, gen + 1);
+    assert.equal(g.state, "CompletingRebalance");
+    assert.equal(g.checkCommit(gen + 1, a.memberId), "REBALANCE_IN_PROGRESS", "not between join and sync");
+    const cSync = g.sync(gen + 1, (await c).memberId, []);
+    await g.sync(gen + 1, again.memberId, []);
+    await cSync;
+    assert.equal(g.checkCommit(gen + 1, a.memberId), "NONE");
+    // a commit is a sign of life: a's session (5 s) restarts with it
+    clock.advance(4000);
+    assert.equal(g.checkCommit(gen + 1, a.memberId), "NONE");
+    clock.advance(4000);
+    assert.equal(g.describe().length, 1, "c, silent for 8 s, is gone; a is not");
+    assert.equal(g.describe()[0]?.memberId, a.memberId);
+    g.shutdown();
+    assert.equal(g.checkCommit(gen + 1, a.memberId), "COORDINATOR_NOT_AVAILABLE");
+  });
+
+  test("commits without a generation are taken by an empty group only; static members are fenced", async () => {
+    const g = new Group("g", timings);
+    assert.equal(g.checkCommit(-1, ""), "NONE");
+    assert.equal(g.checkCommit(-1, "someone"), "NONE", "Kafka: generation -1 on an empty group");
+    assert.equal(g.checkCommit(0, "someone"), "UNKNOWN_MEMBER_ID");
+    const a = await joinedAfterDelay(g.join(req({ groupInstanceId: "pod-a" })));
+    await g.sync(a.generationId, a.memberId, []);
+    assert.equal(g.checkCommit(a.generationId, a.memberId, "pod-a"), "NONE");
+    assert.equal(g.checkCommit(a.generationId, "old-id", "pod-a"), "FENCED_INSTANCE_ID");
+    assert.equal(g.checkCommit(a.generationId, a.memberId, "pod-b"), "UNKNOWN_MEMBER_ID");
     g.shutdown();
   });
 });

@@ -115,15 +115,37 @@ export class Group {
     return "NONE";
   }
 
-  /** Checks a commit's membership; an empty member id with generation -1 is a standalone commit. */
-  checkCommit(generationId: number, memberId: string): GroupError {
-    if (generationId < 0 && memberId === "") return "NONE";
+  /**
+   * Checks an OffsetCommit as Kafka's classic coordinator does (ClassicGroup.validateOffsetCommit). A group
+   * preparing a rebalance still takes commits from members of the current generation: they own their
+   * partitions until they rejoin, and a consumer that closes commits before it leaves, so two members
+   * stopped together would otherwise lose the second one's last commit. Only a group between join and
+   * sync refuses, since its members have not learnt their new assignment yet. A commit keeps the member's
+   * session alive, as a heartbeat does.
+   */
+  checkCommit(generationId: number, memberId: string, groupInstanceId: string | null = null): GroupError {
+    if (this.state === "Dead") return "COORDINATOR_NOT_AVAILABLE";
+    // generation -1: an admin client or a consumer that assigns itself partitions
+    if (generationId < 0 && this.state === "Empty") return "NONE";
+    if (generationId >= 0 || memberId !== "" || groupInstanceId !== null) {
+      const bad = this.checkMember(memberId, groupInstanceId);
+      if (bad !== "NONE") return bad;
+      if (generationId !== this.generationId) return "ILLEGAL_GENERATION";
+    } else return "UNKNOWN_MEMBER_ID"; // no member id: only an empty group takes it
+    if (this.state === "CompletingRebalance") return "REBALANCE_IN_PROGRESS";
     const m = this.members.get(memberId);
-    if (m === undefined) return "UNKNOWN_MEMBER_ID";
-    if (generationId !== this.generationId) return "ILLEGAL_GENERATION";
-    if (this.state === "PreparingRebalance") return "REBALANCE_IN_PROGRESS";
-    this.touch(m);
+    if (m !== undefined) this.touch(m);
     return "NONE";
+  }
+
+  /** The member exists, and a static member's instance id is held by this member id. */
+  private checkMember(memberId: string, groupInstanceId: string | null): GroupError {
+    if (groupInstanceId !== null) {
+      const owner = this.byInstanceId(groupInstanceId);
+      if (owner === undefined) return "UNKNOWN_MEMBER_ID";
+      if (owner.memberId !== memberId) return "FENCED_INSTANCE_ID";
+    }
+    return this.members.has(memberId) ? "NONE" : "UNKNOWN_MEMBER_ID";
   }
 
   describe(): MemberView[] {

@@ -84,9 +84,14 @@ export class Groups {
     generationId: number,
     memberId: string,
     offsets: readonly CommittedOffset[],
+    groupInstanceId: string | null = null,
   ): Promise<GroupError> {
     const g = this.live.get(groupId);
-    const check = g ? g.checkCommit(generationId, memberId) : generationId < 0 ? "NONE" : "UNKNOWN_MEMBER_ID";
+    const check = g
+      ? g.checkCommit(generationId, memberId, groupInstanceId)
+      : generationId < 0
+        ? "NONE"
+        : "UNKNOWN_MEMBER_ID";
     if (check !== "NONE") return check;
     const now = this.opts.clock.nowMs();
     const changes = offsets.map((o) => ({

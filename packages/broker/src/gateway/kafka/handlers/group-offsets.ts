@@ -35,7 +35,14 @@ export const offsetCommitHandler = defineHandler(kafkaApis[8], 0, 8, async (req,
   if (req.groupId === "") groupCode = KafkaErrorCode.INVALID_GROUP_ID;
   else if (offsets.length > 0) {
     const gen = req.generationIdOrMemberEpoch ?? -1;
-    groupCode = KAFKA_GROUP_ERROR[await groups.commit(req.groupId, gen, req.memberId ?? "", offsets)];
+    const outcome = await groups.commit(
+      req.groupId,
+      gen,
+      req.memberId ?? "",
+      offsets,
+      req.groupInstanceId ?? null,
+    );
+    groupCode = KAFKA_GROUP_ERROR[outcome];
   }
   return {
     throttleTimeMs: 0,
