@@ -6,28 +6,37 @@ import { KAFKA_GROUP_ERROR } from "../error-map.ts";
 import { defineHandler } from "../handler.ts";
 
 const GROUP_KEY = 0;
+const TRANSACTION_KEY = 1;
+/**
+ * There is no transaction coordinator yet. A retriable error (COORDINATOR_NOT_AVAILABLE) made clients
+ * look for one until their timeout (kafkajs retries it; librdkafka re-queries every 500 ms until
+ * init_transactions times out). TRANSACTIONAL_ID_AUTHORIZATION_FAILED is a code both give up on at
+ * once: kafkajs bails on anything but COORDINATOR_NOT_AVAILABLE, librdkafka makes it a fatal error and
+ * prints our message with it. UNSUPPORTED_VERSION would fail kafkajs fast but keep librdkafka querying.
+ */
+const NO_TRANSACTIONS =
+  "Spindle does not support Kafka transactions yet; unset transactional.id (an idempotent producer " +
+  "still writes each record once per partition)";
+
+const NO_NODE = { nodeId: -1, host: "", port: -1 };
+
+function coordinatorError(keyType: number): { errorCode: number; errorMessage: string | null } {
+  if (keyType === GROUP_KEY) return { errorCode: KafkaErrorCode.NONE, errorMessage: null };
+  if (keyType === TRANSACTION_KEY)
+    return { errorCode: KafkaErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, errorMessage: NO_TRANSACTIONS };
+  return {
+    errorCode: KafkaErrorCode.INVALID_REQUEST,
+    errorMessage: `unknown coordinator key type ${keyType}`,
+  };
+}
 
 export const findCoordinatorHandler = defineHandler(kafkaApis[10], 0, 4, (req, ctx) => {
   const { nodeId } = ctx.broker;
-  const keyType = req.keyType ?? GROUP_KEY;
-  const errorCode = keyType === GROUP_KEY ? KafkaErrorCode.NONE : KafkaErrorCode.COORDINATOR_NOT_AVAILABLE;
-  const coordinators = (req.coordinatorKeys ?? []).map((key) => ({
-    key,
-    nodeId,
-    host: ctx.host,
-    port: ctx.port,
-    errorCode,
-    errorMessage: null,
-  }));
-  return {
-    throttleTimeMs: 0,
-    errorCode,
-    errorMessage: null,
-    nodeId,
-    host: ctx.host,
-    port: ctx.port,
-    coordinators,
-  };
+  const { errorCode, errorMessage } = coordinatorError(req.keyType ?? GROUP_KEY);
+  // an error answer names no coordinator, as Kafka's does
+  const at = errorCode === KafkaErrorCode.NONE ? { nodeId, host: ctx.host, port: ctx.port } : NO_NODE;
+  const coordinators = (req.coordinatorKeys ?? []).map((key) => ({ key, ...at, errorCode, errorMessage }));
+  return { throttleTimeMs: 0, errorCode, errorMessage, ...at, coordinators };
 });
 
 export const joinGroupHandler = defineHandler(kafkaApis[11], 0, 7, async (req, ctx) => {

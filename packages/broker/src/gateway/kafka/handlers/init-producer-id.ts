@@ -8,6 +8,7 @@ const EPOCH_MAX = 32767;
 
 export const initProducerIdHandler = defineHandler(kafkaApis[22], 0, 4, async (req, ctx) => {
   const fail = (errorCode: number) => ({ throttleTimeMs: 0, errorCode, producerId: -1n, producerEpoch: -1 });
+  // the code FindCoordinator gives a transactional id: one every client fails on at once (see there)
   if (req.transactionalId !== null && req.transactionalId !== undefined) {
     return fail(KafkaErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
   }
