@@ -333,7 +333,7 @@ export class Connection implements Blockable, ChannelHost {
           : amqp.createMethod("connection.blocked", { reason });
       this.send(0, m);
     }
-    if (reason === null) this.lastReceived = Date.now();
+    if (reason === null) this.lastReceived = this.deps.clock.nowMs();
     this.updateReading();
   }
 
