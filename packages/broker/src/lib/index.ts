@@ -8,4 +8,5 @@ export { Fifo } from "./fifo.ts";
 export { type FileHandle, type Fs, mkdirpDurably, nodeFs, writeFileDurably } from "./fs.ts";
 export { LIMITS } from "./limits.ts";
 export { type Logger, silentLogger } from "./logger.ts";
+export { MEMORY_KINDS, MemoryAccount, type MemoryKind } from "./memory-account.ts";
 export { mathRng, type Rng, seededRng } from "./rng.ts";

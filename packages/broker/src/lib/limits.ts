@@ -26,4 +26,19 @@ export const LIMITS = {
   queueReadAheadBytesMax: 32 * 1024 * 1024,
   /** messages held read ahead of their logs across all queues */
   queuesReadAheadBytesMax: 256 * 1024 * 1024,
+  /** Kafka request frames being received or handled, by declared size, across all connections: a frame
+   *  that does not fit waits unread (8 idle clients each 90 MB into a request held 720 MB) */
+  kafkaRequestBytesInFlightMax: 256 * 1024 * 1024,
+  /** a Kafka request must arrive whole this long after its first byte: trickling bytes does not extend it
+   *  (clients give up on a request after 30 s, librdkafka after 60 s) */
+  kafkaRequestReceiveMs: 60_000,
+  /** Kafka's connections.max.idle.ms: a connection with no traffic either way is closed */
+  kafkaConnectionIdleMs: 10 * 60_000,
+  /** declared sizes of the AMQP bodies being assembled on one connection's channels (60 channels each
+   *  15 MiB into a body held 900 MB); a publish past it closes its channel with 406 */
+  amqpConnectionBodyBytesMax: 64 * 1024 * 1024,
+  /** the same across all AMQP connections */
+  amqpBodyBytesMax: 512 * 1024 * 1024,
+  /** from connect until connection.open is answered (RabbitMQ's handshake_timeout); bytes do not extend it */
+  amqpHandshakeMs: 10_000,
 } as const;

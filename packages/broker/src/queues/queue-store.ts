@@ -3,7 +3,7 @@
 
 import { createHash } from "node:crypto";
 import { join } from "node:path";
-import { type Clock, type Fs, LIMITS, type Logger } from "../lib/index.ts";
+import { type Clock, type Fs, LIMITS, type Logger, type MemoryAccount } from "../lib/index.ts";
 import {
   DEFAULT_LOG_CONFIG,
   FileLog,
@@ -24,6 +24,8 @@ export interface QueueStoreOptions {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly fsync: FsyncPolicy;
+  /** where the memory alarm sees the read-ahead windows */
+  readonly memory?: MemoryAccount;
 }
 
 const MESSAGE_LOG: LogConfig = {
@@ -47,9 +49,11 @@ function ackLogFsync(fsync: FsyncPolicy): FsyncPolicy {
 }
 
 export class QueueStore {
-  private readonly budget = new PendingBudget(LIMITS.queuesReadAheadBytesMax);
+  private readonly budget: PendingBudget;
 
-  constructor(private readonly opts: QueueStoreOptions) {}
+  constructor(private readonly opts: QueueStoreOptions) {
+    this.budget = new PendingBudget(LIMITS.queuesReadAheadBytesMax, opts.memory);
+  }
 
   private dirOf(name: string): string {
     return join(this.opts.dir, createHash("sha256").update(name).digest("hex").slice(0, 40));

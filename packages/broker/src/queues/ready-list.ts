@@ -3,15 +3,23 @@
 // Invariant: pendingBytes is the sum of messageBytes over pending (and counts in the shared budget);
 // each lane is in offset order.
 
-import { Fifo } from "../lib/index.ts";
+import { Fifo, type MemoryAccount } from "../lib/index.ts";
 import { messageBytes, priorityLane, type QueuedMessage } from "./message.ts";
 
 /** Pending bytes across every queue of the broker: a queue reads ahead of its log only while it fits. */
 export class PendingBudget {
   bytes = 0;
-  constructor(readonly maxBytes: number) {}
+  constructor(
+    readonly maxBytes: number,
+    /** where the memory alarm sees these bytes */
+    private readonly memory?: MemoryAccount,
+  ) {}
   get full(): boolean {
     return this.bytes >= this.maxBytes;
+  }
+  add(n: number): void {
+    this.bytes += n;
+    this.memory?.add("queueWindows", n);
   }
 }
 
@@ -107,7 +115,7 @@ export class ReadyList {
 
   private addPendingBytes(n: number): void {
     this.pendingBytes += n;
-    this.budget.bytes += n;
+    this.budget.add(n);
   }
 
   /** Empties the list, returning what it held. */

@@ -5,7 +5,7 @@ import type { Server } from "node:net";
 import { createAdaptorServer } from "@hono/node-server";
 import { createHttpApp } from "../gateway/http/index.ts";
 import { createKafkaServer } from "../gateway/kafka/index.ts";
-import { assert } from "../lib/index.ts";
+import { assert, MemoryAccount } from "../lib/index.ts";
 import { type BrokerConfig, FLAGS } from "./config.ts";
 import { formatHostPort, type Listener, listen } from "./listen.ts";
 import type { Logger } from "./logger.ts";
@@ -25,14 +25,20 @@ export type Broker = {
 
 type ServerSpec = { name: ListenerName; port: number; flag: string; create: () => Server };
 
-function serverSpecs(config: BrokerConfig, streams: Streams, queues: Queues): ServerSpec[] {
+function serverSpecs(
+  config: BrokerConfig,
+  streams: Streams,
+  queues: Queues,
+  memory: MemoryAccount,
+): ServerSpec[] {
   return [
     { name: "amqp", port: config.amqpPort, flag: FLAGS.amqpPort, create: queues.createAmqpServer },
     {
       name: "kafka",
       port: config.kafkaPort,
       flag: FLAGS.kafkaPort,
-      create: () => createKafkaServer(streams.kafka, { maxRequestBytes: config.kafkaMaxRequestBytes }),
+      create: () =>
+        createKafkaServer(streams.kafka, { maxRequestBytes: config.kafkaMaxRequestBytes, memory }),
     },
     {
       name: "http",
@@ -48,11 +54,12 @@ async function listenAll(
   config: BrokerConfig,
   streams: Streams,
   queues: Queues,
+  memory: MemoryAccount,
   log: Logger,
 ): Promise<Map<ListenerName, Listener>> {
   const bound = new Map<ListenerName, Listener>();
   try {
-    for (const spec of serverSpecs(config, streams, queues)) {
+    for (const spec of serverSpecs(config, streams, queues, memory)) {
       const server = spec.create();
       bound.set(spec.name, await listen(server, { host: config.host, port: spec.port, flag: spec.flag }));
       server.on("error", (err) => log.error({ err, listener: spec.name }, "listener error"));
@@ -72,13 +79,15 @@ function addressOf(listeners: Map<ListenerName, Listener>, name: ListenerName): 
 
 export async function startBroker(config: BrokerConfig, log: Logger): Promise<Broker> {
   const storage = await openStorage(config, log);
+  // the bytes the broker holds, by kind: what the memory alarm follows
+  const memory = new MemoryAccount();
   let listeners: Map<ListenerName, Listener>;
   let streams: Streams | undefined;
   let queues: Queues | undefined;
   try {
     streams = await openStreams(config, storage, log);
-    queues = await openQueues(config, storage, log);
-    listeners = await listenAll(config, streams, queues, log);
+    queues = await openQueues(config, storage, memory, log);
+    listeners = await listenAll(config, streams, queues, memory, log);
   } catch (e) {
     await queues?.close();
     await streams?.close();

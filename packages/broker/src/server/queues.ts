@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import type { Server } from "node:net";
 import { join } from "node:path";
 import { amqpDeathCodec, createAmqpServer, PublishGate } from "../gateway/amqp/index.ts";
-import { LIMITS, type Logger, nodeFs, systemClock } from "../lib/index.ts";
+import { LIMITS, type Logger, type MemoryAccount, nodeFs, systemClock } from "../lib/index.ts";
 import { QueueStore, Vhost } from "../queues/index.ts";
 import { watermarkBytes } from "./byte-size.ts";
 import type { BrokerConfig } from "./config.ts";
@@ -23,6 +23,7 @@ export type Queues = {
 export async function openQueues(
   config: Pick<BrokerConfig, "fsync" | "diskFreeLimit" | "memoryHighWatermark">,
   storage: Storage,
+  memory: MemoryAccount,
   logger: Logger,
 ): Promise<Queues> {
   const version = packageVersion();
@@ -32,12 +33,14 @@ export async function openQueues(
     clock: systemClock,
     logger,
     fsync: config.fsync,
+    memory,
   });
   const vhost = await Vhost.open(storage.meta, store, amqpDeathCodec, systemClock);
   const publishGate = new PublishGate();
   const alarms = new ResourceAlarms({
     diskFreeLimitBytes: config.diskFreeLimit,
     memoryHighWatermarkBytes: watermarkBytes(config.memoryHighWatermark, availableMemoryBytes()),
+    memory,
     probes: systemProbes(storage.dataDir),
     logger,
     onChange: (reason) => publishGate.setBlocked(reason),
@@ -55,6 +58,7 @@ export async function openQueues(
         version,
         messageBytesMax: LIMITS.amqpMessageBytesMax,
         publishGate,
+        memory,
       }),
     close: () => {
       alarms.stop();

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import type { EventEmitter } from "node:events";
-import { rmSync, statfsSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, statfsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import amqplib from "amqplib";
@@ -112,16 +112,74 @@ test("disk alarm on from the start: publishers are blocked with 'low on disk', c
   }
 });
 
-test("memory alarm: a publisher is blocked with 'low on memory'", async () => {
+test("memory alarm: a publisher whose messages the broker holds past the watermark is blocked with 'low on memory'", async () => {
   const spindle = await startSpindle(["--memory-high-watermark", "1MB"]);
   try {
-    assert.equal(count(spindle.stderr(), "memory alarm set"), 1);
+    assert.equal(count(spindle.stderr(), "memory alarm set"), 0, "an idle broker holds nothing");
     const publisher = await connect(spindle.url);
     const ch = await publisher.conn.createChannel();
     await ch.assertQueue("mem-q");
     const blocked = nextEvent(publisher.conn, "blocked");
-    ch.sendToQueue("mem-q", Buffer.from("x"));
+    ch.sendToQueue("mem-q", Buffer.alloc(2_000_000));
     assert.equal(await blocked, "low on memory");
+    await publisher.conn.close();
+  } finally {
+    await spindle.stop();
+  }
+});
+
+/** The broker's resident set, as the kernel counts it. */
+function rssOf(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return Number(m?.[1] ?? 0) * 1024;
+}
+
+test("memory alarm clears once a burst is drained, while RSS stays above the watermark", async () => {
+  const watermark = 32_000_000;
+  const spindle = await startSpindle(["--memory-high-watermark", String(watermark)]);
+  try {
+    const publisher = await connect(spindle.url);
+    const blocked = nextEvent(publisher.conn, "blocked");
+    const pch = await publisher.conn.createConfirmChannel();
+    await pch.assertQueue("burst-q");
+    const n = 64;
+    const confirmed = Array.from(
+      { length: n },
+      () =>
+        new Promise<void>((resolve, reject) =>
+          pch.sendToQueue("burst-q", Buffer.alloc(1024 * 1024), {}, (err) => (err ? reject(err) : resolve())),
+        ),
+    );
+    for (const c of confirmed) c.catch(() => undefined); // awaited below; a failure must not hide the cause
+    assert.equal(await blocked, "low on memory", "the burst held in the queue's window raises the alarm");
+    const unblocked = nextEvent(publisher.conn, "unblocked");
+    let rssAtUnblock = 0;
+    void unblocked.then(
+      () => {
+        rssAtUnblock = rssOf(spindle.child.pid as number);
+      },
+      () => undefined,
+    );
+
+    const consumer = await connect(spindle.url);
+    const cch = await consumer.conn.createChannel();
+    let got = 0;
+    const all = new Promise<void>((resolve) => {
+      void cch.consume("burst-q", (m) => {
+        if (m === null) return;
+        cch.ack(m);
+        if (++got === n) resolve();
+      });
+    });
+    await unblocked; // within 10 s of being drained
+    assert.ok(
+      rssAtUnblock > watermark,
+      `RSS ${rssAtUnblock} is still above the watermark ${watermark}: the alarm followed released memory`,
+    );
+    await all;
+    await Promise.all(confirmed);
+    assert.ok(count(spindle.stderr(), "memory alarm cleared") >= 1);
+    await consumer.conn.close();
     await publisher.conn.close();
   } finally {
     await spindle.stop();

@@ -3,6 +3,7 @@
 
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { MemoryAccount } from "../lib/index.ts";
 import { RecordingLogger } from "../testing/index.ts";
 import { ResourceAlarms, systemProbes } from "./resource-alarms.ts";
 
@@ -11,9 +12,11 @@ type Script = { free: number | Error; rss: number };
 function monitor(script: Script, intervalMs?: number) {
   const logger = new RecordingLogger();
   const changes: (string | null)[] = [];
+  const memory = new MemoryAccount();
   const alarms = new ResourceAlarms({
     diskFreeLimitBytes: 1000,
     memoryHighWatermarkBytes: 5000,
+    memory,
     probes: {
       diskFreeBytes: async () => {
         if (script.free instanceof Error) throw script.free;
@@ -26,8 +29,10 @@ function monitor(script: Script, intervalMs?: number) {
     ...(intervalMs === undefined ? {} : { intervalMs }),
   });
   const messages = () => logger.entries.map((e) => `${e.level} ${e.msg}`);
-  return { alarms, changes, messages };
+  return { alarms, changes, messages, memory };
 }
+
+const microtasks = () => new Promise((r) => setImmediate(r));
 
 describe("ResourceAlarms", () => {
   test("disk alarm: set below the limit, cleared at or above it, each logged once", async () => {
@@ -50,15 +55,16 @@ describe("ResourceAlarms", () => {
     ]);
   });
 
-  test("memory alarm: set above the watermark; both alarms give RabbitMQ's combined reason", async () => {
-    const script: Script = { free: 5000, rss: 5001 };
-    const { alarms, changes, messages } = monitor(script);
+  test("memory alarm: set when accounted bytes pass the watermark; both alarms give RabbitMQ's combined reason", async () => {
+    const script: Script = { free: 5000, rss: 0 };
+    const { alarms, changes, messages, memory } = monitor(script);
+    memory.add("queueWindows", 5001);
     await alarms.check();
     assert.equal(alarms.reason, "low on memory");
     script.free = 1;
     await alarms.check();
     assert.equal(alarms.reason, "low on memory & disk");
-    script.rss = 5000;
+    memory.add("queueWindows", -1);
     await alarms.check();
     assert.equal(alarms.reason, "low on disk");
     script.free = 2000;
@@ -70,6 +76,34 @@ describe("ResourceAlarms", () => {
       "info memory alarm cleared",
       "info disk alarm cleared",
     ]);
+  });
+
+  test("memory alarm: raised as soon as accounted bytes pass the watermark, not at the next sample", async () => {
+    const { alarms, changes, memory } = monitor({ free: 5000, rss: 0 });
+    await alarms.check();
+    memory.add("kafkaRequests", 3000);
+    memory.add("amqpBodies", 2001);
+    await microtasks();
+    assert.equal(alarms.reason, "low on memory");
+    assert.deepEqual(changes, ["low on memory"]);
+  });
+
+  test("memory alarm: RSS that stays high after a burst does not hold it once accounted memory is released", async () => {
+    const script: Script = { free: 5000, rss: 100_000 };
+    const { alarms, changes, memory } = monitor(script);
+    await alarms.check();
+    assert.equal(alarms.reason, null, "RSS alone (the allocator keeps what it freed) is no alarm");
+    memory.add("queueWindows", 2600);
+    await microtasks();
+    assert.equal(alarms.reason, "low on memory", "above the watermark, RSS halves the accounted allowance");
+    memory.add("queueWindows", -2600);
+    await alarms.check();
+    assert.equal(alarms.reason, null, "released: cleared though RSS is still high");
+    script.rss = 0;
+    memory.add("queueWindows", 4000);
+    await alarms.check();
+    assert.equal(alarms.reason, null, "below the watermark with RSS low too");
+    assert.deepEqual(changes, ["low on memory", null]);
   });
 
   test("a failing statfs keeps the last disk state and is logged once", async () => {
@@ -95,6 +129,7 @@ describe("ResourceAlarms", () => {
     const alarms = new ResourceAlarms({
       diskFreeLimitBytes: 0,
       memoryHighWatermarkBytes: Number.MAX_SAFE_INTEGER,
+      memory: new MemoryAccount(),
       probes: { diskFreeBytes: async () => ++samples, rssBytes: () => 0 },
       logger: new RecordingLogger(),
       onChange: () => {},

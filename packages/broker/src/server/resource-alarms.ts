@@ -1,10 +1,10 @@
-// Resource alarms as in RabbitMQ: free disk space on the data dir's filesystem and the process's RSS,
-// sampled every second. Invariant: onChange hears only changes of the reason (null = no alarm), and each
-// alarm's set and clear is logged exactly once.
+// Resource alarms as in RabbitMQ: free disk space on the data dir's filesystem, sampled every second, and
+// memory: what the broker accounts for itself (MemoryAccount), with RSS as a secondary guard. Invariant:
+// onChange hears only changes of the reason (null = no alarm), and each alarm's set and clear is logged once.
 
 import { statfs } from "node:fs/promises";
 import { totalmem } from "node:os";
-import type { Logger } from "../lib/index.ts";
+import type { Logger, MemoryAccount } from "../lib/index.ts";
 
 /** What the monitor measures; injected so tests can drive set → clear transitions. */
 export interface ResourceProbes {
@@ -15,6 +15,8 @@ export interface ResourceProbes {
 export type ResourceAlarmsOptions = {
   readonly diskFreeLimitBytes: number;
   readonly memoryHighWatermarkBytes: number;
+  /** the bytes the broker holds (queue windows, unfinished requests and bodies, outboxes) */
+  readonly memory: MemoryAccount;
   readonly probes: ResourceProbes;
   readonly logger: Logger;
   /** "low on disk", "low on memory" or "low on memory & disk" while publishing must stop; null after */
@@ -42,15 +44,30 @@ export function availableMemoryBytes(): number {
   return constrained > 0 && constrained < total ? constrained : total;
 }
 
+/** The memory alarm's rule. RSS alone cannot be it: the allocator keeps freed memory, so RSS stays up for
+ *  minutes after a burst is drained. What the broker accounts for falls as soon as it is released; RSS
+ *  above the watermark (memory the accounting misses) only halves how much of it is allowed. */
+export function memoryHigh(accountedBytes: number, rssBytes: number, watermarkBytes: number): boolean {
+  return (
+    accountedBytes > watermarkBytes || (rssBytes > watermarkBytes && accountedBytes > watermarkBytes / 2)
+  );
+}
+
 export class ResourceAlarms {
   private disk = false;
   private memory = false;
+  /** the reason onChange last heard */
+  private reported: string | null = null;
   private diskUnknownLogged = false;
   private timer: NodeJS.Timeout | undefined;
   private inFlight: Promise<void> | undefined;
   private stopped = false;
 
-  constructor(private readonly opts: ResourceAlarmsOptions) {}
+  constructor(private readonly opts: ResourceAlarmsOptions) {
+    // a burst can pass the watermark well within a sampling interval: check memory as it rises
+    const w = opts.memoryHighWatermarkBytes;
+    for (const level of [w / 2, w]) opts.memory.watch(level, () => this.checkMemory());
+  }
 
   /** The reason publishing is blocked, in RabbitMQ's words, or null when no alarm is on. */
   get reason(): string | null {
@@ -78,11 +95,29 @@ export class ResourceAlarms {
     clearInterval(this.timer);
   }
 
+  /** Applies the memory rule now, without waiting for the next sample. */
+  private checkMemory(): void {
+    if (this.stopped) return;
+    this.updateMemory();
+    this.report();
+  }
+
+  private report(): void {
+    const reason = this.reason;
+    if (reason === this.reported) return;
+    this.reported = reason;
+    this.opts.onChange(reason);
+  }
+
+  private updateMemory(): void {
+    const rss = this.opts.probes.rssBytes();
+    const accounted = this.opts.memory.totalBytes;
+    this.setMemory(memoryHigh(accounted, rss, this.opts.memoryHighWatermarkBytes), rss, accounted);
+  }
+
   private async sample(): Promise<void> {
     const { opts } = this;
-    const before = this.reason;
-    const rss = opts.probes.rssBytes();
-    this.setMemory(rss > opts.memoryHighWatermarkBytes, rss);
+    this.updateMemory();
     try {
       const free = await opts.probes.diskFreeBytes();
       this.diskUnknownLogged = false;
@@ -93,14 +128,14 @@ export class ResourceAlarms {
       this.diskUnknownLogged = true;
     }
     if (this.stopped) return;
-    const after = this.reason;
-    if (after !== before) opts.onChange(after);
+    this.report();
   }
 
-  private setMemory(on: boolean, rssBytes: number): void {
+  private setMemory(on: boolean, rssBytes: number, accountedBytes: number): void {
     if (on === this.memory) return;
     this.memory = on;
-    const fields = { rssBytes, watermarkBytes: this.opts.memoryHighWatermarkBytes };
+    const held = this.opts.memory.byKind();
+    const fields = { accountedBytes, held, rssBytes, watermarkBytes: this.opts.memoryHighWatermarkBytes };
     if (on) this.opts.logger.warn(fields, "memory alarm set: AMQP publishers are blocked until it clears");
     else this.opts.logger.info(fields, "memory alarm cleared");
   }

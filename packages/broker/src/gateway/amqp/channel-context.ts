@@ -3,12 +3,15 @@
 
 import type { amqp } from "@spindle/protocol";
 import type { Message, Queue, QueuedMessage, Vhost } from "../../queues/index.ts";
+import type { ConnectionBodies } from "./body-budget.ts";
 
 /** What a channel uses of its connection. */
 export interface ChannelHost {
   readonly id: string;
   readonly vhost: Vhost;
   readonly messageBytesMax: number;
+  /** bodies being assembled on the connection's channels, within its and the broker's bounds */
+  readonly bodies: ConnectionBodies;
   /** the client asked for basic.cancel when the server cancels a consumer */
   readonly cancelNotify: boolean;
   /** the socket holds more than it should: consumers wait for it to drain */

@@ -5,6 +5,7 @@
 import { amqp } from "@spindle/protocol";
 import { createMessage, delayOf, type Message, parseExpiration } from "../../queues/index.ts";
 import { Basic } from "./basic.ts";
+import type { BodyReservation } from "./body-budget.ts";
 import type { ChannelContext, ChannelHost } from "./channel-context.ts";
 import { Definitions } from "./definitions.ts";
 import { channelError, connectionError, toReply } from "./error-map.ts";
@@ -14,6 +15,8 @@ interface Assembly {
   readonly publish: amqp.MethodArgsByName["basic.publish"];
   header?: amqp.HeaderFrame;
   properties?: Buffer;
+  /** the body's declared size, held in the connection's and the broker's BodyBudget until it completes */
+  reservation?: BodyReservation;
   parts: Buffer[];
   received: number;
 }
@@ -144,6 +147,13 @@ export class Channel implements ChannelContext {
       );
       return;
     }
+    const reservation = this.conn.bodies.reserve(f.bodySize);
+    if (typeof reservation === "string") {
+      this.assembly = null;
+      this.fail(channelError(amqp.PRECONDITION_FAILED, reservation), 60, 40);
+      return;
+    }
+    a.reservation = reservation;
     a.header = f;
     a.properties = Buffer.from(payload.subarray(12));
     if (f.bodySize === 0) this.completePublish(a);
@@ -155,6 +165,7 @@ export class Channel implements ChannelContext {
       throw connectionError(amqp.UNEXPECTED_FRAME, "body frame before content header");
     a.parts.push(Buffer.from(payload));
     a.received += payload.length;
+    if (a.reservation !== undefined) this.conn.bodies.received(a.reservation, payload.length);
     if (a.received > a.header.bodySize) {
       throw connectionError(
         amqp.FRAME_ERROR,
@@ -165,8 +176,15 @@ export class Channel implements ChannelContext {
   }
 
   private completePublish(a: Assembly): void {
-    this.assembly = null;
+    this.dropAssembly();
     this.enqueue("basic.publish", () => this.publish(a));
+  }
+
+  /** The publish in progress is done with (complete, refused or its channel ended): its reservation goes. */
+  private dropAssembly(): void {
+    const r = this.assembly?.reservation;
+    this.assembly = null;
+    if (r !== undefined) this.conn.bodies.release(r);
   }
 
   private publish(a: Assembly): void {
@@ -262,6 +280,7 @@ export class Channel implements ChannelContext {
 
   /** Consumers cancelled and unacked messages requeued; safe to call more than once. */
   cleanup(): void {
+    this.dropAssembly();
     if (this.ended) return;
     this.basic.cleanup();
   }

@@ -1,11 +1,13 @@
 // One AMQP 0-9-1 connection: protocol header, start/tune/open, heartbeats, channel 0, close both ways.
 // Invariant: after a connection.close is sent only close/close-ok are acted on; a hard error never
-// touches other connections, and a soft error closes only its channel.
+// touches other connections, and a soft error closes only its channel; a blocked publisher stops between
+// messages, never inside a body (whose bytes would stay held until the alarm clears).
 
 import type { Socket } from "node:net";
 import { amqp } from "@spindle/protocol";
-import type { Clock, Logger, TimerHandle } from "../../lib/index.ts";
+import { type Clock, LIMITS, type Logger, type MemoryAccount, type TimerHandle } from "../../lib/index.ts";
 import type { Message, Vhost } from "../../queues/index.ts";
+import { type BodyBudget, ConnectionBodies } from "./body-budget.ts";
 import { Channel } from "./channel.ts";
 import type { ChannelHost } from "./channel-context.ts";
 import { connectionError, toReply } from "./error-map.ts";
@@ -33,6 +35,10 @@ export interface ConnectionDeps {
   readonly messageBytesMax: number;
   /** resource alarms: publishing connections are blocked while it has a reason */
   readonly publishGate?: PublishGate;
+  /** where the memory alarm sees unstored bodies and output */
+  readonly memory?: MemoryAccount;
+  /** from connect until connection.open is answered (default LIMITS.amqpHandshakeMs) */
+  readonly handshakeMs?: number;
 }
 
 let nextId = 1;
@@ -70,18 +76,26 @@ export class Connection implements Blockable, ChannelHost {
   };
   /** channels the server closed: content frames still in flight for them are dropped */
   private readonly strayContent = new Set<number>();
+  /** bodies being assembled on this connection's channels */
+  readonly bodies: ConnectionBodies;
+  private readonly handshakeTimer: TimerHandle;
 
   constructor(
     readonly socket: Socket,
     readonly deps: ConnectionDeps,
+    bodies: BodyBudget,
   ) {
     this.lastReceived = deps.clock.nowMs();
+    this.bodies = new ConnectionBodies(bodies, () => {
+      if (this.blockedReason !== null) this.updateReading();
+    });
     this.out = new Outbox(
       socket,
       () => {
         for (const c of this.channels.values()) c.resume();
       },
       deps.clock,
+      deps.memory,
     );
     socket.setNoDelay(true);
     socket.on("data", (chunk: Buffer) => this.onData(chunk));
@@ -89,8 +103,15 @@ export class Connection implements Blockable, ChannelHost {
     socket.on("close", () => this.onSocketClosed());
     deps.publishGate?.join(this);
     socket.once("close", () => deps.publishGate?.leave(this));
-    socket.setTimeout(10_000, () => {
-      if (this.state !== "running") socket.destroy();
+    // from connect, not from the last byte: a peer trickling a byte a second must not hold a socket open
+    const handshakeMs = deps.handshakeMs ?? LIMITS.amqpHandshakeMs;
+    this.handshakeTimer = deps.clock.setTimer(handshakeMs, () => {
+      if (this.state === "running" || this.state === "closed") return;
+      deps.logger.warn(
+        { conn: this.id, state: this.state },
+        `AMQP handshake not done within ${handshakeMs} ms, closing`,
+      );
+      socket.destroy();
     });
   }
 
@@ -123,13 +144,30 @@ export class Connection implements Blockable, ChannelHost {
     }
     try {
       this.reader.add(chunk);
-      for (let raw = this.reader.next(); raw !== undefined; raw = this.reader.next()) {
+    } catch (err) {
+      this.fail(err, 0, 0);
+      return;
+    }
+    this.readFrames();
+  }
+
+  /** Handles the frames received; a blocked publisher's stop at the end of a message (as RabbitMQ's do),
+   *  the rest waits in the reader until the alarm clears. */
+  private readFrames(): void {
+    try {
+      while (!this.holdingFrames()) {
+        const raw = this.reader.next();
+        if (raw === undefined) return;
         this.onFrame(raw);
         if ((this.state as State) === "closed") return;
       }
     } catch (err) {
       this.fail(err, 0, 0);
     }
+  }
+
+  private holdingFrames(): boolean {
+    return this.blockedReason !== null && this.bodies.inProgress === 0;
   }
 
   private onFrame(raw: amqp.RawFrame): void {
@@ -215,7 +253,7 @@ export class Connection implements Blockable, ChannelHost {
           throw connectionError(amqp.NOT_ALLOWED, `vhost '${m.args.virtualHost}' not found`);
         }
         this.state = "running";
-        this.socket.setTimeout(0);
+        this.deps.clock.clearTimer(this.handshakeTimer);
         this.send(0, amqp.createMethod("connection.open-ok", {}));
         return;
       case "running":
@@ -293,6 +331,7 @@ export class Connection implements Blockable, ChannelHost {
    *  share a `stored` promise (one append batch) are released together, with one callback. */
   trackUnstored(bytes: number, stored: Promise<unknown>): void {
     this.unstoredBytes += bytes;
+    this.deps.memory?.add("amqpUnstored", bytes);
     if (this.unstoredBytes > UNSTORED_BYTES_MAX && !this.creditPaused) {
       this.creditPaused = true;
       this.updateReading();
@@ -305,6 +344,7 @@ export class Connection implements Blockable, ChannelHost {
     this.lastUnstored = entry;
     const release = () => {
       this.unstoredBytes -= entry.bytes;
+      this.deps.memory?.add("amqpUnstored", -entry.bytes);
       if (this.creditPaused && this.unstoredBytes <= UNSTORED_BYTES_MAX / 2) {
         this.creditPaused = false;
         this.updateReading();
@@ -335,6 +375,8 @@ export class Connection implements Blockable, ChannelHost {
     }
     if (reason === null) this.lastReceived = this.deps.clock.nowMs();
     this.updateReading();
+    // frames held in the reader when the alarm stopped this publisher
+    if (reason === null) setImmediate(() => this.readFrames());
   }
 
   /** A turn that read TURN_BYTES_MAX from this connection lets the others go first: libuv reads up to
@@ -357,10 +399,11 @@ export class Connection implements Blockable, ChannelHost {
     }
   }
 
-  /** Reads the socket unless credit flow, a resource alarm or a yielded turn says not to. */
+  /** Reads the socket unless credit flow, a resource alarm (once no body is in progress) or a yielded
+   *  turn says not to. */
   private updateReading(): void {
     if (this.state === "closed") return;
-    if (this.creditPaused || this.blockedReason !== null || this.yielding) this.socket.pause();
+    if (this.creditPaused || this.holdingFrames() || this.yielding) this.socket.pause();
     else this.socket.resume();
   }
 
@@ -417,6 +460,7 @@ export class Connection implements Blockable, ChannelHost {
 
   private onSocketClosed(): void {
     this.deps.clock.clearTimer(this.timer);
+    this.deps.clock.clearTimer(this.handshakeTimer);
     this.state = "closed";
     this.cleanupChannels();
     this.deps.vhost

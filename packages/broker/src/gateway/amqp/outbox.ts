@@ -4,7 +4,7 @@
 
 import type { Socket } from "node:net";
 import { amqp } from "@spindle/protocol";
-import type { Clock } from "../../lib/index.ts";
+import type { Clock, MemoryAccount } from "../../lib/index.ts";
 import type { Message } from "../../queues/index.ts";
 
 /** above this many buffered bytes, consumers on the connection pause until 'drain' */
@@ -26,6 +26,8 @@ export class Outbox {
     private readonly socket: Socket,
     private readonly onWritable: () => void,
     private readonly clock: Clock,
+    /** where the memory alarm sees output the kernel has not taken yet */
+    private readonly memory?: MemoryAccount,
   ) {
     this.lastWriteMs = clock.nowMs();
     socket.on("drain", () => this.onWritable());
@@ -73,7 +75,14 @@ export class Outbox {
     const wasBacklogged = this.backlogged;
     const bytes = this.w.take();
     this.lastWriteMs = this.clock.nowMs();
-    this.socket.write(bytes);
+    const { memory } = this;
+    if (memory === undefined) this.socket.write(bytes);
+    else {
+      const n = bytes.length;
+      memory.add("amqpOutboxes", n);
+      // called once written, or with an error when the socket is destroyed first
+      this.socket.write(bytes, () => memory.add("amqpOutboxes", -n));
+    }
     // the socket may take everything at once and never emit 'drain': consumers paused on us must resume
     if (wasBacklogged && !this.backlogged) this.onWritable();
   }

@@ -1,5 +1,6 @@
 // One Kafka client connection: frames in, requests dispatched, responses out in request order.
-// Invariant: responses leave in the order their requests arrived; a malformed frame closes only this connection.
+// Invariant: responses leave in the order their requests arrived; a malformed frame closes only this connection;
+// a frame's body is read only once its declared size is reserved in the broker-wide RequestBudget.
 
 import type { Socket } from "node:net";
 import {
@@ -12,9 +13,10 @@ import {
   responseHeaderVersion,
   writeResponseHeader,
 } from "@spindle/protocol";
-import { LIMITS } from "../../lib/index.ts";
+import { LIMITS, type MemoryAccount } from "../../lib/index.ts";
 import { FrameReader } from "./frame-reader.ts";
 import type { KafkaBroker, KafkaHandler, RequestContext } from "./handler.ts";
+import type { RequestBudget } from "./request-budget.ts";
 
 /** Response bytes a client may leave unread before we stop reading its requests. */
 const UNREAD_RESPONSE_BYTES_MAX = 64 * 1024 * 1024;
@@ -22,6 +24,8 @@ const UNREAD_RESPONSE_BYTES_MAX = 64 * 1024 * 1024;
 interface Slot {
   /** undefined while the handler runs; null when nothing is to be sent */
   out: Buffer[] | null | undefined;
+  /** the request's bytes in the RequestBudget, released once the response is written */
+  readonly bytes: number;
 }
 
 export interface ConnectionOptions {
@@ -30,6 +34,13 @@ export interface ConnectionOptions {
   /** the ApiVersions v0 body listing every API, sent when a client asks for a version we lack */
   apiVersionsFallback: () => unknown;
   maxRequestBytes: number;
+  /** request bytes across all connections */
+  budget: RequestBudget;
+  memory?: MemoryAccount;
+  /** a request must arrive whole this long after its first byte (time spent not reading it does not count) */
+  requestReceiveMs: number;
+  /** no traffic either way for this long closes the connection */
+  idleMs: number;
 }
 
 export class KafkaConnection {
@@ -39,6 +50,11 @@ export class KafkaConnection {
   private awaitingDrain = false;
   private readonly closeListeners = new Set<() => void>();
   private isClosed = false;
+  /** bytes reserved for the frame being received (0: none yet) */
+  private reservedBytes = 0;
+  /** the socket waits, unread, until the budget has room for the frame being received */
+  private waitingBudget = false;
+  private receiveTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly socket: Socket,
@@ -47,22 +63,76 @@ export class KafkaConnection {
     this.frames = new FrameReader(opts.maxRequestBytes);
     socket.once("close", () => {
       this.isClosed = true;
+      clearTimeout(this.receiveTimer);
+      opts.budget.drop(this);
       for (const l of [...this.closeListeners]) l();
       this.closeListeners.clear();
     });
     socket.setNoDelay(true);
     socket.on("data", (chunk: Buffer) => this.onData(chunk));
     socket.on("error", () => this.kill());
+    socket.setTimeout(opts.idleMs, () => this.fail(`no traffic for ${opts.idleMs} ms`));
   }
 
   private onData(chunk: Buffer): void {
     if (this.dead) return;
     const { frames, error } = this.frames.push(chunk);
-    for (const frame of frames) this.onFrame(frame);
-    if (error !== null) this.fail(error);
+    for (const frame of frames) {
+      // the first was reserved before its body was read; later ones arrived whole within this read
+      let bytes = this.reservedBytes;
+      this.reservedBytes = 0;
+      if (bytes === 0) {
+        bytes = frame.length;
+        this.opts.budget.charge(this, bytes);
+      }
+      this.onFrame(frame, bytes);
+    }
+    if (error !== null) {
+      this.fail(error);
+      return;
+    }
+    if (frames.length > 0) this.stopReceiveTimer();
+    this.reserveNext();
+    this.startReceiveTimer();
   }
 
-  private onFrame(frame: Buffer): void {
+  /** The frame being received is read on only once its declared size is reserved. */
+  private reserveNext(): void {
+    const size = this.frames.partialFrameBytes;
+    if (size === null || this.reservedBytes > 0 || this.waitingBudget || this.dead) return;
+    const granted = this.opts.budget.take(this, size, () => {
+      this.waitingBudget = false;
+      this.reservedBytes = size;
+      this.resumeIfRoom();
+    });
+    if (granted) {
+      this.reservedBytes = size;
+      return;
+    }
+    this.waitingBudget = true;
+    this.pause();
+  }
+
+  /** A request that has begun must arrive whole in time: trickled bytes do not extend the deadline. */
+  private startReceiveTimer(): void {
+    if (this.receiveTimer !== undefined || this.frames.bufferedBytes === 0) return;
+    if (this.socket.isPaused() || this.dead) return;
+    const ms = this.opts.requestReceiveMs;
+    this.receiveTimer = setTimeout(() => this.fail(`request not received whole within ${ms} ms`), ms);
+    this.receiveTimer.unref();
+  }
+
+  private stopReceiveTimer(): void {
+    clearTimeout(this.receiveTimer);
+    this.receiveTimer = undefined;
+  }
+
+  private pause(): void {
+    this.socket.pause();
+    this.stopReceiveTimer();
+  }
+
+  private onFrame(frame: Buffer, bytes: number): void {
     if (this.dead) return;
     if (frame.length >= 8 && frame.readInt16BE(0) === ApiKey.ApiVersions) {
       // A newer client's ApiVersions header may be unreadable to us; answer v0 from the fixed prefix.
@@ -75,7 +145,7 @@ export class KafkaConnection {
           correlationId: frame.readInt32BE(4),
           clientId: null,
         };
-        this.answerApiVersionsFallback(h, header);
+        this.answerApiVersionsFallback(h, header, bytes);
         return;
       }
     }
@@ -89,7 +159,7 @@ export class KafkaConnection {
     }
     const handler = this.opts.handlers.get(header.apiKey);
     if (handler === undefined) {
-      this.answerRaw(header, KafkaErrorCode.UNSUPPORTED_VERSION);
+      this.answerRaw(header, KafkaErrorCode.UNSUPPORTED_VERSION, bytes);
       return;
     }
     const { apiVersion } = header;
@@ -104,17 +174,17 @@ export class KafkaConnection {
       this.fail(`malformed ${handler.api.name} v${apiVersion} request: ${(e as Error).message}`);
       return;
     }
-    this.dispatch(handler, header, req);
+    this.dispatch(handler, header, req, bytes);
   }
 
-  private dispatch(handler: KafkaHandler, header: RequestHeader, req: unknown): void {
-    const slot: Slot = { out: undefined };
+  private dispatch(handler: KafkaHandler, header: RequestHeader, req: unknown, bytes: number): void {
+    const slot: Slot = { out: undefined, bytes };
     this.slots.push(slot);
     if (
       this.slots.length >= LIMITS.kafkaInflightRequestsMax ||
       this.socket.writableLength > UNREAD_RESPONSE_BYTES_MAX
     ) {
-      this.socket.pause();
+      this.pause();
     }
     const ctx: RequestContext = {
       broker: this.opts.broker,
@@ -145,19 +215,19 @@ export class KafkaConnection {
     );
   }
 
-  private answerRaw(header: RequestHeader, errorCode: number): void {
+  private answerRaw(header: RequestHeader, errorCode: number, bytes: number): void {
     const w = new KafkaWriter(16);
     w.int32(6);
     w.int32(header.correlationId);
     w.int16(errorCode);
-    this.slots.push({ out: [w.finish()] });
+    this.slots.push({ out: [w.finish()], bytes });
     this.flush();
   }
 
-  private answerApiVersionsFallback(handler: KafkaHandler, header: RequestHeader): void {
+  private answerApiVersionsFallback(handler: KafkaHandler, header: RequestHeader, bytes: number): void {
     const body = this.opts.apiVersionsFallback();
     const out = encodeResponse(handler, { ...header, apiVersion: 0 }, body);
-    this.slots.push({ out });
+    this.slots.push({ out, bytes });
     this.flush();
   }
 
@@ -166,19 +236,36 @@ export class KafkaConnection {
     if (this.dead) return;
     let head = this.slots[0];
     if (head === undefined || head.out === undefined) return;
-    this.socket.cork();
+    const parts: Buffer[] = [];
     while (head !== undefined && head.out !== undefined) {
       this.slots.shift();
-      for (const part of head.out ?? []) this.socket.write(part);
+      this.opts.budget.release(this, head.bytes);
+      if (head.out !== null) parts.push(...head.out);
       head = this.slots[0];
     }
-    this.socket.uncork();
+    this.write(parts);
     this.resumeIfRoom();
   }
 
-  /** Reading resumes once few requests are pending and the client has taken most of what we wrote. */
+  /** Writes responses in one corked batch; the memory alarm sees their bytes until the kernel has them. */
+  private write(parts: Buffer[]): void {
+    const { memory } = this.opts;
+    let bytes = 0;
+    for (const p of parts) bytes += p.length;
+    memory?.add("kafkaResponses", bytes);
+    // the last write's callback runs once all are written, or with an error if the socket is destroyed first
+    const done = memory === undefined ? undefined : () => memory.add("kafkaResponses", -bytes);
+    this.socket.cork();
+    for (let i = 0; i < parts.length; i++) {
+      this.socket.write(parts[i] as Buffer, i === parts.length - 1 ? done : undefined);
+    }
+    this.socket.uncork();
+  }
+
+  /** Reading resumes once few requests are pending, the client has taken most of what we wrote and the
+   *  frame being received has its bytes reserved. */
   private resumeIfRoom(): void {
-    if (!this.socket.isPaused() || this.dead) return;
+    if (!this.socket.isPaused() || this.dead || this.waitingBudget) return;
     if (this.slots.length >= LIMITS.kafkaInflightRequestsMax) return;
     if (this.socket.writableLength > UNREAD_RESPONSE_BYTES_MAX) {
       if (!this.awaitingDrain) {
@@ -191,6 +278,7 @@ export class KafkaConnection {
       return;
     }
     this.socket.resume();
+    this.startReceiveTimer();
   }
 
   private fail(reason: string): void {

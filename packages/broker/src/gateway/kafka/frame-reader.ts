@@ -9,6 +9,16 @@ export class FrameReader {
 
   constructor(private readonly maxFrameBytes: number) {}
 
+  /** Bytes received and not yet returned in a frame. */
+  get bufferedBytes(): number {
+    return this.buffered;
+  }
+
+  /** The declared size of the frame being received, once its size prefix is in; else null. */
+  get partialFrameBytes(): number | null {
+    return this.buffered >= 4 ? this.peekSize() : null;
+  }
+
   /** Adds bytes; returns the complete frames (without the size prefix), or an error that ends the connection. */
   push(chunk: Buffer): FrameResult {
     this.chunks.push(chunk);

@@ -1,0 +1,70 @@
+// Test support: the stream domain and a Kafka listener on 127.0.0.1:0 over a real temp data directory, with
+// the listener's options (limits, deadlines) given by the test. Invariant: close() destroys every socket
+// and closes the logs; the temp directories made here are removed when the test process exits.
+
+import { mkdtempSync, rmSync } from "node:fs";
+import type { AddressInfo, Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { nodeFs, silentLogger, systemClock } from "../../lib/index.ts";
+import { MetaStore } from "../../meta/index.ts";
+import { DEFAULT_GROUP_TIMINGS, Groups, groupsDir, ProducerIds, Topics } from "../../streams/index.ts";
+import { createKafkaServer, type KafkaServerOptions } from "./server.ts";
+
+export interface TestKafka {
+  readonly port: number;
+  /** host:port */
+  readonly address: string;
+  close(): Promise<void>;
+}
+
+const tempDirs: string[] = [];
+process.on("exit", () => {
+  for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
+});
+
+export async function startTestKafka(opts: KafkaServerOptions = {}): Promise<TestKafka> {
+  const dataDir = mkdtempSync(join(tmpdir(), "spindle-kafka-"));
+  tempDirs.push(dataDir);
+  const common = { fs: nodeFs, clock: systemClock, logger: silentLogger, fsync: { mode: "group" } as const };
+  const meta = await MetaStore.open({ ...common, dir: join(dataDir, "meta") });
+  const topics = await Topics.open({
+    ...common,
+    dataDir,
+    meta,
+    autoCreate: true,
+    defaultPartitions: 1,
+    retentionCheckMs: 60_000,
+  });
+  const groups = await Groups.open({ ...common, dir: groupsDir(dataDir), timings: DEFAULT_GROUP_TIMINGS });
+  const broker = {
+    topics,
+    groups,
+    producerIds: new ProducerIds(meta),
+    clusterId: "test-cluster",
+    nodeId: 0,
+    clock: systemClock,
+    logger: silentLogger,
+  };
+  const server = createKafkaServer(broker, opts);
+  const sockets = new Set<Socket>();
+  server.on("connection", (s: Socket) => {
+    sockets.add(s);
+    s.once("close", () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve) => server.listen({ host: "127.0.0.1", port: 0 }, resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    port,
+    address: `127.0.0.1:${port}`,
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const s of sockets) s.destroy();
+      });
+      await groups.close();
+      await topics.close();
+      await meta.close();
+    },
+  };
+}
