@@ -95,7 +95,7 @@ export async function openRawAmqp(port: number, frameMax = 131_072): Promise<Raw
   p.send(
     0,
     amqp.createMethod("connection.start-ok", {
-      clientProperties: {},
+      clientProperties: { capabilities: { "connection.blocked": true } },
       mechanism: "PLAIN",
       response: Buffer.from("\0guest\0guest"),
     }),

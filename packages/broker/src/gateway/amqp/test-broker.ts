@@ -10,6 +10,7 @@ import { type Clock, LIMITS, nodeFs, silentLogger, systemClock } from "../../lib
 import { MetaStore } from "../../meta/index.ts";
 import { QueueStore, Vhost } from "../../queues/index.ts";
 import { createAmqpServer } from "./amqp-server.ts";
+import type { ConnectionDeps } from "./connection.ts";
 import { amqpDeathCodec } from "./death-codec.ts";
 
 export interface TestBroker {
@@ -31,9 +32,16 @@ function tempDir(): string {
   return dir;
 }
 
+/** Deps a test may set: deadlines, the publish gate, the memory account. */
+export type TestBrokerOptions = Partial<Pick<ConnectionDeps, "handshakeMs" | "publishGate" | "memory">>;
+
 /** `clock` runs the queues' and connections' time: a FakeClock puts TTL, x-expires, x-delay and
  *  heartbeats on fake time (the sockets stay real). */
-export async function startTestBroker(dir = tempDir(), clock: Clock = systemClock): Promise<TestBroker> {
+export async function startTestBroker(
+  dir = tempDir(),
+  clock: Clock = systemClock,
+  opts: TestBrokerOptions = {},
+): Promise<TestBroker> {
   const fsync = { mode: "group" } as const;
   const meta = await MetaStore.open({
     fs: nodeFs,
@@ -56,6 +64,7 @@ export async function startTestBroker(dir = tempDir(), clock: Clock = systemCloc
     clock,
     version: "test",
     messageBytesMax: LIMITS.amqpMessageBytesMax,
+    ...opts,
   });
   const sockets = new Set<Socket>();
   server.on("connection", (s: Socket) => {
