@@ -25,8 +25,18 @@ test("a handshake trickled a byte at a time is closed at the deadline from conne
   s.on("error", () => undefined);
   const t0 = Date.now();
   const closed = new Promise<number>((resolve) => s.once("close", () => resolve(Date.now() - t0)));
-  // the protocol header, one byte per 100 ms: each byte would have restarted an idle timeout
-  const bytes = [...amqp.PROTOCOL_HEADER, ...Buffer.alloc(1000, 1)];
+  // the protocol header and a valid connection.start-ok, one byte per 100 ms: each byte would have
+  // restarted an idle timeout, and none of them is an error
+  const startOk = amqp.encodeFrame({
+    type: "method",
+    channel: 0,
+    method: amqp.createMethod("connection.start-ok", {
+      clientProperties: { padding: "x".repeat(200) },
+      mechanism: "PLAIN",
+      response: Buffer.from("\0guest\0guest"),
+    }),
+  });
+  const bytes = [...amqp.PROTOCOL_HEADER, ...startOk];
   const trickle = setInterval(() => s.writable && s.write(Buffer.from([bytes.shift() ?? 0])), 100);
   try {
     const ms = await Promise.race([closed, sleep(4 * HANDSHAKE_MS).then(() => -1)]);
