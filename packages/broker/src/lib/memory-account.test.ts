@@ -27,7 +27,9 @@ test("totals by kind; a watcher hears each rise above its level once, after the 
     { ...m.byKind(), total: m.totalBytes },
     {
       queueWindows: 60,
+      queueRequeued: 0,
       amqpBodies: 60,
+      amqpUnacked: 0,
       amqpUnstored: 0,
       amqpOutboxes: 0,
       kafkaRequests: 0,

@@ -5,8 +5,12 @@
 export const MEMORY_KINDS = [
   /** messages queues read ahead of their logs (the broker-wide read-ahead budget) */
   "queueWindows",
+  /** messages requeued (nack, channel closed) and waiting in memory for their next delivery */
+  "queueRequeued",
   /** AMQP content bodies received for publishes not yet complete */
   "amqpBodies",
+  /** AMQP deliveries not yet acknowledged (their messages stay in memory until settled) */
+  "amqpUnacked",
   /** AMQP bodies published and not yet stored by their queues */
   "amqpUnstored",
   /** AMQP output encoded or handed to sockets and not yet written to the kernel */

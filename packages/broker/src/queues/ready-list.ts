@@ -21,6 +21,10 @@ export class PendingBudget {
     this.bytes += n;
     this.memory?.add("queueWindows", n);
   }
+  /** requeued messages: held in memory, but not read ahead, so outside the budget */
+  addRequeued(n: number): void {
+    this.memory?.add("queueRequeued", n);
+  }
 }
 
 export class ReadyList {
@@ -70,6 +74,7 @@ export class ReadyList {
     while (i > 0 && (requeued[i - 1] as QueuedMessage).offset > qm.offset) i--;
     requeued.splice(i, 0, qm);
     this.requeuedN++;
+    this.budget.addRequeued(messageBytes(qm.message));
   }
 
   /** The oldest ready message (the head that TTL expires). */
@@ -88,6 +93,7 @@ export class ReadyList {
     if (lane.requeued[0] === qm) {
       lane.requeued.shift();
       this.requeuedN--;
+      this.budget.addRequeued(-messageBytes(qm.message));
       return;
     }
     lane.pending.shift();
@@ -102,6 +108,7 @@ export class ReadyList {
       const r = lane.requeued.shift();
       if (r !== undefined) {
         this.requeuedN--;
+        this.budget.addRequeued(-messageBytes(r.message));
         return r;
       }
       const qm = lane.pending.shift();
@@ -122,7 +129,9 @@ export class ReadyList {
   clear(): QueuedMessage[] {
     const all: QueuedMessage[] = [];
     for (const lane of this.lanes) {
-      all.push(...lane.requeued.splice(0), ...lane.pending.clear());
+      const requeued = lane.requeued.splice(0);
+      for (const qm of requeued) this.budget.addRequeued(-messageBytes(qm.message));
+      all.push(...requeued, ...lane.pending.clear());
     }
     this.requeuedN = 0;
     this.pendingN = 0;

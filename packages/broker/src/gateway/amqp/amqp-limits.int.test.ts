@@ -6,15 +6,22 @@ import assert from "node:assert/strict";
 import { connect } from "node:net";
 import { after, before, test } from "node:test";
 import { amqp } from "@spindle/protocol";
+import amqplib from "amqplib";
 import { openRawAmqp } from "../../../../../test/support/raw-amqp.ts";
+import { MemoryAccount } from "../../lib/index.ts";
 import { PublishGate } from "./publish-gate.ts";
 import { startTestBroker, type TestBroker } from "./test-broker.ts";
 
 const HANDSHAKE_MS = 1000;
 const gate = new PublishGate();
+const memory = new MemoryAccount();
 let broker: TestBroker;
 before(async () => {
-  broker = await startTestBroker(undefined, undefined, { handshakeMs: HANDSHAKE_MS, publishGate: gate });
+  broker = await startTestBroker(undefined, undefined, {
+    handshakeMs: HANDSHAKE_MS,
+    publishGate: gate,
+    memory,
+  });
 });
 after(() => broker.close());
 
@@ -77,4 +84,38 @@ test("an alarm raised mid-body lets that message finish, then holds the publishe
     gate.setBlocked(null);
     p.socket.destroy();
   }
+});
+
+test("the memory account sees unacked deliveries and unfinished bodies, and gets every byte back", async () => {
+  const before = memory.byKind().queueWindows; // the earlier tests' messages waiting in their queue
+  const conn = await amqplib.connect(broker.url);
+  const ch = await conn.createConfirmChannel();
+  await ch.assertQueue("held");
+  for (let i = 0; i < 10; i++) ch.sendToQueue("held", Buffer.alloc(1000));
+  await ch.waitForConfirms();
+  const got: amqplib.ConsumeMessage[] = [];
+  await ch.consume("held", (m) => m && got.push(m));
+  for (let i = 0; i < 100 && got.length < 10; i++) await sleep(10);
+  assert.equal(memory.byKind().amqpUnacked, 10_000);
+  ch.ack(got[4] as amqplib.ConsumeMessage, true);
+  await ch.checkQueue("held");
+  assert.equal(memory.byKind().amqpUnacked, 5000, "five acked with multiple");
+
+  const p = await openRawAmqp(broker.port);
+  p.send(1, amqp.createMethod("channel.open", {}));
+  p.startPublish(1, "held", 5000);
+  p.body(1, Buffer.alloc(3000));
+  for (let i = 0; i < 100 && memory.byKind().amqpBodies < 3000; i++) await sleep(10);
+  assert.equal(memory.byKind().amqpBodies, 3000);
+
+  await conn.close(); // the unacked five are requeued
+  p.socket.destroy();
+  const settledDown = () =>
+    memory.totalBytes === memory.byKind().queueWindows + memory.byKind().queueRequeued;
+  for (let i = 0; i < 100 && !settledDown(); i++) await sleep(10);
+  assert.ok(settledDown(), JSON.stringify(memory.byKind()));
+  const requeued = memory.byKind().queueRequeued;
+  assert.ok(requeued > 5000 && requeued < 6000, `the requeued five wait in memory: ${requeued} bytes`);
+  await broker.vhost.queue("held", "test").purge();
+  assert.equal(memory.totalBytes, before, `purged: nothing more is held ${JSON.stringify(memory.byKind())}`);
 });

@@ -242,8 +242,17 @@ export class Basic implements DeliveryHost {
   /** Assigns the next delivery tag; remembers the delivery unless it was sent with no-ack. */
   track(queue: Queue, qm: QueuedMessage, consumer: SettledConsumer | null, noAck: boolean): bigint {
     const tag = this.nextTag++;
-    if (!noAck) this.unacked.set(tag, { queue, qm, consumer });
+    if (!noAck) {
+      this.unacked.set(tag, { queue, qm, consumer });
+      this.ch.memory?.add("amqpUnacked", qm.message.body.length);
+    }
     return BigInt(tag);
+  }
+
+  /** A delivery left the unacked map: its message is no longer held for this channel. */
+  private settled(u: Unacked): void {
+    this.ch.memory?.add("amqpUnacked", -u.qm.message.body.length);
+    u.consumer?.settled();
   }
 
   /** Settles one delivery or (multiple) every one up to the tag; each queue drains as it is settled. */
@@ -253,14 +262,14 @@ export class Basic implements DeliveryHost {
       for (const [t, u] of this.unacked) {
         if (tag !== 0 && t > tag) break;
         this.unacked.delete(t);
-        u.consumer?.settled();
+        this.settled(u);
         fn(u);
       }
     } else {
       const u = this.unacked.get(tag);
       if (u === undefined) throw channelError(amqp.PRECONDITION_FAILED, `unknown delivery tag ${tag}`);
       this.unacked.delete(tag);
-      u.consumer?.settled();
+      this.settled(u);
       fn(u);
     }
     // a channel-wide prefetch may now let this channel's consumers on other queues go on
@@ -281,7 +290,7 @@ export class Basic implements DeliveryHost {
     this.unacked.clear();
     const queues = new Set<Queue>();
     for (const u of all) {
-      u.consumer?.settled();
+      this.settled(u);
       u.queue.requeue(u.qm);
       queues.add(u.queue);
     }

@@ -2,6 +2,7 @@
 // basic/definitions/confirms/consumers import one way only (children never reach through to the connection).
 
 import type { amqp } from "@spindle/protocol";
+import type { MemoryAccount } from "../../lib/index.ts";
 import type { Message, Queue, QueuedMessage, Vhost } from "../../queues/index.ts";
 import type { ConnectionBodies } from "./body-budget.ts";
 
@@ -16,6 +17,8 @@ export interface ChannelHost {
   readonly cancelNotify: boolean;
   /** the socket holds more than it should: consumers wait for it to drain */
   readonly backlogged: boolean;
+  /** where the memory alarm sees what the connection holds */
+  readonly memory: MemoryAccount | undefined;
   send(channel: number, method: amqp.AmqpMethod): void;
   sendContent(channel: number, method: amqp.AmqpMethod, m: Message): void;
   trackUnstored(bytes: number, stored: Promise<unknown>): void;
@@ -31,6 +34,7 @@ export interface ChannelContext {
   readonly vhost: Vhost;
   readonly cancelNotify: boolean;
   readonly backlogged: boolean;
+  readonly memory: MemoryAccount | undefined;
   /** the queue last declared on this channel: "" in queue.bind, basic.consume and basic.get means it */
   lastQueue: string | undefined;
   send(method: amqp.AmqpMethod): void;

@@ -62,6 +62,10 @@ export class Channel implements ChannelContext {
     return this.conn.backlogged;
   }
 
+  get memory() {
+    return this.conn.memory;
+  }
+
   trackUnstored(bytes: number, stored: Promise<unknown>): void {
     this.conn.trackUnstored(bytes, stored);
   }

@@ -415,6 +415,10 @@ export class Connection implements Blockable, ChannelHost {
     return this.deps.messageBytesMax;
   }
 
+  get memory(): MemoryAccount | undefined {
+    return this.deps.memory;
+  }
+
   get backlogged(): boolean {
     return this.out.backlogged;
   }

@@ -56,6 +56,7 @@ export async function startTestBroker(
     clock,
     logger: silentLogger,
     fsync,
+    ...(opts.memory === undefined ? {} : { memory: opts.memory }),
   });
   const vhost = await Vhost.open(meta, store, amqpDeathCodec, clock);
   const server = createAmqpServer({
