@@ -13,7 +13,7 @@ import {
   responseHeaderVersion,
   writeResponseHeader,
 } from "@spindle/protocol";
-import { LIMITS, type MemoryAccount } from "../../lib/index.ts";
+import { LIMITS, type MemoryAccount, type TimerHandle } from "../../lib/index.ts";
 import { FrameReader } from "./frame-reader.ts";
 import type { KafkaBroker, KafkaHandler, RequestContext } from "./handler.ts";
 import type { RequestBudget } from "./request-budget.ts";
@@ -54,7 +54,7 @@ export class KafkaConnection {
   private reservedBytes = 0;
   /** the socket waits, unread, until the budget has room for the frame being received */
   private waitingBudget = false;
-  private receiveTimer: NodeJS.Timeout | undefined;
+  private receiveTimer: TimerHandle | undefined;
 
   constructor(
     private readonly socket: Socket,
@@ -63,7 +63,7 @@ export class KafkaConnection {
     this.frames = new FrameReader(opts.maxRequestBytes);
     socket.once("close", () => {
       this.isClosed = true;
-      clearTimeout(this.receiveTimer);
+      opts.broker.clock.clearTimer(this.receiveTimer);
       opts.budget.drop(this);
       for (const l of [...this.closeListeners]) l();
       this.closeListeners.clear();
@@ -118,12 +118,13 @@ export class KafkaConnection {
     if (this.receiveTimer !== undefined || this.frames.bufferedBytes === 0) return;
     if (this.socket.isPaused() || this.dead) return;
     const ms = this.opts.requestReceiveMs;
-    this.receiveTimer = setTimeout(() => this.fail(`request not received whole within ${ms} ms`), ms);
-    this.receiveTimer.unref();
+    this.receiveTimer = this.opts.broker.clock.setTimer(ms, () =>
+      this.fail(`request not received whole within ${ms} ms`),
+    );
   }
 
   private stopReceiveTimer(): void {
-    clearTimeout(this.receiveTimer);
+    this.opts.broker.clock.clearTimer(this.receiveTimer);
     this.receiveTimer = undefined;
   }
 
