@@ -10,12 +10,14 @@ import { request } from "./raw-client.ts";
 import { startTestKafka, type TestKafka } from "./test-broker.ts";
 
 const RECEIVE_MS = 1000;
+const IDLE_MS = 1500;
 const FRAME_MAX = 1024 * 1024;
 const memory = new MemoryAccount();
 let kafka: TestKafka;
 before(async () => {
   kafka = await startTestKafka({
     requestReceiveMs: RECEIVE_MS,
+    idleMs: IDLE_MS,
     maxRequestBytes: FRAME_MAX,
     requestBytesInFlightMax: 2 * FRAME_MAX,
     memory,
@@ -86,4 +88,11 @@ test("request bodies past the broker-wide budget wait unread; small requests are
   } finally {
     for (const h of holders) h.destroy();
   }
+});
+
+test("a connection with no traffic either way is closed after the idle time (connections.max.idle.ms)", async () => {
+  const s = await open();
+  await request(kafka.address, 18, 0, {}); // another connection's traffic does not count
+  const ms = await Promise.race([closed(s), sleep(3 * IDLE_MS).then(() => -1)]);
+  assert.ok(ms >= IDLE_MS - 100 && ms < 2 * IDLE_MS, `closed after ${ms} ms (idle time ${IDLE_MS})`);
 });
