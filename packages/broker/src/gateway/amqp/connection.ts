@@ -154,6 +154,7 @@ export class Connection implements Blockable, ChannelHost {
   /** Handles the frames received; a blocked publisher's stop at the end of a message (as RabbitMQ's do),
    *  the rest waits in the reader until the alarm clears. */
   private readFrames(): void {
+    if (this.state === "closed") return;
     try {
       while (!this.holdingFrames()) {
         const raw = this.reader.next();
