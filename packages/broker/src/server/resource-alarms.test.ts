@@ -106,6 +106,36 @@ describe("ResourceAlarms", () => {
     assert.deepEqual(changes, ["low on memory", null]);
   });
 
+  test("an RSS read that fails (EMFILE) leaves the alarm on accounted memory alone, logged once", async () => {
+    const logger = new RecordingLogger();
+    const memory = new MemoryAccount();
+    const alarms = new ResourceAlarms({
+      diskFreeLimitBytes: 0,
+      memoryHighWatermarkBytes: 5000,
+      memory,
+      probes: {
+        diskFreeBytes: async () => 1,
+        rssBytes: () => {
+          throw Object.assign(new Error("EMFILE: too many open files"), { code: "EMFILE" });
+        },
+      },
+      logger,
+      onChange: () => {},
+    });
+    await alarms.check();
+    memory.add("amqpBodies", 5001);
+    await microtasks();
+    await alarms.check();
+    assert.equal(alarms.reason, "low on memory");
+    assert.deepEqual(
+      logger.entries.map((e) => e.msg),
+      [
+        "cannot read the process's RSS; the memory alarm follows accounted memory alone",
+        "memory alarm set: AMQP publishers are blocked until it clears",
+      ],
+    );
+  });
+
   test("a failing statfs keeps the last disk state and is logged once", async () => {
     const script: Script = { free: 1, rss: 0 };
     const { alarms, changes, messages } = monitor(script);

@@ -59,6 +59,7 @@ export class ResourceAlarms {
   /** the reason onChange last heard */
   private reported: string | null = null;
   private diskUnknownLogged = false;
+  private rssUnknownLogged = false;
   private timer: NodeJS.Timeout | undefined;
   private inFlight: Promise<void> | undefined;
   private stopped = false;
@@ -110,9 +111,28 @@ export class ResourceAlarms {
   }
 
   private updateMemory(): void {
-    const rss = this.opts.probes.rssBytes();
+    const rss = this.rssOrZero();
     const accounted = this.opts.memory.totalBytes;
     this.setMemory(memoryHigh(accounted, rss, this.opts.memoryHighWatermarkBytes), rss, accounted);
+  }
+
+  /** RSS is read from /proc, which takes a file descriptor: with none left (EMFILE) the alarm follows
+   *  accounted memory alone (this also runs from a microtask, where a throw would end the process). */
+  private rssOrZero(): number {
+    try {
+      const rss = this.opts.probes.rssBytes();
+      this.rssUnknownLogged = false;
+      return rss;
+    } catch (err) {
+      if (!this.rssUnknownLogged) {
+        this.opts.logger.warn(
+          { err },
+          "cannot read the process's RSS; the memory alarm follows accounted memory alone",
+        );
+      }
+      this.rssUnknownLogged = true;
+      return 0;
+    }
   }
 
   private async sample(): Promise<void> {
