@@ -88,6 +88,10 @@ async function amqpPartials(spindle: SpindleProcess): Promise<(string | number)[
     for (let sent = 0; sent < AMQP_SENT; sent += chunk.length)
       p.body(ch, chunk.subarray(0, Math.min(chunk.length, AMQP_SENT - sent)));
   }
+  // every frame sent (bodies of refused publishes are read and dropped), then the figure
+  await new Promise<void>((resolve) =>
+    p.socket.writableLength === 0 ? resolve() : p.socket.once("drain", resolve),
+  );
   const held = await settledRss(spindle.child.pid as number);
   const other = await served(async () => {
     const conn = await amqplib.connect(spindle.url);
