@@ -4,6 +4,10 @@
 export const ERROR_CODES = {
   LOG_FAILED: { retriable: false, what: "the log refuses writes after a failed write or fsync" },
   LOG_CLOSED: { retriable: false, what: "the log was closed" },
+  DISK_FULL: {
+    retriable: true,
+    what: "the disk is full: the log refuses writes until space is freed, then accepts them again",
+  },
   CORRUPT_RECORD: { retriable: false, what: "a stored or received batch failed its length or CRC check" },
   INVALID_RECORD: { retriable: false, what: "a record batch is malformed" },
   OFFSET_OUT_OF_RANGE: { retriable: false, what: "the offset is outside the log" },

@@ -1,8 +1,8 @@
 // The file-backed log: appends with group commit, segment roll, reads, retention, start-offset moves.
 // Invariant: an append resolves only after the policy's fsync covers it; after a failed write or fsync
-// the log refuses every later append (nothing unsynced is ever acknowledged) and keeps serving reads.
+// the log refuses every later append (nothing unsynced is ever acknowledged) and keeps serving reads —
+// except a full disk: the log cuts back to its last acknowledged batch and accepts appends once space is back.
 
-import { join } from "node:path";
 import { crc32c } from "@node-rs/crc32";
 import {
   BATCH_LAST_OFFSET_DELTA,
@@ -12,16 +12,25 @@ import {
   readInt64,
   setBaseOffset,
 } from "@spindle/protocol";
-import { BrokerError, type Clock, type Fs, LIMITS, type Logger } from "../lib/index.ts";
+import { assert, BrokerError, type Clock, type Fs, LIMITS, type Logger } from "../lib/index.ts";
 import { checkAppendable } from "./append-check.ts";
+import {
+  type AckedMark,
+  DiskFullState,
+  isDiskFull,
+  markOf,
+  probeFreeSpace,
+  rewindSegment,
+} from "./disk-full.ts";
 import { acksAfterSync } from "./fsync-policy.ts";
 import type { AppendResult, Log, LogConfig, ReadResult, TimestampLookup } from "./log.ts";
 import { recoverLog } from "./recovery.ts";
 import { activeExpired, countPastRetention } from "./retention.ts";
 import { SealedIndexes } from "./sealed-indexes.ts";
-import { OFFSET_INDEX_SUFFIX, SEGMENT_SUFFIX, Segment, segmentName, TIME_INDEX_SUFFIX } from "./segment.ts";
-import { SegmentIndex } from "./segment-index.ts";
+import { OFFSET_INDEX_SUFFIX, SEGMENT_SUFFIX, type Segment, TIME_INDEX_SUFFIX } from "./segment.ts";
+import type { SegmentIndex } from "./segment-index.ts";
 import { findTimestamp, readSegment } from "./segment-reader.ts";
+import { createNextSegment } from "./segment-roll.ts";
 import { writeStartOffset } from "./start-offset.ts";
 
 export interface FileLogOptions {
@@ -60,6 +69,8 @@ export class FileLog implements Log {
   private syncTimer: NodeJS.Timeout | undefined;
   /** the deleteRecordsBefore calls in flight, chained */
   private trimming: Promise<void> = Promise.resolve();
+  private acked: AckedMark;
+  private readonly diskFull: DiskFullState;
 
   private readonly sealedIndexes: SealedIndexes;
 
@@ -72,6 +83,13 @@ export class FileLog implements Log {
     this.nextOffset = this.active.nextOffset;
     this.ackedEnd = this.nextOffset;
     this.start = Math.min(startOffset, this.nextOffset);
+    this.acked = markOf(this.active);
+    this.diskFull = new DiskFullState(
+      opts.dir,
+      opts.logger,
+      () => this.probeSpace(),
+      (e) => this.fail(e, []),
+    );
     const fsync = opts.config.fsync;
     if (fsync.mode === "interval") {
       this.syncTimer = setInterval(() => void this.syncIfDirty(), fsync.intervalMs);
@@ -133,6 +151,18 @@ export class FileLog implements Log {
   private checkWritable(): void {
     if (this.closed) throw new BrokerError("LOG_CLOSED", `log ${this.opts.dir} is closed`);
     if (this.failure) throw this.failure;
+    if (this.diskFull.error) throw this.diskFull.error;
+  }
+
+  writable(): Promise<void> {
+    if (this.closed) return Promise.reject(new BrokerError("LOG_CLOSED", `log ${this.opts.dir} is closed`));
+    if (this.failure) return Promise.reject(this.failure);
+    return this.diskFull.writable();
+  }
+
+  /** Probes the disk now if the log is refusing appends for a full disk (e.g. space was just freed). */
+  async retryWrites(): Promise<boolean> {
+    return !this.closed && this.failure === null && (await this.diskFull.retryNow()) && this.failure === null;
   }
 
   /** The single writer: takes everything queued, writes it, syncs once, acknowledges it all. */
@@ -144,7 +174,7 @@ export class FileLog implements Log {
       try {
         await this.writeGroup(group);
       } catch (e) {
-        this.fail(e, group);
+        await this.writeFailed(e, group);
       }
     }
     this.releaseWriter();
@@ -186,6 +216,8 @@ export class FileLog implements Log {
       if (this.needsRoll(runBytes + p.batch.length)) {
         await this.writeRun(run);
         await this.roll();
+        // the roll synced the old segment in every policy: what was written to it is durable
+        this.acknowledge(run);
         run = [];
         runBytes = 0;
       }
@@ -197,8 +229,15 @@ export class FileLog implements Log {
     // under group/always, segments are written with O_DSYNC: the write itself was the fdatasync
     if (!acksAfterSync(this.opts.config.fsync)) this.dirty = true;
     seg.visibleBytes = seg.size;
-    this.ackedEnd = group[group.length - 1]!.lastOffset + 1;
-    for (const p of group) p.resolve({ baseOffset: p.baseOffset, lastOffset: p.lastOffset });
+    this.acked = markOf(seg);
+    this.acknowledge(run);
+    this.diskFull.written();
+  }
+
+  private acknowledge(run: PendingAppend[]): void {
+    if (run.length === 0) return;
+    this.ackedEnd = run[run.length - 1]!.lastOffset + 1;
+    for (const p of run) p.resolve({ baseOffset: p.baseOffset, lastOffset: p.lastOffset });
   }
 
   private needsRoll(bytes: number): boolean {
@@ -225,45 +264,55 @@ export class FileLog implements Log {
     seg.nextOffset = run[run.length - 1]!.lastOffset + 1;
   }
 
-  /** Seals the active segment (synced in every policy, so sealed segments are whole) and starts the next. */
+  /** Seals the active segment and starts the next; a roll that fails leaves the old one active. */
   private async roll(): Promise<void> {
     const old = this.active;
-    await old.fh.datasync();
+    const seg = await createNextSegment(this.opts, old);
     old.visibleBytes = old.size;
-    await old.writeIndexFiles(this.opts.fs, old.index!);
     this.sealedIndexes.touch(old);
-    const { fs, dir, config, clock } = this.opts;
-    const path = join(dir, segmentName(old.nextOffset, SEGMENT_SUFFIX));
-    const fh = await fs.open(path, "create", acksAfterSync(config.fsync));
-    await fs.syncDir(dir);
-    const index = new SegmentIndex(old.nextOffset, config.indexIntervalBytes);
-    const seg = new Segment(
-      dir,
-      old.nextOffset,
-      fh,
-      0,
-      old.nextOffset,
-      -1,
-      index,
-      clock.nowMs() + config.segmentMs,
-    );
     this.segments.push(seg);
+    this.acked = markOf(seg);
+  }
+
+  /**
+   * A write, sync or roll failed. A full disk rejects the appends not yet acknowledged (never confirmed),
+   * cuts the active segment back to its last acknowledged batch and refuses appends until a probe finds
+   * space again; any other failure is final.
+   */
+  private async writeFailed(cause: unknown, group: PendingAppend[]): Promise<void> {
+    if (!isDiskFull(cause) || this.failure) {
+      this.fail(cause, group);
+      return;
+    }
+    const refusal = this.diskFull.enter(reason(cause));
+    for (const p of [...group, ...this.queue.splice(0)]) p.reject(refusal);
+    this.queuedBytes = 0;
+    this.nextOffset = this.ackedEnd;
+    assert(this.acked.nextOffset === this.ackedEnd, `log ${this.opts.dir}: acked mark is not the acked end`);
+    await rewindSegment(this.active, this.acked).catch((e: unknown) => this.fail(e, []));
+  }
+
+  /** As the writer: is there room on the disk again? */
+  private async probeSpace(): Promise<boolean> {
+    let ok = false;
+    await this.asWriter(async () => {
+      if (this.failure === null && !this.closed) ok = await probeFreeSpace(this.opts.fs, this.opts.dir);
+    });
+    return ok;
   }
 
   private fail(cause: unknown, group: PendingAppend[]): void {
-    const reason = cause instanceof Error ? cause.message : String(cause);
+    const why = reason(cause);
     this.failure ??= new BrokerError(
       "LOG_FAILED",
-      `log ${this.opts.dir} refuses writes after a failed write or fsync (${reason}); reads go on; ` +
+      `log ${this.opts.dir} refuses writes after a failed write or fsync (${why}); reads go on; ` +
         "restart the broker to run recovery once the disk is healthy",
-      { dir: this.opts.dir, cause: reason },
+      { dir: this.opts.dir, cause: why },
     );
-    this.opts.logger.error(
-      { dir: this.opts.dir, cause: reason },
-      "log write failed; refusing further appends",
-    );
+    this.opts.logger.error({ dir: this.opts.dir, cause: why }, "log write failed; refusing further appends");
     for (const p of [...group, ...this.queue.splice(0)]) p.reject(this.failure);
     this.queuedBytes = 0;
+    this.diskFull.stop(this.failure);
   }
 
   private async syncIfDirty(): Promise<void> {
@@ -362,7 +411,7 @@ export class FileLog implements Log {
     if (expired() && !this.failure) {
       // As Kafka does, an expired active segment is rolled so that it can be deleted like the rest.
       await this.asWriter(async () => {
-        if (expired()) await this.roll().catch((e) => this.fail(e, []));
+        if (expired()) await this.roll().catch((e: unknown) => this.writeFailed(e, []));
       });
     }
     const sealed = this.segments.slice(0, -1);
@@ -399,10 +448,15 @@ export class FileLog implements Log {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.syncTimer);
+    this.diskFull.stop(new BrokerError("LOG_CLOSED", `log ${this.opts.dir} is closed`));
     try {
       if (!this.failure) await this.flush();
     } finally {
       for (const seg of this.segments) await seg.fh.close();
     }
   }
+}
+
+function reason(cause: unknown): string {
+  return cause instanceof Error ? cause.message : String(cause);
 }

@@ -67,6 +67,9 @@ export interface Log {
   deleteRecordsBefore(offset: number): Promise<void>;
   /** Deletes sealed segments beyond the size and age limits; returns how many were deleted. */
   enforceRetention(): Promise<number>;
+  /** Resolves once appends are accepted (at once unless a full disk made the log refuse them: then when
+   *  space is back); rejects if the log failed for good or closed. */
+  writable(): Promise<void>;
   /** Resolves once everything appended so far is on disk, whatever the fsync policy. */
   flush(): Promise<void>;
   close(): Promise<void>;

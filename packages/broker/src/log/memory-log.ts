@@ -75,6 +75,10 @@ export class MemoryLog implements Log {
     return { baseOffset: stored.baseOffset, lastOffset: stored.lastOffset };
   }
 
+  writable(): Promise<void> {
+    return this.closed ? Promise.reject(new BrokerError("LOG_CLOSED", "log is closed")) : Promise.resolve();
+  }
+
   appendRecords(records: readonly RecordInput[], timestampMs?: number): Promise<AppendResult> {
     return this.append(encodeRecordBatch({ records, timestamp: timestampMs ?? this.clock.nowMs() }, crc32c));
   }

@@ -17,6 +17,13 @@ export interface IndexSummary {
   maxTimestamp: number;
 }
 
+/** Where an index stood after some batch: see SegmentIndex.mark(). */
+export interface IndexMark {
+  readonly entries: number;
+  readonly bytesSinceEntry: number;
+  readonly maxTimestamp: number;
+}
+
 /** A typed array that doubles as it fills: compact entries without a copy per append. */
 class Growable<T extends Uint32Array | Float64Array> {
   length = 0;
@@ -82,6 +89,22 @@ export class SegmentIndex {
     }
     this.bytesSinceEntry += sizeBytes;
     if (maxTimestamp > this.maxTimestampSoFar) this.maxTimestampSoFar = maxTimestamp;
+  }
+
+  /** The state after the batches seen so far, to go back to with rewind(). */
+  mark(): IndexMark {
+    return {
+      entries: this.relOffsets.length,
+      bytesSinceEntry: this.bytesSinceEntry,
+      maxTimestamp: this.maxTimestampSoFar,
+    };
+  }
+
+  /** Forgets every batch seen after `m` was taken (their bytes were cut from the segment). */
+  rewind(m: IndexMark): void {
+    for (const g of [this.relOffsets, this.positions, this.times, this.timeRelOffsets]) g.length = m.entries;
+    this.bytesSinceEntry = m.bytesSinceEntry;
+    this.maxTimestampSoFar = m.maxTimestamp;
   }
 
   get maxTimestamp(): number {

@@ -1,5 +1,6 @@
 // An in-memory Fs that models what a crash keeps: only data covered by datasync and names covered by
-// syncDir are sure to survive; later writes may be dropped, torn, zero-filled or kept. Faults are injectable.
+// syncDir are sure to survive; later writes may be dropped, torn, zero-filled or kept. Faults are injectable;
+// a full disk (capacityBytes) stores the part of a write that fits before it fails, as a real one does.
 
 import { basename, dirname } from "node:path";
 import type { FileHandle, Fs, Rng } from "../lib/index.ts";
@@ -38,7 +39,8 @@ function fsError(code: string, message: string): NodeJS.ErrnoException {
   return e;
 }
 
-export type FaultOp = "write" | "datasync" | "syncDir" | "open";
+/** "truncate" is a truncate that shrinks a file: it needs no space, so a full disk allows it. */
+export type FaultOp = "write" | "truncate" | "datasync" | "syncDir" | "open";
 
 export class FaultFs implements Fs {
   private names = new Map<string, Inode>();
@@ -113,7 +115,8 @@ export class FaultFs implements Fs {
     if (failure) throw failure;
   }
 
-  private usedBytes(): number {
+  /** Bytes all files hold now (what capacityBytes limits). */
+  usedBytes(): number {
     let n = 0;
     for (const inode of new Set(this.names.values())) n += inode.data.length;
     return n;
@@ -131,10 +134,9 @@ export class FaultFs implements Fs {
     return new FaultHandle(this, inode, mode === "r", dsync);
   }
 
-  /** @internal used by handles */
-  reserve(inode: Inode, pos: number, length: number): void {
-    const growth = Math.max(0, pos + length - inode.data.length);
-    if (this.usedBytes() + growth > this.capacityBytes) throw fsError("ENOSPC", "no space left on device");
+  /** @internal used by handles: how many bytes a write at `pos` can store before the disk is full */
+  roomAt(inode: Inode, pos: number): number {
+    return Math.max(0, inode.data.length - pos + this.capacityBytes - this.usedBytes());
   }
 
   async readdir(dir: string): Promise<string[]> {
@@ -237,10 +239,15 @@ class FaultHandle implements FileHandle {
   async write(buf: Buffer, position: number): Promise<void> {
     this.guard("write");
     if (this.readOnly) throw fsError("EBADF", "file opened read-only");
-    this.fs.reserve(this.inode, position, buf.length);
-    this.fs.calls.write++;
-    this.inode.apply({ kind: "write", pos: position, data: Buffer.from(buf) });
-    if (this.dsync) await this.datasync();
+    // A full disk takes what fits and then fails, as a short write followed by ENOSPC does.
+    const room = this.fs.roomAt(this.inode, position);
+    const fits = room >= buf.length ? buf : buf.subarray(0, room);
+    if (fits.length > 0) {
+      this.fs.calls.write++;
+      this.inode.apply({ kind: "write", pos: position, data: Buffer.from(fits) });
+      if (this.dsync) await this.datasync();
+    }
+    if (fits.length < buf.length) throw fsError("ENOSPC", "no space left on device");
   }
   writev(bufs: readonly Buffer[], position: number): Promise<void> {
     return this.write(Buffer.concat(bufs), position);
@@ -251,7 +258,7 @@ class FaultHandle implements FileHandle {
     this.inode.sync();
   }
   async truncate(length: number): Promise<void> {
-    this.guard("write");
+    this.guard(length <= this.inode.data.length ? "truncate" : "write");
     this.inode.apply({ kind: "truncate", length });
   }
   async size(): Promise<number> {

@@ -15,6 +15,7 @@ const conn = (code: number): AmqpReply => ({ code, scope: "connection" });
 export const AMQP_ERROR_MAP: Record<ErrorCode, AmqpReply> = {
   LOG_FAILED: conn(amqp.INTERNAL_ERROR),
   LOG_CLOSED: conn(amqp.INTERNAL_ERROR),
+  DISK_FULL: conn(amqp.RESOURCE_ERROR),
   CORRUPT_RECORD: conn(amqp.INTERNAL_ERROR),
   INVALID_RECORD: ch(amqp.PRECONDITION_FAILED),
   OFFSET_OUT_OF_RANGE: conn(amqp.INTERNAL_ERROR),

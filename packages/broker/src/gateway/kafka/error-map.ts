@@ -8,6 +8,8 @@ import type { GroupError } from "../../streams/index.ts";
 export const KAFKA_ERROR_FOR: Readonly<Record<ErrorCode, number>> = {
   LOG_FAILED: KafkaErrorCode.KAFKA_STORAGE_ERROR,
   LOG_CLOSED: KafkaErrorCode.NOT_LEADER_OR_FOLLOWER,
+  // retriable for kafkajs, librdkafka and the Java client: a producer backs off and sends the batch again
+  DISK_FULL: KafkaErrorCode.KAFKA_STORAGE_ERROR,
   CORRUPT_RECORD: KafkaErrorCode.CORRUPT_MESSAGE,
   INVALID_RECORD: KafkaErrorCode.INVALID_RECORD,
   OFFSET_OUT_OF_RANGE: KafkaErrorCode.OFFSET_OUT_OF_RANGE,

@@ -1,0 +1,49 @@
+// Sealing the active segment and creating the next one on disk.
+// Invariant: the old segment is synced and the new one's name is durable before the caller uses it; a roll
+// that fails leaves no new segment file behind (or fails for good when it cannot remove it).
+
+import { join } from "node:path";
+import type { Clock, Fs } from "../lib/index.ts";
+import { FinalWriteError } from "./disk-full.ts";
+import { acksAfterSync } from "./fsync-policy.ts";
+import type { LogConfig } from "./log.ts";
+import { SEGMENT_SUFFIX, Segment, segmentName } from "./segment.ts";
+import { SegmentIndex } from "./segment-index.ts";
+
+export interface RollContext {
+  readonly fs: Fs;
+  readonly dir: string;
+  readonly config: LogConfig;
+  readonly clock: Clock;
+}
+
+/**
+ * Syncs `old` (in every fsync policy, so sealed segments are whole), writes its index files and creates the
+ * segment after it. A stray empty segment file named past the offsets `old` keeps after a full-disk rewind
+ * would break offset density at the next recovery, so a new file is removed again if its roll fails.
+ */
+export async function createNextSegment(ctx: RollContext, old: Segment): Promise<Segment> {
+  const { fs, dir, config, clock } = ctx;
+  const dsync = acksAfterSync(config.fsync);
+  await old.fh.datasync().catch((e: unknown) => {
+    // under interval/never this sync covers acknowledged writes: a failure may have lost them
+    throw dsync ? e : new FinalWriteError(e);
+  });
+  await old.writeIndexFiles(fs, old.index!);
+  const path = join(dir, segmentName(old.nextOffset, SEGMENT_SUFFIX));
+  const fh = await fs.open(path, "create", dsync);
+  try {
+    await fs.syncDir(dir);
+  } catch (e) {
+    await fh.close();
+    await fs
+      .unlink(path)
+      .then(() => fs.syncDir(dir))
+      .catch((cleanup: unknown) => {
+        throw new FinalWriteError(cleanup);
+      });
+    throw e;
+  }
+  const index = new SegmentIndex(old.nextOffset, config.indexIntervalBytes);
+  return new Segment(dir, old.nextOffset, fh, 0, old.nextOffset, -1, index, clock.nowMs() + config.segmentMs);
+}
