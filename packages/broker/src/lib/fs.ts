@@ -142,9 +142,13 @@ export async function writeFileDurably(fs: Fs, path: string, data: Buffer): Prom
     await fh.truncate(0);
     await fh.write(data, 0);
     await fh.datasync();
-  } finally {
+  } catch (e) {
+    // a full disk: the part written would hold on to space until the next start
     await fh.close();
+    await fs.unlink(tmp).catch(() => undefined);
+    throw e;
   }
+  await fh.close();
   await fs.rename(tmp, path);
   await fs.syncDir(dirname(path));
 }

@@ -81,7 +81,16 @@ export class MetaStore {
     for (const c of changes) this.set(c.kind, c.key, c.value);
     this.appliedEnd = appended.lastOffset + 1;
     this.changesSinceSnapshot += changes.length;
-    if (this.changesSinceSnapshot >= (this.opts.snapshotEvery ?? 10_000)) await this.snapshot();
+    if (this.changesSinceSnapshot >= (this.opts.snapshotEvery ?? 10_000)) {
+      // the change is durable and applied: a snapshot that fails (a full disk) is retried by a later change
+      await this.snapshot().catch((err: unknown) => {
+        this.changesSinceSnapshot = this.opts.snapshotEvery ?? 10_000;
+        this.opts.logger.warn(
+          { err, dir: this.opts.dir },
+          "meta snapshot failed; retried after the next change",
+        );
+      });
+    }
   }
 
   put(kind: string, key: string, value: unknown): Promise<void> {

@@ -1,11 +1,12 @@
 // Unit tests for the append batcher: one append per turn at the predicted offsets, and a message settled
 // before its batch is written goes to the log without its contents (its offset only), which the reader
-// hands back as null so the queue settles it.
+// hands back as null so the queue settles it; after a full disk every predicted offset still gets its message.
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { FakeClock } from "../lib/index.ts";
-import { DEFAULT_LOG_CONFIG, MemoryLog } from "../log/index.ts";
+import { FakeClock, isBrokerError, silentLogger } from "../lib/index.ts";
+import { DEFAULT_LOG_CONFIG, FileLog, MemoryLog } from "../log/index.ts";
+import { FaultFs } from "../testing/index.ts";
 import { AppendBatcher } from "./append-batcher.ts";
 import { createMessage, type Message } from "./message.ts";
 import { readMessages } from "./queue-reader.ts";
@@ -45,4 +46,69 @@ test("messages of one turn become one batch at the predicted offsets; settled on
     ],
   );
   assert.equal(read.items[2]?.message?.routingKey, "rk");
+});
+
+/** `p`, or a failure after `ms`; its timer keeps the process alive while the log's (unref'd) probe waits. */
+async function within<T>(p: Promise<T>, ms = 5000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`not settled within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([p, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const settled = (p: Promise<unknown>) =>
+  p.then(
+    () => "stored",
+    (e: unknown) => (isBrokerError(e) ? e.code : String(e)),
+  );
+
+test("a full disk: the rejected batch and those after it keep their predicted offsets and are written once space is back", async () => {
+  const fs = new FaultFs();
+  const log = await FileLog.open({
+    fs,
+    dir: "/q/messages",
+    config: { ...DEFAULT_LOG_CONFIG, retentionMs: -1 },
+    clock: new FakeClock(),
+    logger: silentLogger,
+  });
+  let batches = 0;
+  const b = new AppendBatcher(
+    log,
+    () => batches++,
+    () => false,
+  );
+  assert.equal(await settled(b.add(message("a"), 1)), "stored");
+  fs.capacityBytes = fs.usedBytes() + 10;
+  const full = b.add(message("b"), 2);
+  b.add(message("c"), 3);
+  assert.equal(await settled(full), "DISK_FULL", "the publishers of the batch hear that it failed");
+  assert.ok(b.refused !== null, "new messages are refused while the batch waits");
+  assert.equal(await settled(b.refused), "DISK_FULL");
+  // a batch already open keeps its place behind the held-back one, and is confirmed once written
+  const behind = b.add(message("d"), 4);
+  b.flush();
+  assert.equal(b.end, 4);
+  assert.equal(log.endOffset, 1);
+
+  fs.capacityBytes = Number.POSITIVE_INFINITY;
+  assert.equal(await within(settled(behind)), "stored");
+  assert.equal(b.refused, null);
+  assert.equal(await settled(b.add(message("e"), 5)), "stored");
+  const read = await readMessages(log, 0, 1 << 20);
+  assert.deepEqual(
+    read.items.map((m) => [m.offset, m.message?.body.toString()]),
+    [
+      [0, "a"],
+      [1, "b"],
+      [2, "c"],
+      [3, "d"],
+      [4, "e"],
+    ],
+  );
+  await log.close();
 });

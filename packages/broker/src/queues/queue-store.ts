@@ -3,7 +3,7 @@
 
 import { createHash } from "node:crypto";
 import { join } from "node:path";
-import { type Clock, type Fs, LIMITS, type Logger, type MemoryAccount } from "../lib/index.ts";
+import { type Clock, type Fs, LIMITS, type Logger, type MemoryAccount, mkdirpDurably } from "../lib/index.ts";
 import {
   DEFAULT_LOG_CONFIG,
   FileLog,
@@ -68,7 +68,8 @@ export class QueueStore {
       return new Queue(q, policy, log, SettleState.fresh(0), clock, this.budget, false);
     }
     const dir = this.dirOf(q.name);
-    await fs.mkdirp(dir);
+    // durably: the log syncs only the directories it creates, and this one would be lost in a crash
+    await mkdirpDurably(fs, dir);
     const log = await FileLog.open({
       fs,
       dir: join(dir, "messages"),

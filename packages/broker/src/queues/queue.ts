@@ -4,7 +4,7 @@
 // What must survive a restart besides the messages (settlement, how far messages were handed out, requeue
 // counts under x-delivery-limit) is kept by SettleState in the ack log, and applied when read back.
 
-import { type Clock, LIMITS, type TimerHandle } from "../lib/index.ts";
+import { BrokerError, type Clock, LIMITS, type TimerHandle } from "../lib/index.ts";
 import type { Log } from "../log/index.ts";
 import { AppendBatcher } from "./append-batcher.ts";
 import type { QueueConsumer } from "./consumer.ts";
@@ -110,6 +110,9 @@ export class Queue {
   /** Deliverable at once; `stored` resolves once the message is stored under the fsync policy. */
   enqueue(message: Message): EnqueueResult {
     if (this.deleted) return STORED;
+    // the disk is full: refused (publishers get a nack), not kept in memory until it has room
+    const refused = this.appender.refused;
+    if (refused !== null) return refused;
     const bytes = message.body.length;
     if (this.policy.overflow !== "drop-head" && this.wouldOverflow(bytes)) {
       if (this.policy.overflow === "reject-publish-dlx") {
@@ -245,7 +248,11 @@ export class Queue {
         return qm;
       }
       if (this.nextReadOffset >= this.appender.end || this.deleted) return null;
-      if (this.loadFrom() >= this.log.endOffset) await this.appender.lastStored;
+      if (this.loadFrom() >= this.log.endOffset) {
+        await this.appender.lastStored;
+        // still not in the log: its batch waits for disk space
+        if (this.loadFrom() >= this.log.endOffset) return null;
+      }
       await this.load();
     }
   }
@@ -471,6 +478,9 @@ export class Queue {
   async close(): Promise<void> {
     this.clock.clearTimer(this.expiryTimer);
     this.appender.flush();
+    this.appender.abandon(
+      new BrokerError("LOG_CLOSED", `queue '${this.name}' closed before the disk had room`),
+    );
     await this.appender.lastStored;
     await this.loading?.catch(() => undefined);
     await this.settle.drain();

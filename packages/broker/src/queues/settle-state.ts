@@ -5,7 +5,7 @@
 // settled; after a restart every offset that was handed out before the last flush is below deliveredEnd.
 
 import { decodeRecords, type RecordInput, readBatchHeader } from "@spindle/protocol";
-import { type Logger, silentLogger } from "../lib/index.ts";
+import { isBrokerError, type Logger, silentLogger } from "../lib/index.ts";
 import type { Log } from "../log/index.ts";
 
 // An ack-log record is a kind byte and float64 values (little-endian).
@@ -55,6 +55,8 @@ export class SettleState {
   private requeueCounts = new Map<number, number>();
   /** pairs offset, count not written yet */
   private unwrittenRequeues: number[] = [];
+  /** a write was refused for a full disk: nothing is written until the ack log accepts appends again */
+  private waitingForDisk = false;
 
   private constructor(
     /** every offset below it is settled */
@@ -204,7 +206,7 @@ export class SettleState {
   private flush(): void {
     this.flushScheduled = false;
     const log = this.ackLog;
-    if (log === null) return;
+    if (log === null || this.waitingForDisk) return;
     const moved = this.deliveredEnd !== this.writtenDeliveredEnd;
     const offsets = this.unwritten;
     const requeues = this.unwrittenRequeues;
@@ -225,12 +227,42 @@ export class SettleState {
       if (requeues.length > 0) records.push({ value: encodeRequeues(requeues) });
     }
     // appends are not chained: the log orders them by call and one group commit covers many
-    const written = log.appendRecords(records).then(async (r) => {
+    const appended = log.appendRecords(records);
+    const written = appended.then(async (r) => {
       if (checkpoint) await log.deleteRecordsBefore(r.baseOffset);
+    });
+    appended.catch((err: unknown) => {
+      if (isBrokerError(err, "DISK_FULL")) this.writeAgainLater(log, offsets, requeues, moved, checkpoint);
     });
     this.writing = Promise.all([this.writing, written])
       .then(() => undefined)
-      .catch((err: unknown) => this.logger.error({ err }, "queue ack log write failed"));
+      .catch((err: unknown) => {
+        if (!isBrokerError(err, "DISK_FULL")) this.logger.error({ err }, "queue ack log write failed");
+      });
+  }
+
+  /** A flush the ack log refused for a full disk: its contents go back to be written once it has room
+   *  (a settle lost here would only bring its message back after a restart, but nothing needs losing). */
+  private writeAgainLater(
+    log: Log,
+    offsets: number[],
+    requeues: number[],
+    moved: boolean,
+    checkpoint: boolean,
+  ): void {
+    this.unwritten = offsets.concat(this.unwritten);
+    this.unwrittenRequeues = requeues.concat(this.unwrittenRequeues); // later counts stay after
+    if (moved) this.writtenDeliveredEnd = -1;
+    if (checkpoint) this.sinceCheckpoint = CHECKPOINT_EVERY;
+    if (this.waitingForDisk) return;
+    this.waitingForDisk = true;
+    log.writable().then(
+      () => {
+        this.waitingForDisk = false;
+        this.flush();
+      },
+      () => undefined, // closed or failed for good: nothing more is written
+    );
   }
 
   /** Resolves once every settle so far is written (under the log's fsync policy). */

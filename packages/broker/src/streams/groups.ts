@@ -2,7 +2,7 @@
 // Invariant: a commit is answered only once it is durable, and committed offsets survive a restart.
 
 import { join } from "node:path";
-import type { Clock, Fs, Logger } from "../lib/index.ts";
+import { type Clock, type Fs, isBrokerError, type Logger } from "../lib/index.ts";
 import type { FsyncPolicy } from "../log/index.ts";
 import { MetaStore } from "../meta/index.ts";
 import { Group } from "./group.ts";
@@ -102,7 +102,13 @@ export class Groups {
     if (this.store.get(GROUP_KIND, groupId) === undefined) {
       changes.push({ kind: GROUP_KIND, key: groupId, value: { createdMs: now } as never });
     }
-    await this.store.apply(changes);
+    try {
+      await this.store.apply(changes);
+    } catch (e) {
+      // a full disk: the commit is not durable; clients retry COORDINATOR_NOT_AVAILABLE after a back-off
+      if (isBrokerError(e, "DISK_FULL")) return "COORDINATOR_NOT_AVAILABLE";
+      throw e;
+    }
     return "NONE";
   }
 

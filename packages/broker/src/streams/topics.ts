@@ -3,7 +3,14 @@
 
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
-import { BrokerError, type Clock, type Fs, type Logger, type TimerHandle } from "../lib/index.ts";
+import {
+  BrokerError,
+  type Clock,
+  type Fs,
+  type Logger,
+  mkdirpDurably,
+  type TimerHandle,
+} from "../lib/index.ts";
 import { FileLog, type FsyncPolicy, removeLogFiles } from "../log/index.ts";
 import type { MetaStore } from "../meta/index.ts";
 import { Partition } from "./partition.ts";
@@ -213,7 +220,8 @@ export class Topics {
     const { fs, clock, logger, fsync } = this.opts;
     const config = toLogConfig(def.config, fsync);
     const dir = this.partitionDir(def.name, index);
-    await fs.mkdirp(dir);
+    // durably: the log syncs only the directories it creates, and this one would be lost in a crash
+    await mkdirpDurably(fs, dir);
     const log = await FileLog.open({ fs, dir, config, clock, logger });
     const partition = new Partition(def.name, index, log, config);
     await partition.recoverProducers().catch((err: unknown) => {
