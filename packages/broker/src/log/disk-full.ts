@@ -109,7 +109,9 @@ export class DiskFullState {
         "disk full: log refuses appends until space is freed (nothing acknowledged is lost)",
       );
     }
+    // a probe that found room but a write that did not fit again: back off as if the probe had failed
     this.schedule();
+    this.delayMs = Math.min(this.delayMs * 2, RETRY_MS_MAX);
     return this.error;
   }
 
@@ -138,8 +140,8 @@ export class DiskFullState {
     }
     if (this.stopped !== null) return false;
     if (!ok) {
-      this.delayMs = Math.min(this.delayMs * 2, RETRY_MS_MAX);
       this.schedule();
+      this.delayMs = Math.min(this.delayMs * 2, RETRY_MS_MAX);
       return false;
     }
     this.logger.info({ dir: this.dir }, "disk space is back: log accepts appends again");
