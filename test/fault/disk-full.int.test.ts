@@ -1,14 +1,15 @@
 // The disk fills up under a real `spindle start` (an 8 MiB tmpfs, --disk-free-limit 0 so no alarm steps in
 // first): AMQP publishers get basic.nack, Kafka producers a retriable KAFKA_STORAGE_ERROR; once a filler
 // file is deleted both work again without a restart, and every confirmed message and acknowledged record is
-// there, also after a restart. Needs root to mount the tmpfs; skips with the reason otherwise.
+// there, also after a restart. With a limit, the disk alarm rises from the write path before the disk is
+// full, and throttles Kafka producers while it is on. Needs root to mount the tmpfs; skips otherwise.
 
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { closeSync, mkdtempSync, openSync, rmdirSync, rmSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { test } from "node:test";
+import { type TestContext, test } from "node:test";
 import amqplib, { type ConfirmChannel } from "amqplib";
 import { Kafka, logLevel } from "kafkajs";
 import { type SpindleProcess, startSpindle } from "../support/spindle-process.ts";
@@ -18,6 +19,8 @@ const BODY = Buffer.alloc(16 * 1024, "m");
 const QUEUE = "full-q";
 const TOPIC = "full-t";
 const ARGS = ["--disk-free-limit", "0"];
+
+const MiB = 1024 * 1024;
 
 /** Mounts a tmpfs of FS_BYTES; returns its path, or why it cannot. */
 function mountSmallFs(): { dir: string } | { why: string } {
@@ -110,17 +113,45 @@ async function checkTopic(broker: string, acked: Map<number, string>): Promise<v
 
 const tag = (kind: string, i: number) => `${kind}-${String(i).padStart(10, "0")}`.padEnd(16, ".");
 
-test("a full disk: nacks and a retriable Kafka error, then both work again once space is freed, nothing confirmed lost", async (t) => {
+/** Runs `fn` with a fresh small filesystem (its data dir and a filler path); stops the brokers it started,
+ *  unmounts. Skips the test, saying why, where no filesystem can be mounted. */
+async function onSmallFs(
+  t: TestContext,
+  fn: (fs: {
+    dataDir: string;
+    filler: string;
+    started: (s: SpindleProcess) => SpindleProcess;
+  }) => Promise<void>,
+): Promise<void> {
   const mounted = mountSmallFs();
   if ("why" in mounted) {
     t.skip(mounted.why);
     return;
   }
-  const dataDir = join(mounted.dir, "data");
-  const filler = join(mounted.dir, "filler");
-  let spindle: SpindleProcess | undefined;
+  const brokers: SpindleProcess[] = [];
   try {
-    spindle = await startSpindle(ARGS, dataDir);
+    const started = (s: SpindleProcess) => {
+      brokers.push(s);
+      return s;
+    };
+    await fn({ dataDir: join(mounted.dir, "data"), filler: join(mounted.dir, "filler"), started });
+  } finally {
+    for (const b of brokers) await b.stop();
+    spawnSync("umount", [mounted.dir]);
+    rmSync(mounted.dir, { recursive: true, force: true });
+  }
+}
+
+/** Fills the filesystem of `filler` until about `freeBytes` are left. */
+function leaveFree(filler: string, freeBytes: number): void {
+  const free = fill(filler);
+  rmSync(filler);
+  fill(filler, free - freeBytes);
+}
+
+test("a full disk: nacks and a retriable Kafka error, then both work again once space is freed, nothing confirmed lost", (t) =>
+  onSmallFs(t, async ({ dataDir, filler, started }) => {
+    let spindle = started(await startSpindle(ARGS, dataDir));
     const conn = await amqplib.connect(spindle.url);
     conn.on("error", () => undefined);
     const ch = await conn.createConfirmChannel();
@@ -166,9 +197,7 @@ test("a full disk: nacks and a retriable Kafka error, then both work again once 
 
     // 1. Leave about 1 MiB and publish and produce until the disk refuses both: basic.nack, and an error
     //    that kafkajs retries.
-    const kept = fill(filler);
-    rmSync(filler);
-    fill(filler, kept - 1024 * 1024);
+    leaveFree(filler, MiB);
     let produceError: unknown = null;
     for (let i = 0; i < 300 && (nacked.size === 0 || produceError === null); i++) {
       if (nacked.size === 0) await send();
@@ -203,12 +232,66 @@ test("a full disk: nacks and a retriable Kafka error, then both work again once 
     );
     // 4. And after a restart.
     await spindle.stop();
-    spindle = await startSpindle(ARGS, dataDir);
+    spindle = started(await startSpindle(ARGS, dataDir));
     await checkQueue(spindle.url, confirmed, nacked);
     await checkTopic(spindle.kafka, acked);
-  } finally {
-    await spindle?.stop();
-    spawnSync("umount", [mounted.dir]);
-    rmSync(mounted.dir, { recursive: true, force: true });
-  }
-});
+  }));
+
+test("the disk alarm rises from the write path, before a fast publisher fills the disk", (t) =>
+  onSmallFs(t, async ({ dataDir, filler, started }) => {
+    // 4 MiB free and a 3 MiB limit: the 1 MiB between is written in a few ms, well within one sampling second
+    leaveFree(filler, 4 * MiB);
+    const spindle = started(await startSpindle(["--disk-free-limit", String(3 * MiB)], dataDir));
+    assert.doesNotMatch(spindle.stderr(), /disk alarm set/);
+    const conn = await amqplib.connect(spindle.url);
+    conn.on("error", () => undefined);
+    const blocked = new Promise<unknown>((resolve) => conn.once("blocked", resolve));
+    const ch = await conn.createChannel();
+    await ch.assertQueue(QUEUE, { durable: true });
+    const body = Buffer.alloc(64 * 1024, "f");
+    for (let i = 0; i < 96; i++) ch.sendToQueue(QUEUE, body, { persistent: true }); // 6 MiB at once
+    assert.equal(await blocked, "low on disk");
+    await new Promise((r) => setTimeout(r, 500)); // what was read before the block is written
+    assert.match(spindle.stderr(), /disk alarm set/);
+    assert.doesNotMatch(
+      spindle.stderr(),
+      /ENOSPC/,
+      "the alarm blocked the publisher before the disk was full",
+    );
+    await conn.close();
+  }));
+
+test("Kafka producers are throttled while the disk alarm is on, and produce at full speed once it clears", (t) =>
+  onSmallFs(t, async ({ dataDir, filler, started }) => {
+    leaveFree(filler, 2 * MiB);
+    const spindle = started(await startSpindle(["--disk-free-limit", String(4 * MiB)], dataDir));
+    assert.match(spindle.stderr(), /disk alarm set/);
+    const kafka = new Kafka({ clientId: "t", brokers: [spindle.kafka], logLevel: logLevel.NOTHING });
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: TOPIC, numPartitions: 1 }] });
+    await admin.disconnect();
+    const producer = kafka.producer({ allowAutoTopicCreation: false });
+    await producer.connect();
+    const timed = async (sends: number): Promise<number> => {
+      const start = Date.now();
+      for (let i = 0; i < sends; i++)
+        await producer.send({ topic: TOPIC, acks: -1, messages: [{ value: "v" }] });
+      return Date.now() - start;
+    };
+    const throttled = await timed(4);
+    // each response asks for a 1 s pause before the next request (and the broker does not read meanwhile)
+    assert.ok(throttled >= 2500, `4 produce requests took ${throttled} ms during the alarm`);
+
+    rmSync(filler);
+    await eventually("the alarm clears", async () => /disk alarm cleared/.test(spindle.stderr()), 5000);
+    await new Promise((r) => setTimeout(r, 1100)); // the last throttle a response asked for
+    const free = await timed(20);
+    assert.ok(free < 1000, `20 produce requests took ${free} ms after the alarm cleared`);
+    console.log(`# 4 sends during the alarm: ${throttled} ms; 20 sends after it: ${free} ms`);
+    const offsets = await kafka.admin();
+    await offsets.connect();
+    assert.equal((await offsets.fetchTopicOffsets(TOPIC))[0]?.high, "24", "throttled records were appended");
+    await offsets.disconnect();
+    await producer.disconnect();
+  }));

@@ -9,4 +9,5 @@ export { type FileHandle, type Fs, mkdirpDurably, nodeFs, writeFileDurably } fro
 export { LIMITS } from "./limits.ts";
 export { type Logger, silentLogger } from "./logger.ts";
 export { MEMORY_KINDS, MemoryAccount, type MemoryKind } from "./memory-account.ts";
+export { meteredFs } from "./metered-fs.ts";
 export { mathRng, type Rng, seededRng } from "./rng.ts";

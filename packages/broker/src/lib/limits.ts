@@ -41,4 +41,7 @@ export const LIMITS = {
   amqpBodyBytesMax: 512 * 1024 * 1024,
   /** from connect until connection.open is answered (RabbitMQ's handshake_timeout); bytes do not extend it */
   amqpHandshakeMs: 10_000,
+  /** while a resource alarm is raised, each Produce response asks the producer to wait this long
+   *  (throttle_time_ms, honoured by kafkajs and librdkafka) and its connection is not read meanwhile */
+  alarmProduceThrottleMs: 1000,
 } as const;

@@ -5,7 +5,7 @@ import type { Server } from "node:net";
 import { createAdaptorServer } from "@hono/node-server";
 import { createHttpApp } from "../gateway/http/index.ts";
 import { createKafkaServer } from "../gateway/kafka/index.ts";
-import { assert, MemoryAccount } from "../lib/index.ts";
+import { assert, LIMITS, MemoryAccount } from "../lib/index.ts";
 import { type BrokerConfig, FLAGS } from "./config.ts";
 import { formatHostPort, type Listener, listen } from "./listen.ts";
 import type { Logger } from "./logger.ts";
@@ -38,7 +38,12 @@ function serverSpecs(
       port: config.kafkaPort,
       flag: FLAGS.kafkaPort,
       create: () =>
-        createKafkaServer(streams.kafka, { maxRequestBytes: config.kafkaMaxRequestBytes, memory }),
+        createKafkaServer(streams.kafka, {
+          maxRequestBytes: config.kafkaMaxRequestBytes,
+          memory,
+          // producers are throttled while an alarm blocks AMQP publishers (Kafka clients honour throttle_time_ms)
+          produceThrottleMs: () => (queues.alarm() === null ? 0 : LIMITS.alarmProduceThrottleMs),
+        }),
     },
     {
       name: "http",

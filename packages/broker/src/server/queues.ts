@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import type { Server } from "node:net";
 import { join } from "node:path";
 import { amqpDeathCodec, createAmqpServer, PublishGate } from "../gateway/amqp/index.ts";
-import { LIMITS, type Logger, type MemoryAccount, nodeFs, systemClock } from "../lib/index.ts";
+import { LIMITS, type Logger, type MemoryAccount, systemClock } from "../lib/index.ts";
 import { QueueStore, Vhost } from "../queues/index.ts";
 import { watermarkBytes } from "./byte-size.ts";
 import type { BrokerConfig } from "./config.ts";
@@ -16,6 +16,8 @@ import type { Storage } from "./storage.ts";
 
 export type Queues = {
   readonly vhost: Vhost;
+  /** the resource alarm raised now ("low on disk", …), or null */
+  alarm(): string | null;
   createAmqpServer(): Server;
   close(): Promise<void>;
 };
@@ -28,7 +30,7 @@ export async function openQueues(
 ): Promise<Queues> {
   const version = packageVersion();
   const store = new QueueStore({
-    fs: nodeFs,
+    fs: storage.fs,
     dir: join(storage.dataDir, "queues"),
     clock: systemClock,
     logger,
@@ -47,9 +49,11 @@ export async function openQueues(
   });
   await alarms.check();
   alarms.start();
+  storage.onWrite((bytes) => alarms.noteWritten(bytes));
   let closed: Promise<void> | undefined;
   return {
     vhost,
+    alarm: () => alarms.reason,
     createAmqpServer: () =>
       createAmqpServer({
         vhost,

@@ -180,6 +180,40 @@ describe("ResourceAlarms", () => {
     assert.deepEqual(changes, ["low on disk", null]);
   });
 
+  test("writes since the last sample raise the disk alarm at once, with one statfs per crossing", async () => {
+    let samples = 0;
+    const script: Script = { free: 5000, rss: 0 };
+    const logger = new RecordingLogger();
+    const changes: (string | null)[] = [];
+    const alarms = new ResourceAlarms({
+      diskFreeLimitBytes: 1000,
+      memoryHighWatermarkBytes: Number.MAX_SAFE_INTEGER,
+      memory: new MemoryAccount(),
+      probes: {
+        diskFreeBytes: async () => {
+          samples++;
+          return script.free as number;
+        },
+        rssBytes: () => 0,
+      },
+      logger,
+      onChange: (r) => changes.push(r),
+    });
+    alarms.noteWritten(10_000); // before the first sample free space is unknown: nothing is checked
+    assert.equal(samples, 0);
+    await alarms.check();
+    for (let i = 0; i < 40; i++) alarms.noteWritten(100); // 5000 - 4000 is still at the limit
+    assert.equal(samples, 1, "no statfs per write");
+    script.free = 900; // what the writes left
+    alarms.noteWritten(100);
+    alarms.noteWritten(100); // joins the check under way
+    await waitFor(() => alarms.reason === "low on disk");
+    assert.equal(samples, 2);
+    assert.deepEqual(changes, ["low on disk"]);
+    alarms.noteWritten(1_000_000); // raised already: the timer clears it, writes do not sample
+    assert.equal(samples, 2);
+  });
+
   test("the system probes read the filesystem and the process", async () => {
     const probes = systemProbes(".");
     assert.ok((await probes.diskFreeBytes()) > 0);

@@ -4,12 +4,16 @@
 import { closeSync, fsyncSync, linkSync, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { BrokerError, type Logger, nodeFs, systemClock } from "../lib/index.ts";
+import { BrokerError, type Fs, type Logger, meteredFs, nodeFs, systemClock } from "../lib/index.ts";
 import { MetaStore } from "../meta/index.ts";
 import type { BrokerConfig } from "./config.ts";
 
 export type Storage = {
   readonly dataDir: string;
+  /** the data dir's file system (node:fs): every store writes through it, so its writes can be counted */
+  readonly fs: Fs;
+  /** Calls `listener` with the size of each write to a data file, before it is made (the disk alarm). */
+  onWrite(listener: (bytes: number) => void): void;
   readonly meta: MetaStore;
   /** Flushes and closes everything opened here, then releases the lock. Idempotent. */
   close(): Promise<void>;
@@ -146,10 +150,12 @@ export async function openStorage(
   await createDataDir(dataDir);
   probeWritable(dataDir);
   lockDataDir(dataDir);
+  let writeListener = (_bytes: number): void => undefined;
+  const fs = meteredFs(nodeFs, (bytes) => writeListener(bytes));
   try {
     const { fsync } = config;
     const meta = await MetaStore.open({
-      fs: nodeFs,
+      fs,
       dir: join(dataDir, "meta"),
       clock: systemClock,
       logger,
@@ -163,7 +169,10 @@ export async function openStorage(
         releaseLock(dataDir);
       }
     };
-    return { dataDir, meta, close: () => (closed ??= close()) };
+    const onWrite = (listener: (bytes: number) => void) => {
+      writeListener = listener;
+    };
+    return { dataDir, fs, onWrite, meta, close: () => (closed ??= close()) };
   } catch (e) {
     releaseLock(dataDir);
     throw e;

@@ -3,7 +3,7 @@
 
 import { createHash } from "node:crypto";
 import type { KafkaBroker } from "../gateway/kafka/index.ts";
-import { type Logger, nodeFs, systemClock } from "../lib/index.ts";
+import { type Logger, systemClock } from "../lib/index.ts";
 import { DEFAULT_GROUP_TIMINGS, Groups, groupsDir, ProducerIds, Topics } from "../streams/index.ts";
 import type { BrokerConfig } from "./config.ts";
 import type { Storage } from "./storage.ts";
@@ -22,7 +22,7 @@ function clusterIdFor(dataDir: string): string {
 
 export async function openStreams(config: BrokerConfig, storage: Storage, logger: Logger): Promise<Streams> {
   const topics = await Topics.open({
-    fs: nodeFs,
+    fs: storage.fs,
     dataDir: storage.dataDir,
     meta: storage.meta,
     clock: systemClock,
@@ -35,7 +35,7 @@ export async function openStreams(config: BrokerConfig, storage: Storage, logger
   let groups: Groups;
   try {
     groups = await Groups.open({
-      fs: nodeFs,
+      fs: storage.fs,
       dir: groupsDir(storage.dataDir),
       clock: systemClock,
       logger,

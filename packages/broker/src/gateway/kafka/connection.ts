@@ -41,6 +41,8 @@ export interface ConnectionOptions {
   requestReceiveMs: number;
   /** no traffic either way for this long closes the connection */
   idleMs: number;
+  /** how long producers are asked to wait after each Produce now (a resource alarm); 0 = not at all */
+  produceThrottleMs: () => number;
 }
 
 export class KafkaConnection {
@@ -55,6 +57,8 @@ export class KafkaConnection {
   /** the socket waits, unread, until the budget has room for the frame being received */
   private waitingBudget = false;
   private receiveTimer: TimerHandle | undefined;
+  /** set while a throttled producer's connection is not read (Kafka's channel muting) */
+  private muteTimer: TimerHandle | undefined;
 
   constructor(
     private readonly socket: Socket,
@@ -72,6 +76,7 @@ export class KafkaConnection {
     socket.on("data", (chunk: Buffer) => this.onData(chunk));
     socket.on("error", () => this.kill());
     socket.setTimeout(opts.idleMs, () => this.fail(`no traffic for ${opts.idleMs} ms`));
+    socket.once("close", () => opts.broker.clock.clearTimer(this.muteTimer));
   }
 
   private onData(chunk: Buffer): void {
@@ -187,6 +192,8 @@ export class KafkaConnection {
     ) {
       this.pause();
     }
+    const throttleMs = header.apiKey === ApiKey.Produce ? this.opts.produceThrottleMs() : 0;
+    if (throttleMs > 0) this.mute(throttleMs);
     const ctx: RequestContext = {
       broker: this.opts.broker,
       header,
@@ -195,6 +202,7 @@ export class KafkaConnection {
       host: (this.socket.localAddress ?? "127.0.0.1").replace(/^::ffff:(?=\d+\.)/, ""),
       port: this.socket.localPort ?? 0,
       remoteHost: this.socket.remoteAddress ?? "",
+      produceThrottleMs: throttleMs,
       onClose: (listener) => {
         if (this.isClosed) {
           listener();
@@ -263,10 +271,22 @@ export class KafkaConnection {
     this.socket.uncork();
   }
 
+  /** As a Kafka broker mutes a throttled client's channel: nothing more is read from it for `ms` (the
+   *  response says so in throttle_time_ms; this holds back clients that ignore it, and acks=0 producers). */
+  private mute(ms: number): void {
+    const { clock } = this.opts.broker;
+    clock.clearTimer(this.muteTimer);
+    this.pause();
+    this.muteTimer = clock.setTimer(ms, () => {
+      this.muteTimer = undefined;
+      this.resumeIfRoom();
+    });
+  }
+
   /** Reading resumes once few requests are pending, the client has taken most of what we wrote and the
    *  frame being received has its bytes reserved. */
   private resumeIfRoom(): void {
-    if (!this.socket.isPaused() || this.dead || this.waitingBudget) return;
+    if (!this.socket.isPaused() || this.dead || this.waitingBudget || this.muteTimer !== undefined) return;
     if (this.slots.length >= LIMITS.kafkaInflightRequestsMax) return;
     if (this.socket.writableLength > UNREAD_RESPONSE_BYTES_MAX) {
       if (!this.awaitingDrain) {

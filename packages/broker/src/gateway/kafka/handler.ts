@@ -25,6 +25,8 @@ export interface RequestContext {
   readonly port: number;
   /** the client's address, for DescribeGroups */
   readonly remoteHost: string;
+  /** Produce: the throttle_time_ms to answer with (the connection is not read for that long) */
+  readonly produceThrottleMs: number;
   /** calls `listener` when the connection closes (at once if it has); the result unregisters it */
   onClose(listener: () => void): () => void;
 }

@@ -16,6 +16,8 @@ export interface KafkaServerOptions {
   idleMs?: number;
   /** where the memory alarm sees request and response bytes */
   memory?: MemoryAccount;
+  /** how long producers are asked to wait after each Produce now (a resource alarm); 0 = not at all */
+  produceThrottleMs?: () => number;
 }
 
 export function createKafkaServer(broker: KafkaBroker, opts: KafkaServerOptions = {}): Server {
@@ -33,6 +35,7 @@ export function createKafkaServer(broker: KafkaBroker, opts: KafkaServerOptions 
       requestReceiveMs: opts.requestReceiveMs ?? LIMITS.kafkaRequestReceiveMs,
       idleMs: opts.idleMs ?? LIMITS.kafkaConnectionIdleMs,
       ...(opts.memory === undefined ? {} : { memory: opts.memory }),
+      produceThrottleMs: opts.produceThrottleMs ?? (() => 0),
     });
   });
   server.maxConnections = LIMITS.kafkaConnectionsMax;

@@ -147,5 +147,6 @@ export const produceHandler = defineHandler(kafkaApis[0], 3, 9, async (req, ctx)
   if (req.acks === 0) return null;
   const responses: TopicResult[] = [];
   for (const w of work) responses.push({ name: w.name, partitionResponses: await Promise.all(w.parts) });
-  return { responses, throttleTimeMs: 0 };
+  // a resource alarm: the producer waits before its next request (KIP-219; the connection is muted too)
+  return { responses, throttleTimeMs: ctx.produceThrottleMs };
 });
