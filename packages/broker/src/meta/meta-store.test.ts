@@ -3,7 +3,7 @@
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { FakeClock, type Fs, seededRng, silentLogger } from "../lib/index.ts";
+import { FakeClock, type Fs, isBrokerError, seededRng, silentLogger } from "../lib/index.ts";
 import { FaultFs } from "../testing/index.ts";
 import { MetaStore } from "./meta-store.ts";
 
@@ -11,6 +11,31 @@ const DIR = "/data/meta";
 const clock = new FakeClock();
 const open = (fs: Fs, snapshotEvery = 10_000) =>
   MetaStore.open({ fs, dir: DIR, clock, logger: silentLogger, fsync: { mode: "group" }, snapshotEvery });
+
+/** `p`, or a failure after `ms`; its timer keeps the process alive while the log's (unref'd) probe waits. */
+async function within<T>(p: Promise<T>, ms = 5000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`not settled within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([p, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function retryWhileFull(fn: () => Promise<void>): Promise<void> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    try {
+      return await fn();
+    } catch (e) {
+      if (!isBrokerError(e, "DISK_FULL")) throw e;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+  assert.fail("still refused after 100 attempts");
+}
 
 describe("meta store", () => {
   it("replays puts and deletes after a restart", async () => {
@@ -51,6 +76,37 @@ describe("meta store", () => {
       }
       await after.close();
     }
+  });
+
+  it("a full disk refuses a change (retriable), applies nothing of it, and takes changes again once freed", async () => {
+    const fs = new FaultFs();
+    let meta = await open(fs, 4);
+    await meta.put("queue", "a", 1);
+    await meta.put("queue", "b", 2);
+    fs.capacityBytes = fs.usedBytes() + 20;
+    await assert.rejects(meta.put("queue", "c", 3), (e) => isBrokerError(e, "DISK_FULL") && e.retriable);
+    assert.equal(meta.get("queue", "c"), undefined);
+    fs.capacityBytes = Number.POSITIVE_INFINITY;
+    // the change log accepts appends again once its probe finds room: a client retries the change
+    await within(retryWhileFull(() => meta.put("queue", "c", 3)));
+    // the fourth change starts a snapshot, which the disk refuses: the change itself is durable and applied
+    fs.failOn("open", "ENOSPC");
+    await meta.put("queue", "d", 4);
+    assert.equal(meta.get("queue", "d"), 4);
+    assert.ok(!(await fs.readdir(DIR)).some((n) => n.startsWith("snapshot-")));
+    fs.clearFailures();
+    await meta.put("queue", "e", 5); // and the snapshot is taken after the next change
+    assert.ok((await fs.readdir(DIR)).some((n) => n.startsWith("snapshot-")));
+    await meta.close();
+    meta = await open(fs.crash(seededRng(1)), 4);
+    assert.deepEqual(meta.list("queue"), [
+      ["a", 1],
+      ["b", 2],
+      ["c", 3],
+      ["d", 4],
+      ["e", 5],
+    ]);
+    await meta.close();
   });
 
   it("snapshots bound the change log, and a damaged newest snapshot falls back to the older one", async () => {

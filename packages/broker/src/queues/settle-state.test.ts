@@ -1,12 +1,14 @@
 // Unit tests for durable settlement: out-of-order acks survive recovery; acks of messages lost in a
 // crash never swallow the offsets that new messages get afterwards; the delivered mark and requeue
-// counts survive too (through checkpoints), clamped the same way; old ack logs replay as before.
+// counts survive too (through checkpoints), clamped the same way; old ack logs replay as before; settles a
+// full disk refused are written once it has room.
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { decodeRecords, readBatchHeader } from "@spindle/protocol";
 import { FakeClock, silentLogger } from "../lib/index.ts";
-import { DEFAULT_LOG_CONFIG, MemoryLog } from "../log/index.ts";
+import { DEFAULT_LOG_CONFIG, FileLog, MemoryLog } from "../log/index.ts";
+import { FaultFs } from "../testing/index.ts";
 import { SettleState } from "./settle-state.ts";
 
 const newLog = () => new MemoryLog({ ...DEFAULT_LOG_CONFIG, retentionMs: -1 }, new FakeClock());
@@ -139,3 +141,47 @@ test("the new records are skipped by a reader that takes every other kind for ac
   }
   assert.deepEqual(settledByOldReader, [0]);
 });
+
+test("settles the ack log refused for a full disk are written once it has room again", async () => {
+  const fs = new FaultFs();
+  const ackLog = await FileLog.open({
+    fs,
+    dir: "/q/acks",
+    config: { ...DEFAULT_LOG_CONFIG, retentionMs: -1 },
+    clock: new FakeClock(),
+    logger: silentLogger,
+  });
+  const s = await SettleState.recover(ackLog, 0, 100, silentLogger);
+  s.settle(0);
+  await s.drain();
+  fs.capacityBytes = fs.usedBytes() + 5;
+  s.settle(1);
+  s.settle(5);
+  s.delivered(7);
+  await s.drain(); // refused: kept for later, not dropped
+  assert.equal((await SettleState.recover(await snapshotOf(fs), 0, 100, silentLogger)).isSettled(5), false);
+  fs.capacityBytes = Number.POSITIVE_INFINITY;
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    const r = await SettleState.recover(await snapshotOf(fs), 0, 100, silentLogger);
+    if (r.isSettled(5)) {
+      assert.equal(r.lowWater, 2);
+      assert.equal(r.deliveredEnd, 8);
+      break;
+    }
+    assert.ok(Date.now() < deadline, "the refused settles were written within 5 s");
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  await ackLog.close();
+});
+
+/** The ack log as a restart would find it now (a copy, so the running one is not disturbed). */
+function snapshotOf(fs: FaultFs): Promise<FileLog> {
+  return FileLog.open({
+    fs: fs.clone(),
+    dir: "/q/acks",
+    config: { ...DEFAULT_LOG_CONFIG, retentionMs: -1 },
+    clock: new FakeClock(),
+    logger: silentLogger,
+  });
+}
