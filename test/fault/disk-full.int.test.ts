@@ -218,9 +218,14 @@ test("a full disk: nacks and a retriable Kafka error, then both work again once 
     // 3. Free the space: publishing and producing work again, without a restart.
     rmSync(filler);
     rmSync(`${filler}2`);
+    const freedAt = Date.now();
     await eventually("a publish is confirmed again", send);
+    const publishMs = Date.now() - freedAt;
     let n = 2000;
     await eventually("a record is acknowledged again", async () => (await produce(n++)) === null);
+    console.log(
+      `# space freed: publishing again after ${publishMs} ms, producing after ${Date.now() - freedAt} ms`,
+    );
     for (let i = 0; i < 20; i++) assert.ok(await send(), "later publishes are confirmed");
     await checkQueue(spindle.url, confirmed, nacked);
     await checkTopic(spindle.kafka, acked);
