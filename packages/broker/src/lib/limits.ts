@@ -44,4 +44,8 @@ export const LIMITS = {
   /** while a resource alarm is raised, each Produce response asks the producer to wait this long
    *  (throttle_time_ms, honoured by kafkajs and librdkafka) and its connection is not read meanwhile */
   alarmProduceThrottleMs: 1000,
+  /** how fast sealed segments are verified in the background, across all logs (a tenth of a slow disk) */
+  verifyBytesPerSec: 32 * 1024 * 1024,
+  /** how long after start the background verification begins, so that start-up is not slowed */
+  verifyStartDelayMs: 2_000,
 } as const;

@@ -14,6 +14,7 @@ import {
 } from "@spindle/protocol";
 import { assert, BrokerError, type Clock, type Fs, LIMITS, type Logger } from "../lib/index.ts";
 import { checkAppendable } from "./append-check.ts";
+import { type DamageCounts, type DamageStats, LogDamage } from "./damage.ts";
 import {
   type AckedMark,
   DiskFullState,
@@ -22,10 +23,13 @@ import {
   probeFreeSpace,
   rewindSegment,
 } from "./disk-full.ts";
+import { writeCleanEnd } from "./end-offset.ts";
 import { acksAfterSync } from "./fsync-policy.ts";
 import type { AppendResult, Log, LogConfig, ReadResult, TimestampLookup } from "./log.ts";
 import { recoverLog } from "./recovery.ts";
 import { activeExpired, countPastRetention } from "./retention.ts";
+import { walkBatches } from "./scan.ts";
+import type { Scrubbable, Scrubber } from "./scrubber.ts";
 import { SealedIndexes } from "./sealed-indexes.ts";
 import { OFFSET_INDEX_SUFFIX, SEGMENT_SUFFIX, type Segment, TIME_INDEX_SUFFIX } from "./segment.ts";
 import type { SegmentIndex } from "./segment-index.ts";
@@ -33,12 +37,24 @@ import { findTimestamp, readSegment } from "./segment-reader.ts";
 import { createNextSegment } from "./segment-roll.ts";
 import { writeStartOffset } from "./start-offset.ts";
 
-export interface FileLogOptions {
+/** What watches every log for damage: the broker-wide counters and the background verifier. */
+export interface DamageWatch {
+  /** the broker-wide damage counters this log adds to */
+  damageStats?: DamageStats;
+  /** verifies the sealed segments in the background */
+  scrubber?: Scrubber;
+}
+
+export interface FileLogOptions extends DamageWatch {
   fs: Fs;
   dir: string;
   config: LogConfig;
   clock: Clock;
   logger: Logger;
+  /** offsets below it are known to have been durable (e.g. a snapshot of the owner covers them) */
+  durableEndOffset?: number;
+  /** where the log starts when its directory holds no segment yet (its owner's data begins there) */
+  startOffsetIfNew?: number;
 }
 
 interface PendingAppend {
@@ -55,7 +71,7 @@ const SEGMENT_BYTES_MAX = 2 ** 32 - 1;
 /** Bytes one group commit writes at most, so one huge burst does not delay every ack behind it. */
 const GROUP_BYTES_MAX = 16 * 1024 * 1024;
 
-export class FileLog implements Log {
+export class FileLog implements Log, Scrubbable {
   private nextOffset: number;
   private ackedEnd: number;
   private start: number;
@@ -71,6 +87,10 @@ export class FileLog implements Log {
   private trimming: Promise<void> = Promise.resolve();
   private acked: AckedMark;
   private readonly diskFull: DiskFullState;
+  /** where the background verification goes on: segment base offset, file position, offset there */
+  private scrubAt = { base: -1, pos: 0, expected: 0 };
+  /** the verification step in progress: close() waits for it before closing the files */
+  private scrubbing: Promise<void> | null = null;
 
   private readonly sealedIndexes: SealedIndexes;
 
@@ -78,6 +98,7 @@ export class FileLog implements Log {
     private readonly opts: FileLogOptions,
     private segments: Segment[],
     startOffset: number,
+    private readonly damaged: LogDamage,
   ) {
     this.sealedIndexes = new SealedIndexes(opts.fs, opts.config.indexIntervalBytes);
     this.nextOffset = this.active.nextOffset;
@@ -105,8 +126,55 @@ export class FileLog implements Log {
         `segment size ${segmentBytes} must be from 1024 to ${SEGMENT_BYTES_MAX} bytes`,
       );
     }
-    const recovered = await recoverLog(opts);
-    return new FileLog(opts, recovered.segments, recovered.startOffset);
+    const damaged = new LogDamage(opts.logger, opts.damageStats);
+    const recovered = await recoverLog({ ...opts, damage: damaged });
+    const log = new FileLog(opts, recovered.segments, recovered.startOffset, damaged);
+    opts.scrubber?.add(log);
+    return log;
+  }
+
+  get dir(): string {
+    return this.opts.dir;
+  }
+
+  /** Verifies about `maxBytes` more of the sealed segments (the background scrubber calls it). */
+  scrubStep(maxBytes: number): Promise<number> {
+    if (this.closed) return Promise.resolve(0);
+    const step = this.scrubNext(maxBytes);
+    this.scrubbing = step.then(
+      () => undefined,
+      () => undefined, // the scrubber reports it
+    );
+    return step;
+  }
+
+  private async scrubNext(maxBytes: number): Promise<number> {
+    const i = this.segments.findIndex(
+      (s, k) => k < this.segments.length - 1 && s.baseOffset >= this.scrubAt.base,
+    );
+    if (i < 0) return 0;
+    const seg = this.segments[i]!;
+    if (seg.baseOffset !== this.scrubAt.base)
+      this.scrubAt = { base: seg.baseOffset, pos: 0, expected: seg.baseOffset };
+    const { pos, expected } = this.scrubAt;
+    const opts = { from: pos, to: seg.visibleBytes, expectedOffset: expected, endOffset: this.segmentEnd(i) };
+    const r = await this.withSegment(seg, () =>
+      walkBatches(
+        seg,
+        this.damaged,
+        { ...opts, foundBy: "verifier" },
+        (b) => b.pos + b.size - pos < maxBytes,
+      ),
+    );
+    this.damaged.add({ verifiedBytes: r.end - pos });
+    if (r.problem !== null || r.end >= seg.visibleBytes)
+      this.scrubAt = { base: seg.baseOffset + 1, pos: 0, expected: 0 };
+    else this.scrubAt = { base: seg.baseOffset, pos: r.end, expected: r.nextOffset };
+    return Math.max(1, r.end - pos);
+  }
+
+  get damage(): Readonly<DamageCounts> {
+    return this.damaged.counts;
   }
 
   get startOffset(): number {
@@ -335,22 +403,31 @@ export class FileLog implements Log {
     }
     for (let i = this.segmentFor(offset); i < this.segments.length && offset < this.ackedEnd; i++) {
       const seg = this.segments[i]!;
-      offset = Math.max(offset, seg.baseOffset); // a damaged segment leaves a gap: go on after it
+      offset = Math.max(offset, seg.baseOffset); // a missing segment leaves a gap: go on after it
       if (offset >= seg.nextOffset) continue;
+      const ctx = { damage: this.damaged, endOffset: this.segmentEnd(i) };
       const r = await this.withSegment(seg, (index) =>
-        readSegment(seg, index, offset, maxBytes, this.opts.config.indexIntervalBytes * 2),
+        readSegment(seg, index, offset, maxBytes, this.opts.config.indexIntervalBytes * 2, ctx),
       );
       if (r.data.length > 0) return r;
+      offset = Math.max(offset, r.nextOffset); // past damage that nothing intact follows in this segment
     }
-    return { data: Buffer.alloc(0), nextOffset: offset };
+    return { data: Buffer.alloc(0), nextOffset: Math.min(offset, this.ackedEnd) };
+  }
+
+  /** The offset after segment `i`'s last readable batch. */
+  private segmentEnd(i: number): number {
+    const next = this.segments[i + 1];
+    return next ? next.baseOffset : this.ackedEnd;
   }
 
   async offsetForTimestamp(timestampMs: number): Promise<TimestampLookup | null> {
-    for (const seg of this.segments) {
+    for (const [i, seg] of this.segments.entries()) {
       if (seg.maxTimestamp < timestampMs || seg.nextOffset <= this.start) continue;
+      const ctx = { damage: this.damaged, endOffset: this.segmentEnd(i) };
       const found = await this.withSegment(seg, (index) => {
         const from = Math.max(index.offsetBeforeTime(timestampMs), this.start);
-        return findTimestamp(seg, index, from, timestampMs);
+        return findTimestamp(seg, index, from, timestampMs, ctx);
       });
       if (found) return found;
     }
@@ -449,8 +526,14 @@ export class FileLog implements Log {
     this.closed = true;
     clearInterval(this.syncTimer);
     this.diskFull.stop(new BrokerError("LOG_CLOSED", `log ${this.opts.dir} is closed`));
+    this.opts.scrubber?.remove(this);
+    await this.scrubbing;
     try {
-      if (!this.failure) await this.flush();
+      if (!this.failure) {
+        await this.flush();
+        // everything below the end is durable now: the next open can tell a loss from a torn write
+        await writeCleanEnd(this.opts.fs, this.opts.dir, this.ackedEnd);
+      }
     } finally {
       for (const seg of this.segments) await seg.fh.close();
     }

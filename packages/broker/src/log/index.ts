@@ -1,6 +1,7 @@
 // log/: the storage engine. Everything above appends and reads RecordBatch v2 bytes through `Log`.
 // Only this folder (and meta/, through it) touches data files.
-export { FileLog, type FileLogOptions } from "./file-log.ts";
+export { type DamageCounts, DamageStats } from "./damage.ts";
+export { type DamageWatch, FileLog, type FileLogOptions } from "./file-log.ts";
 export {
   acksAfterSync,
   DEFAULT_FSYNC,
@@ -18,3 +19,4 @@ export {
 } from "./log.ts";
 export { MemoryLog } from "./memory-log.ts";
 export { removeLogFiles } from "./remove-log.ts";
+export { type Scrubbable, Scrubber, type ScrubberOptions } from "./scrubber.ts";

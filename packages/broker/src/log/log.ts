@@ -2,6 +2,7 @@
 // Offsets are dense: each appended batch gets the offsets right after the previous batch's.
 
 import type { RecordInput } from "@spindle/protocol";
+import type { DamageCounts } from "./damage.ts";
 import type { FsyncPolicy } from "./fsync-policy.ts";
 
 export interface LogConfig {
@@ -33,9 +34,13 @@ export interface AppendResult {
 }
 
 export interface ReadResult {
-  /** whole stored batches, concatenated; may start before the requested offset (as Kafka's Fetch does) */
+  /**
+   * whole stored batches, concatenated; may start before the requested offset (as Kafka's Fetch does), or
+   * after it when the offsets between were lost to damage on disk (the log reports that damage itself)
+   */
   data: Buffer;
-  /** the offset after the last batch in `data` (the requested offset when `data` is empty) */
+  /** the offset after the last batch in `data`; when `data` is empty, the requested offset, or the offset
+   *  after damage that nothing readable follows yet */
   nextOffset: number;
 }
 
@@ -52,6 +57,8 @@ export interface Log {
   /** bytes of all segments */
   readonly sizeBytes: number;
   readonly segmentCount: number;
+  /** damage found on disk so far (always zero for a log in memory) */
+  readonly damage: Readonly<DamageCounts>;
   /**
    * Appends one RecordBatch v2 (validated, then given its offsets in place: the caller hands over the
    * buffer). Resolves when the batch is acknowledged under the fsync policy.

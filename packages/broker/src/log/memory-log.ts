@@ -5,6 +5,7 @@ import { crc32c } from "@node-rs/crc32";
 import { encodeRecordBatch, type RecordInput, readBatchHeader, setBaseOffset } from "@spindle/protocol";
 import { BrokerError, type Clock, decodeBatchRecords, LIMITS } from "../lib/index.ts";
 import { checkAppendable } from "./append-check.ts";
+import { type DamageCounts, noDamage } from "./damage.ts";
 import type { AppendResult, Log, LogConfig, ReadResult, TimestampLookup } from "./log.ts";
 import { activeExpired, countPastRetention } from "./retention.ts";
 
@@ -27,6 +28,8 @@ export class MemoryLog implements Log {
   private start = 0;
   private end = 0;
   private closed = false;
+  /** memory is not damaged the way a disk is */
+  readonly damage: Readonly<DamageCounts> = noDamage();
 
   constructor(
     private readonly config: LogConfig,

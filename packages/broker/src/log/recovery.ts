@@ -1,11 +1,16 @@
 // Opening a log directory after a clean stop or a crash: finds the segments, trusts sealed segments
-// whose index files match them, scans the tail and truncates it at the first bad batch.
+// whose index files match them, scans the tail and truncates it at the first bad batch that may be torn.
+// Invariant: what was durable is never cut: damage there is stepped over and reported, and so are gaps.
 
 import { join } from "node:path";
 import { type Clock, type Fs, type Logger, mkdirpDurably } from "../lib/index.ts";
+import type { LogDamage } from "./damage.ts";
+import { readCleanEnd } from "./end-offset.ts";
 import { acksAfterSync } from "./fsync-policy.ts";
 import type { LogConfig } from "./log.ts";
+import { walkBatches } from "./scan.ts";
 import { parseSegmentName, SEGMENT_SUFFIX, Segment, segmentName } from "./segment.ts";
+import { SegmentIndex } from "./segment-index.ts";
 import { readStartOffset } from "./start-offset.ts";
 
 export interface RecoveredLog {
@@ -19,6 +24,11 @@ export interface RecoveryContext {
   config: LogConfig;
   clock: Clock;
   logger: Logger;
+  damage: LogDamage;
+  /** offsets below it are known to have been durable (the owner's snapshot covers them) */
+  durableEndOffset?: number;
+  /** where a log with no segment starts */
+  startOffsetIfNew?: number;
 }
 
 export async function recoverLog(ctx: RecoveryContext): Promise<RecoveredLog> {
@@ -31,14 +41,62 @@ export async function recoverLog(ctx: RecoveryContext): Promise<RecoveredLog> {
     .sort((a, b) => a - b);
   await removeLeftovers(ctx, names, new Set(bases));
   const checkpoint = await readStartOffset(fs, dir);
-  if (bases.length === 0) bases.push(checkpoint ?? 0);
+  const cleanEnd = await readCleanEnd(fs, dir);
+  if (bases.length === 0) bases.push(checkpoint ?? ctx.startOffsetIfNew ?? 0);
 
   const segments: Segment[] = [];
-  for (let i = 0; i < bases.length - 1; i++) segments.push(await openSealed(ctx, bases[i]!));
-  segments.push(await openTail(ctx, bases[bases.length - 1]!));
+  for (let i = 0; i < bases.length - 1; i++) segments.push(await openSealed(ctx, bases[i]!, bases[i + 1]!));
+  const durableEnd = Math.max(cleanEnd ?? 0, ctx.durableEndOffset ?? 0);
+  segments.push(await openTail(ctx, bases[bases.length - 1]!, durableEnd));
   await fs.syncDir(dir);
+  reportGaps(ctx, segments, cleanEnd);
   const startOffset = Math.max(checkpoint ?? 0, segments[0]!.baseOffset);
   return { segments, startOffset };
+}
+
+/** Offsets that a missing segment file took with it, and a tail shorter than at the last clean close. */
+function reportGaps(ctx: RecoveryContext, segments: Segment[], cleanEnd: number | null): void {
+  for (let i = 0; i + 1 < segments.length; i++) {
+    const seg = segments[i]!;
+    const next = segments[i + 1]!.baseOffset;
+    if (seg.nextOffset < next) {
+      const file = join(ctx.dir, segmentName(seg.nextOffset, SEGMENT_SUFFIX));
+      ctx.damage.missing(file, seg.nextOffset, next, "a segment file is missing", 1);
+    }
+  }
+  const tail = segments[segments.length - 1]!;
+  if (cleanEnd !== null && tail.nextOffset < cleanEnd) {
+    const why = `the log ends at ${tail.nextOffset} but ended at ${cleanEnd} when it was last closed (truncated or missing file)`;
+    ctx.damage.missing(tail.path(), tail.nextOffset, cleanEnd, why);
+  }
+}
+
+/** Builds a segment's index by reading it through, stepping over damage where `canSkip` allows. */
+async function indexSegment(
+  ctx: RecoveryContext,
+  seg: Segment,
+  bound: { endOffset: number; offsetAtEnd?: number },
+  canSkip: (offset: number) => boolean,
+) {
+  const index = new SegmentIndex(seg.baseOffset, ctx.config.indexIntervalBytes);
+  const walk = await walkBatches(
+    seg,
+    ctx.damage,
+    {
+      from: 0,
+      to: seg.size,
+      expectedOffset: seg.baseOffset,
+      ...bound,
+      foundBy: "recovery",
+      canSkip,
+      chunkBytes: 4 << 20,
+    },
+    (b) => {
+      index.onBatch(b.baseOffset, b.pos, b.size, b.maxTimestamp);
+      return true;
+    },
+  );
+  return { index, ...walk };
 }
 
 /** Temp files from interrupted writes and index files whose segment is gone. */
@@ -58,10 +116,10 @@ async function openSegment(ctx: RecoveryContext, base: number): Promise<Segment>
 }
 
 /**
- * A sealed segment is trusted when its index files match it; otherwise it is scanned. A damaged
- * sealed segment is kept as it is (later batches in it may still be good), but reads stop at the damage.
+ * A sealed segment is trusted when its index files match it; otherwise it is read through. Damage in it
+ * is reported and stepped over (later batches in it stay readable), never cut: it was durable.
  */
-async function openSealed(ctx: RecoveryContext, base: number): Promise<Segment> {
+async function openSealed(ctx: RecoveryContext, base: number, nextBase: number): Promise<Segment> {
   const seg = await openSegment(ctx, base);
   const loaded = await seg.readIndexFiles(ctx.fs, ctx.config.indexIntervalBytes);
   if (loaded) {
@@ -69,35 +127,26 @@ async function openSealed(ctx: RecoveryContext, base: number): Promise<Segment> 
     seg.maxTimestamp = loaded.summary.maxTimestamp;
     return seg;
   }
-  const rebuilt = await seg.rebuildIndex(ctx.config.indexIntervalBytes);
+  const rebuilt = await indexSegment(ctx, seg, { endOffset: nextBase }, () => true);
   seg.nextOffset = rebuilt.nextOffset;
   seg.maxTimestamp = rebuilt.index.maxTimestamp;
-  if (rebuilt.problem) {
-    ctx.logger.error(
-      {
-        file: seg.path(),
-        position: rebuilt.end,
-        unreadableBytes: seg.size - rebuilt.end,
-        problem: rebuilt.problem,
-      },
-      `sealed segment is damaged: offsets from ${rebuilt.nextOffset} in it are unreadable`,
-    );
-    seg.size = rebuilt.end;
-    seg.visibleBytes = rebuilt.end;
-  } else {
-    await seg.writeIndexFiles(ctx.fs, rebuilt.index);
-  }
+  await seg.writeIndexFiles(ctx.fs, rebuilt.index);
   return seg; // its index is loaded again when a read needs it
 }
 
-/** The tail may hold a torn or unsynced write: everything from its first bad batch is cut off. */
-async function openTail(ctx: RecoveryContext, base: number): Promise<Segment> {
+/**
+ * The tail may hold a torn or unsynced write: everything from its first bad batch is cut off, unless that
+ * batch lies below `durableEnd` (it was durable, so it is damage, not a torn write: stepped over instead).
+ */
+async function openTail(ctx: RecoveryContext, base: number, durableEnd: number): Promise<Segment> {
   const seg = await openSegment(ctx, base).catch(async (e: NodeJS.ErrnoException) => {
     if (e.code !== "ENOENT") throw e;
     await ctx.fs.open(join(ctx.dir, segmentName(base, SEGMENT_SUFFIX)), "create").then((fh) => fh.close());
     return openSegment(ctx, base);
   });
-  const rebuilt = await seg.rebuildIndex(ctx.config.indexIntervalBytes);
+  // intact batches after durable damage start at or below the durable end; what follows them is unknown
+  const bound = { endOffset: durableEnd, offsetAtEnd: durableEnd };
+  const rebuilt = await indexSegment(ctx, seg, bound, (offset) => offset < durableEnd);
   if (rebuilt.problem) {
     const cut = seg.size - rebuilt.end;
     await seg.fh.truncate(rebuilt.end);

@@ -5,6 +5,7 @@ import { crc32c } from "@node-rs/crc32";
 import { BATCH_CRC_START, BATCH_HEADER_BYTES, BATCH_LOG_OVERHEAD, readInt64 } from "@spindle/protocol";
 import type { FileHandle } from "../lib/index.ts";
 import { LIMITS } from "../lib/index.ts";
+import type { DamagedSegment, FoundBy, LogDamage } from "./damage.ts";
 
 export interface ScannedBatch {
   pos: number;
@@ -92,4 +93,56 @@ export async function scanBatches(
     }
   }
   return result(null);
+}
+
+export interface WalkOptions {
+  from: number;
+  to: number;
+  expectedOffset: number;
+  /** the offset at `to` (see DamageBound) */
+  endOffset: number;
+  /** see DamageBound: set when the offset at `to` is not known */
+  offsetAtEnd?: number;
+  foundBy: FoundBy;
+  /** whether damage whose first lost offset is `offset` may be stepped over; otherwise the walk stops there */
+  canSkip?: (offset: number) => boolean;
+  chunkBytes?: number;
+}
+
+/**
+ * scanBatches over a whole stretch of a segment, stepping over damage: each damaged stretch is resolved
+ * (and reported) through `damage`, and the walk goes on with the next intact batch. Stops at damage only
+ * where `canSkip` says no, and then says why, as scanBatches does.
+ */
+export async function walkBatches(
+  seg: DamagedSegment,
+  damage: LogDamage,
+  opts: WalkOptions,
+  visit: (b: ScannedBatch, bytes: Buffer) => boolean,
+): Promise<ScanResult> {
+  let from = opts.from;
+  let expected = opts.expectedOffset;
+  for (;;) {
+    const known = damage.at(seg.baseOffset, from);
+    if (known) {
+      from = known.toPos;
+      expected = known.toOffset;
+    }
+    if (from >= opts.to) return { end: from, nextOffset: expected, problem: null };
+    const chunk = opts.chunkBytes === undefined ? {} : { chunkBytes: opts.chunkBytes };
+    const r = await scanBatches(
+      seg.fh,
+      { from, to: opts.to, expectedOffset: expected, verifyCrc: true, ...chunk },
+      visit,
+    );
+    if (r.problem === null || (opts.canSkip && !opts.canSkip(r.nextOffset))) return r;
+    const at = opts.offsetAtEnd;
+    const bound =
+      at === undefined
+        ? { to: opts.to, endOffset: opts.endOffset }
+        : { to: opts.to, endOffset: opts.endOffset, offsetAtEnd: at };
+    const range = await damage.resolve(seg, r.end, r.nextOffset, bound, r.problem, opts.foundBy);
+    from = range.toPos;
+    expected = range.toOffset;
+  }
 }

@@ -9,9 +9,10 @@ import {
   readBatchHeader,
   readInt64,
 } from "@spindle/protocol";
-import { BrokerError, decodeBatchRecords, LIMITS } from "../lib/index.ts";
+import { decodeBatchRecords, LIMITS } from "../lib/index.ts";
+import type { LogDamage } from "./damage.ts";
 import type { TimestampLookup } from "./log.ts";
-import { scanBatches } from "./scan.ts";
+import { walkBatches } from "./scan.ts";
 import type { Segment } from "./segment.ts";
 import type { SegmentIndex } from "./segment-index.ts";
 
@@ -28,14 +29,23 @@ async function readAt(seg: Segment, pos: number, length: number): Promise<Buffer
   return got === length ? buf : buf.subarray(0, got);
 }
 
+/** The batch at `at` (of `size` bytes) passes its magic and CRC checks. */
+function intact(buf: Buffer, at: number, size: number): boolean {
+  if (buf.readInt8(at + 16) !== 2) return false; // the magic byte sits before the CRC'd region
+  return crc32c(buf.subarray(at + BATCH_CRC_START, at + size)) === buf.readUInt32BE(at + 17);
+}
+
 /**
  * Where in `buf` the batches covering [offset, …] start and end (within `maxBytes`). Every batch must
  * have exactly the offset after its predecessor's, starting from `expected`, the index's anchor: the
  * offset field is not covered by the CRC, so this chain is what proves a batch sits where it claims.
+ * Batches passed over on the way are checked too, since their offset deltas carry the chain: `bad` then
+ * says that the batch at `end` (whose offset should be `expected`) is damaged.
  */
 function selectBatches(buf: Buffer, offset: number, maxBytes: number, expected: number) {
   let at = 0;
   let start = -1;
+  let startOffset = expected;
   let firstSize = 0;
   while (at + BATCH_LOG_OVERHEAD <= buf.length) {
     const size = BATCH_LOG_OVERHEAD + buf.readInt32BE(at + 8);
@@ -44,64 +54,103 @@ function selectBatches(buf: Buffer, offset: number, maxBytes: number, expected: 
       if (start < 0) firstSize = size;
       break;
     }
-    const next = expected + buf.readInt32BE(at + 23) + 1;
-    if (start < 0 && next > offset) start = at;
-    else if (start >= 0 && at + size - start > maxBytes) break;
-    expected = next;
+    const delta = buf.readInt32BE(at + 23);
+    if (start < 0) {
+      if (delta < 0 || !intact(buf, at, size))
+        return { start, startOffset, end: at, firstSize, expected, bad: true };
+      if (expected + delta + 1 > offset) {
+        start = at;
+        startOffset = expected;
+      }
+    } else if (at + size - start > maxBytes) break;
+    expected += delta + 1;
     at += size;
   }
-  return { start, end: at, firstSize, expected };
+  return { start, startOffset, end: at, firstSize, expected, bad: false };
 }
 
-/** Cuts `data` before its first batch that fails the magic or CRC check; throws if that is the first. */
-function verified(seg: Segment, data: Buffer, pos: number): Buffer {
+/** Bytes of the intact batches at the front of `data`. */
+function intactPrefix(data: Buffer): number {
   let at = 0;
   while (at < data.length) {
     const size = BATCH_LOG_OVERHEAD + data.readInt32BE(at + 8);
-    if (data.readInt8(at + 16) !== 2) break; // the magic byte sits before the CRC'd region
-    if (crc32c(data.subarray(at + BATCH_CRC_START, at + size)) !== data.readUInt32BE(at + 17)) break;
+    if (!intact(data, at, size)) break;
     at += size;
   }
-  if (at === 0) {
-    throw new BrokerError("CORRUPT_RECORD", `batch at position ${pos} of ${seg.path()} fails its CRC`, {
-      file: seg.path(),
-      position: pos,
-    });
-  }
-  return at === data.length ? data : data.subarray(0, at);
+  return at;
 }
 
-/** Whole batches from the one holding `offset`, at most `maxBytes` unless the first alone is larger. */
+/** How a read learns about damage in the segment and where its offsets end. */
+export interface ReadContext {
+  damage: LogDamage;
+  /** the offset after the segment's last readable batch (the next segment's base, or the log's end) */
+  endOffset: number;
+}
+
+/** Where to start reading for `offset`: the index's anchor, or the end of a known damaged stretch. */
+function startFor(seg: Segment, index: SegmentIndex, offset: number, damage: LogDamage) {
+  const anchor = index.entryFor(offset);
+  let pos = anchor.position;
+  let expected = anchor.offset;
+  for (const r of damage.of(seg.baseOffset)) {
+    const inside = r.fromPos <= pos && pos < r.toPos;
+    if (inside || (r.toOffset <= offset && r.toPos > pos)) {
+      pos = r.toPos;
+      expected = r.toOffset;
+    }
+  }
+  return { pos, expected };
+}
+
+/**
+ * Whole batches from the one holding `offset`, at most `maxBytes` unless the first alone is larger. When
+ * that batch is damaged, the read steps over the damage (reporting it once) and returns the next intact
+ * batches: their offsets then start after `offset`, and `nextOffset` is past the damage even when nothing
+ * intact follows it in this segment.
+ */
 export async function readSegment(
   seg: Segment,
   index: SegmentIndex,
   offset: number,
   maxBytes: number,
   slackBytes: number,
+  ctx: ReadContext,
 ): Promise<SegmentRead> {
-  const anchor = index.entryFor(offset);
-  let pos = anchor.position;
-  let expected = anchor.offset;
+  let { pos, expected } = startFor(seg, index, offset, ctx.damage);
+  offset = Math.max(offset, expected);
   let want = Math.max(maxBytes, 1) + slackBytes;
   while (pos < seg.visibleBytes) {
     const buf = await readAt(seg, pos, Math.min(want, seg.visibleBytes - pos));
     const sel = selectBatches(buf, offset, maxBytes, expected);
-    if (sel.start >= 0) {
-      const data = verified(seg, buf.subarray(sel.start, sel.end), pos + sel.start);
-      const last = readBatchHeader(data, lastBatchAt(data));
-      return { data, nextOffset: last.baseOffset + last.lastOffsetDelta + 1 };
+    let bad: { pos: number; expected: number; problem: string };
+    if (sel.bad) {
+      bad = {
+        pos: pos + sel.end,
+        expected: sel.expected,
+        problem: "magic byte, CRC or offset delta is wrong",
+      };
+    } else if (sel.start >= 0) {
+      const good = intactPrefix(buf.subarray(sel.start, sel.end));
+      if (good > 0) {
+        const data = buf.subarray(sel.start, sel.start + good);
+        const last = readBatchHeader(data, lastBatchAt(data));
+        return { data, nextOffset: last.baseOffset + last.lastOffsetDelta + 1 };
+      }
+      bad = { pos: pos + sel.start, expected: sel.startOffset, problem: "magic byte or CRC mismatch" };
+    } else if (sel.end === 0 && (sel.firstSize === 0 || sel.firstSize > seg.visibleBytes - pos)) {
+      bad = { pos, expected, problem: "batch length or offset does not fit the chain" };
+    } else {
+      // Batches before the offset were skipped, or the first wanted batch is larger than `want`.
+      pos += sel.end;
+      expected = sel.expected;
+      want = Math.max(want, sel.firstSize);
+      continue;
     }
-    const stuck = sel.end === 0 && (sel.firstSize === 0 || sel.firstSize > seg.visibleBytes - pos);
-    if (stuck) {
-      throw new BrokerError("CORRUPT_RECORD", `unreadable batch at position ${pos} of ${seg.path()}`, {
-        file: seg.path(),
-        position: pos,
-      });
-    }
-    // Batches before the offset were skipped, or the first wanted batch is larger than `want`.
-    pos += sel.end;
-    expected = sel.expected;
-    want = Math.max(want, sel.firstSize);
+    const bound = { to: seg.visibleBytes, endOffset: ctx.endOffset };
+    const r = await ctx.damage.resolve(seg, bad.pos, bad.expected, bound, bad.problem, "read");
+    pos = r.toPos;
+    expected = r.toOffset;
+    offset = Math.max(offset, expected);
   }
   return { data: EMPTY, nextOffset: offset };
 }
@@ -121,10 +170,11 @@ export async function findTimestamp(
   index: SegmentIndex,
   fromOffset: number,
   timestampMs: number,
+  ctx: ReadContext,
 ): Promise<TimestampLookup | null> {
   let from = fromOffset;
   for (;;) {
-    const candidate = await nextBatchReaching(seg, index, from, timestampMs);
+    const candidate = await nextBatchReaching(seg, index, from, timestampMs, ctx);
     if (!candidate) return null;
     const found = await firstRecordAtOrAfter(candidate, timestampMs, from);
     if (found) return found;
@@ -139,12 +189,14 @@ async function nextBatchReaching(
   index: SegmentIndex,
   fromOffset: number,
   timestampMs: number,
+  ctx: ReadContext,
 ): Promise<Buffer | null> {
   let found: Buffer | null = null;
-  const anchor = index.entryFor(fromOffset);
-  await scanBatches(
-    seg.fh,
-    { from: anchor.position, to: seg.visibleBytes, expectedOffset: anchor.offset, verifyCrc: true },
+  const { pos, expected } = startFor(seg, index, fromOffset, ctx.damage);
+  await walkBatches(
+    seg,
+    ctx.damage,
+    { from: pos, to: seg.visibleBytes, expectedOffset: expected, endOffset: ctx.endOffset, foundBy: "read" },
     (b, bytes) => {
       if (b.maxTimestamp < timestampMs || b.lastOffset < fromOffset) return true;
       found = Buffer.from(bytes);
