@@ -1,5 +1,6 @@
 // Reading a stretch of a queue's log back into messages, with the time each was enqueued.
-// Invariant: returns records in offset order and never one below `from`.
+// Invariant: returns records in offset order and never one below `from`; offsets the log skipped as
+// damaged are named in `lost`, so that no offset is silently neither read nor lost.
 
 import { decodeRecords, readBatchHeader } from "@spindle/protocol";
 import type { Log } from "../log/index.ts";
@@ -12,11 +13,17 @@ export interface ReadMessage {
   readonly timestampMs: number;
 }
 
+/** Offsets [from, to) lost to damage in the log. */
+export interface LostRange {
+  readonly from: number;
+  readonly to: number;
+}
+
 export async function readMessages(
   log: Log,
   from: number,
   maxBytes: number,
-): Promise<{ items: ReadMessage[]; nextOffset: number }> {
+): Promise<{ items: ReadMessage[]; nextOffset: number; lost: LostRange | null }> {
   const read = await log.read(from, maxBytes);
   const items: ReadMessage[] = [];
   for (let pos = 0; pos < read.data.length; ) {
@@ -29,5 +36,8 @@ export async function readMessages(
     }
     pos += size;
   }
-  return { items, nextOffset: Math.max(from, read.nextOffset) };
+  const nextOffset = Math.max(from, read.nextOffset);
+  // the log skips damaged batches: whatever lies between `from` and the first record it returned is gone
+  const firstRead = items[0]?.offset ?? nextOffset;
+  return { items, nextOffset, lost: firstRead > from ? { from, to: firstRead } : null };
 }

@@ -5,6 +5,7 @@ import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { type Clock, type Fs, LIMITS, type Logger, type MemoryAccount, mkdirpDurably } from "../lib/index.ts";
 import {
+  type DamageWatch,
   DEFAULT_LOG_CONFIG,
   FileLog,
   type FsyncPolicy,
@@ -26,6 +27,8 @@ export interface QueueStoreOptions {
   readonly fsync: FsyncPolicy;
   /** where the memory alarm sees the read-ahead windows */
   readonly memory?: MemoryAccount;
+  /** counts damage in queue logs and verifies them in the background */
+  readonly watch?: DamageWatch;
 }
 
 const MESSAGE_LOG: LogConfig = {
@@ -62,10 +65,11 @@ export class QueueStore {
   /** Opens (or creates) the queue's storage; a durable queue recovers what is on disk. */
   async open(q: QueueOptions, recovered: boolean): Promise<Queue> {
     const { fs, clock, logger, fsync } = this.opts;
+    const shared = this.opts.watch ?? {};
     const policy = parseQueuePolicy(q.name, q.args);
     if (!q.durable) {
       const log = new MemoryLog({ ...MESSAGE_LOG, fsync }, clock);
-      return new Queue(q, policy, log, SettleState.fresh(0), clock, this.budget, false);
+      return new Queue(q, policy, log, SettleState.fresh(0), clock, this.budget, false, logger);
     }
     const dir = this.dirOf(q.name);
     // durably: the log syncs only the directories it creates, and this one would be lost in a crash
@@ -76,6 +80,7 @@ export class QueueStore {
       clock,
       logger,
       config: { ...MESSAGE_LOG, fsync },
+      ...shared,
     });
     const acks = await FileLog.open({
       fs,
@@ -83,9 +88,10 @@ export class QueueStore {
       clock,
       logger,
       config: { ...ACK_LOG, fsync: ackLogFsync(fsync) },
+      ...shared,
     });
     const settle = await SettleState.recover(acks, log.startOffset, log.endOffset, logger);
-    const queue = new Queue(q, policy, log, settle, clock, this.budget, recovered);
+    const queue = new Queue(q, policy, log, settle, clock, this.budget, recovered, logger);
     queue.onClose(() => acks.close());
     return queue;
   }

@@ -4,14 +4,14 @@
 // What must survive a restart besides the messages (settlement, how far messages were handed out, requeue
 // counts under x-delivery-limit) is kept by SettleState in the ack log, and applied when read back.
 
-import { BrokerError, type Clock, LIMITS, type TimerHandle } from "../lib/index.ts";
+import { BrokerError, type Clock, LIMITS, type Logger, type TimerHandle } from "../lib/index.ts";
 import type { Log } from "../log/index.ts";
 import { AppendBatcher } from "./append-batcher.ts";
 import type { QueueConsumer } from "./consumer.ts";
 import type { Message, QueuedMessage } from "./message.ts";
 import { PriorityBacklog } from "./priority-backlog.ts";
 import type { DeathReason, QueuePolicy } from "./queue-policy.ts";
-import { readMessages } from "./queue-reader.ts";
+import { type LostRange, readMessages } from "./queue-reader.ts";
 import { type PendingBudget, ReadyList } from "./ready-list.ts";
 import type { SettleState } from "./settle-state.ts";
 
@@ -36,6 +36,16 @@ export const REJECTED = Symbol("rejected by x-overflow");
 
 /** What an enqueue came to: a promise that resolves once stored (under the fsync policy), or REJECTED. */
 export type EnqueueResult = Promise<void> | typeof REJECTED;
+
+/** What went wrong under a queue without a client to tell: a later /metrics reads these. */
+export interface QueueFaults {
+  /** messages skipped because the log found them damaged */
+  lostMessages: number;
+  /** reads from the log that failed (the read is tried again on the next delivery attempt) */
+  readErrors: number;
+  /** trims of settled segments that failed (tried again after the next settles) */
+  trimErrors: number;
+}
 
 export class Queue {
   private readonly ready: ReadyList;
@@ -67,6 +77,7 @@ export class Queue {
   private readonly backlog: PriorityBacklog | null;
   /** after a restart a priority queue reads its log through once, to learn the priorities waiting in it */
   private scanNeeded: boolean;
+  readonly faults: QueueFaults = { lostMessages: 0, readErrors: 0, trimErrors: 0 };
 
   constructor(
     readonly opts: QueueOptions,
@@ -76,6 +87,7 @@ export class Queue {
     private readonly clock: Clock,
     private readonly budget: PendingBudget,
     recovered: boolean,
+    private readonly logger: Logger,
   ) {
     this.nextReadOffset = settle.lowWater;
     this.trimmedAt = settle.lowWater;
@@ -314,7 +326,7 @@ export class Queue {
         if (this.nextReadOffset < this.log.endOffset)
           this.load().then(
             () => this.dropHeadWhileOver(),
-            () => undefined,
+            (e: unknown) => this.readFailed(e),
           );
         return;
       }
@@ -342,7 +354,7 @@ export class Queue {
     ) {
       this.load().then(
         () => this.expireHead(),
-        () => undefined,
+        (e: unknown) => this.readFailed(e),
       );
     }
   }
@@ -364,7 +376,13 @@ export class Queue {
     const low = this.settle.lowWater;
     if (low - this.trimmedAt >= TRIM_EVERY) {
       this.trimmedAt = low;
-      this.log.deleteRecordsBefore(Math.min(low, this.log.endOffset)).catch(() => undefined);
+      this.log.deleteRecordsBefore(Math.min(low, this.log.endOffset)).catch((e: unknown) => {
+        this.faults.trimErrors++;
+        this.logger.error(
+          { queue: this.name, err: e, trimErrors: this.faults.trimErrors },
+          `queue ${this.name}: deleting settled segments failed; tried again after ${TRIM_EVERY} more settles`,
+        );
+      });
     }
   }
 
@@ -377,7 +395,43 @@ export class Queue {
         this.drain();
         this.expireHead();
       },
-      () => undefined,
+      (e: unknown) => this.readFailed(e),
+    );
+  }
+
+  /** A read from the log failed (an I/O error: damage is skipped by the log): said, counted, and tried
+   *  again on the next delivery attempt. */
+  private readFailed(e: unknown): void {
+    this.faults.readErrors++;
+    this.logger.error(
+      { queue: this.name, err: e, readErrors: this.faults.readErrors },
+      `queue ${this.name}: reading messages from its log failed; retried on the next delivery attempt`,
+    );
+  }
+
+  /** Offsets the log skipped as damaged: their messages are gone; the unsettled ones are counted as lost
+   *  and settled, so that the queue's count and its trims move on past them. */
+  private lost(range: LostRange): void {
+    let n = 0;
+    for (let o = range.from; o < range.to; o++) {
+      if (this.backlog?.ahead.delete(o) === true) continue;
+      if (this.settle.isSettled(o)) this.settledAhead = Math.max(0, this.settledAhead - 1);
+      else {
+        this.settleOffset(o);
+        n++;
+      }
+    }
+    if (n === 0) return;
+    this.faults.lostMessages += n;
+    this.logger.error(
+      {
+        queue: this.name,
+        fromOffset: range.from,
+        toOffset: range.to,
+        lost: n,
+        lostMessages: this.faults.lostMessages,
+      },
+      `queue ${this.name} lost ${n} messages (offsets ${range.from} to ${range.to - 1}) to damage in its log; delivery goes on after them`,
     );
   }
 
@@ -420,6 +474,7 @@ export class Queue {
     const from = this.nextReadOffset;
     const read = await readMessages(this.log, from, READ_BYTES);
     if (this.nextReadOffset !== from) return;
+    if (read.lost) this.lost(read.lost);
     for (const { offset, message, timestampMs } of read.items) {
       if (this.backlog?.ahead.delete(offset) === true) continue;
       if (this.settle.isSettled(offset)) this.settledAhead = Math.max(0, this.settledAhead - 1);
