@@ -1,10 +1,11 @@
 // The meta store across restarts and crashes: acknowledged changes survive, snapshots bound replay,
-// a damaged newest snapshot falls back to the older one with no definition lost.
+// a damaged newest snapshot falls back to the older one with no definition lost; a damaged change is
+// either covered by a snapshot (nothing lost, reported) or stops the open, naming the file and the way out.
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { FakeClock, type Fs, isBrokerError, seededRng, silentLogger } from "../lib/index.ts";
-import { FaultFs } from "../testing/index.ts";
+import { FaultFs, RecordingLogger } from "../testing/index.ts";
 import { MetaStore } from "./meta-store.ts";
 
 const DIR = "/data/meta";
@@ -125,5 +126,66 @@ describe("meta store", () => {
     assert.equal(meta.list("topic").length, 55);
     assert.deepEqual(meta.get("topic", "t54"), { partitions: 54 });
     await meta.close();
+  });
+
+  const CHANGES = `${DIR}/changes/00000000000000000000.log`;
+  /** Flips a bit in the records of the first change (the queue "q0"). */
+  const damageFirstChange = (fs: FaultFs) => {
+    const bytes = Buffer.from(fs.rawFile(CHANGES)!);
+    const size = 12 + bytes.readInt32BE(8);
+    bytes[size - 3]! ^= 0x10;
+    fs.setRawFile(CHANGES, bytes);
+  };
+  const withThree = async (fs: FaultFs) => {
+    const meta = await open(fs);
+    for (let i = 0; i < 3; i++) await meta.put("queue", `q${i}`, { durable: true });
+    await meta.close(); // writes a snapshot of everything
+  };
+
+  it("a damaged change below the snapshot written at close loses nothing and is reported", async () => {
+    const fs = new FaultFs();
+    await withThree(fs);
+    damageFirstChange(fs);
+    const logger = new RecordingLogger();
+    const meta = await MetaStore.open({ fs, dir: DIR, clock, logger, fsync: { mode: "group" } });
+    assert.deepEqual(
+      meta.list("queue").map(([k]) => k),
+      ["q0", "q1", "q2"],
+    );
+    const report = logger.entries.find((e) => e.level === "error");
+    assert.equal((report?.obj as { file?: string } | undefined)?.file, CHANGES);
+    await meta.put("queue", "q3", {}); // and the change log takes new changes
+    await meta.close();
+    assert.equal((await open(fs)).list("queue").length, 4);
+  });
+
+  it("a damaged change that no intact snapshot covers stops the open, naming the log and the way out", async () => {
+    const fs = new FaultFs();
+    await withThree(fs);
+    damageFirstChange(fs);
+    for (const name of (await fs.readdir(DIR)).filter((n) => n.startsWith("snapshot-"))) {
+      const bytes = Buffer.from(fs.rawFile(`${DIR}/${name}`)!);
+      bytes[bytes.length - 2]! ^= 0x01;
+      fs.setRawFile(`${DIR}/${name}`, bytes);
+    }
+    await assert.rejects(open(fs), (e: unknown) => {
+      assert.ok(isBrokerError(e, "STORAGE_UNAVAILABLE"));
+      assert.match(e.message, /\/data\/meta\/changes has damaged changes 0 to 0/);
+      assert.match(e.message, /move \/data\/meta\/changes away/);
+      return true;
+    });
+  });
+
+  it("a missing change log starts from the newest snapshot, and says so", async () => {
+    const fs = new FaultFs();
+    await withThree(fs);
+    for (const name of await fs.readdir(`${DIR}/changes`)) await fs.unlink(`${DIR}/changes/${name}`);
+    const logger = new RecordingLogger();
+    const meta = await MetaStore.open({ fs, dir: DIR, clock, logger, fsync: { mode: "group" } });
+    assert.equal(meta.list("queue").length, 3);
+    assert.ok(logger.entries.some((e) => e.level === "error" && /is missing/.test(e.msg)));
+    await meta.put("queue", "q3", {});
+    await meta.close();
+    assert.equal((await open(fs)).list("queue").length, 4);
   });
 });

@@ -1,12 +1,20 @@
 // Durable definitions (vhosts, users, exchanges, queues, bindings, topics, offsets): a change log on
-// the storage engine plus periodic snapshots. Invariant: a change resolves only once it is durable, and
-// the state after a restart is the newest good snapshot plus every change after it, in order.
+// the storage engine plus snapshots (periodic and at close). Invariant: a change resolves only once it is
+// durable; the state after a restart is the newest good snapshot plus every change after it, in order, and
+// a change after it that is damaged stops the start (never a state silently missing a definition).
 
 import { join } from "node:path";
 import { decodeRecords, readBatchHeader } from "@spindle/protocol";
 import { BrokerError, type Clock, type Fs, LIMITS, type Logger, mkdirpDurably } from "../lib/index.ts";
-import { DEFAULT_LOG_CONFIG, FileLog, type FsyncPolicy } from "../log/index.ts";
-import { type Entries, listSnapshots, readSnapshot, snapshotName, writeSnapshot } from "./snapshot.ts";
+import { type DamageWatch, DEFAULT_LOG_CONFIG, FileLog, type FsyncPolicy } from "../log/index.ts";
+import {
+  type Entries,
+  listSnapshots,
+  readSnapshot,
+  type Snapshot,
+  snapshotName,
+  writeSnapshot,
+} from "./snapshot.ts";
 
 export interface MetaChange {
   kind: string;
@@ -23,9 +31,35 @@ export interface MetaStoreOptions {
   fsync: FsyncPolicy;
   /** write a snapshot after this many changes */
   snapshotEvery?: number;
+  /** counts damage in the change log */
+  watch?: DamageWatch;
 }
 
 const SNAPSHOTS_KEPT = 2;
+
+interface ReadSnapshot {
+  offset: number;
+  /** null: damaged */
+  snap: Snapshot | null;
+}
+
+/** Every snapshot, newest first, each read and checked once (damaged ones are null). */
+async function readSnapshots(fs: Fs, dir: string, logger: Logger): Promise<ReadSnapshot[]> {
+  const out: ReadSnapshot[] = [];
+  for (const offset of await listSnapshots(fs, dir)) {
+    const snap = await readSnapshot(fs, dir, offset).catch((err: unknown) => {
+      logger.warn({ dir, offset, err }, "meta snapshot cannot be read");
+      return null;
+    });
+    out.push({ offset, snap });
+  }
+  return out;
+}
+
+async function hasSegments(fs: Fs, dir: string): Promise<boolean> {
+  if (!(await fs.exists(dir))) return false;
+  return (await fs.readdir(dir)).some((n) => n.endsWith(".log"));
+}
 const CHANGES_DIR = "changes";
 
 export class MetaStore {
@@ -41,16 +75,30 @@ export class MetaStore {
   ) {}
 
   static async open(opts: MetaStoreOptions): Promise<MetaStore> {
-    await mkdirpDurably(opts.fs, opts.dir);
+    const { fs, dir, logger } = opts;
+    await mkdirpDurably(fs, dir);
+    const snapshots = await readSnapshots(fs, dir, logger);
+    const newest = snapshots.find((s) => s.snap !== null)?.offset;
+    const changesDir = join(dir, CHANGES_DIR);
+    if (newest !== undefined && !(await hasSegments(fs, changesDir))) {
+      logger.error(
+        { dir: changesDir, snapshotOffset: newest },
+        `meta change log ${changesDir} is missing: starting from the snapshot at change ${newest}; changes after it, if there were any, are lost`,
+      );
+    }
     const log = await FileLog.open({
-      fs: opts.fs,
-      dir: join(opts.dir, CHANGES_DIR),
+      fs,
+      dir: changesDir,
       clock: opts.clock,
-      logger: opts.logger,
+      logger,
       config: { ...DEFAULT_LOG_CONFIG, segmentBytes: 64 * 1024 * 1024, retentionMs: -1, fsync: opts.fsync },
+      // Changes below a snapshot were durable: damage there is stepped over (the snapshot holds their
+      // effect), never cut off as if it were a torn write together with every change after it.
+      ...(newest === undefined ? {} : { durableEndOffset: newest, startOffsetIfNew: newest }),
+      ...opts.watch,
     });
     const store = new MetaStore(opts, log);
-    const from = await store.loadNewestSnapshot();
+    const from = store.loadNewestSnapshot(snapshots);
     await store.replay(from);
     return store;
   }
@@ -132,10 +180,9 @@ export class MetaStore {
     await this.log.deleteRecordsBefore(offsets[SNAPSHOTS_KEPT - 1] ?? 0);
   }
 
-  private async loadNewestSnapshot(): Promise<number> {
-    const { fs, dir, logger } = this.opts;
-    for (const offset of await listSnapshots(fs, dir)) {
-      const snap = await readSnapshot(fs, dir, offset).catch(() => null);
+  private loadNewestSnapshot(snapshots: readonly ReadSnapshot[]): number {
+    const { dir, logger } = this.opts;
+    for (const { offset, snap } of snapshots) {
       if (snap && offset >= this.log.startOffset && offset <= this.log.endOffset) {
         for (const [kind, key, value] of snap.entries) this.set(kind, key, value);
         return offset;
@@ -158,6 +205,8 @@ export class MetaStore {
     let offset = from;
     while (offset < this.log.endOffset) {
       const r = await this.log.read(offset, 1 << 20);
+      const first = r.data.length > 0 ? readBatchHeader(r.data).baseOffset : r.nextOffset;
+      if (first > offset) this.refuseDamaged(from, offset, first);
       for (let pos = 0; pos < r.data.length; ) {
         const h = readBatchHeader(r.data, pos);
         const batch = r.data.subarray(pos, pos + 12 + h.batchLength);
@@ -174,8 +223,32 @@ export class MetaStore {
     this.appliedEnd = offset;
   }
 
+  /** Changes after the newest usable snapshot were skipped as damaged: their effect is unknown. */
+  private refuseDamaged(snapshotOffset: number, from: number, to: number): never {
+    const changes = join(this.opts.dir, CHANGES_DIR);
+    throw new BrokerError(
+      "STORAGE_UNAVAILABLE",
+      `meta change log ${changes} has damaged changes ${from} to ${to - 1} (the error above names the file ` +
+        `and position) and no intact snapshot covers them (the newest usable one is at change ${snapshotOffset}): ` +
+        "the definitions they made or removed cannot be recovered. Restore the data directory from a backup, " +
+        `or, to start without them and every later change, move ${changes} away: the broker then starts from ` +
+        "the newest snapshot.",
+      { dir: changes, from, to },
+    );
+  }
+
   async close(): Promise<void> {
     await this.snapshotting;
+    // a snapshot of everything: after a clean stop, damage anywhere in the change log loses nothing
+    if (this.changesSinceSnapshot > 0)
+      await this.snapshot().catch((err: unknown) => this.snapshotFailed(err));
     await this.log.close();
+  }
+
+  private snapshotFailed(err: unknown): void {
+    this.opts.logger.warn(
+      { dir: this.opts.dir, err },
+      "meta snapshot at close failed; the change log still has every change",
+    );
   }
 }
