@@ -36,6 +36,7 @@ export async function openQueues(
     logger,
     fsync: config.fsync,
     memory,
+    watch: storage.watch,
   });
   const vhost = await Vhost.open(storage.meta, store, amqpDeathCodec, systemClock);
   const publishGate = new PublishGate();

@@ -4,7 +4,8 @@
 import { closeSync, fsyncSync, linkSync, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { BrokerError, type Fs, type Logger, meteredFs, nodeFs, systemClock } from "../lib/index.ts";
+import { BrokerError, type Fs, LIMITS, type Logger, meteredFs, nodeFs, systemClock } from "../lib/index.ts";
+import { DamageStats, Scrubber } from "../log/index.ts";
 import { MetaStore } from "../meta/index.ts";
 import type { BrokerConfig } from "./config.ts";
 
@@ -15,6 +16,8 @@ export type Storage = {
   /** Calls `listener` with the size of each write to a data file, before it is made (the disk alarm). */
   onWrite(listener: (bytes: number) => void): void;
   readonly meta: MetaStore;
+  /** damage counters of every log, and the background verifier of their sealed segments */
+  readonly watch: { readonly damageStats: DamageStats; readonly scrubber: Scrubber };
   /** Flushes and closes everything opened here, then releases the lock. Idempotent. */
   close(): Promise<void>;
 };
@@ -154,16 +157,26 @@ export async function openStorage(
   const fs = meteredFs(nodeFs, (bytes) => writeListener(bytes));
   try {
     const { fsync } = config;
+    const scrubber = new Scrubber({
+      clock: systemClock,
+      logger,
+      bytesPerSec: LIMITS.verifyBytesPerSec,
+      startDelayMs: LIMITS.verifyStartDelayMs,
+    });
+    const watch = { damageStats: new DamageStats(), scrubber };
     const meta = await MetaStore.open({
       fs,
       dir: join(dataDir, "meta"),
       clock: systemClock,
       logger,
       fsync,
+      watch,
     });
+    scrubber.start();
     let closed: Promise<void> | undefined;
     const close = async (): Promise<void> => {
       try {
+        await scrubber.stop();
         await meta.close();
       } finally {
         releaseLock(dataDir);
@@ -172,7 +185,7 @@ export async function openStorage(
     const onWrite = (listener: (bytes: number) => void) => {
       writeListener = listener;
     };
-    return { dataDir, fs, onWrite, meta, close: () => (closed ??= close()) };
+    return { dataDir, fs, onWrite, meta, watch, close: () => (closed ??= close()) };
   } catch (e) {
     releaseLock(dataDir);
     throw e;

@@ -31,6 +31,7 @@ export async function openStreams(config: BrokerConfig, storage: Storage, logger
     autoCreate: config.autoCreateTopics,
     defaultPartitions: config.defaultPartitions,
     retentionCheckMs: RETENTION_CHECK_MS,
+    watch: storage.watch,
   });
   let groups: Groups;
   try {
@@ -41,6 +42,7 @@ export async function openStreams(config: BrokerConfig, storage: Storage, logger
       logger,
       fsync: config.fsync,
       timings: DEFAULT_GROUP_TIMINGS,
+      watch: { damageStats: storage.watch.damageStats },
     });
   } catch (e) {
     await topics.close();

@@ -3,7 +3,7 @@
 
 import { join } from "node:path";
 import { type Clock, type Fs, isBrokerError, type Logger } from "../lib/index.ts";
-import type { FsyncPolicy } from "../log/index.ts";
+import type { DamageWatch, FsyncPolicy } from "../log/index.ts";
 import { MetaStore } from "../meta/index.ts";
 import { Group } from "./group.ts";
 import type { GroupError, GroupState, GroupTimings } from "./group-types.ts";
@@ -39,6 +39,8 @@ export interface GroupsOptions {
   logger: Logger;
   fsync: FsyncPolicy;
   timings: GroupTimings;
+  /** counts damage in the committed-offsets log */
+  watch?: DamageWatch;
 }
 
 export class Groups {
@@ -57,6 +59,7 @@ export class Groups {
       logger: opts.logger,
       fsync: opts.fsync,
       snapshotEvery: 10_000,
+      ...(opts.watch ? { watch: opts.watch } : {}),
     });
     return new Groups(opts, store);
   }

@@ -11,7 +11,7 @@ import {
   mkdirpDurably,
   type TimerHandle,
 } from "../lib/index.ts";
-import { FileLog, type FsyncPolicy, removeLogFiles } from "../log/index.ts";
+import { type DamageWatch, FileLog, type FsyncPolicy, removeLogFiles } from "../log/index.ts";
 import type { MetaStore } from "../meta/index.ts";
 import { Partition } from "./partition.ts";
 import { applyConfigChanges, DEFAULT_TOPIC_CONFIG, type TopicConfig, toLogConfig } from "./topic-config.ts";
@@ -44,6 +44,8 @@ export interface TopicsOptions {
   defaultPartitions: number;
   /** how often retention runs over every partition */
   retentionCheckMs: number;
+  /** counts damage in partition logs and verifies them in the background */
+  watch?: DamageWatch;
 }
 
 export class Topics {
@@ -222,7 +224,7 @@ export class Topics {
     const dir = this.partitionDir(def.name, index);
     // durably: the log syncs only the directories it creates, and this one would be lost in a crash
     await mkdirpDurably(fs, dir);
-    const log = await FileLog.open({ fs, dir, config, clock, logger });
+    const log = await FileLog.open({ fs, dir, config, clock, logger, ...this.opts.watch });
     const partition = new Partition(def.name, index, log, config);
     await partition.recoverProducers().catch((err: unknown) => {
       logger.warn({ err, topic: def.name, partition: index }, "could not rebuild producer state");
