@@ -65,6 +65,9 @@ async function readOne(w: Wanted, budget: number): Promise<PartData> {
   if (w.offset < p.startOffset || w.offset > p.endOffset) return empty(w, KafkaErrorCode.OFFSET_OUT_OF_RANGE);
   if (w.offset === p.endOffset || budget <= 0) return empty(w, KafkaErrorCode.NONE);
   try {
+    // A damaged batch at the offset is answered with the next intact ones (the log reports the damage),
+    // as a compacted topic's gap, not with CORRUPT_MESSAGE: on that error kcat exits, librdkafka retries
+    // the same offset forever and kafkajs too (silently, failing the whole fetch), so no consumer got past.
     const { data } = await p.read(w.offset, Math.max(1, Math.min(w.maxBytes, budget)));
     return { ...empty(w, KafkaErrorCode.NONE), records: data };
   } catch (e) {
