@@ -146,7 +146,7 @@ export class LogDamage {
         corruptBatches: this.counts.corruptBatches,
       },
       `damaged data in ${seg.path()} at position ${range.fromPos} (${range.toPos - range.fromPos} bytes): ` +
-        `${lost} offsets from ${range.fromOffset} are unreadable and are skipped`,
+        `offsets ${range.fromOffset} to ${range.toOffset - 1} are unreadable and skipped`,
     );
   }
 

@@ -161,17 +161,23 @@ describe("meta store", () => {
 
   it("a damaged change that no intact snapshot covers stops the open, naming the log and the way out", async () => {
     const fs = new FaultFs();
-    await withThree(fs);
-    damageFirstChange(fs);
-    for (const name of (await fs.readdir(DIR)).filter((n) => n.startsWith("snapshot-"))) {
-      const bytes = Buffer.from(fs.rawFile(`${DIR}/${name}`)!);
-      bytes[bytes.length - 2]! ^= 0x01;
-      fs.setRawFile(`${DIR}/${name}`, bytes);
-    }
-    await assert.rejects(open(fs), (e: unknown) => {
+    const meta = await open(fs, 2);
+    for (let i = 0; i < 3; i++) await meta.put("queue", `q${i}`, { durable: true }); // snapshot at 2
+    await meta.close(); // and at 3
+    const bytes = Buffer.from(fs.rawFile(CHANGES)!);
+    let pos = 0;
+    for (let n = 0; n < 2; n++) pos += 12 + bytes.readInt32BE(pos + 8);
+    bytes[pos + 12 + bytes.readInt32BE(pos + 8) - 3]! ^= 0x10; // change 2, after the older snapshot
+    fs.setRawFile(CHANGES, bytes);
+    const newest = `${DIR}/snapshot-00000000000000000003.json`;
+    const snap = Buffer.from(fs.rawFile(newest)!);
+    snap[snap.length - 2]! ^= 0x01;
+    fs.setRawFile(newest, snap);
+    await assert.rejects(open(fs, 2), (e: unknown) => {
       assert.ok(isBrokerError(e, "STORAGE_UNAVAILABLE"));
-      assert.match(e.message, /\/data\/meta\/changes has damaged changes 0 to 0/);
-      assert.match(e.message, /move \/data\/meta\/changes away/);
+      assert.match(e.message, /\/data\/meta\/changes: change 2 is damaged/);
+      assert.match(e.message, /the newest intact snapshot is at change 2/);
+      assert.match(e.message, /move \/data\/meta\/changes away: the broker then starts from that snapshot/);
       return true;
     });
   });

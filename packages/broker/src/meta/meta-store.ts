@@ -99,7 +99,7 @@ export class MetaStore {
     });
     const store = new MetaStore(opts, log);
     const from = store.loadNewestSnapshot(snapshots);
-    await store.replay(from);
+    await store.replay(from ?? 0, from !== null);
     return store;
   }
 
@@ -180,7 +180,8 @@ export class MetaStore {
     await this.log.deleteRecordsBefore(offsets[SNAPSHOTS_KEPT - 1] ?? 0);
   }
 
-  private loadNewestSnapshot(snapshots: readonly ReadSnapshot[]): number {
+  /** The offset of the snapshot loaded, or null when none is usable. */
+  private loadNewestSnapshot(snapshots: readonly ReadSnapshot[]): number | null {
     const { dir, logger } = this.opts;
     for (const { offset, snap } of snapshots) {
       if (snap && offset >= this.log.startOffset && offset <= this.log.endOffset) {
@@ -198,15 +199,15 @@ export class MetaStore {
         `meta store in ${dir} has no usable snapshot and its change log starts at ${this.log.startOffset}: definitions would be lost`,
       );
     }
-    return 0;
+    return null;
   }
 
-  private async replay(from: number): Promise<void> {
+  private async replay(from: number, fromSnapshot: boolean): Promise<void> {
     let offset = from;
     while (offset < this.log.endOffset) {
       const r = await this.log.read(offset, 1 << 20);
       const first = r.data.length > 0 ? readBatchHeader(r.data).baseOffset : r.nextOffset;
-      if (first > offset) this.refuseDamaged(from, offset, first);
+      if (first > offset) this.refuseDamaged(fromSnapshot ? from : null, offset, first);
       for (let pos = 0; pos < r.data.length; ) {
         const h = readBatchHeader(r.data, pos);
         const batch = r.data.subarray(pos, pos + 12 + h.batchLength);
@@ -224,15 +225,22 @@ export class MetaStore {
   }
 
   /** Changes after the newest usable snapshot were skipped as damaged: their effect is unknown. */
-  private refuseDamaged(snapshotOffset: number, from: number, to: number): never {
+  private refuseDamaged(snapshotOffset: number | null, from: number, to: number): never {
     const changes = join(this.opts.dir, CHANGES_DIR);
+    const which = to - from === 1 ? `change ${from}` : `changes ${from} to ${to - 1}`;
+    const covered =
+      snapshotOffset === null
+        ? "no intact snapshot exists"
+        : `the newest intact snapshot is at change ${snapshotOffset}`;
+    const without =
+      snapshotOffset === null
+        ? `move ${changes} away: the broker then starts with no definitions`
+        : `move ${changes} away: the broker then starts from that snapshot, without the changes after it`;
     throw new BrokerError(
       "STORAGE_UNAVAILABLE",
-      `meta change log ${changes} has damaged changes ${from} to ${to - 1} (the error above names the file ` +
-        `and position) and no intact snapshot covers them (the newest usable one is at change ${snapshotOffset}): ` +
-        "the definitions they made or removed cannot be recovered. Restore the data directory from a backup, " +
-        `or, to start without them and every later change, move ${changes} away: the broker then starts from ` +
-        "the newest snapshot.",
+      `meta change log ${changes}: ${which} is damaged (the error above names the file and position) and ` +
+        `${covered}, so the definitions it made or removed cannot be recovered. Restore the data directory ` +
+        `from a backup, or, to start anyway, ${without}.`,
       { dir: changes, from, to },
     );
   }
