@@ -58,6 +58,11 @@ export class QueueStore {
     this.budget = new PendingBudget(LIMITS.queuesReadAheadBytesMax, opts.memory);
   }
 
+  /** where queue-level faults without a client to tell are reported */
+  get logger(): Logger {
+    return this.opts.logger;
+  }
+
   private dirOf(name: string): string {
     return join(this.opts.dir, createHash("sha256").update(name).digest("hex").slice(0, 40));
   }

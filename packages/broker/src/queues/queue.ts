@@ -537,7 +537,7 @@ export class Queue {
       new BrokerError("LOG_CLOSED", `queue '${this.name}' closed before the disk had room`),
     );
     await this.appender.lastStored;
-    await this.loading?.catch(() => undefined);
+    await this.loading?.catch(() => undefined); // its failure went to whoever asked for the read
     await this.settle.drain();
     await this.log.close();
     for (const c of this.closers) await c();

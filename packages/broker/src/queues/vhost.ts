@@ -221,7 +221,13 @@ export class Vhost {
       this.expiryTimers.delete(q);
       if (q.deleted) return;
       if (q.consumerCount > 0) this.touch(q);
-      else this.dropQueue(q).catch(() => undefined);
+      else
+        this.dropQueue(q).catch((err: unknown) => {
+          this.store.logger.error(
+            { queue: q.name, err },
+            `deleting expired queue ${q.name} (x-expires) failed`,
+          );
+        });
     });
     this.expiryTimers.set(q, t);
   }
