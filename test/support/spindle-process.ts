@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const BIN = fileURLToPath(new URL("../../packages/broker/bin/spindle.js", import.meta.url));
-const READY = /spindle ready amqp=(\S+):(\d+) kafka=(\S+):(\d+) http=\S+/;
+const READY = /spindle ready pid=\d+ amqp=(\S+):(\d+) kafka=(\S+):(\d+) http=\S+/;
 const START_TIMEOUT_MS = 30_000;
 
 export interface SpindleProcess {

@@ -124,7 +124,7 @@ async function closeBroker(
 }
 
 /** The line scripts and tests wait for; printed once every listener accepts connections. */
-export function readyLine(broker: Broker): string {
+export function readyLine(broker: Broker, pid: number): string {
   const { amqp, kafka, http } = broker.addresses;
-  return `spindle ready amqp=${amqp} kafka=${kafka} http=${http}`;
+  return `spindle ready pid=${pid} amqp=${amqp} kafka=${kafka} http=${http}`;
 }

@@ -13,7 +13,7 @@ import { fileURLToPath } from "node:url";
 const BIN = fileURLToPath(new URL("../../bin/spindle.js", import.meta.url));
 const PACKAGE_JSON = fileURLToPath(new URL("../../package.json", import.meta.url));
 const WAIT_MS = 30_000;
-const READY = /^spindle ready amqp=(\S+):(\d+) kafka=(\S+):(\d+) http=(\S+):(\d+)$/;
+const READY = /^spindle ready pid=(\d+) amqp=(\S+):(\d+) kafka=(\S+):(\d+) http=(\S+):(\d+)$/;
 
 const started = new Set<ChildProcess>();
 const tempDirs: string[] = [];
@@ -68,14 +68,15 @@ async function exitOf(r: Run): Promise<{ code: number | null; signal: NodeJS.Sig
   }
 }
 
-type Ports = { amqp: number; kafka: number; http: number; host: string };
+type Ports = { pid: number; amqp: number; kafka: number; http: number; host: string };
 
 /** Waits for the ready line; fails if the process exits or stays silent first. */
 async function ready(r: Run): Promise<Ports> {
   const deadline = Date.now() + WAIT_MS;
   while (Date.now() < deadline) {
     const m = READY.exec(r.stdout.trimEnd());
-    if (m) return { host: m[1]!, amqp: Number(m[2]), kafka: Number(m[4]), http: Number(m[6]) };
+    if (m)
+      return { pid: Number(m[1]), host: m[2]!, amqp: Number(m[3]), kafka: Number(m[5]), http: Number(m[7]) };
     if (r.child.exitCode !== null) break;
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
@@ -132,6 +133,7 @@ describe("spindle start", () => {
     const dataDir = tempDir();
     const r = run(startArgs(dataDir));
     const ports = await ready(r);
+    assert.equal(ports.pid, r.child.pid, "the ready line names the broker's pid");
     assert.equal(ports.host, "127.0.0.1");
     assert.ok(ports.amqp > 0 && ports.kafka > 0 && ports.http > 0, "real ports, not 0");
     assert.equal(new Set([ports.amqp, ports.kafka, ports.http]).size, 3, "three distinct ports");
@@ -232,6 +234,56 @@ describe("spindle start", () => {
     await failsWithOneLine(run(startArgs(tempDir(), ["--fsync", "sometimes"])), /^spindle: --fsync: /);
   });
 
+  test("--log-level silences what is below it; SPINDLE_LOG_LEVEL too", async () => {
+    const chatty = run(startArgs(tempDir()));
+    await ready(chatty);
+    chatty.child.kill("SIGTERM");
+    assert.equal((await exitOf(chatty)).code, 0);
+    assert.match(chatty.stderr, /"msg":"spindle started"/, "info is logged by default");
+
+    for (const r of [
+      run(startArgs(tempDir(), ["--log-level", "warn"])),
+      run(startArgs(tempDir()), { SPINDLE_LOG_LEVEL: "silent" }),
+    ]) {
+      await ready(r);
+      r.child.kill("SIGTERM");
+      assert.equal((await exitOf(r)).code, 0);
+      assert.equal(r.stderr, "", "nothing below warn is logged");
+    }
+  });
+
+  test("an invalid log level gives one line", async () => {
+    await failsWithOneLine(
+      run(startArgs(tempDir(), ["--log-level", "loud"])),
+      /^spindle: --log-level: invalid log level "loud": use one of fatal, error/,
+    );
+  });
+
+  test("a host beyond loopback is refused in one line while nothing authenticates", async () => {
+    const dataDir = join(tempDir(), "data");
+    const line = await failsWithOneLine(run(startArgs(dataDir, ["--host", "0.0.0.0"])), /--insecure/);
+    assert.equal(
+      line,
+      "spindle: --host 0.0.0.0 exposes the broker with no authentication (guest/guest); pass --insecure to allow it, or bind 127.0.0.1",
+    );
+    assert.equal(existsSync(dataDir), false, "refused before the data dir is touched");
+    await failsWithOneLine(
+      run(startArgs(tempDir()), { SPINDLE_HOST: "::" }),
+      /^spindle: SPINDLE_HOST=:: exposes the broker .*set SPINDLE_INSECURE=true/,
+    );
+  });
+
+  test("--insecure lets it bind beyond loopback and logs a warning", async () => {
+    const r = run(startArgs(tempDir(), ["--host", "0.0.0.0", "--insecure"]));
+    const ports = await ready(r);
+    assert.equal(ports.host, "0.0.0.0");
+    const res = await fetch(`http://127.0.0.1:${ports.http}/healthz`);
+    assert.equal(res.status, 200);
+    assert.match(r.stderr, /"level":40.*no authentication \(--insecure\)/);
+    r.child.kill("SIGTERM");
+    assert.equal((await exitOf(r)).code, 0);
+  });
+
   test("an unknown flag gives one line", async () => {
     await failsWithOneLine(run(["start", "--no-such-flag"]), /^spindle: unknown option '--no-such-flag'/);
   });
@@ -255,6 +307,8 @@ describe("spindle --help and --version", () => {
       "--kafka-port",
       "--http-port",
       "--fsync",
+      "--log-level",
+      "--insecure",
       "--config",
     ]) {
       assert.ok(r.stdout.includes(flag), `help names ${flag}`);

@@ -14,6 +14,7 @@ import {
   type RawConfig,
   resolveConfig,
 } from "./config.ts";
+import { isLoopbackHost } from "./exposure.ts";
 import { createLogger } from "./logger.ts";
 
 export type CliIo = {
@@ -48,6 +49,16 @@ const START_OPTIONS: ReadonlyArray<{ key: ConfigKey; arg: string; what: string }
     arg: "<limit>",
     what: "AMQP: block publishers while RSS is above this fraction of memory (0..1) or size (e.g. 2GB)",
   },
+  {
+    key: "logLevel",
+    arg: "<level>",
+    what: "fatal, error, warn, info, debug, trace or silent (logs go to stderr)",
+  },
+  {
+    key: "insecure",
+    arg: "",
+    what: "allow a --host other than loopback although no authentication is configured",
+  },
 ];
 
 export function brokerVersion(): string {
@@ -73,10 +84,13 @@ function nextStopSignal(): Promise<NodeJS.Signals> {
 /** Runs the broker until SIGTERM/SIGINT; returns the exit code. */
 async function runStart(raw: RawConfig, configFile: string | undefined, io: CliIo): Promise<number> {
   const config = resolveConfig({ argv: raw, configFile, env: io.env });
-  const log = createLogger();
+  const log = createLogger(config.logLevel);
+  if (config.insecure && !isLoopbackHost(config.host)) {
+    log.warn({ host: config.host }, "listening beyond loopback with no authentication (--insecure)");
+  }
   const stop = nextStopSignal();
   const broker = await startBroker(config, log);
-  io.stdout(readyLine(broker));
+  io.stdout(readyLine(broker, process.pid));
   log.info({ addresses: broker.addresses, dataDir: config.dataDir, fsync: config.fsync }, "spindle started");
   const signal = await stop;
   log.info({ signal }, "shutting down");
@@ -98,7 +112,7 @@ function buildProgram(io: CliIo, done: (code: number) => void): Command {
     .description("start the broker (options also from env SPINDLE_* and a JSON file; argv > env > file)");
   for (const o of START_OPTIONS) {
     const help = `${o.what} (env ${ENV_VARS[o.key]}, default ${DEFAULTS[o.key]})`;
-    start.addOption(new Option(`${FLAGS[o.key]} ${o.arg}`, help));
+    start.addOption(new Option(o.arg === "" ? FLAGS[o.key] : `${FLAGS[o.key]} ${o.arg}`, help));
   }
   start.addOption(new Option("--config <file>", `JSON config file, keys camelCase (env ${CONFIG_ENV_VAR})`));
   start.action(async (opts: Record<string, string | undefined>) => {

@@ -48,12 +48,21 @@ describe("defaults", () => {
       kafkaMaxRequestBytes: 104_857_600,
       diskFreeLimit: 50_000_000,
       memoryHighWatermark: { fraction: 0.4 },
+      logLevel: "info",
+      insecure: false,
     });
   });
 });
 
 describe("precedence argv > env > file > defaults", () => {
-  const file = JSON.stringify({ host: "10.0.0.3", amqpPort: 3, kafkaPort: 3, httpPort: 3, fsync: "never" });
+  const file = JSON.stringify({
+    host: "10.0.0.3",
+    insecure: true,
+    amqpPort: 3,
+    kafkaPort: 3,
+    httpPort: 3,
+    fsync: "never",
+  });
   const env = { SPINDLE_CONFIG: "/etc/spindle.json", SPINDLE_KAFKA_PORT: "2", SPINDLE_HTTP_PORT: "2" };
   const config = resolveWith({
     argv: { httpPort: "1" },
@@ -93,6 +102,8 @@ describe("precedence argv > env > file > defaults", () => {
         SPINDLE_KAFKA_MAX_REQUEST_BYTES: "2048",
         SPINDLE_DISK_FREE_LIMIT: "1GB",
         SPINDLE_MEMORY_HIGH_WATERMARK: "512MiB",
+        SPINDLE_LOG_LEVEL: "debug",
+        SPINDLE_INSECURE: "true",
       },
     });
     assert.deepEqual(c, {
@@ -107,6 +118,8 @@ describe("precedence argv > env > file > defaults", () => {
       kafkaMaxRequestBytes: 2048,
       diskFreeLimit: 1_000_000_000,
       memoryHighWatermark: { bytes: 512 * 1024 * 1024 },
+      logLevel: "debug",
+      insecure: true,
     });
   });
 
@@ -202,9 +215,82 @@ describe("invalid values give one line naming their source", () => {
       { env: { SPINDLE_MEMORY_HIGH_WATERMARK: "1.5" } },
       /^SPINDLE_MEMORY_HIGH_WATERMARK: invalid memory watermark "1.5": use a fraction/,
     ));
+  test("an unknown log level", () =>
+    rejects(
+      { argv: { logLevel: "verbose" } },
+      /^--log-level: invalid log level "verbose": use one of fatal, error, warn, info, debug, trace, silent$/,
+    ));
   test("a missing file", () =>
     rejects(
       { env: { SPINDLE_CONFIG: "/missing.json" } },
       /^cannot read config file \/missing\.json \(ENOENT\)/,
     ));
+});
+
+describe("--log-level", () => {
+  test("takes each of pino's levels from argv, env and file", () => {
+    for (const level of ["fatal", "error", "warn", "info", "debug", "trace", "silent"]) {
+      assert.equal(resolveWith({ argv: { logLevel: level } }).logLevel, level);
+      assert.equal(resolveWith({ env: { SPINDLE_LOG_LEVEL: level } }).logLevel, level);
+      const file = JSON.stringify({ logLevel: level });
+      assert.equal(
+        resolveWith({ configFile: "/c.json", readFile: files({ "/c.json": file }) }).logLevel,
+        level,
+      );
+    }
+  });
+});
+
+describe("a host beyond loopback needs --insecure while nothing authenticates", () => {
+  test("loopback hosts start without it", () => {
+    for (const host of [
+      "127.0.0.1",
+      "127.3.2.1",
+      "::1",
+      "0:0:0:0:0:0:0:1",
+      "::ffff:127.0.0.1",
+      "localhost",
+      "LocalHost",
+    ]) {
+      assert.equal(resolveWith({ argv: { host } }).host, host);
+    }
+  });
+
+  test("every other host is refused in one line that says how to allow it", () => {
+    rejects(
+      { argv: { host: "0.0.0.0" } },
+      /^--host 0\.0\.0\.0 exposes the broker with no authentication \(guest\/guest\); pass --insecure to allow it, or bind 127\.0\.0\.1$/,
+    );
+    for (const host of [
+      "::",
+      "10.1.2.3",
+      "192.168.0.7",
+      "::ffff:10.0.0.1",
+      "broker.example.com",
+      "128.0.0.1",
+    ]) {
+      rejects({ argv: { host } }, /exposes the broker with no authentication/);
+    }
+  });
+
+  test("the refusal names the layer the host came from", () => {
+    rejects(
+      { env: { SPINDLE_HOST: "0.0.0.0" } },
+      /^SPINDLE_HOST=0\.0\.0\.0 exposes .*; set SPINDLE_INSECURE=true to allow it/,
+    );
+    rejects(
+      { configFile: "/c.json", readFile: files({ "/c.json": '{"host": "0.0.0.0"}' }) },
+      /^--host 0\.0\.0\.0 \(from the config file\) exposes /,
+    );
+  });
+
+  test("--insecure (flag, env or file) allows it", () => {
+    assert.equal(resolveWith({ argv: { host: "0.0.0.0", insecure: true } }).host, "0.0.0.0");
+    assert.equal(resolveWith({ argv: { host: "::" }, env: { SPINDLE_INSECURE: "1" } }).host, "::");
+    const file = '{"host": "10.0.0.3", "insecure": true}';
+    assert.equal(resolveWith({ configFile: "/c.json", readFile: files({ "/c.json": file }) }).insecure, true);
+  });
+
+  test("SPINDLE_INSECURE=false does not", () =>
+    rejects({ argv: { host: "0.0.0.0" }, env: { SPINDLE_INSECURE: "false" } }, /pass --insecure/));
 });

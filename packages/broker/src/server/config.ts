@@ -7,6 +7,11 @@ import { z } from "zod";
 import { BrokerError } from "../lib/index.ts";
 import { type FsyncPolicy, parseFsyncPolicy } from "../log/index.ts";
 import { type MemoryWatermark, parseByteSize, parseMemoryWatermark } from "./byte-size.ts";
+import { exposureRefusal } from "./exposure.ts";
+
+/** pino's levels; `silent` logs nothing. */
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export type BrokerConfig = {
   readonly dataDir: string;
@@ -25,6 +30,10 @@ export type BrokerConfig = {
   readonly diskFreeLimit: number;
   /** AMQP publishers are blocked while the process's RSS is above this */
   readonly memoryHighWatermark: MemoryWatermark;
+  /** the least severe log level written to stderr */
+  readonly logLevel: LogLevel;
+  /** allow a non-loopback host although no authentication is configured */
+  readonly insecure: boolean;
 };
 
 export type ConfigKey = keyof BrokerConfig;
@@ -44,6 +53,8 @@ export const CONFIG_KEYS = [
   "kafkaMaxRequestBytes",
   "diskFreeLimit",
   "memoryHighWatermark",
+  "logLevel",
+  "insecure",
 ] as const;
 
 export const DEFAULTS = {
@@ -58,6 +69,8 @@ export const DEFAULTS = {
   kafkaMaxRequestBytes: 104_857_600,
   diskFreeLimit: "50MB",
   memoryHighWatermark: 0.4,
+  logLevel: "info",
+  insecure: false,
 } as const satisfies Record<ConfigKey, string | number | boolean>;
 
 /** The command-line flag for each key; error messages name it so the user knows what to change. */
@@ -73,6 +86,8 @@ export const FLAGS = {
   kafkaMaxRequestBytes: "--kafka-max-request-bytes",
   diskFreeLimit: "--disk-free-limit",
   memoryHighWatermark: "--memory-high-watermark",
+  logLevel: "--log-level",
+  insecure: "--insecure",
 } as const satisfies Record<ConfigKey, string>;
 
 export const ENV_VARS = {
@@ -87,6 +102,8 @@ export const ENV_VARS = {
   kafkaMaxRequestBytes: "SPINDLE_KAFKA_MAX_REQUEST_BYTES",
   diskFreeLimit: "SPINDLE_DISK_FREE_LIMIT",
   memoryHighWatermark: "SPINDLE_MEMORY_HIGH_WATERMARK",
+  logLevel: "SPINDLE_LOG_LEVEL",
+  insecure: "SPINDLE_INSECURE",
 } as const satisfies Record<ConfigKey, string>;
 
 export const CONFIG_ENV_VAR = "SPINDLE_CONFIG";
@@ -181,6 +198,14 @@ const FIELDS = {
     schema: watermarkSchema,
     expect: (v: string) =>
       `invalid memory watermark ${v}: use a fraction of total memory from 0 to 1 (e.g. 0.4) or bytes with a unit (e.g. 2GB)`,
+  },
+  logLevel: {
+    schema: z.enum(LOG_LEVELS),
+    expect: (v: string) => `invalid log level ${v}: use one of ${LOG_LEVELS.join(", ")}`,
+  },
+  insecure: {
+    schema: booleanSchema,
+    expect: (v: string) => `invalid boolean ${v}: use true or false`,
   },
 } satisfies Record<ConfigKey, { schema: z.ZodType; expect: (shown: string) => string }>;
 
@@ -279,6 +304,9 @@ export function resolveConfig(sources: ConfigSources): BrokerConfig {
     parseLayer(DEFAULTS, (k) => `default ${k}`),
   ];
   const merged = Object.assign({}, ...layers.toReversed()) as Parsed;
+  const hostSource = (["argv", "env", "file"] as const).find((_, i) => layers[i]?.host !== undefined);
+  const refusal = exposureRefusal(merged.host, merged.insecure, hostSource ?? "default");
+  if (refusal !== undefined) throw invalid(refusal, { key: "host", host: merged.host });
   return { ...merged, dataDir: resolve(sources.cwd ?? process.cwd(), merged.dataDir) };
 }
 
