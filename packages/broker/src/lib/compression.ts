@@ -4,7 +4,6 @@
 
 import { createRequire } from "node:module";
 import { promisify } from "node:util";
-import { gunzip, gzip } from "node:zlib";
 import {
   BATCH_HEADER_BYTES,
   BATCH_LOG_OVERHEAD,
@@ -14,19 +13,21 @@ import {
   type Record,
   readBatchHeader,
 } from "@spindle/protocol";
-import { compressFrame, decompressFrame } from "lz4-napi";
-import * as snappy from "snappyjs";
-import * as zstd from "zstd-napi";
 import { BrokerError } from "./errors.ts";
 
 export type CompressionCodec = (typeof Compression)[keyof typeof Compression];
 
-// The native binding is CommonJS without static named exports, so ESM cannot import it by name.
-const { getFrameContentSize } = createRequire(import.meta.url)(
-  "zstd-napi/binding.js",
-) as typeof import("zstd-napi/binding.js");
-const gzipAsync = promisify(gzip);
-const gunzipAsync = promisify(gunzip);
+type Codec = {
+  compress(data: Buffer): Buffer | Promise<Buffer>;
+  /** May return more than `limit` bytes where the codec cannot stop early; the caller checks. */
+  decompress(data: Buffer, limit: number): Buffer | Promise<Buffer>;
+};
+
+type Snappy = typeof import("snappyjs");
+
+// The codec packages are CommonJS, loaded with require: the same module whether run from tsc's dist/ or from
+// the CLI bundle (where a dynamic import of a bundled CommonJS module has only a default export).
+const require = createRequire(import.meta.url);
 
 /** Java Kafka clients frame snappy with xerial's stream header; librdkafka sends raw blocks. */
 const XERIAL_MAGIC = Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00]);
@@ -36,7 +37,7 @@ function tooLarge(codec: string, limit: number): BrokerError {
   return new BrokerError("CORRUPT_RECORD", `${codec} data decompresses to more than ${limit} bytes`);
 }
 
-function snappyDecompress(data: Buffer, limit: number): Buffer {
+function snappyDecompress(snappy: Snappy, data: Buffer, limit: number): Buffer {
   if (data.length < XERIAL_HEADER_BYTES || !data.subarray(0, 8).equals(XERIAL_MAGIC)) {
     return snappy.uncompress(data, limit);
   }
@@ -55,7 +56,7 @@ function snappyDecompress(data: Buffer, limit: number): Buffer {
   return Buffer.concat(blocks, total);
 }
 
-function xerialCompress(data: Buffer): Buffer {
+function xerialCompress(snappy: Snappy, data: Buffer): Buffer {
   const header = Buffer.alloc(XERIAL_HEADER_BYTES);
   XERIAL_MAGIC.copy(header);
   header.writeInt32BE(1, 8);
@@ -66,45 +67,88 @@ function xerialCompress(data: Buffer): Buffer {
   return Buffer.concat([header, len, block]);
 }
 
-function zstdDecompress(data: Buffer, limit: number): Buffer {
-  const size = getFrameContentSize(data);
-  if (size !== null && size > limit) throw tooLarge("zstd", limit);
-  return zstd.decompress(data);
+async function loadGzip(): Promise<Codec> {
+  const zlib = await import("node:zlib");
+  const gzip = promisify(zlib.gzip);
+  const gunzip = promisify(zlib.gunzip);
+  return {
+    compress: (data) => gzip(data),
+    decompress: (data, limit) => gunzip(data, { maxOutputLength: limit }),
+  };
+}
+
+async function loadSnappy(): Promise<Codec> {
+  const snappy = require("snappyjs") as Snappy;
+  return {
+    compress: (data) => xerialCompress(snappy, data),
+    decompress: (data, limit) => snappyDecompress(snappy, data, limit),
+  };
+}
+
+async function loadLz4(): Promise<Codec> {
+  const lz4 = require("lz4-napi") as typeof import("lz4-napi");
+  return { compress: (data) => lz4.compressFrame(data), decompress: (data) => lz4.decompressFrame(data) };
+}
+
+async function loadZstd(): Promise<Codec> {
+  const zstd = require("zstd-napi") as typeof import("zstd-napi");
+  const { getFrameContentSize } = require("zstd-napi/binding.js") as typeof import("zstd-napi/binding.js");
+  return {
+    compress: (data) => zstd.compress(data),
+    decompress: (data, limit) => {
+      const size = getFrameContentSize(data);
+      if (size !== null && size > limit) throw tooLarge("zstd", limit);
+      return zstd.decompress(data);
+    },
+  };
+}
+
+/**
+ * Each codec's modules are loaded the first time a batch needs them: most brokers never see most codecs,
+ * and loading all four (two of them native bindings) at start was a tenth of the start-up time.
+ */
+const LOADERS: ReadonlyMap<number, () => Promise<Codec>> = new Map([
+  [Compression.Gzip, loadGzip],
+  [Compression.Snappy, loadSnappy],
+  [Compression.Lz4, loadLz4],
+  [Compression.Zstd, loadZstd],
+]);
+const loaded = new Map<number, Promise<Codec>>();
+
+/** The codec, loaded once; a load failure (a broken install) is not the batch's fault and is not CORRUPT_RECORD. */
+function codecFor(codec: number): Promise<Codec> {
+  const load = LOADERS.get(codec);
+  if (load === undefined) throw new BrokerError("CORRUPT_RECORD", `unknown compression codec ${codec}`);
+  let promise = loaded.get(codec);
+  if (promise === undefined) {
+    promise = load();
+    loaded.set(codec, promise);
+  }
+  return promise;
 }
 
 /** Decompresses a records section; malformed input and oversize output become CORRUPT_RECORD. */
 export async function decompress(codec: number, data: Buffer, limitBytes: number): Promise<Buffer> {
-  let out: Buffer;
+  const out =
+    codec === Compression.None ? data : await decompressWith(await codecFor(codec), codec, data, limitBytes);
+  if (out.length > limitBytes) throw tooLarge(`codec ${codec}`, limitBytes);
+  return out;
+}
+
+async function decompressWith(c: Codec, codec: number, data: Buffer, limitBytes: number): Promise<Buffer> {
   try {
-    if (codec === Compression.Gzip) out = await gunzipAsync(data, { maxOutputLength: limitBytes });
-    else if (codec === Compression.Snappy) out = snappyDecompress(data, limitBytes);
-    else if (codec === Compression.Lz4) out = await decompressFrame(data);
-    else if (codec === Compression.Zstd) out = zstdDecompress(data, limitBytes);
-    else if (codec === Compression.None) out = data;
-    else throw new BrokerError("CORRUPT_RECORD", `unknown compression codec ${codec}`);
+    return await c.decompress(data, limitBytes);
   } catch (e) {
     if (e instanceof BrokerError) throw e;
     const reason = e instanceof Error ? e.message : String(e);
     throw new BrokerError("CORRUPT_RECORD", `records do not decompress (codec ${codec}): ${reason}`);
   }
-  if (out.length > limitBytes) throw tooLarge(`codec ${codec}`, limitBytes);
-  return out;
 }
 
 /** Compresses a records section; snappy uses xerial framing, which every Kafka client reads. */
 export async function compress(codec: CompressionCodec, data: Buffer): Promise<Buffer> {
-  switch (codec) {
-    case Compression.Gzip:
-      return gzipAsync(data);
-    case Compression.Snappy:
-      return xerialCompress(data);
-    case Compression.Lz4:
-      return compressFrame(data);
-    case Compression.Zstd:
-      return zstd.compress(data);
-    default:
-      return data;
-  }
+  if (codec === Compression.None) return data;
+  return (await codecFor(codec)).compress(data);
 }
 
 /** The records of one batch, compressed or not. Throws CORRUPT_RECORD on anything malformed. */

@@ -3,6 +3,7 @@
 export { AssertionError, assert } from "./assert.ts";
 export { type Clock, FakeClock, systemClock, TIMER_MS_MAX, type TimerHandle } from "./clock.ts";
 export { type CompressionCodec, compress, decodeBatchRecords, decompress } from "./compression.ts";
+export { crc32c } from "./crc32c.ts";
 export { BrokerError, ERROR_CODES, type ErrorCode, isBrokerError } from "./errors.ts";
 export { Fifo } from "./fifo.ts";
 export { type FileHandle, type Fs, mkdirpDurably, nodeFs, writeFileDurably } from "./fs.ts";

@@ -1,9 +1,8 @@
 // What every log implementation checks before it takes a batch: one well-formed v2 batch with a
 // matching CRC, no larger than a segment or the global batch limit. Bad input never reaches a file.
 
-import { crc32c } from "@node-rs/crc32";
 import { validateBatch } from "@spindle/protocol";
-import { BrokerError, LIMITS } from "../lib/index.ts";
+import { BrokerError, crc32c, LIMITS } from "../lib/index.ts";
 
 export function checkAppendable(batch: Buffer, segmentBytes: number): void {
   const problem = validateBatch(batch, crc32c);

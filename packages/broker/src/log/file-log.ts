@@ -3,7 +3,6 @@
 // the log refuses every later append (nothing unsynced is ever acknowledged) and keeps serving reads —
 // except a full disk: the log cuts back to its last acknowledged batch and accepts appends once space is back.
 
-import { crc32c } from "@node-rs/crc32";
 import {
   BATCH_LAST_OFFSET_DELTA,
   BATCH_MAX_TIMESTAMP,
@@ -12,7 +11,7 @@ import {
   readInt64,
   setBaseOffset,
 } from "@spindle/protocol";
-import { assert, BrokerError, type Clock, type Fs, LIMITS, type Logger } from "../lib/index.ts";
+import { assert, BrokerError, type Clock, crc32c, type Fs, LIMITS, type Logger } from "../lib/index.ts";
 import { checkAppendable } from "./append-check.ts";
 import { type DamageCounts, type DamageStats, LogDamage } from "./damage.ts";
 import {

@@ -1,9 +1,8 @@
 // The in-memory log: the same contract as FileLog (offsets, segments, roll, retention, lookups)
 // without a disk, for tests and transient data. Batches are kept as stored bytes.
 
-import { crc32c } from "@node-rs/crc32";
 import { encodeRecordBatch, type RecordInput, readBatchHeader, setBaseOffset } from "@spindle/protocol";
-import { BrokerError, type Clock, decodeBatchRecords, LIMITS } from "../lib/index.ts";
+import { BrokerError, type Clock, crc32c, decodeBatchRecords, LIMITS } from "../lib/index.ts";
 import { checkAppendable } from "./append-check.ts";
 import { type DamageCounts, noDamage } from "./damage.ts";
 import type { AppendResult, Log, LogConfig, ReadResult, TimestampLookup } from "./log.ts";

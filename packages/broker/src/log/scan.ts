@@ -1,10 +1,9 @@
 // Walks the record batches stored in a byte range of a segment file, checking each one.
 // Invariant: a batch is passed on only if its length, magic, offsets and (when asked) CRC are valid.
 
-import { crc32c } from "@node-rs/crc32";
 import { BATCH_CRC_START, BATCH_HEADER_BYTES, BATCH_LOG_OVERHEAD, readInt64 } from "@spindle/protocol";
 import type { FileHandle } from "../lib/index.ts";
-import { LIMITS } from "../lib/index.ts";
+import { crc32c, LIMITS } from "../lib/index.ts";
 import type { DamagedSegment, FoundBy, LogDamage } from "./damage.ts";
 
 export interface ScannedBatch {

@@ -1,7 +1,7 @@
 // The sparse offset index and time index of one segment, in memory and in their files.
 // Invariant: an index file is trusted only when its CRC matches and it covers exactly the segment's bytes.
 
-import { crc32c } from "@node-rs/crc32";
+import { crc32c } from "../lib/index.ts";
 
 const MAGIC = 0x53504958; // "SPIX"
 const VERSION = 1;

@@ -1,7 +1,6 @@
 // Reading from one segment: whole batches from the one holding an offset, and timestamp lookups.
 // Invariant: nothing is returned that failed its CRC or lies beyond the segment's acknowledged bytes.
 
-import { crc32c } from "@node-rs/crc32";
 import {
   BATCH_CRC_START,
   BATCH_HEADER_BYTES,
@@ -9,7 +8,7 @@ import {
   readBatchHeader,
   readInt64,
 } from "@spindle/protocol";
-import { decodeBatchRecords, LIMITS } from "../lib/index.ts";
+import { crc32c, decodeBatchRecords, LIMITS } from "../lib/index.ts";
 import type { LogDamage } from "./damage.ts";
 import type { TimestampLookup } from "./log.ts";
 import { walkBatches } from "./scan.ts";

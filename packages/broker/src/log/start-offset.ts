@@ -2,8 +2,7 @@
 // Invariant: written atomically and durably before the deletion it permits is acknowledged.
 
 import { join } from "node:path";
-import { crc32c } from "@node-rs/crc32";
-import { type Fs, writeFileDurably } from "../lib/index.ts";
+import { crc32c, type Fs, writeFileDurably } from "../lib/index.ts";
 
 const FILE = "log-start-offset";
 

@@ -2,8 +2,7 @@
 // Invariant: a snapshot is written whole and durably (temp, fsync, rename) and carries a CRC of its body.
 
 import { join } from "node:path";
-import { crc32c } from "@node-rs/crc32";
-import { type Fs, writeFileDurably } from "../lib/index.ts";
+import { crc32c, type Fs, writeFileDurably } from "../lib/index.ts";
 
 export type Entries = [kind: string, key: string, value: unknown][];
 
