@@ -2,11 +2,10 @@
 // Invariant: start either returns a broker whose every listener accepts connections, or leaves nothing open.
 
 import type { Server } from "node:net";
-import { createAdaptorServer } from "@hono/node-server";
-import { createHttpApp } from "../gateway/http/index.ts";
 import { createKafkaServer } from "../gateway/kafka/index.ts";
 import { assert, LIMITS, MemoryAccount } from "../lib/index.ts";
 import { type BrokerConfig, FLAGS } from "./config.ts";
+import { createHttpServer } from "./http-listener.ts";
 import { formatHostPort, type Listener, listen } from "./listen.ts";
 import type { Logger } from "./logger.ts";
 import { openQueues, type Queues } from "./queues.ts";
@@ -30,6 +29,7 @@ function serverSpecs(
   streams: Streams,
   queues: Queues,
   memory: MemoryAccount,
+  log: Logger,
 ): ServerSpec[] {
   return [
     { name: "amqp", port: config.amqpPort, flag: FLAGS.amqpPort, create: queues.createAmqpServer },
@@ -49,7 +49,7 @@ function serverSpecs(
       name: "http",
       port: config.httpPort,
       flag: FLAGS.httpPort,
-      create: () => createAdaptorServer({ fetch: createHttpApp().fetch }) as Server,
+      create: () => createHttpServer(log),
     },
   ];
 }
@@ -64,7 +64,7 @@ async function listenAll(
 ): Promise<Map<ListenerName, Listener>> {
   const bound = new Map<ListenerName, Listener>();
   try {
-    for (const spec of serverSpecs(config, streams, queues, memory)) {
+    for (const spec of serverSpecs(config, streams, queues, memory, log)) {
       const server = spec.create();
       bound.set(spec.name, await listen(server, { host: config.host, port: spec.port, flag: spec.flag }));
       server.on("error", (err) => log.error({ err, listener: spec.name }, "listener error"));
