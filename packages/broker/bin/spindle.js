@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// The `spindle` executable: runs the built CLI (dist/, made by `npm run build`; nothing compiles at run time).
-// Invariant: the process exits with the code main() returns, even if a handle would keep it alive.
+// The `spindle` executable: runs the built CLI bundle (dist/bundle/, made by `npm run build` from tsc's dist/;
+// nothing compiles at run time). Invariant: the process exits with the code main() returns.
 
-import { main } from "../dist/server/cli.js";
+import { main } from "../dist/bundle/cli.js";
 
 process.exit(await main(process.argv));
