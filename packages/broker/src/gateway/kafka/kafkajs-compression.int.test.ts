@@ -3,6 +3,7 @@
 // Invariant: the broker never rewrites a compressed batch, and timestamp lookups see inside it.
 
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { after, before, test } from "node:test";
 import { Compression } from "@spindle/protocol";
 import kafkajs, { Kafka, logLevel } from "kafkajs";
@@ -32,6 +33,19 @@ before(async () => {
 });
 after(async () => {
   await spindle.stop();
+});
+
+test("a codec's native addon is loaded only when a batch first needs it", {
+  skip: process.platform !== "linux",
+}, async () => {
+  const mapped = () => readFileSync(`/proc/${spindle.child.pid}/maps`, "utf8");
+  assert.doesNotMatch(mapped(), /zstd-napi|lz4-napi/, "no codec addon at start");
+  const producer = kafka.producer();
+  await producer.connect();
+  await producer.send({ topic: "z-lazy", compression: CompressionTypes.ZSTD, messages: [{ value: "v" }] });
+  await producer.disconnect();
+  assert.match(mapped(), /zstd-napi/, "zstd loaded by the first zstd batch");
+  assert.doesNotMatch(mapped(), /lz4-napi/, "lz4 still not loaded");
 });
 
 for (const [name, type] of [
