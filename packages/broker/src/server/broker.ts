@@ -43,6 +43,7 @@ function serverSpecs(
           memory,
           // producers are throttled while an alarm blocks AMQP publishers (Kafka clients honour throttle_time_ms)
           produceThrottleMs: () => (queues.alarm() === null ? 0 : LIMITS.alarmProduceThrottleMs),
+          onLoadError: (err) => log.error({ err }, "the Kafka gateway failed to load"),
         }),
     },
     {

@@ -2,10 +2,8 @@
 // Invariant: each accepted socket gets exactly one KafkaConnection; listen.ts destroys them on close.
 
 import { createServer, type Server } from "node:net";
-import { LIMITS, type MemoryAccount } from "../../lib/index.ts";
-import { KafkaConnection } from "./connection.ts";
+import { LIMITS, lazySocketHandler, type MemoryAccount, type SocketHandler } from "../../lib/index.ts";
 import type { KafkaBroker } from "./handler.ts";
-import { apiVersionsFallback, HANDLERS } from "./registry.ts";
 import { RequestBudget } from "./request-budget.ts";
 
 export interface KafkaServerOptions {
@@ -18,14 +16,22 @@ export interface KafkaServerOptions {
   memory?: MemoryAccount;
   /** how long producers are asked to wait after each Produce now (a resource alarm); 0 = not at all */
   produceThrottleMs?: () => number;
+  /** Called once if the connection code cannot be loaded; connections are then closed. */
+  onLoadError?: (err: unknown) => void;
 }
 
-export function createKafkaServer(broker: KafkaBroker, opts: KafkaServerOptions = {}): Server {
+/** The registry pulls in every API's generated codecs (~100 modules): loaded on the first connection. */
+async function loadConnections(
+  broker: KafkaBroker,
+  opts: KafkaServerOptions,
+  budget: RequestBudget,
+): Promise<SocketHandler> {
+  const [{ KafkaConnection }, { apiVersionsFallback, HANDLERS }] = await Promise.all([
+    import("./connection.ts"),
+    import("./registry.ts"),
+  ]);
   const maxRequestBytes = opts.maxRequestBytes ?? LIMITS.kafkaRequestBytesMax;
-  const inFlightMax = opts.requestBytesInFlightMax ?? LIMITS.kafkaRequestBytesInFlightMax;
-  // one connection's share is one largest request: a pipelining client cannot take the whole budget
-  const budget = new RequestBudget(Math.max(inFlightMax, maxRequestBytes), maxRequestBytes, opts.memory);
-  const server = createServer((socket) => {
+  return (socket) => {
     new KafkaConnection(socket, {
       broker,
       handlers: HANDLERS,
@@ -37,7 +43,16 @@ export function createKafkaServer(broker: KafkaBroker, opts: KafkaServerOptions 
       ...(opts.memory === undefined ? {} : { memory: opts.memory }),
       produceThrottleMs: opts.produceThrottleMs ?? (() => 0),
     });
-  });
+  };
+}
+
+export function createKafkaServer(broker: KafkaBroker, opts: KafkaServerOptions = {}): Server {
+  const maxRequestBytes = opts.maxRequestBytes ?? LIMITS.kafkaRequestBytesMax;
+  const inFlightMax = opts.requestBytesInFlightMax ?? LIMITS.kafkaRequestBytesInFlightMax;
+  // one connection's share is one largest request: a pipelining client cannot take the whole budget
+  const budget = new RequestBudget(Math.max(inFlightMax, maxRequestBytes), maxRequestBytes, opts.memory);
+  const onLoadError = opts.onLoadError ?? (() => {});
+  const server = createServer(lazySocketHandler(() => loadConnections(broker, opts, budget), onLoadError));
   server.maxConnections = LIMITS.kafkaConnectionsMax;
   return server;
 }
