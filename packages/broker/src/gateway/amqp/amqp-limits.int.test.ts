@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { connect } from "node:net";
 import { after, before, test } from "node:test";
-import { amqp } from "@spindle/protocol";
+import * as amqp from "@spindle/protocol/amqp";
 import amqplib from "amqplib";
 import { openRawAmqp } from "../../../../../test/support/raw-amqp.ts";
 import { MemoryAccount } from "../../lib/index.ts";

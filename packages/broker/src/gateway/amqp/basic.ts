@@ -3,7 +3,7 @@
 // tags rise by one per delivery and each unacked tag is settled exactly once (ack, nack, reject, requeue).
 
 import { randomBytes } from "node:crypto";
-import { amqp } from "@spindle/protocol";
+import * as amqp from "@spindle/protocol/amqp";
 import { type Message, type Queue, type QueuedMessage, REJECTED } from "../../queues/index.ts";
 import { ChannelConsumer } from "./channel-consumer.ts";
 import type { ChannelContext, DeliveryHost, SettledConsumer } from "./channel-context.ts";

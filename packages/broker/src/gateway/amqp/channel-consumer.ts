@@ -1,7 +1,7 @@
 // A basic.consume subscription: the queue asks it whether it can take a message and hands it over.
 // Invariant: at most `prefetch` unacked deliveries per consumer (and the channel's global limit).
 
-import type { amqp } from "@spindle/protocol";
+import type * as amqp from "@spindle/protocol/amqp";
 import type { Queue, QueueConsumer, QueuedMessage } from "../../queues/index.ts";
 import type { ChannelContext, DeliveryHost } from "./channel-context.ts";
 

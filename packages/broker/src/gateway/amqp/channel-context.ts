@@ -1,7 +1,7 @@
 // The narrow views the parts of an AMQP channel hold of each other, so that connection → channel →
 // basic/definitions/confirms/consumers import one way only (children never reach through to the connection).
 
-import type { amqp } from "@spindle/protocol";
+import type * as amqp from "@spindle/protocol/amqp";
 import type { MemoryAccount } from "../../lib/index.ts";
 import type { Message, Queue, QueuedMessage, Vhost } from "../../queues/index.ts";
 import type { ConnectionBodies } from "./body-budget.ts";

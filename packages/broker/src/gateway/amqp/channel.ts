@@ -2,7 +2,7 @@
 // Invariant: methods of a channel take effect in the order received; after a channel error only
 // channel.close/close-ok are acted on, and unacked deliveries are requeued when the channel ends.
 
-import { amqp } from "@spindle/protocol";
+import * as amqp from "@spindle/protocol/amqp";
 import { createMessage, delayOf, type Message, parseExpiration } from "../../queues/index.ts";
 import { Basic } from "./basic.ts";
 import type { BodyReservation } from "./body-budget.ts";

@@ -1,7 +1,7 @@
 // Publisher confirms: one sequence number per publish, basic.ack once stored, basic.nack if storing failed.
 // Invariant: confirms go out in sequence order, coalesced with `multiple` when a run of them is ready.
 
-import { amqp } from "@spindle/protocol";
+import * as amqp from "@spindle/protocol/amqp";
 import { Fifo } from "../../lib/index.ts";
 import type { ChannelContext } from "./channel-context.ts";
 

@@ -4,7 +4,7 @@
 // messages, never inside a body (whose bytes would stay held until the alarm clears).
 
 import type { Socket } from "node:net";
-import { amqp } from "@spindle/protocol";
+import * as amqp from "@spindle/protocol/amqp";
 import { type Clock, LIMITS, type Logger, type MemoryAccount, type TimerHandle } from "../../lib/index.ts";
 import type { Message, Vhost } from "../../queues/index.ts";
 import { type BodyBudget, ConnectionBodies } from "./body-budget.ts";

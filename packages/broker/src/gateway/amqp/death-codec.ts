@@ -2,7 +2,7 @@
 // x-first-death-* set once, the expiration property moved into the entry as original-expiration.
 // Invariant: the other properties and headers come through byte-for-byte equivalent.
 
-import { amqp } from "@spindle/protocol";
+import * as amqp from "@spindle/protocol/amqp";
 import type { Death, DeathCodec, Message } from "../../queues/index.ts";
 import { plainTable } from "./tables.ts";
 

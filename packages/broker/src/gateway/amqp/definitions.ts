@@ -1,7 +1,7 @@
 // exchange.* and queue.* methods on a channel: argument conversion, calls into the vhost, replies.
 // Invariant: a reply (declare-ok, bind-ok, …) is sent only after the change is durable; nowait sends none.
 
-import { amqp } from "@spindle/protocol";
+import * as amqp from "@spindle/protocol/amqp";
 import type { Binding, ExchangeDef } from "../../queues/index.ts";
 import type { ChannelContext } from "./channel-context.ts";
 import { plainTable } from "./tables.ts";

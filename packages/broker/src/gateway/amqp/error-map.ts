@@ -1,7 +1,7 @@
 // BrokerError codes → AMQP reply codes and scope, checked for completeness by the compiler.
 // Invariant: every operating error a queue-model call can throw reaches the client as RabbitMQ would send it.
 
-import { amqp } from "@spindle/protocol";
+import * as amqp from "@spindle/protocol/amqp";
 import { type BrokerError, type ErrorCode, isBrokerError } from "../../lib/index.ts";
 
 export interface AmqpReply {

@@ -1,7 +1,7 @@
 // Connection negotiation values: server properties with RabbitMQ's capabilities, tune limits, SASL checks.
 // Invariant: only guest/guest from a loopback address is accepted, by PLAIN or AMQPLAIN.
 
-import { amqp } from "@spindle/protocol";
+import * as amqp from "@spindle/protocol/amqp";
 
 export const CHANNEL_MAX = 2047;
 export const FRAME_MAX = 131_072;

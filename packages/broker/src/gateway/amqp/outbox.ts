@@ -3,7 +3,7 @@
 // Invariant: bytes reach the socket in the order they were written here.
 
 import type { Socket } from "node:net";
-import { amqp } from "@spindle/protocol";
+import * as amqp from "@spindle/protocol/amqp";
 import type { Clock, MemoryAccount } from "../../lib/index.ts";
 import type { Message } from "../../queues/index.ts";
 

@@ -1,7 +1,7 @@
 // Field tables ⇄ the JSON-safe plain values the queue model stores (arguments, headers for routing).
 // Invariant: the result always survives JSON.stringify: int64 → number, bytes → string, Date → seconds.
 
-import { amqp } from "@spindle/protocol";
+import * as amqp from "@spindle/protocol/amqp";
 
 export function plainValue(v: unknown): unknown {
   if (typeof v === "bigint") return Number(v);
