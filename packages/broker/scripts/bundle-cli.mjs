@@ -20,7 +20,9 @@ await build({
   // Native addons load their .node file relative to their own package, so they are resolved at run time.
   external: ["lz4-napi", "zstd-napi", "@node-rs/crc32"],
   // CommonJS dependencies (pino) call require() for Node built-ins; ESM output has no require of its own.
-  banner: { js: 'import { createRequire as __spindleRequire } from "node:module";\nconst require = __spindleRequire(import.meta.url);' },
+  banner: {
+    js: 'import { createRequire as __spindleRequire } from "node:module";\nconst require = __spindleRequire(import.meta.url);',
+  },
   sourcemap: "linked",
   legalComments: "linked",
   logLevel: "warning",
