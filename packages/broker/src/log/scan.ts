@@ -52,7 +52,8 @@ export async function scanBatches(
   opts: ScanOptions,
   visit: (b: ScannedBatch, bytes: Buffer) => boolean,
 ): Promise<ScanResult> {
-  let buf = Buffer.allocUnsafe(opts.chunkBytes ?? 1 << 20);
+  // No larger than the range: a log of a few KiB is not read through a 1 MiB buffer.
+  let buf = Buffer.allocUnsafe(Math.max(0, Math.min(opts.chunkBytes ?? 1 << 20, opts.to - opts.from)));
   let pos = opts.from;
   let expected = opts.expectedOffset;
   const result = (problem: string | null): ScanResult => ({ end: pos, nextOffset: expected ?? -1, problem });
