@@ -20,7 +20,7 @@ const IDLE_MS = 1000;
 const READY_TIMEOUT_MS = 30_000;
 const TICKS_PER_S = 100;
 const BIN = fileURLToPath(new URL("../packages/broker/bin/spindle.js", import.meta.url));
-const BUILT = fileURLToPath(new URL("../packages/broker/dist/server/cli.js", import.meta.url));
+const BUILT = fileURLToPath(new URL("../packages/broker/dist/bundle/cli.js", import.meta.url));
 
 const FLOOR_SOURCE = `import { createServer } from "node:net";
 const server = createServer();
@@ -152,7 +152,7 @@ try {
   const floor: Sample[] = [];
   const fresh: Sample[] = [];
   const restart: Sample[] = [];
-  const spindleReady = /^spindle ready /m;
+  const spindleReady = /^spindle ready pid=\d+ /m;
   for (let i = 0; i < RUNS; i++) {
     floor.push(await launch([floorFile], /^ready /m));
     const dataDir = join(dir, `fresh-${i}`);
