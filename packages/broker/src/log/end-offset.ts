@@ -2,8 +2,7 @@
 // Invariant: it never claims more than was durable (written after the closing flush), so a lower end is a loss.
 
 import { join } from "node:path";
-import { crc32c } from "@node-rs/crc32";
-import type { Fs } from "../lib/index.ts";
+import { crc32c, type Fs } from "../lib/index.ts";
 
 const FILE = "clean-end-offset";
 

@@ -2,10 +2,9 @@
 // Invariant: a resume point is a whole batch that passes its length, magic and CRC checks, whose offset lies
 // in range and links to the offset of the batch after it (the offset field is outside the CRC).
 
-import { crc32c } from "@node-rs/crc32";
 import { BATCH_CRC_START, BATCH_HEADER_BYTES, BATCH_LOG_OVERHEAD, readInt64 } from "@spindle/protocol";
 import type { FileHandle } from "../lib/index.ts";
-import { LIMITS } from "../lib/index.ts";
+import { crc32c, LIMITS } from "../lib/index.ts";
 
 export interface ResumePoint {
   pos: number;
