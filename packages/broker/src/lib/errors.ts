@@ -26,6 +26,10 @@ export const ERROR_CODES = {
   INVALID_NAME: { retriable: false, what: "a name (topic, group, …) breaks the naming rules" },
   INVALID_PARTITIONS: { retriable: false, what: "a partition count or index is invalid" },
   INVALID_REQUEST: { retriable: false, what: "a request is well-formed but not allowed" },
+  RESOURCE_LIMIT: {
+    retriable: false,
+    what: "the broker's budget of a resource (file descriptors for logs) cannot take this",
+  },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,6 +1,7 @@
 // lib/: the bottom layer. Everything above receives Clock, Fs and Rng as arguments.
 // No import from any other broker folder.
 export { AssertionError, assert } from "./assert.ts";
+export { BURST_GAP_MS, Burst, isOutOfFds } from "./burst.ts";
 export { type Clock, FakeClock, systemClock, TIMER_MS_MAX, type TimerHandle } from "./clock.ts";
 export { type CompressionCodec, compress, decodeBatchRecords, decompress } from "./compression.ts";
 export { crc32c } from "./crc32c.ts";

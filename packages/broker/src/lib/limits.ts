@@ -48,4 +48,11 @@ export const LIMITS = {
   verifyBytesPerSec: 32 * 1024 * 1024,
   /** how long after start the background verification begins, so that start-up is not slowed */
   verifyStartDelayMs: 2_000,
+  /** file descriptors kept back from `ulimit -n` for the runtime, listeners, meta stores and short-lived
+   *  opens (index files, directory fsyncs); at least this many, or 5% of the limit when that is more */
+  fdReserveMin: 64,
+  /** refused AMQP connections held open through their handshake to hear why (530); more are just closed */
+  refusingConnectionsMax: 16,
+  /** segment files kept open across all logs when no fd budget sets it (tests, tools) */
+  logFilesOpenMax: 4096,
 } as const;

@@ -25,6 +25,7 @@ import {
 import { writeCleanEnd } from "./end-offset.ts";
 import { acksAfterSync } from "./fsync-policy.ts";
 import type { AppendResult, Log, LogConfig, ReadResult, TimestampLookup } from "./log.ts";
+import { OpenFiles } from "./open-files.ts";
 import { recoverLog } from "./recovery.ts";
 import { activeExpired, countPastRetention } from "./retention.ts";
 import { walkBatches } from "./scan.ts";
@@ -54,6 +55,8 @@ export interface FileLogOptions extends DamageWatch {
   durableEndOffset?: number;
   /** where the log starts when its directory holds no segment yet (its owner's data begins there) */
   startOffsetIfNew?: number;
+  /** the cache of open segment files shared by the broker's logs; a log of its own when absent */
+  files?: OpenFiles;
 }
 
 interface PendingAppend {
@@ -94,7 +97,7 @@ export class FileLog implements Log, Scrubbable {
   private readonly sealedIndexes: SealedIndexes;
 
   private constructor(
-    private readonly opts: FileLogOptions,
+    private readonly opts: FileLogOptions & { files: OpenFiles },
     private segments: Segment[],
     startOffset: number,
     private readonly damaged: LogDamage,
@@ -125,9 +128,12 @@ export class FileLog implements Log, Scrubbable {
         `segment size ${segmentBytes} must be from 1024 to ${SEGMENT_BYTES_MAX} bytes`,
       );
     }
+    const files = opts.files ?? OpenFiles.unshared(opts.logger);
+    // Every open waits out EMFILE (closing idle segment files first) instead of failing the log.
+    const patient = { ...opts, files, fs: files.patientFs(opts.fs) };
     const damaged = new LogDamage(opts.logger, opts.damageStats);
-    const recovered = await recoverLog({ ...opts, damage: damaged });
-    const log = new FileLog(opts, recovered.segments, recovered.startOffset, damaged);
+    const recovered = await recoverLog({ ...patient, damage: damaged });
+    const log = new FileLog(patient, recovered.segments, recovered.startOffset, damaged);
     opts.scrubber?.add(log);
     return log;
   }
@@ -448,9 +454,11 @@ export class FileLog implements Log, Scrubbable {
   /** Runs a read with the segment's index loaded, keeping the file open until the read ends. */
   private async withSegment<T>(seg: Segment, fn: (index: SegmentIndex) => Promise<T>): Promise<T> {
     seg.readers++;
+    seg.fh.hold();
     try {
       return await fn(seg === this.active ? seg.index! : await this.sealedIndexes.get(seg));
     } finally {
+      seg.fh.release();
       seg.readers--;
       if (seg.deleted && seg.readers === 0) await seg.fh.close();
     }

@@ -18,5 +18,6 @@ export {
   type TimestampLookup,
 } from "./log.ts";
 export { MemoryLog } from "./memory-log.ts";
+export { OpenFiles, type OpenFilesOptions } from "./open-files.ts";
 export { removeLogFiles } from "./remove-log.ts";
 export { type Scrubbable, Scrubber, type ScrubberOptions } from "./scrubber.ts";

@@ -8,8 +8,10 @@ import type { LogDamage } from "./damage.ts";
 import { readCleanEnd } from "./end-offset.ts";
 import { acksAfterSync } from "./fsync-policy.ts";
 import type { LogConfig } from "./log.ts";
+import type { OpenFiles } from "./open-files.ts";
 import { walkBatches } from "./scan.ts";
 import { parseSegmentName, SEGMENT_SUFFIX, Segment, segmentName } from "./segment.ts";
+import { SegmentFile } from "./segment-file.ts";
 import { SegmentIndex } from "./segment-index.ts";
 import { readStartOffset } from "./start-offset.ts";
 
@@ -29,6 +31,7 @@ export interface RecoveryContext {
   durableEndOffset?: number;
   /** where a log with no segment starts */
   startOffsetIfNew?: number;
+  files: OpenFiles;
 }
 
 export async function recoverLog(ctx: RecoveryContext): Promise<RecoveredLog> {
@@ -110,7 +113,8 @@ async function removeLeftovers(ctx: RecoveryContext, names: string[], bases: Set
 
 async function openSegment(ctx: RecoveryContext, base: number): Promise<Segment> {
   const path = join(ctx.dir, segmentName(base, SEGMENT_SUFFIX));
-  const fh = await ctx.fs.open(path, "rw", acksAfterSync(ctx.config.fsync));
+  // Opened through the shared cache: a directory of more segments than descriptors still opens.
+  const fh = new SegmentFile(ctx.fs, path, acksAfterSync(ctx.config.fsync), ctx.files);
   const size = await fh.size();
   return new Segment(ctx.dir, base, fh, size, base, -1, null, ctx.clock.nowMs() + ctx.config.segmentMs);
 }

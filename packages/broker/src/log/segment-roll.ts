@@ -7,7 +7,9 @@ import type { Clock, Fs } from "../lib/index.ts";
 import { FinalWriteError } from "./disk-full.ts";
 import { acksAfterSync } from "./fsync-policy.ts";
 import type { LogConfig } from "./log.ts";
+import type { OpenFiles } from "./open-files.ts";
 import { SEGMENT_SUFFIX, Segment, segmentName } from "./segment.ts";
+import { SegmentFile } from "./segment-file.ts";
 import { SegmentIndex } from "./segment-index.ts";
 
 export interface RollContext {
@@ -15,6 +17,7 @@ export interface RollContext {
   readonly dir: string;
   readonly config: LogConfig;
   readonly clock: Clock;
+  readonly files: OpenFiles;
 }
 
 /**
@@ -23,7 +26,7 @@ export interface RollContext {
  * would break offset density at the next recovery, so a new file is removed again if its roll fails.
  */
 export async function createNextSegment(ctx: RollContext, old: Segment): Promise<Segment> {
-  const { fs, dir, config, clock } = ctx;
+  const { fs, dir, config, clock, files } = ctx;
   const dsync = acksAfterSync(config.fsync);
   await old.fh.datasync().catch((e: unknown) => {
     // under interval/never this sync covers acknowledged writes: a failure may have lost them
@@ -31,7 +34,7 @@ export async function createNextSegment(ctx: RollContext, old: Segment): Promise
   });
   await old.writeIndexFiles(fs, old.index!);
   const path = join(dir, segmentName(old.nextOffset, SEGMENT_SUFFIX));
-  const fh = await fs.open(path, "create", dsync);
+  const fh = new SegmentFile(fs, path, dsync, files, await fs.open(path, "create", dsync));
   try {
     await fs.syncDir(dir);
   } catch (e) {

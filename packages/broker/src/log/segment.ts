@@ -2,8 +2,9 @@
 // Invariant: bytes below `visibleBytes` are acknowledged and readable; appends go at `size`.
 
 import { join } from "node:path";
-import type { FileHandle, Fs } from "../lib/index.ts";
+import type { Fs } from "../lib/index.ts";
 import { scanBatches } from "./scan.ts";
+import type { SegmentFile } from "./segment-file.ts";
 import { type IndexSummary, SegmentIndex } from "./segment-index.ts";
 
 export const SEGMENT_SUFFIX = ".log";
@@ -29,7 +30,8 @@ export class Segment {
   constructor(
     readonly dir: string,
     readonly baseOffset: number,
-    readonly fh: FileHandle,
+    /** opened on use; the shared cache closes it while idle */
+    readonly fh: SegmentFile,
     public size: number,
     public nextOffset: number,
     public maxTimestamp: number,

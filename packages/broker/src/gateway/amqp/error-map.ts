@@ -31,6 +31,8 @@ export const AMQP_ERROR_MAP: Record<ErrorCode, AmqpReply> = {
   INVALID_NAME: ch(amqp.PRECONDITION_FAILED),
   INVALID_PARTITIONS: ch(amqp.PRECONDITION_FAILED),
   INVALID_REQUEST: conn(amqp.COMMAND_INVALID),
+  // as RabbitMQ's "queue limit in vhost … is reached": 406 on the channel
+  RESOURCE_LIMIT: ch(amqp.PRECONDITION_FAILED),
 };
 
 /** A protocol error raised by the gateway itself (a reply code not backed by a BrokerError). */

@@ -25,6 +25,8 @@ export const KAFKA_ERROR_FOR: Readonly<Record<ErrorCode, number>> = {
   PRECONDITION_FAILED: KafkaErrorCode.INVALID_REQUEST,
   RESOURCE_LOCKED: KafkaErrorCode.INVALID_REQUEST,
   ACCESS_REFUSED: KafkaErrorCode.TOPIC_AUTHORIZATION_FAILED,
+  // Kafka's answer when a broker policy refuses a well-formed request; not retriable, message shown to users
+  RESOURCE_LIMIT: KafkaErrorCode.POLICY_VIOLATION,
 };
 
 /** The Kafka code and message for anything a handler caught; unknown failures are UNKNOWN_SERVER_ERROR. */
