@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const BIN = fileURLToPath(new URL("../../packages/broker/bin/spindle.js", import.meta.url));
-const READY = /spindle ready pid=\d+ amqp=(\S+):(\d+) kafka=(\S+):(\d+) http=\S+/;
+const READY = /spindle ready pid=\d+ amqp=(\S+):(\d+) kafka=(\S+):(\d+) http=(\S+):(\d+)/;
 const START_TIMEOUT_MS = 30_000;
 
 export interface SpindleProcess {
@@ -19,6 +19,8 @@ export interface SpindleProcess {
   readonly url: string;
   /** Kafka bootstrap address, host:port */
   readonly kafka: string;
+  /** HTTP address, host:port */
+  readonly http: string;
   /** resolves once the process has exited, however it ended */
   readonly exited: Promise<void>;
   stderr(): string;
@@ -40,12 +42,28 @@ export function tempDataDir(): string {
   return dir;
 }
 
+export interface StartOptions {
+  /** the open-file limit (`ulimit -n`, soft and hard) the broker runs under */
+  readonly fdLimit?: number;
+}
+
+/** The command that runs `argv`, under `ulimit -n` when asked (bash execs node, so the pid is the broker's). */
+function command(argv: string[], opts: StartOptions): [string, string[]] {
+  if (opts.fdLimit === undefined) return [process.execPath, argv];
+  return ["bash", ["-c", `ulimit -n ${opts.fdLimit} && exec "$0" "$@"`, process.execPath, ...argv]];
+}
+
 /** Starts a broker on a new temp data dir, or on `dataDir` (to restart over the same data). */
-export async function startSpindle(args: string[] = [], dataDir = tempDataDir()): Promise<SpindleProcess> {
+export async function startSpindle(
+  args: string[] = [],
+  dataDir = tempDataDir(),
+  opts: StartOptions = {},
+): Promise<SpindleProcess> {
   // The test's own SPINDLE_* environment must not change the broker under test.
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("SPINDLE_")));
   const ports = ["--amqp-port", "0", "--kafka-port", "0", "--http-port", "0"];
-  const child = spawn(process.execPath, [BIN, "start", "--data-dir", dataDir, ...ports, ...args], {
+  const [file, argv] = command([BIN, "start", "--data-dir", dataDir, ...ports, ...args], opts);
+  const child = spawn(file, argv, {
     env,
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -81,6 +99,7 @@ export async function startSpindle(args: string[] = [], dataDir = tempDataDir())
     port,
     url: `amqp://guest:guest@127.0.0.1:${port}`,
     kafka: `${m[3]}:${m[4]}`,
+    http: `${m[5]}:${m[6]}`,
     exited,
     stderr: () => err,
     stop,

@@ -11,10 +11,11 @@ import {
   type FsyncPolicy,
   type LogConfig,
   MemoryLog,
+  OpenFiles,
   removeLogFiles,
 } from "../log/index.ts";
 import { Queue, type QueueOptions } from "./queue.ts";
-import { parseQueuePolicy } from "./queue-policy.ts";
+import { parseQueuePolicy, type QueuePolicy } from "./queue-policy.ts";
 import { PendingBudget } from "./ready-list.ts";
 import { SettleState } from "./settle-state.ts";
 
@@ -29,6 +30,8 @@ export interface QueueStoreOptions {
   readonly memory?: MemoryAccount;
   /** counts damage in queue logs and verifies them in the background */
   readonly watch?: DamageWatch;
+  /** open segment files shared with the broker's other logs, and the budget of logs; own one when absent */
+  readonly files?: OpenFiles;
 }
 
 const MESSAGE_LOG: LogConfig = {
@@ -53,9 +56,11 @@ function ackLogFsync(fsync: FsyncPolicy): FsyncPolicy {
 
 export class QueueStore {
   private readonly budget: PendingBudget;
+  private readonly files: OpenFiles;
 
   constructor(private readonly opts: QueueStoreOptions) {
     this.budget = new PendingBudget(LIMITS.queuesReadAheadBytesMax, opts.memory);
+    this.files = opts.files ?? OpenFiles.unshared(opts.logger);
   }
 
   /** where queue-level faults without a client to tell are reported */
@@ -69,13 +74,30 @@ export class QueueStore {
 
   /** Opens (or creates) the queue's storage; a durable queue recovers what is on disk. */
   async open(q: QueueOptions, recovered: boolean): Promise<Queue> {
-    const { fs, clock, logger, fsync } = this.opts;
-    const shared = this.opts.watch ?? {};
+    const { clock, logger, fsync } = this.opts;
     const policy = parseQueuePolicy(q.name, q.args);
     if (!q.durable) {
       const log = new MemoryLog({ ...MESSAGE_LOG, fsync }, clock);
       return new Queue(q, policy, log, SettleState.fresh(0), clock, this.budget, false, logger);
     }
+    // a message log and an ack log; a queue on disk is opened whatever the budget says now
+    this.files.claimLogs(2, `durable queue '${q.name}'`, recovered);
+    try {
+      const queue = await this.openDurable(q, policy, recovered);
+      let held = true;
+      queue.onClose(async () => {
+        if (held) this.files.releaseLogs(2);
+        held = false;
+      });
+      return queue;
+    } catch (e) {
+      this.files.releaseLogs(2);
+      throw e;
+    }
+  }
+
+  private async openDurable(q: QueueOptions, policy: QueuePolicy, recovered: boolean): Promise<Queue> {
+    const { fs, clock, logger, fsync } = this.opts;
     const dir = this.dirOf(q.name);
     // durably: the log syncs only the directories it creates, and this one would be lost in a crash
     await mkdirpDurably(fs, dir);
@@ -85,7 +107,8 @@ export class QueueStore {
       clock,
       logger,
       config: { ...MESSAGE_LOG, fsync },
-      ...shared,
+      ...(this.opts.watch ?? {}),
+      files: this.files,
     });
     const acks = await FileLog.open({
       fs,
@@ -93,7 +116,8 @@ export class QueueStore {
       clock,
       logger,
       config: { ...ACK_LOG, fsync: ackLogFsync(fsync) },
-      ...shared,
+      ...(this.opts.watch ?? {}),
+      files: this.files,
     });
     const settle = await SettleState.recover(acks, log.startOffset, log.endOffset, logger);
     const queue = new Queue(q, policy, log, settle, clock, this.budget, recovered, logger);

@@ -3,8 +3,19 @@
 
 import type { Server } from "node:net";
 import { createKafkaServer } from "../gateway/kafka/index.ts";
-import { assert, LIMITS, MemoryAccount } from "../lib/index.ts";
+import {
+  assert,
+  BrokerError,
+  Burst,
+  ConnectionLimit,
+  isOutOfFds,
+  LIMITS,
+  MemoryAccount,
+  systemClock,
+} from "../lib/index.ts";
+import { OpenFiles } from "../log/index.ts";
 import { type BrokerConfig, FLAGS } from "./config.ts";
+import { type FdBudget, type FdLimit, fdBudget, fdHint, readOpenFileLimit } from "./fd-budget.ts";
 import { createHttpServer } from "./http-listener.ts";
 import { formatHostPort, type Listener, listen } from "./listen.ts";
 import type { Logger } from "./logger.ts";
@@ -30,6 +41,7 @@ function serverSpecs(
   queues: Queues,
   memory: MemoryAccount,
   log: Logger,
+  connections: ConnectionLimit,
 ): ServerSpec[] {
   return [
     { name: "amqp", port: config.amqpPort, flag: FLAGS.amqpPort, create: queues.createAmqpServer },
@@ -44,31 +56,58 @@ function serverSpecs(
           // producers are throttled while an alarm blocks AMQP publishers (Kafka clients honour throttle_time_ms)
           produceThrottleMs: () => (queues.alarm() === null ? 0 : LIMITS.alarmProduceThrottleMs),
           onLoadError: (err) => log.error({ err }, "the Kafka gateway failed to load"),
+          limit: connections,
         }),
     },
     {
       name: "http",
       port: config.httpPort,
       flag: FLAGS.httpPort,
-      create: () => createHttpServer(log),
+      create: () => createHttpServer(log, connections),
     },
   ];
+}
+
+/** Logs a listener's errors; out of descriptors (accept failing with EMFILE) once per burst: libuv closes
+ *  the waiting connection and accepting resumes once descriptors are free. */
+function onListenerError(server: Server, name: ListenerName, log: Logger, hint: string): void {
+  const outOfFds = new Burst(systemClock);
+  server.on("error", (err) => {
+    if (!isOutOfFds(err)) log.error({ err, listener: name }, "listener error");
+    else if (outOfFds.hit()) {
+      log.warn(
+        { listener: name, code: (err as NodeJS.ErrnoException).code },
+        `cannot accept connections: out of file descriptors; ${hint}`,
+      );
+    }
+  });
 }
 
 /** Binds every listener in order; on the first failure closes those already bound and rethrows. */
 async function listenAll(
   config: BrokerConfig,
-  streams: Streams,
-  queues: Queues,
-  memory: MemoryAccount,
+  opened: {
+    streams: Streams;
+    queues: Queues;
+    memory: MemoryAccount;
+    connections: ConnectionLimit;
+    hint: string;
+  },
   log: Logger,
 ): Promise<Map<ListenerName, Listener>> {
   const bound = new Map<ListenerName, Listener>();
   try {
-    for (const spec of serverSpecs(config, streams, queues, memory, log)) {
+    for (const spec of serverSpecs(
+      config,
+      opened.streams,
+      opened.queues,
+      opened.memory,
+      log,
+      opened.connections,
+    )) {
       const server = spec.create();
       bound.set(spec.name, await listen(server, { host: config.host, port: spec.port, flag: spec.flag }));
-      server.on("error", (err) => log.error({ err, listener: spec.name }, "listener error"));
+      onListenerError(server, spec.name, log, opened.hint);
     }
     return bound;
   } catch (e) {
@@ -83,7 +122,57 @@ function addressOf(listeners: Map<ListenerName, Listener>, name: ListenerName): 
   return formatHostPort(l.address.address, l.address.port);
 }
 
+/** Reads `ulimit -n` and shares it out; refuses to start below what the broker needs for itself. */
+function planDescriptors(config: BrokerConfig, fd: FdLimit = readOpenFileLimit()): FdBudget {
+  const budget = fdBudget(fd.limit, config.maxConnections);
+  const least = 2 * LIMITS.fdReserveMin;
+  if (fd.limit < least) {
+    throw new BrokerError(
+      "INVALID_CONFIG",
+      `the open-file limit (ulimit -n) is ${fd.limit}; spindle needs at least ${least}: raise it before starting`,
+      { fdLimit: fd.limit },
+    );
+  }
+  return budget;
+}
+
+/** Said once the broker is up (a failed start prints one line and nothing else). */
+function reportDescriptors(
+  budget: FdBudget,
+  source: string,
+  files: OpenFiles,
+  log: Logger,
+  hint: string,
+): void {
+  log.info({ ...budget, source }, "file descriptors shared: reserve, connections, log segment files");
+  if (budget.overcommitted) {
+    log.warn(
+      { ...budget },
+      `${FLAGS.maxConnections} ${budget.maxConnections} leaves too few of the ${budget.fdLimit} file descriptors ` +
+        "for log files: connections may fail to be accepted and log opens may wait; raise ulimit -n",
+    );
+  }
+  // more logs than the budget: ulimit -n was lowered since they were made; they still open, lazily
+  if (files.logCount > budget.logsMax) {
+    log.warn(
+      { logs: files.logCount, logsMax: budget.logsMax, fdLimit: budget.fdLimit },
+      `${files.logCount} logs exceed the ${budget.logsMax} the open-file limit allows: their segment files ` +
+        `are opened and closed on demand, and no partition or durable queue can be created; ${hint}`,
+    );
+  }
+}
+
 export async function startBroker(config: BrokerConfig, log: Logger): Promise<Broker> {
+  const fd = readOpenFileLimit();
+  const budget = planDescriptors(config, fd);
+  const hint = fdHint(budget);
+  const files = new OpenFiles({ capacity: budget.logFiles, logsMax: budget.logsMax, hint, logger: log });
+  const connections = new ConnectionLimit({
+    max: budget.maxConnections,
+    clock: systemClock,
+    logger: log,
+    hint,
+  });
   const storage = await openStorage(config, log);
   // the bytes the broker holds, by kind: what the memory alarm follows
   const memory = new MemoryAccount();
@@ -91,15 +180,16 @@ export async function startBroker(config: BrokerConfig, log: Logger): Promise<Br
   let streams: Streams | undefined;
   let queues: Queues | undefined;
   try {
-    streams = await openStreams(config, storage, log);
-    queues = await openQueues(config, storage, memory, log);
-    listeners = await listenAll(config, streams, queues, memory, log);
+    streams = await openStreams(config, storage, log, files);
+    queues = await openQueues(config, storage, memory, log, { files, connections });
+    listeners = await listenAll(config, { streams, queues, memory, connections, hint }, log);
   } catch (e) {
     await queues?.close();
     await streams?.close();
     await storage.close();
     throw e;
   }
+  reportDescriptors(budget, fd.source, files, log, hint);
   const addresses = {
     amqp: addressOf(listeners, "amqp"),
     kafka: addressOf(listeners, "kafka"),

@@ -59,6 +59,11 @@ const START_OPTIONS: ReadonlyArray<{ key: ConfigKey; arg: string; what: string }
     arg: "",
     what: "allow a --host other than loopback although no authentication is configured",
   },
+  {
+    key: "maxConnections",
+    arg: "<n>",
+    what: "client connections (AMQP + Kafka + HTTP) at once; auto = half of what ulimit -n leaves after a reserve",
+  },
 ];
 
 export function brokerVersion(): string {

@@ -50,7 +50,19 @@ describe("defaults", () => {
       memoryHighWatermark: { fraction: 0.4 },
       logLevel: "info",
       insecure: false,
+      maxConnections: "auto",
     });
+  });
+});
+
+describe("max connections", () => {
+  test("a number from a flag or the environment, or auto", () => {
+    assert.equal(resolveWith({ argv: { maxConnections: "500" } }).maxConnections, 500);
+    assert.equal(resolveWith({ env: { SPINDLE_MAX_CONNECTIONS: "auto" } }).maxConnections, "auto");
+    assert.throws(
+      () => resolveWith({ argv: { maxConnections: "0" } }),
+      /--max-connections: invalid connection limit "0": use an integer from 1 to 10000000, or auto/,
+    );
   });
 });
 
@@ -104,6 +116,7 @@ describe("precedence argv > env > file > defaults", () => {
         SPINDLE_MEMORY_HIGH_WATERMARK: "512MiB",
         SPINDLE_LOG_LEVEL: "debug",
         SPINDLE_INSECURE: "true",
+        SPINDLE_MAX_CONNECTIONS: "300",
       },
     });
     assert.deepEqual(c, {
@@ -120,6 +133,7 @@ describe("precedence argv > env > file > defaults", () => {
       memoryHighWatermark: { bytes: 512 * 1024 * 1024 },
       logLevel: "debug",
       insecure: true,
+      maxConnections: 300,
     });
   });
 

@@ -35,6 +35,8 @@ export type BrokerConfig = {
   readonly logLevel: LogLevel;
   /** allow a non-loopback host although no authentication is configured */
   readonly insecure: boolean;
+  /** client connections (AMQP + Kafka + HTTP) at once; "auto" derives it from the open-file limit */
+  readonly maxConnections: number | "auto";
 };
 
 export type ConfigKey = keyof BrokerConfig;
@@ -56,6 +58,7 @@ export const CONFIG_KEYS = [
   "memoryHighWatermark",
   "logLevel",
   "insecure",
+  "maxConnections",
 ] as const;
 
 export const DEFAULTS = {
@@ -72,6 +75,7 @@ export const DEFAULTS = {
   memoryHighWatermark: 0.4,
   logLevel: "info",
   insecure: false,
+  maxConnections: "auto",
 } as const satisfies Record<ConfigKey, string | number | boolean>;
 
 /** The command-line flag for each key; error messages name it so the user knows what to change. */
@@ -89,6 +93,7 @@ export const FLAGS = {
   memoryHighWatermark: "--memory-high-watermark",
   logLevel: "--log-level",
   insecure: "--insecure",
+  maxConnections: "--max-connections",
 } as const satisfies Record<ConfigKey, string>;
 
 export const ENV_VARS = {
@@ -105,6 +110,7 @@ export const ENV_VARS = {
   memoryHighWatermark: "SPINDLE_MEMORY_HIGH_WATERMARK",
   logLevel: "SPINDLE_LOG_LEVEL",
   insecure: "SPINDLE_INSECURE",
+  maxConnections: "SPINDLE_MAX_CONNECTIONS",
 } as const satisfies Record<ConfigKey, string>;
 
 export const CONFIG_ENV_VAR = "SPINDLE_CONFIG";
@@ -143,6 +149,8 @@ const booleanSchema = z.union([
 const partitionsSchema = intSchema(1, 1000);
 
 const requestBytesSchema = intSchema(1024, 1024 * 1024 * 1024);
+
+const maxConnectionsSchema = z.union([z.literal("auto"), intSchema(1, 10_000_000)]);
 
 /** A parser's sentence becomes the issue's message, which parseField reports as is. */
 function fromParser<T>(parse: (text: string) => T | string) {
@@ -208,6 +216,10 @@ const FIELDS = {
   insecure: {
     schema: booleanSchema,
     expect: (v: string) => `invalid boolean ${v}: use true or false`,
+  },
+  maxConnections: {
+    schema: maxConnectionsSchema,
+    expect: (v: string) => `invalid connection limit ${v}: use an integer from 1 to 10000000, or auto`,
   },
 } satisfies Record<ConfigKey, { schema: z.ZodMiniType; expect: (shown: string) => string }>;
 

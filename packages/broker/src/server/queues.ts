@@ -7,7 +7,8 @@ import { readFileSync } from "node:fs";
 import type { Server } from "node:net";
 import { join } from "node:path";
 import { amqpDeathCodec, createAmqpServer, PublishGate } from "../gateway/amqp/index.ts";
-import { LIMITS, type Logger, type MemoryAccount, systemClock } from "../lib/index.ts";
+import { type ConnectionLimit, LIMITS, type Logger, type MemoryAccount, systemClock } from "../lib/index.ts";
+import type { OpenFiles } from "../log/index.ts";
 import { QueueStore, Vhost } from "../queues/index.ts";
 import { watermarkBytes } from "./byte-size.ts";
 import type { BrokerConfig } from "./config.ts";
@@ -27,6 +28,7 @@ export async function openQueues(
   storage: Storage,
   memory: MemoryAccount,
   logger: Logger,
+  resources: { files: OpenFiles; connections: ConnectionLimit },
 ): Promise<Queues> {
   const version = packageVersion();
   const store = new QueueStore({
@@ -37,6 +39,7 @@ export async function openQueues(
     fsync: config.fsync,
     memory,
     watch: storage.watch,
+    files: resources.files,
   });
   const vhost = await Vhost.open(storage.meta, store, amqpDeathCodec, systemClock);
   const publishGate = new PublishGate();
@@ -56,15 +59,18 @@ export async function openQueues(
     vhost,
     alarm: () => alarms.reason,
     createAmqpServer: () =>
-      createAmqpServer({
-        vhost,
-        logger,
-        clock: systemClock,
-        version,
-        messageBytesMax: LIMITS.amqpMessageBytesMax,
-        publishGate,
-        memory,
-      }),
+      createAmqpServer(
+        {
+          vhost,
+          logger,
+          clock: systemClock,
+          version,
+          messageBytesMax: LIMITS.amqpMessageBytesMax,
+          publishGate,
+          memory,
+        },
+        { limit: resources.connections },
+      ),
     close: () => {
       alarms.stop();
       closed ??= vhost.close();

@@ -4,6 +4,7 @@
 import { createHash } from "node:crypto";
 import type { KafkaBroker } from "../gateway/kafka/index.ts";
 import { type Logger, systemClock } from "../lib/index.ts";
+import type { OpenFiles } from "../log/index.ts";
 import { DEFAULT_GROUP_TIMINGS, Groups, groupsDir, ProducerIds, Topics } from "../streams/index.ts";
 import type { BrokerConfig } from "./config.ts";
 import type { Storage } from "./storage.ts";
@@ -20,7 +21,12 @@ function clusterIdFor(dataDir: string): string {
   return createHash("sha256").update(dataDir).digest("base64url").slice(0, 22);
 }
 
-export async function openStreams(config: BrokerConfig, storage: Storage, logger: Logger): Promise<Streams> {
+export async function openStreams(
+  config: BrokerConfig,
+  storage: Storage,
+  logger: Logger,
+  files: OpenFiles,
+): Promise<Streams> {
   const topics = await Topics.open({
     fs: storage.fs,
     dataDir: storage.dataDir,
@@ -32,6 +38,7 @@ export async function openStreams(config: BrokerConfig, storage: Storage, logger
     defaultPartitions: config.defaultPartitions,
     retentionCheckMs: RETENTION_CHECK_MS,
     watch: storage.watch,
+    files,
   });
   let groups: Groups;
   try {

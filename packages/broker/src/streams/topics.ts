@@ -5,13 +5,15 @@ import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 import {
   BrokerError,
+  Burst,
   type Clock,
   type Fs,
+  isBrokerError,
   type Logger,
   mkdirpDurably,
   type TimerHandle,
 } from "../lib/index.ts";
-import { type DamageWatch, FileLog, type FsyncPolicy, removeLogFiles } from "../log/index.ts";
+import { type DamageWatch, FileLog, type FsyncPolicy, OpenFiles, removeLogFiles } from "../log/index.ts";
 import type { MetaStore } from "../meta/index.ts";
 import { Partition } from "./partition.ts";
 import { applyConfigChanges, DEFAULT_TOPIC_CONFIG, type TopicConfig, toLogConfig } from "./topic-config.ts";
@@ -46,6 +48,8 @@ export interface TopicsOptions {
   retentionCheckMs: number;
   /** counts damage in partition logs and verifies them in the background */
   watch?: DamageWatch;
+  /** open segment files shared with the broker's other logs, and the budget of logs; own one when absent */
+  files?: OpenFiles;
 }
 
 export class Topics {
@@ -54,13 +58,20 @@ export class Topics {
   private readonly creating = new Map<string, Promise<Topic>>();
   private retentionTimer: TimerHandle | undefined;
   private retentionRunning = false;
+  private readonly files: OpenFiles;
+  private readonly autoCreateRefused: Burst;
 
-  private constructor(readonly opts: TopicsOptions) {}
+  private constructor(readonly opts: TopicsOptions) {
+    this.files = opts.files ?? OpenFiles.unshared(opts.logger);
+    this.autoCreateRefused = new Burst(opts.clock);
+  }
 
   static async open(opts: TopicsOptions): Promise<Topics> {
     const topics = new Topics(opts);
     for (const [, value] of opts.meta.list(KIND)) {
       const def = value as TopicDefinition;
+      // Partitions on disk are opened whatever the budget says now: a broker that started once starts again.
+      topics.files.claimLogs(def.partitions, `topic ${def.name}`, true);
       topics.topics.set(def.name, await topics.openTopic(def));
     }
     topics.retentionTimer = opts.clock.setRepeating(opts.retentionCheckMs, () => void topics.runRetention());
@@ -91,7 +102,14 @@ export class Topics {
     const t = this.topics.get(name) ?? this.creating.get(name);
     if (t !== undefined) return t;
     if (!this.opts.autoCreate || topicNameProblem(name) !== null) return undefined;
-    return this.startCreate(name, this.opts.defaultPartitions, []);
+    const creation = this.startCreate(name, this.opts.defaultPartitions, []);
+    creation.catch((err: unknown) => {
+      // the client only hears UNKNOWN_TOPIC_OR_PARTITION: the operator must hear why
+      if (isBrokerError(err, "RESOURCE_LIMIT") && this.autoCreateRefused.hit()) {
+        this.opts.logger.warn({ topic: name }, `topic not auto-created: ${err.message}`);
+      }
+    });
+    return creation;
   }
 
   async create(
@@ -122,6 +140,13 @@ export class Topics {
     } catch (e) {
       return Promise.reject(e);
     }
+    const what = `topic ${name}`;
+    try {
+      if (validateOnly) this.files.checkLogs(partitions, what);
+      else this.files.claimLogs(partitions, what);
+    } catch (e) {
+      return Promise.reject(e);
+    }
     if (validateOnly) return Promise.resolve({ def, partitions: [] });
     const creation = (async () => {
       try {
@@ -129,6 +154,9 @@ export class Topics {
         const topic = await this.openTopic(def);
         this.topics.set(name, topic);
         return topic;
+      } catch (e) {
+        this.files.releaseLogs(partitions);
+        throw e;
       } finally {
         this.creating.delete(name);
       }
@@ -140,6 +168,7 @@ export class Topics {
   async delete(name: string): Promise<void> {
     const topic = this.requireTopic(name);
     this.topics.delete(name);
+    this.files.releaseLogs(topic.def.partitions);
     await this.opts.meta.delete(KIND, name);
     for (const p of topic.partitions) {
       await p.log.close();
@@ -156,11 +185,21 @@ export class Topics {
       );
     }
     checkPartitionCount(total);
-    if (validateOnly) return;
+    const added = total - topic.def.partitions;
+    if (validateOnly) {
+      this.files.checkLogs(added, `topic ${name}`);
+      return;
+    }
+    this.files.claimLogs(added, `topic ${name}`);
     const def = { ...topic.def, partitions: total };
-    await this.opts.meta.put(KIND, name, def);
-    for (let i = topic.def.partitions; i < total; i++)
-      topic.partitions.push(await this.openPartition(def, i));
+    try {
+      await this.opts.meta.put(KIND, name, def);
+      for (let i = topic.def.partitions; i < total; i++)
+        topic.partitions.push(await this.openPartition(def, i));
+    } catch (e) {
+      this.files.releaseLogs(total - topic.partitions.length);
+      throw e;
+    }
     Object.assign(topic, { def });
   }
 
@@ -224,7 +263,7 @@ export class Topics {
     const dir = this.partitionDir(def.name, index);
     // durably: the log syncs only the directories it creates, and this one would be lost in a crash
     await mkdirpDurably(fs, dir);
-    const log = await FileLog.open({ fs, dir, config, clock, logger, ...this.opts.watch });
+    const log = await FileLog.open({ fs, dir, config, clock, logger, ...this.opts.watch, files: this.files });
     const partition = new Partition(def.name, index, log, config);
     await partition.recoverProducers().catch((err: unknown) => {
       logger.warn({ err, topic: def.name, partition: index }, "could not rebuild producer state");

@@ -80,10 +80,12 @@ export class Connection implements Blockable, ChannelHost {
   readonly bodies: ConnectionBodies;
   private readonly handshakeTimer: TimerHandle;
 
+  /** `refusal`: past the connection limit, the reason connection.open is answered with 530 */
   constructor(
     readonly socket: Socket,
     readonly deps: ConnectionDeps,
     bodies: BodyBudget,
+    private readonly refusal: string | null = null,
   ) {
     this.lastReceived = deps.clock.nowMs();
     this.bodies = new ConnectionBodies(bodies, () => {
@@ -250,6 +252,11 @@ export class Connection implements Blockable, ChannelHost {
         return;
       case "open":
         if (m.name !== "connection.open") break;
+        if (this.refusal !== null) {
+          const { classId, methodId } = amqp.METHOD_INFO["connection.open"];
+          this.fail(connectionError(amqp.NOT_ALLOWED, this.refusal), classId, methodId);
+          return;
+        }
         if (m.args.virtualHost !== "/") {
           throw connectionError(amqp.NOT_ALLOWED, `vhost '${m.args.virtualHost}' not found`);
         }

@@ -2,7 +2,13 @@
 // Invariant: each accepted socket gets exactly one KafkaConnection; listen.ts destroys them on close.
 
 import { createServer, type Server } from "node:net";
-import { LIMITS, lazySocketHandler, type MemoryAccount, type SocketHandler } from "../../lib/index.ts";
+import {
+  type ConnectionLimit,
+  LIMITS,
+  lazySocketHandler,
+  type MemoryAccount,
+  type SocketHandler,
+} from "../../lib/index.ts";
 import type { KafkaBroker } from "./handler.ts";
 import { RequestBudget } from "./request-budget.ts";
 
@@ -18,6 +24,8 @@ export interface KafkaServerOptions {
   produceThrottleMs?: () => number;
   /** Called once if the connection code cannot be loaded; connections are then closed. */
   onLoadError?: (err: unknown) => void;
+  /** the broker-wide connection limit this listener counts against */
+  limit?: ConnectionLimit;
 }
 
 /** The registry pulls in every API's generated codecs (~100 modules): loaded on the first connection. */
@@ -52,7 +60,15 @@ export function createKafkaServer(broker: KafkaBroker, opts: KafkaServerOptions 
   // one connection's share is one largest request: a pipelining client cannot take the whole budget
   const budget = new RequestBudget(Math.max(inFlightMax, maxRequestBytes), maxRequestBytes, opts.memory);
   const onLoadError = opts.onLoadError ?? (() => {});
-  const server = createServer(lazySocketHandler(() => loadConnections(broker, opts, budget), onLoadError));
+  const handle = lazySocketHandler(() => loadConnections(broker, opts, budget), onLoadError);
+  const server = createServer((socket) => {
+    if (opts.limit !== undefined && opts.limit.admit(socket, "kafka") !== "accept") {
+      // As a Kafka broker at max.connections: closed at once; the client retries after its backoff.
+      socket.destroy();
+      return;
+    }
+    handle(socket);
+  });
   server.maxConnections = LIMITS.kafkaConnectionsMax;
   return server;
 }
