@@ -135,6 +135,26 @@ test("1,100 idle connections under ulimit -n 1024: the excess is refused per pro
   }
 });
 
+test("with every descriptor taken (--max-connections above ulimit -n) accepting stops, nothing throws, and it resumes", async () => {
+  const broker = await startSpindle(["--max-connections", "2000"], undefined, { fdLimit: 1024 });
+  try {
+    assert.match(broker.stderr(), /--max-connections 2000 leaves too few of the 1024 file descriptors/);
+    const flood = idleConnections(broker.kafka, 1100);
+    await sleep(2500);
+    assert.equal(broker.child.exitCode, null, `the broker exited: ${broker.stderr()}`);
+    assert.match(broker.stderr(), /cannot read the process's memory use/);
+    flood.destroy();
+    await sleep(300);
+    const producer = kafkaClient(broker.kafka).producer();
+    await producer.connect();
+    await producer.send({ topic: "after-flood", messages: [{ value: "x" }] });
+    await producer.disconnect();
+    assert.equal(await httpStatus(broker.http), 200);
+  } finally {
+    await broker.stop();
+  }
+});
+
 test("--max-connections counts AMQP, Kafka and HTTP together", async () => {
   const broker = await startSpindle(["--max-connections", "3"]);
   try {

@@ -13,7 +13,7 @@ const clock = new FakeClock();
 const rec = (v: string) => [{ value: Buffer.from(v.padEnd(300, ".")) }];
 
 /** Counts the descriptors open at once through `fs` (segment files and short-lived opens alike). */
-function counting(fs: Fs): { fs: Fs; open: () => number; peak: () => number } {
+function counting(fs: Fs): { fs: Fs; open: () => number; peak: () => number; resetPeak: () => void } {
   let open = 0;
   let peak = 0;
   const wrap = (fh: FileHandle): FileHandle => ({
@@ -44,7 +44,14 @@ function counting(fs: Fs): { fs: Fs; open: () => number; peak: () => number } {
       return wrap(fh);
     },
   };
-  return { fs: counted, open: () => open, peak: () => peak };
+  return {
+    fs: counted,
+    open: () => open,
+    peak: () => peak,
+    resetPeak: () => {
+      peak = open;
+    },
+  };
 }
 
 const openLog = (fs: Fs, dir: string, files: OpenFiles) =>
@@ -71,6 +78,20 @@ describe("open segment files", () => {
     assert.ok(disk.peak() <= 8, `peak ${disk.peak()} descriptors`);
     for (const log of logs) await log.close();
     assert.equal(disk.open(), 0);
+  });
+
+  it("appends to more logs at once than the cap: each open waits for a place, none goes over", async () => {
+    const disk = counting(new FaultFs());
+    const files = new OpenFiles({ capacity: 3, logsMax: 100, hint: "", logger: silentLogger });
+    const dirs = Array.from({ length: 12 }, (_, i) => `/log-${i}`);
+    const logs = await Promise.all(dirs.map((d) => openLog(disk.fs, d, files)));
+    disk.resetPeak();
+    for (let round = 0; round < 2; round++) {
+      await Promise.all(logs.map((log, i) => log.appendRecords(rec(`r${round}-${i}`))));
+    }
+    assert.ok(disk.peak() <= 3, `peak ${disk.peak()} descriptors for 12 logs appended to at once`);
+    for (const log of logs) assert.equal((await readAll(log)).length, 2);
+    for (const log of logs) await log.close();
   });
 
   it("reopens after a restart a log of more segments than the cap", async () => {

@@ -1,6 +1,7 @@
 // The broker-wide bound on open log files: an LRU of segment handles, the count of logs sharing them, and
 // the wait for a descriptor when the process has none left.
-// Invariant: at most `capacity` idle segment files stay open; a handle in use is never closed under its user.
+// Invariant: at most `capacity` segment files are open (an open waits for a place when all are in use);
+// a file in use is never closed under its user.
 
 import {
   BrokerError,
@@ -41,6 +42,10 @@ const WAIT_MAX_MS = 1000;
 export class OpenFiles {
   /** open files, least recently used first (a Map keeps insertion order) */
   private readonly lru = new Map<CachedFile, true>();
+  /** opens under way: they hold a place too */
+  private opening = 0;
+  /** opens waiting for a place (every open file in use) */
+  private waiters: (() => void)[] = [];
   private logs = 0;
   private readonly waitBurst: Burst;
   private readonly clock: Clock;
@@ -63,21 +68,42 @@ export class OpenFiles {
     return this.logs;
   }
 
-  opened(f: CachedFile): void {
-    this.lru.set(f, true);
-    this.trim();
-  }
-
   used(f: CachedFile): void {
     if (this.lru.delete(f)) this.lru.set(f, true);
   }
 
   closed(f: CachedFile): void {
     this.lru.delete(f);
+    this.wake();
   }
 
-  /** Closes the least recently used idle files until at most `capacity` are open. */
+  /**
+   * Opens `f` once it has a place: the least recently used idle file is closed to make one, or, when every
+   * open file is in use, the open waits until one is done. Without that wait, 1,000 appends at once to
+   * 1,000 partitions open 1,000 files whatever the cap (and ran into EMFILE under ulimit -n 1024).
+   */
+  async open(f: CachedFile, open: () => Promise<FileHandle>): Promise<FileHandle> {
+    while (this.lru.size + this.opening >= this.opts.capacity) {
+      if (await this.evictOne()) continue;
+      await new Promise<void>((wake) => this.waiters.push(wake));
+    }
+    this.opening++;
+    try {
+      const fh = await this.patiently(f.path, open);
+      this.lru.set(f, true);
+      return fh;
+    } finally {
+      this.opening--;
+    }
+  }
+
+  private wake(): void {
+    if (this.waiters.length > 0) for (const wake of this.waiters.splice(0)) wake();
+  }
+
+  /** A file is no longer in use: closes the least recently used idle files down to `capacity`. */
   trim(): void {
+    this.wake();
     if (this.lru.size <= this.opts.capacity) return;
     for (const f of this.lru.keys()) {
       if (this.lru.size <= this.opts.capacity) return;

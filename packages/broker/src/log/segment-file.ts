@@ -13,16 +13,20 @@ export class SegmentFile implements FileHandle, CachedFile {
   private holds = 0;
   private closed = false;
 
-  /** `fh`: the descriptor when the caller just created the file; otherwise it opens on first use. */
+  /** The file opens on first use; `create` makes it if it is missing (a new segment), else it must exist. */
   constructor(
     private readonly fs: Fs,
     readonly path: string,
     private readonly dsync: boolean,
     private readonly files: OpenFiles,
-    fh: FileHandle | null = null,
+    private mode: "rw" | "create" = "rw",
   ) {
-    this.fh = fh;
-    if (fh !== null) files.opened(this);
+    this.fh = null;
+  }
+
+  /** Opens the file now (creating it in "create" mode), within the cache's cap. */
+  async ensureOpen(): Promise<void> {
+    await this.use(async () => undefined);
   }
 
   get pinned(): boolean {
@@ -90,14 +94,15 @@ export class SegmentFile implements FileHandle, CachedFile {
       return Promise.reject(new BrokerError("LOG_CLOSED", `segment file ${this.path} is closed`));
     }
     this.opening ??= this.files
-      .patiently(this.path, () => this.fs.open(this.path, "rw", this.dsync))
+      .open(this, () => this.fs.open(this.path, this.mode, this.dsync))
       .then(async (fh) => {
+        this.mode = "rw"; // once made, a segment that disappears is an error, never silently recreated
         if (this.closed) {
+          this.files.closed(this);
           await fh.close();
           throw new BrokerError("LOG_CLOSED", `segment file ${this.path} is closed`);
         }
         this.fh = fh;
-        this.files.opened(this);
         return fh;
       })
       .finally(() => {

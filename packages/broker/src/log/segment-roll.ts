@@ -34,7 +34,9 @@ export async function createNextSegment(ctx: RollContext, old: Segment): Promise
   });
   await old.writeIndexFiles(fs, old.index!);
   const path = join(dir, segmentName(old.nextOffset, SEGMENT_SUFFIX));
-  const fh = new SegmentFile(fs, path, dsync, files, await fs.open(path, "create", dsync));
+  // created through the cache, within its cap: 1,000 partitions rolling at once do not open 1,000 files
+  const fh = new SegmentFile(fs, path, dsync, files, "create");
+  await fh.ensureOpen();
   try {
     await fs.syncDir(dir);
   } catch (e) {
