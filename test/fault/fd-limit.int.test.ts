@@ -142,7 +142,7 @@ test("with every descriptor taken (--max-connections above ulimit -n) accepting 
     const flood = idleConnections(broker.kafka, 1100);
     await sleep(2500);
     assert.equal(broker.child.exitCode, null, `the broker exited: ${broker.stderr()}`);
-    assert.match(broker.stderr(), /cannot read the process's memory use/);
+    assert.match(broker.stderr(), /cannot read the process's RSS/);
     flood.destroy();
     await sleep(300);
     const producer = kafkaClient(broker.kafka).producer();

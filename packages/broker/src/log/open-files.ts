@@ -163,7 +163,9 @@ export class OpenFiles {
             `out of file descriptors: waiting to open ${what}; ${this.opts.hint}`,
           );
         }
-        await new Promise<void>((r) => this.clock.setTimer(pauseMs, r));
+        // A plain timer, not the Clock: a backoff against the OS, not domain time (a fake clock would never
+        // end it), and, unlike the Clock's, it keeps the process alive while an append waits on it.
+        await new Promise((r) => setTimeout(r, pauseMs));
         pauseMs = Math.min(pauseMs * 2, WAIT_MAX_MS);
       }
     }
