@@ -216,7 +216,7 @@ export class Topics {
     Object.assign(topic, { def });
     for (const p of topic.partitions) toLogConfig(config, this.opts.fsync, p.logConfig);
     // A tighter retention applies now, not at the next scheduled check.
-    for (const p of topic.partitions) await p.log.enforceRetention().catch(() => 0);
+    for (const p of topic.partitions) await this.retain(name, p);
   }
 
   /** Runs retention on every partition now (the timer calls this too). */
@@ -226,12 +226,25 @@ export class Topics {
     let deleted = 0;
     try {
       for (const topic of this.list()) {
-        for (const p of topic.partitions) deleted += await p.log.enforceRetention().catch(() => 0);
+        for (const p of topic.partitions) deleted += await this.retain(topic.def.name, p);
       }
     } finally {
       this.retentionRunning = false;
     }
     return deleted;
+  }
+
+  /** Retention of one partition; a failure (e.g. EIO deleting a segment) is logged, and tried again next time. */
+  private async retain(topic: string, p: Partition): Promise<number> {
+    try {
+      return await p.log.enforceRetention();
+    } catch (err) {
+      this.opts.logger.error(
+        { err, topic, partition: p.index },
+        "retention failed; retried at the next check",
+      );
+      return 0;
+    }
   }
 
   async close(): Promise<void> {
