@@ -105,8 +105,19 @@ export function encodeFrame(frame: AmqpFrame): Buffer {
   return w.finish();
 }
 
-/** Appends a typed frame's wire bytes to `w`. */
+/** Appends a typed frame's wire bytes to `w`, whole or not at all: a field that does not fit its domain
+ *  (a shortstr over 255 bytes) throws with nothing of the frame left in `w`, so the stream stays framed. */
 export function writeFrame(w: WireWriter, frame: AmqpFrame): void {
+  const mark = w.mark();
+  try {
+    writeFrameUnchecked(w, frame);
+  } catch (e) {
+    w.rollback(mark);
+    throw e;
+  }
+}
+
+function writeFrameUnchecked(w: WireWriter, frame: AmqpFrame): void {
   switch (frame.type) {
     case "method": {
       const at = beginFrame(w, FRAME_METHOD, frame.channel);
@@ -165,8 +176,15 @@ export function writeContentFrames(
 ): void {
   const chunk = bodyChunk(frameMax, body.length);
   w.ensure(contentFramesBound(propertyBytes.length, body.length, chunk));
+  const mark = w.mark();
+  // only the method can fail (its shortstrs); the header and body frames after it cannot
   let at = beginFrame(w, FRAME_METHOD, channel);
-  encodeMethodTo(w, method);
+  try {
+    encodeMethodTo(w, method);
+  } catch (e) {
+    w.rollback(mark);
+    throw e;
+  }
   endFrame(w, at);
   at = beginFrame(w, FRAME_HEADER, channel);
   w.u16(classId);

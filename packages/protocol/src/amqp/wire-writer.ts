@@ -3,6 +3,25 @@
 // Invariant: lengths are validated before writing (shortstr <= 255 bytes), so no output is ever truncated;
 // bytes handed out by take() or finish() are never written again, until the caller says with rewind() that
 // it holds none of them.
+/** The AMQP short string limit: 255 bytes of UTF-8 (not characters). */
+export const SHORTSTR_BYTES_MAX = 255;
+
+/** The longest prefix of `s` that fits in `maxBytes` of UTF-8, cut between characters (never inside a
+ *  surrogate pair): for reply texts and other strings the broker builds from names a client chose. */
+export function truncateUtf8(s: string, maxBytes: number = SHORTSTR_BYTES_MAX): string {
+  if (s.length <= maxBytes / 3 || Buffer.byteLength(s, "utf8") <= maxBytes) return s;
+  let bytes = 0;
+  let i = 0;
+  while (i < s.length) {
+    const c = s.codePointAt(i) as number;
+    const n = c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
+    if (bytes + n > maxBytes) break;
+    bytes += n;
+    i += c >= 0x10000 ? 2 : 1;
+  }
+  return s.slice(0, i);
+}
+
 export class WireWriter {
   private buf: Buffer;
   /** where the next byte goes (positions handed to patchU32 are in the current buffer) */
@@ -154,6 +173,18 @@ export class WireWriter {
     const out = this.buf.subarray(this.start, this.length);
     this.start = this.length;
     return out;
+  }
+
+  /** Where the next write starts, as an amount of pending bytes (stable across growth and a fresh buffer):
+   *  for rollback(), so that a frame is written whole or not at all. */
+  mark(): number {
+    return this.pending;
+  }
+
+  /** Drops what was written after mark() returned `at` (a frame that failed half way). */
+  rollback(at: number): void {
+    if (at > this.pending) throw new RangeError(`rollback to ${at}, only ${this.pending} pending`);
+    this.length = this.start + at;
   }
 
   /** The caller no longer holds any bytes take() handed out: writing starts over at the front of the same

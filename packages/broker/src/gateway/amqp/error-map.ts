@@ -65,6 +65,7 @@ export function toReply(err: unknown): { code: number; scope: amqp.ReplyScope; t
     code = err.replyCode;
     scope = "connection";
   } else message = `internal error: ${message}`;
-  const text = `${NAMES[code] ?? "ERROR"} - ${message}`;
-  return { code, scope, text: text.length > 255 ? text.slice(0, 255) : text };
+  // a shortstr: 255 bytes of UTF-8, and a name a client chose may make the text longer than that
+  const text = amqp.truncateUtf8(`${NAMES[code] ?? "ERROR"} - ${message}`);
+  return { code, scope, text };
 }
