@@ -87,15 +87,44 @@ class NodeFileHandle implements FileHandle {
   }
 }
 
+/**
+ * mkdir -p without Node's `recursive: true`, which loops forever where mkdir fails with ENOENT although the
+ * parent exists (/proc, /sys): here that ENOENT is thrown. Each missing ancestor is made on the way back.
+ */
+export async function makeDirs(dir: string): Promise<void> {
+  try {
+    await fsp.mkdir(dir);
+    return;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "EEXIST" && (await fsp.stat(dir)).isDirectory()) return;
+    if (code !== "ENOENT") throw e;
+    const parent = dirname(dir);
+    if (parent === dir || (await isDirectory(parent))) throw e;
+  }
+  await makeDirs(dirname(dir));
+  try {
+    await fsp.mkdir(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "EEXIST" || !(await isDirectory(dir))) throw e;
+  }
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  try {
+    return (await fsp.stat(path)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
 export const nodeFs: Fs = {
   async open(path, mode, dsync = false) {
     const flags = OPEN_FLAGS[mode] | (dsync ? constants.O_DSYNC : 0);
     return new NodeFileHandle(await fsp.open(path, flags, 0o644));
   },
   readdir: (dir) => fsp.readdir(dir),
-  async mkdirp(dir) {
-    await fsp.mkdir(dir, { recursive: true });
-  },
+  mkdirp: (dir) => makeDirs(dir),
   async exists(path) {
     try {
       await fsp.access(path);

@@ -8,7 +8,7 @@ export { type Admission, type Closable, ConnectionLimit } from "./connection-lim
 export { crc32c } from "./crc32c.ts";
 export { BrokerError, ERROR_CODES, type ErrorCode, isBrokerError } from "./errors.ts";
 export { Fifo } from "./fifo.ts";
-export { type FileHandle, type Fs, mkdirpDurably, nodeFs, writeFileDurably } from "./fs.ts";
+export { type FileHandle, type Fs, makeDirs, mkdirpDurably, nodeFs, writeFileDurably } from "./fs.ts";
 export { lazySocketHandler, type SocketHandler } from "./lazy-socket-handler.ts";
 export { LIMITS } from "./limits.ts";
 export { type Logger, silentLogger } from "./logger.ts";

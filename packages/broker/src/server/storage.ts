@@ -2,9 +2,8 @@
 // Invariant: two brokers never share a data dir; the LOCK file holds the pid of the one that owns it.
 
 import { closeSync, fsyncSync, linkSync, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { BrokerError, type Fs, LIMITS, type Logger, meteredFs, nodeFs, systemClock } from "../lib/index.ts";
+import { BrokerError, type Fs, LIMITS, type Logger, makeDirs, meteredFs, nodeFs, systemClock } from "../lib/index.ts";
 import { DamageStats, Scrubber } from "../log/index.ts";
 import { MetaStore } from "../meta/index.ts";
 import type { BrokerConfig } from "./config.ts";
@@ -34,6 +33,8 @@ const REASONS: Readonly<Record<string, string>> = {
   EPERM: "operation not permitted",
   EROFS: "read-only file system",
   ENOSPC: "no space left on device",
+  // mkdir of a path whose parent exists: a file system that holds no files of ours, like /proc
+  ENOENT: "this file system does not allow creating it",
 };
 
 function unavailable(message: string, dataDir: string, e?: unknown): BrokerError {
@@ -129,7 +130,7 @@ function releaseLock(dataDir: string): void {
 
 async function createDataDir(dataDir: string): Promise<void> {
   try {
-    await mkdir(dataDir, { recursive: true });
+    await makeDirs(dataDir);
   } catch (e) {
     throw unavailable(`cannot create data directory ${dataDir}`, dataDir, e);
   }
