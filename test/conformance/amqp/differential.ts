@@ -9,11 +9,12 @@ import { runScenario, type Scenario } from "./harness.ts";
 import { CORE } from "./scenarios-core.ts";
 import { DLX } from "./scenarios-dlx.ts";
 import { EXTRA } from "./scenarios-extra.ts";
+import { HARDENING } from "./scenarios-hardening.ts";
 import { ROUTING } from "./scenarios-routing.ts";
 
 const RABBIT = process.env.RABBITMQ_URL ?? "amqp://guest:guest@127.0.0.1:5672";
 const filter = process.argv[2];
-const scenarios: Scenario[] = [...CORE, ...ROUTING, ...DLX, ...EXTRA].filter(
+const scenarios: Scenario[] = [...CORE, ...ROUTING, ...DLX, ...EXTRA, ...HARDENING].filter(
   (s) => !filter || s.name.includes(filter),
 );
 

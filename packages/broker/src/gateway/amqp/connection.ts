@@ -188,7 +188,15 @@ export class Connection implements Blockable, ChannelHost {
       return;
     }
     if (raw.channel === 0) {
-      this.onChannelZero(amqp.decodeFrame(raw));
+      const f = amqp.decodeFrame(raw);
+      try {
+        this.onChannelZero(f);
+      } catch (err) {
+        // the close names the method that failed (530 on connection.open is 10.40), as RabbitMQ's does
+        if (f.type !== "method") throw err;
+        const info = amqp.METHOD_INFO[f.method.name];
+        this.fail(err, info.classId, info.methodId);
+      }
       return;
     }
     if (this.state !== "running")
@@ -258,7 +266,7 @@ export class Connection implements Blockable, ChannelHost {
           return;
         }
         if (m.args.virtualHost !== "/") {
-          throw connectionError(amqp.NOT_ALLOWED, `vhost '${m.args.virtualHost}' not found`);
+          throw connectionError(amqp.NOT_ALLOWED, `vhost ${m.args.virtualHost} not found`);
         }
         this.state = "running";
         this.deps.clock.clearTimer(this.handshakeTimer);
