@@ -8,6 +8,7 @@ import { type Message, type Queue, type QueuedMessage, REJECTED } from "../../qu
 import { ChannelConsumer } from "./channel-consumer.ts";
 import type { ChannelContext, DeliveryHost, SettledConsumer } from "./channel-context.ts";
 import { Confirms } from "./confirms.ts";
+import { outgoing } from "./delivery-count.ts";
 import { channelError, connectionError } from "./error-map.ts";
 
 const NOTHING_TO_STORE: Promise<unknown> = Promise.resolve();
@@ -236,7 +237,7 @@ export class Basic implements DeliveryHost {
       routingKey: qm.message.routingKey,
       messageCount: q.messageCount,
     });
-    this.ch.sendContent(method, qm.message);
+    this.ch.sendContent(method, outgoing(q, qm));
   }
 
   /** Assigns the next delivery tag; remembers the delivery unless it was sent with no-ack. */

@@ -4,6 +4,7 @@
 import type * as amqp from "@spindle/protocol/amqp";
 import type { Queue, QueueConsumer, QueuedMessage } from "../../queues/index.ts";
 import type { ChannelContext, DeliveryHost } from "./channel-context.ts";
+import { outgoing } from "./delivery-count.ts";
 
 export class ChannelConsumer implements QueueConsumer {
   private inFlight = 0;
@@ -39,7 +40,7 @@ export class ChannelConsumer implements QueueConsumer {
         routingKey: qm.message.routingKey,
       },
     };
-    this.ch.sendContent(method, qm.message);
+    this.ch.sendContent(method, outgoing(this.queue, qm));
   }
 
   /** One of this consumer's deliveries was acked, rejected or requeued. */
