@@ -208,6 +208,8 @@ async function closeBroker(
   queues: Queues,
   storage: Storage,
 ): Promise<void> {
+  // AMQP clients are told (320 CONNECTION_FORCED) before the listeners destroy what is still open
+  await queues.closeConnections();
   await Promise.all([...listeners.values()].map((l) => l.close()));
   await queues.close();
   await streams.close();

@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import type { Server } from "node:net";
 import { join } from "node:path";
-import { amqpDeathCodec, createAmqpServer, PublishGate } from "../gateway/amqp/index.ts";
+import { AmqpConnections, amqpDeathCodec, createAmqpServer, PublishGate } from "../gateway/amqp/index.ts";
 import { type ConnectionLimit, LIMITS, type Logger, type MemoryAccount, systemClock } from "../lib/index.ts";
 import type { OpenFiles } from "../log/index.ts";
 import { QueueStore, Vhost } from "../queues/index.ts";
@@ -20,6 +20,8 @@ export type Queues = {
   /** the resource alarm raised now ("low on disk", …), or null */
   alarm(): string | null;
   createAmqpServer(): Server;
+  /** Shutdown, before the listener closes: AMQP clients hear 320 CONNECTION_FORCED first. */
+  closeConnections(): Promise<void>;
   close(): Promise<void>;
 };
 
@@ -55,6 +57,7 @@ export async function openQueues(
   alarms.start();
   storage.onWrite((bytes) => alarms.noteWritten(bytes));
   let closed: Promise<void> | undefined;
+  const connections = new AmqpConnections();
   return {
     vhost,
     alarm: () => alarms.reason,
@@ -69,8 +72,9 @@ export async function openQueues(
           publishGate,
           memory,
         },
-        { limit: resources.connections },
+        { limit: resources.connections, connections },
       ),
+    closeConnections: () => connections.closeAll("shutdown"),
     close: () => {
       alarms.stop();
       closed ??= vhost.close();

@@ -466,6 +466,12 @@ export class Connection implements Blockable, ChannelHost {
     setTimeout(() => this.terminate(), 1000).unref();
   }
 
+  /** The broker closes this connection (shutdown): 320 CONNECTION_FORCED, then close-ok or a timeout. */
+  forceClose(reason: string): void {
+    const text = `broker forced connection closure with reason '${reason}'`;
+    this.fail(connectionError(amqp.CONNECTION_FORCED, text), 0, 0);
+  }
+
   private terminate(): void {
     if (this.state === "closed") return;
     this.state = "closed";
