@@ -9,9 +9,8 @@ import type { Log } from "../log/index.ts";
 import { type Message, priorityLane } from "./message.ts";
 import { type ReadMessage, readMessages } from "./queue-reader.ts";
 
-/** a lane read takes at most this much of the log; the restart count reads in larger steps (it keeps nothing) */
+/** a lane read takes at most this much of the log */
 const READ_BYTES = 256 * 1024;
-const COUNT_BYTES = 1024 * 1024;
 
 export type TakenMessage = ReadMessage & { readonly message: Message };
 
@@ -86,23 +85,6 @@ export class PriorityBacklog {
     }
     this.scannedTo(lane, read.nextOffset, read.nextOffset >= end());
     return taken;
-  }
-
-  /** After a restart: counts the persistent, unsettled messages of [from, to) in the recovered log. */
-  async countRecovered(
-    log: Log,
-    from: number,
-    to: number,
-    settled: (offset: number) => boolean,
-  ): Promise<void> {
-    while (from < to) {
-      const read = await readMessages(log, from, COUNT_BYTES);
-      for (const { offset, message } of read.items) {
-        if (offset < to && message?.persistent === true && !settled(offset)) this.left(offset, message);
-      }
-      if (read.nextOffset <= from) return;
-      from = read.nextOffset;
-    }
   }
 
   /** Purged: nothing is left in the log. */

@@ -122,6 +122,17 @@ export class QueueStore {
     const settle = await SettleState.recover(acks, log.startOffset, log.endOffset, logger);
     const queue = new Queue(q, policy, log, settle, clock, this.budget, recovered, logger);
     queue.onClose(() => acks.close());
+    if (recovered) {
+      // counts stay approximate rather than the queue unavailable (a damaged record is reported by the log)
+      await queue
+        .recover()
+        .catch((err: unknown) =>
+          logger.warn(
+            { err, queue: q.name },
+            "could not read the recovered queue through; its counts may be off",
+          ),
+        );
+    }
     return queue;
   }
 

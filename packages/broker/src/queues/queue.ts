@@ -20,6 +20,8 @@ const STORED: Promise<void> = Promise.resolve();
  *  that a consumer falling behind a fast publisher for a second is still served from memory */
 const PENDING_BYTES_MAX = LIMITS.queueReadAheadBytesMax;
 const READ_BYTES = 256 * 1024;
+/** the read-through at start keeps nothing, so it reads in larger steps */
+const RECOVER_READ_BYTES = 1024 * 1024;
 /** trim the log (whole segments) after this many settled messages */
 const TRIM_EVERY = 10_000;
 
@@ -58,8 +60,10 @@ export class Queue {
   private rr = 0;
   private draining = false;
   private trimmedAt: number;
-  /** body bytes of ready messages (those unread after a restart are not counted) */
+  /** body bytes of ready messages, also of those still only in the log */
   private readyBytes = 0;
+  /** unsettled offsets at or above nextReadOffset whose message the restart dropped (transient ones) */
+  private lostAhead = 0;
   /** set when recovered from disk: transient messages below it were lost with the restart */
   private recoveredEnd = 0;
   /** messages below it read back from the log may have been delivered before the restart */
@@ -75,8 +79,6 @@ export class Queue {
   private readonly closers: (() => Promise<void>)[] = [];
   /** x-max-priority queues: the ready messages still only in the log, by priority */
   private readonly backlog: PriorityBacklog | null;
-  /** after a restart a priority queue reads its log through once, to learn the priorities waiting in it */
-  private scanNeeded: boolean;
   readonly faults: QueueFaults = { lostMessages: 0, readErrors: 0, trimErrors: 0 };
 
   constructor(
@@ -101,7 +103,33 @@ export class Queue {
     );
     this.ready = new ReadyList(policy.maxPriority, budget);
     this.backlog = policy.maxPriority === undefined ? null : new PriorityBacklog(policy.maxPriority);
-    this.scanNeeded = this.backlog !== null && this.nextReadOffset < this.recoveredEnd;
+  }
+
+  /**
+   * After a restart, before the queue is used: reads the recovered log through once, so that counts and
+   * bytes are exact (the transient messages the restart dropped are not counted; the bytes of the others
+   * are) and a priority queue knows which priorities wait in the log.
+   */
+  async recover(): Promise<void> {
+    for (let from = this.nextReadOffset; from < this.recoveredEnd; ) {
+      const read = await readMessages(this.log, from, RECOVER_READ_BYTES);
+      for (const { offset, message } of read.items) {
+        if (offset >= this.recoveredEnd || this.settle.isSettled(offset)) continue;
+        if (message === null || !message.persistent) this.lostAhead++;
+        else {
+          this.readyBytes += message.body.length;
+          this.backlog?.left(offset, message);
+        }
+      }
+      if (read.nextOffset <= from) break;
+      from = read.nextOffset;
+    }
+  }
+
+  /** x-max-length(-bytes) with drop-head on what a restart recovered, as RabbitMQ applies it at start
+   *  (once dead-lettering is wired). */
+  enforceLimits(): void {
+    if (this.policy.overflow === "drop-head") this.dropHeadWhileOver();
   }
 
   get name(): string {
@@ -111,7 +139,7 @@ export class Queue {
   /** Messages ready for delivery (not counting delivered-but-unacked ones). */
   get messageCount(): number {
     const ahead = this.backlog?.ahead.size ?? 0;
-    const unread = this.appender.end - this.nextReadOffset - this.settledAhead - ahead;
+    const unread = this.appender.end - this.nextReadOffset - this.settledAhead - ahead - this.lostAhead;
     return this.ready.length + Math.max(0, unread);
   }
 
@@ -315,6 +343,7 @@ export class Queue {
     this.readyBytes = 0;
     this.nextReadOffset = this.appender.end;
     this.settledAhead = 0;
+    this.lostAhead = 0;
     return n;
   }
 
@@ -439,14 +468,13 @@ export class Queue {
    *  messages outrank every ready one. */
   private behindLane(): number {
     if (this.backlog === null) return -1;
-    if (this.scanNeeded) return 0;
     const lane = this.backlog.highestUnread();
     return lane > this.ready.highestReady() ? lane : -1;
   }
 
   /** Where the next read from the log starts. */
   private loadFrom(): number {
-    const lane = this.scanNeeded ? -1 : this.behindLane();
+    const lane = this.behindLane();
     return lane < 0
       ? this.nextReadOffset
       : (this.backlog as PriorityBacklog).fetchFrom(lane, this.nextReadOffset);
@@ -462,7 +490,6 @@ export class Queue {
   }
 
   private readNext(): Promise<void> {
-    if (this.scanNeeded) return this.countRecovered();
     const lane = this.behindLane();
     // where the lane's messages may start at the cursor and the window has room, the next chunk serves
     // (each offset read once); otherwise the lane is read on its own, ahead of the cursor
@@ -478,8 +505,10 @@ export class Queue {
     for (const { offset, message, timestampMs } of read.items) {
       if (this.backlog?.ahead.delete(offset) === true) continue;
       if (this.settle.isSettled(offset)) this.settledAhead = Math.max(0, this.settledAhead - 1);
-      else if (message === null || this.lostInRestart(offset, message)) this.settleOffset(offset);
-      else {
+      else if (message === null || this.lostInRestart(offset, message)) {
+        if (offset < this.recoveredEnd) this.lostAhead = Math.max(0, this.lostAhead - 1);
+        this.settleOffset(offset);
+      } else {
         this.backlog?.fetched(message);
         this.admit(offset, message, timestampMs);
       }
@@ -494,13 +523,6 @@ export class Queue {
     const b = this.backlog as PriorityBacklog;
     const taken = await b.readLane(this.log, lane, this.nextReadOffset, () => this.appender.end, usable);
     for (const { offset, message, timestampMs } of taken) this.admit(offset, message, timestampMs);
-  }
-
-  /** After a restart: the ready messages of each priority in the recovered log (transient ones are lost). */
-  private async countRecovered(): Promise<void> {
-    const b = this.backlog as PriorityBacklog;
-    await b.countRecovered(this.log, this.nextReadOffset, this.recoveredEnd, (o) => this.settle.isSettled(o));
-    this.scanNeeded = false;
   }
 
   /** A transient message read back from before the restart: it did not survive it. */
@@ -518,7 +540,6 @@ export class Queue {
       redelivered: offset < this.deliveredBefore || requeues > 0,
       requeues,
     });
-    if (offset < this.recoveredEnd) this.readyBytes += message.body.length;
   }
 
   /** Detaches every consumer, telling each that the queue is gone. */

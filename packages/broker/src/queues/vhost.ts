@@ -76,7 +76,9 @@ export class Vhost {
     }
     for (const [, def] of meta.list("queue")) {
       const d = def as QueueOptions;
-      v.adopt(await store.open(d, true));
+      const q = await store.open(d, true);
+      v.adopt(q);
+      q.enforceLimits();
     }
     for (const [, def] of meta.list("binding")) {
       const b = def as Binding;
