@@ -55,4 +55,7 @@ export const LIMITS = {
   refusingConnectionsMax: 16,
   /** segment files kept open across all logs when no fd budget sets it (tests, tools) */
   logFilesOpenMax: 4096,
+  /** held x-delay messages one delayed exchange indexes in memory (due time and offset; twice this at
+   *  most); the others wait in its log until the index runs dry */
+  delayIndexEntriesMax: 10_000,
 } as const;

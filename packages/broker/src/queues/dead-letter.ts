@@ -2,7 +2,7 @@
 // x-death entry. Invariant: the original is settled first; a missing DLX drops the message, as RabbitMQ.
 
 import { createMessage, type Message, type QueuedMessage } from "./message.ts";
-import type { Queue } from "./queue.ts";
+import type { EnqueueTarget, Queue } from "./queue.ts";
 import type { DeathReason } from "./queue-policy.ts";
 
 export interface Death {
@@ -22,7 +22,7 @@ export interface DeathCodec {
 }
 
 export interface DeadLetterRouter {
-  route(exchange: string, routingKey: string, headers: Message["headers"]): Queue[];
+  route(exchange: string, routingKey: string, headers: Message["headers"]): EnqueueTarget[];
 }
 
 export function deadLetter(

@@ -1,13 +1,27 @@
-// x-delayed-message exchanges: a message with an `x-delay` header is held in a hidden durable queue and
-// routed by the exchange's x-delayed-type when due. Invariant: a held message is acked in the hidden
-// queue only after it has been routed, so a restart re-arms every message not yet released.
+// x-delayed-message exchanges: a message with an `x-delay` header is appended to the exchange's own log
+// (durable when the exchange is, and kept over a restart when the message is persistent, as the plugin
+// does) and routed by the exchange's x-delayed-type when due. Memory holds only a bounded index of the
+// earliest due (DelayIndex); the rest is read back from the log when the index runs dry.
+// Invariant: a held message is settled in the log only after it has been routed, so a restart re-arms
+// every message not yet released; no held message is released twice in one run.
 
-import type { Clock, TimerHandle } from "../lib/index.ts";
-import type { QueueConsumer } from "./consumer.ts";
-import { createMessage, type Message, type QueuedMessage } from "./message.ts";
-import type { Queue } from "./queue.ts";
+import { type Clock, LIMITS, type TimerHandle } from "../lib/index.ts";
+import type { Log } from "../log/index.ts";
+import { AppendBatcher } from "./append-batcher.ts";
+import { type DelayEntry, DelayIndex, Smallest } from "./delay-index.ts";
+import { createMessage, type Message } from "./message.ts";
+import type { EnqueueResult } from "./queue.ts";
+import { readMessages } from "./queue-reader.ts";
+import type { SettleState } from "./settle-state.ts";
 
 export const DELAYED_TYPE = "x-delayed-message";
+
+/** how much of the log one read takes (a refill, or the messages of one release) */
+const READ_BYTES = 1024 * 1024;
+/** messages routed per timer turn at most: a burst due at once is released in steps */
+const RELEASE_BATCH = 1024;
+/** trim the log (whole segments) after this many settled messages */
+const TRIM_EVERY = 10_000;
 
 export function delayedQueueName(exchange: string): string {
   return `amq.delayed.${exchange}`;
@@ -19,34 +33,73 @@ export function delayOf(headers: Readonly<Record<string, unknown>> | undefined):
   return typeof d === "number" && Number.isInteger(d) && d > 0 ? d : 0;
 }
 
-/** Consumes the hidden queue, holding each message in memory until it is due. */
-export class DelayScheduler implements QueueConsumer {
-  readonly tag = "spindle-delay-scheduler";
-  readonly noAck = false;
-  private held: { due: number; qm: QueuedMessage }[] = [];
+/** The held messages of one x-delayed-message exchange: where a delayed publish is enqueued. */
+export class DelayedMessages {
+  private readonly appender: AppendBatcher;
+  private readonly index: DelayIndex;
+  /** popped from the index and not settled yet: a refill must not find them again */
+  private readonly inflight = new Set<number>();
+  /** set while a refill reads the log: what arrives meanwhile joins the index after it */
+  private arrivals: DelayEntry[] | null = null;
+  private refilling: Promise<void> | null = null;
+  private releasing = false;
   private timer: TimerHandle | undefined;
   private armedFor = Number.POSITIVE_INFINITY;
+  private stopped = false;
+  private trimmedAt: number;
+  private readonly closers: (() => Promise<void>)[] = [];
+  /** transient messages below it did not survive the restart */
+  private readonly recoveredEnd: number;
 
   constructor(
-    private readonly queue: Queue,
+    readonly name: string,
+    private readonly log: Log,
+    private readonly settle: SettleState,
     private readonly clock: Clock,
     private readonly release: (m: Message) => void,
-  ) {}
-
-  ready(): boolean {
-    return true;
+    private readonly onError: (err: unknown) => void,
+    indexCapacity: number = LIMITS.delayIndexEntriesMax,
+  ) {
+    this.index = new DelayIndex(indexCapacity);
+    this.recoveredEnd = log.endOffset;
+    this.trimmedAt = settle.lowWater;
+    this.appender = new AppendBatcher(
+      log,
+      () => undefined,
+      (offset) => settle.isSettled(offset),
+    );
+    // what the log holds from before is found by a first refill
+    if (settle.lowWater < log.endOffset) this.index.outside = 1;
   }
 
-  deliver(qm: QueuedMessage): void {
-    const due = qm.enqueuedMs + qm.message.delayMs;
-    let i = this.held.length;
-    while (i > 0 && (this.held[i - 1] as { due: number }).due > due) i--;
-    this.held.splice(i, 0, { due, qm });
+  /** Reads back what a restart kept, then arms the timer. */
+  async start(): Promise<void> {
+    await this.refill();
+  }
+
+  /** Held messages in memory (the index), for tests and metrics. */
+  get indexed(): number {
+    return this.index.size;
+  }
+
+  enqueue(message: Message): EnqueueResult {
+    if (this.stopped) return Promise.resolve();
+    const now = this.clock.nowMs();
+    const entry = { due: now + message.delayMs, offset: this.appender.end };
+    const stored = this.appender.add(message, now);
+    if (this.arrivals !== null) this.arrivals.push(entry);
+    else this.index.add(entry);
     this.arm();
+    return stored;
   }
 
   private arm(): void {
-    const next = this.held[0]?.due;
+    if (this.stopped || this.releasing || this.refilling !== null) return;
+    if (this.index.needsRefill) {
+      this.refill().catch((err: unknown) => this.onError(err));
+      return;
+    }
+    const next = this.index.peek()?.due;
     if (next === undefined || (this.timer !== undefined && this.armedFor <= next)) return;
     this.clock.clearTimer(this.timer);
     this.armedFor = next;
@@ -56,21 +109,114 @@ export class DelayScheduler implements QueueConsumer {
   private fire(): void {
     this.timer = undefined;
     this.armedFor = Number.POSITIVE_INFINITY;
+    if (this.stopped || this.releasing) return;
     const now = this.clock.nowMs();
-    while (this.held.length > 0 && (this.held[0] as { due: number }).due <= now) {
-      const { qm } = this.held.shift() as { qm: QueuedMessage };
-      this.release(createMessage({ ...qm.message, delayMs: 0 }));
-      this.queue.ack(qm);
+    const due: DelayEntry[] = [];
+    for (let e = this.index.peek(); e !== undefined && e.due <= now && due.length < RELEASE_BATCH; ) {
+      this.index.pop();
+      this.inflight.add(e.offset);
+      due.push(e);
+      e = this.index.peek();
     }
-    this.arm();
+    if (due.length === 0) {
+      this.arm();
+      return;
+    }
+    this.releasing = true;
+    this.releaseAll(due)
+      .catch((err: unknown) => this.onError(err))
+      .finally(() => {
+        this.releasing = false;
+        this.arm();
+      });
   }
 
-  cancelledByQueue(): void {
-    this.stop();
+  /** Reads the due messages back (each batch of the log once) and routes them in due order. */
+  private async releaseAll(due: DelayEntry[]): Promise<void> {
+    const wanted = new Set(due.map((e) => e.offset));
+    if (due.some((e) => e.offset >= this.log.endOffset)) {
+      this.appender.flush();
+      await this.appender.lastStored;
+    }
+    const found = new Map<number, Message | null>();
+    for (const offset of [...wanted].sort((a, b) => a - b)) {
+      if (found.has(offset)) continue;
+      const read = await readMessages(this.log, offset, READ_BYTES);
+      for (const item of read.items) if (wanted.has(item.offset)) found.set(item.offset, item.message);
+      if (!found.has(offset)) found.set(offset, null);
+    }
+    if (this.stopped) return;
+    for (const e of due) {
+      const m = found.get(e.offset);
+      if (m != null) this.release(createMessage({ ...m, delayMs: 0 }));
+      this.settleOffset(e.offset);
+    }
   }
 
+  private settleOffset(offset: number): void {
+    this.inflight.delete(offset);
+    this.settle.settle(offset);
+    const low = this.settle.lowWater;
+    if (low - this.trimmedAt >= TRIM_EVERY) {
+      this.trimmedAt = low;
+      this.log.deleteRecordsBefore(Math.min(low, this.log.endOffset)).catch((err) => this.onError(err));
+    }
+  }
+
+  /** The index ran dry with messages left in the log: reads the log through once, keeping the earliest. */
+  private refill(): Promise<void> {
+    this.refilling ??= this.readBack().finally(() => {
+      this.refilling = null;
+      this.arm();
+    });
+    return this.refilling;
+  }
+
+  private async readBack(): Promise<void> {
+    this.arrivals = [];
+    const end = this.appender.end;
+    this.appender.flush();
+    await this.appender.lastStored;
+    const found = new Smallest(this.index.capacity);
+    try {
+      for (let from = this.settle.lowWater; from < end; ) {
+        const read = await readMessages(this.log, from, READ_BYTES);
+        for (const { offset, message, timestampMs } of read.items) {
+          if (offset >= end || this.settle.isSettled(offset) || this.inflight.has(offset)) continue;
+          if (message === null || (offset < this.recoveredEnd && !message.persistent))
+            this.settleOffset(offset);
+          else found.add({ due: timestampMs + message.delayMs, offset });
+        }
+        if (read.nextOffset <= from) break;
+        from = read.nextOffset;
+      }
+    } finally {
+      this.index.refilled(found);
+      const arrivals = this.arrivals;
+      this.arrivals = null;
+      for (const e of arrivals) this.index.add(e);
+    }
+  }
+
+  /** Stops releasing; what is held stays in the log. */
   stop(): void {
+    this.stopped = true;
     this.clock.clearTimer(this.timer);
-    this.held = [];
+  }
+
+  /** Stops and writes out what was appended and settled. */
+  async close(): Promise<void> {
+    this.stop();
+    this.appender.flush();
+    await this.appender.lastStored;
+    await this.refilling?.catch(() => undefined);
+    await this.settle.drain();
+    await this.log.close();
+    for (const c of this.closers) await c();
+  }
+
+  /** Runs after the log is closed (the store closes the ack log here). */
+  onClose(fn: () => Promise<void>): void {
+    this.closers.push(fn);
   }
 }

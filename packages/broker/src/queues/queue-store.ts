@@ -9,6 +9,7 @@ import {
   DEFAULT_LOG_CONFIG,
   FileLog,
   type FsyncPolicy,
+  type Log,
   type LogConfig,
   MemoryLog,
   OpenFiles,
@@ -97,8 +98,55 @@ export class QueueStore {
   }
 
   private async openDurable(q: QueueOptions, policy: QueuePolicy, recovered: boolean): Promise<Queue> {
+    const { clock, logger } = this.opts;
+    const { log, settle, acks } = await this.openFileLogs(q.name);
+    const queue = new Queue(q, policy, log, settle, clock, this.budget, recovered, logger);
+    queue.onClose(() => acks.close());
+    if (recovered) {
+      // counts stay approximate rather than the queue unavailable (a damaged record is reported by the log)
+      await queue
+        .recover()
+        .catch((err: unknown) =>
+          logger.warn(
+            { err, queue: q.name },
+            "could not read the recovered queue through; its counts may be off",
+          ),
+        );
+    }
+    return queue;
+  }
+
+  /** The message log and settle state stored under `name` (FileLogs when durable, else memory), for what
+   *  keeps messages like a queue without being one (x-delayed-message); the caller closes the message
+   *  log, then calls closeAcks. */
+  async openLogs(
+    name: string,
+    durable: boolean,
+    recovered: boolean,
+  ): Promise<{ log: Log; settle: SettleState; closeAcks: () => Promise<void> }> {
+    if (!durable) {
+      const log = new MemoryLog({ ...MESSAGE_LOG, fsync: this.opts.fsync }, this.opts.clock);
+      return { log, settle: SettleState.fresh(0), closeAcks: async () => undefined };
+    }
+    this.files.claimLogs(2, `delayed messages '${name}'`, recovered);
+    try {
+      const { log, settle, acks } = await this.openFileLogs(name);
+      let held = true;
+      const closeAcks = async () => {
+        await acks.close();
+        if (held) this.files.releaseLogs(2);
+        held = false;
+      };
+      return { log, settle, closeAcks };
+    } catch (e) {
+      this.files.releaseLogs(2);
+      throw e;
+    }
+  }
+
+  private async openFileLogs(name: string): Promise<{ log: FileLog; settle: SettleState; acks: FileLog }> {
     const { fs, clock, logger, fsync } = this.opts;
-    const dir = this.dirOf(q.name);
+    const dir = this.dirOf(name);
     // durably: the log syncs only the directories it creates, and this one would be lost in a crash
     await mkdirpDurably(fs, dir);
     const log = await FileLog.open({
@@ -120,20 +168,7 @@ export class QueueStore {
       files: this.files,
     });
     const settle = await SettleState.recover(acks, log.startOffset, log.endOffset, logger);
-    const queue = new Queue(q, policy, log, settle, clock, this.budget, recovered, logger);
-    queue.onClose(() => acks.close());
-    if (recovered) {
-      // counts stay approximate rather than the queue unavailable (a damaged record is reported by the log)
-      await queue
-        .recover()
-        .catch((err: unknown) =>
-          logger.warn(
-            { err, queue: q.name },
-            "could not read the recovered queue through; its counts may be off",
-          ),
-        );
-    }
-    return queue;
+    return { log, settle, acks };
   }
 
   /** Removes a deleted durable queue's files (after its logs are closed). */

@@ -49,6 +49,12 @@ export interface QueueFaults {
   trimErrors: number;
 }
 
+/** Where routing puts a message: a queue, or the held messages of an x-delayed-message exchange. */
+export interface EnqueueTarget {
+  readonly name: string;
+  enqueue(message: Message): EnqueueResult;
+}
+
 export class Queue {
   private readonly ready: ReadyList;
   private nextReadOffset: number;

@@ -7,7 +7,7 @@ import type { Clock, TimerHandle } from "../lib/index.ts";
 import { BrokerError } from "../lib/index.ts";
 import type { MetaStore } from "../meta/index.ts";
 import { type DeathCodec, deadLetter } from "./dead-letter.ts";
-import { DELAYED_TYPE, DelayScheduler, delayedQueueName, delayOf } from "./delayed.ts";
+import { DELAYED_TYPE, DelayedMessages, delayedQueueName, delayOf } from "./delayed.ts";
 import { checkQueueEquivalent, exchangeInequivalence } from "./equivalence.ts";
 import {
   type Args,
@@ -18,7 +18,7 @@ import {
   type ExchangeDef,
   isExchangeType,
 } from "./exchange.ts";
-import type { Queue, QueueOptions } from "./queue.ts";
+import type { EnqueueTarget, Queue, QueueOptions } from "./queue.ts";
 import { parseQueuePolicy } from "./queue-policy.ts";
 import type { QueueStore } from "./queue-store.ts";
 
@@ -49,8 +49,8 @@ export class Vhost {
   readonly queues = new Map<string, Queue>();
 
   private readonly expiryTimers = new Map<Queue, TimerHandle>();
-  /** hidden queues of x-delayed-message exchanges, by exchange name */
-  private readonly delayed = new Map<string, { queue: Queue; scheduler: DelayScheduler }>();
+  /** the held messages of x-delayed-message exchanges, by exchange name */
+  private readonly delayed = new Map<string, DelayedMessages>();
 
   private constructor(
     private readonly meta: MetaStore,
@@ -135,27 +135,32 @@ export class Vhost {
     if (def.type === DELAYED_TYPE) await this.attachDelay(def, false);
   }
 
-  /** Opens (or recovers) the hidden queue that holds a delayed exchange's messages until due. */
+  /** Opens (or recovers) the log that holds a delayed exchange's messages until due. */
   private async attachDelay(def: ExchangeDef, recovered: boolean): Promise<void> {
     const name = delayedQueueName(def.name);
-    const opts = { name, durable: def.durable, exclusiveOwner: null, autoDelete: false, args: {} };
-    const queue = await this.store.open(opts, recovered);
-    const scheduler = new DelayScheduler(queue, this.clock, (m) => {
-      const headers = m.headers ?? this.codec.headersOf(m.properties);
-      for (const q of this.route(def.name, m.routingKey, headers, true)) q.enqueue({ ...m, headers });
-    });
-    queue.addConsumer(scheduler);
-    this.delayed.set(def.name, { queue, scheduler });
+    const { log, settle, closeAcks } = await this.store.openLogs(name, def.durable, recovered);
+    const held = new DelayedMessages(
+      name,
+      log,
+      settle,
+      this.clock,
+      (m) => {
+        const headers = m.headers ?? this.codec.headersOf(m.properties);
+        for (const q of this.route(def.name, m.routingKey, headers, true)) q.enqueue({ ...m, headers });
+      },
+      (err) => this.store.logger.error({ err, exchange: def.name }, "delayed messages: release failed"),
+    );
+    held.onClose(closeAcks);
+    this.delayed.set(def.name, held);
+    await held.start();
   }
 
-  private async detachDelay(exchange: string): Promise<void> {
+  private async detachDelay(exchange: string, durable: boolean): Promise<void> {
     const d = this.delayed.get(exchange);
     if (d === undefined) return;
     this.delayed.delete(exchange);
-    d.scheduler.stop();
-    d.queue.markDeleted();
-    await d.queue.close();
-    if (d.queue.opts.durable) await this.store.remove(d.queue.name);
+    await d.close();
+    if (durable) await this.store.remove(d.name);
   }
 
   async deleteExchange(name: string, ifUnused: boolean): Promise<void> {
@@ -171,7 +176,7 @@ export class Vhost {
     for (const other of this.exchanges.values()) doomed.push(...other.bindingsTo("exchange", name));
     await this.removeBindings(doomed);
     this.exchanges.delete(name);
-    await this.detachDelay(name);
+    await this.detachDelay(name, e.def.durable);
     if (e.def.durable) await this.meta.delete("exchange", name);
   }
 
@@ -322,12 +327,12 @@ export class Vhost {
   }
 
   /** The queues a message published to `exchange` reaches (exchange-to-exchange and alternate exchanges followed). */
-  route(exchange: string, routingKey: string, headers: Args | undefined, released = false): Queue[] {
+  route(exchange: string, routingKey: string, headers: Args | undefined, released = false): EnqueueTarget[] {
     if (exchange === "") {
       const q = this.queues.get(routingKey);
       return q === undefined ? [] : [q];
     }
-    const out = new Set<Queue>();
+    const out = new Set<EnqueueTarget>();
     const seen = new Set<string>();
     const visit = (name: string): void => {
       if (seen.has(name)) return;
@@ -336,7 +341,7 @@ export class Vhost {
       if (e === undefined) return;
       const held = this.delayed.get(name);
       if (held !== undefined && !(released && name === exchange) && delayOf(headers) > 0) {
-        out.add(held.queue);
+        out.add(held);
         return;
       }
       const matched = e.route(routingKey, headers);
@@ -356,10 +361,7 @@ export class Vhost {
 
   async close(): Promise<void> {
     for (const t of this.expiryTimers.values()) this.clock.clearTimer(t);
-    for (const d of this.delayed.values()) {
-      d.scheduler.stop();
-      await d.queue.close();
-    }
+    for (const d of this.delayed.values()) await d.close();
     for (const q of this.queues.values()) await q.close();
   }
 }

@@ -3,7 +3,16 @@
 
 import { closeSync, fsyncSync, linkSync, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { BrokerError, type Fs, LIMITS, type Logger, makeDirs, meteredFs, nodeFs, systemClock } from "../lib/index.ts";
+import {
+  BrokerError,
+  type Fs,
+  LIMITS,
+  type Logger,
+  makeDirs,
+  meteredFs,
+  nodeFs,
+  systemClock,
+} from "../lib/index.ts";
 import { DamageStats, Scrubber } from "../log/index.ts";
 import { MetaStore } from "../meta/index.ts";
 import type { BrokerConfig } from "./config.ts";
