@@ -58,4 +58,7 @@ export const LIMITS = {
   /** held x-delay messages one delayed exchange indexes in memory (due time and offset; twice this at
    *  most); the others wait in its log until the index runs dry */
   delayIndexEntriesMax: 10_000,
+  /** held messages one delayed exchange keeps in memory with its index (only ones published into the
+   *  index; what a refill finds is read back when due) */
+  delayBodiesBytesMax: 8 * 1024 * 1024,
 } as const;

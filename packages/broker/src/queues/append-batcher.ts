@@ -12,7 +12,7 @@ import { assert, isBrokerError } from "../lib/index.ts";
 import type { Log } from "../log/index.ts";
 import { type Message, messageBytes, settledRecord, toRecord } from "./message.ts";
 
-/** flush early once a batch holds this many bytes */
+/** flush early once a batch holds this many bytes (by default) */
 const BATCH_BYTES_MAX = 1024 * 1024;
 
 interface Batch {
@@ -43,6 +43,7 @@ export class AppendBatcher {
     private readonly log: Log,
     private readonly onStored: () => void,
     private readonly isSettled: (offset: number) => boolean,
+    private readonly batchBytesMax = BATCH_BYTES_MAX,
   ) {
     this.end = log.endOffset;
   }
@@ -55,7 +56,7 @@ export class AppendBatcher {
     b.timestamps.push(timestampMs);
     b.bytes += messageBytes(message);
     this.end++;
-    if (b.bytes >= BATCH_BYTES_MAX) this.flush();
+    if (b.bytes >= this.batchBytesMax) this.flush();
     return b.stored;
   }
 

@@ -21,7 +21,7 @@ test("DelayIndex with refills from the 'log' pops every entry once, in order, wi
       fc.integer({ min: 0, max: 300 }),
       (dues, capacity, popsBetween) => {
         const idx = new DelayIndex(capacity);
-        const all: DelayEntry[] = dues.map((due, offset) => ({ due, offset }));
+        const all: DelayEntry[] = dues.map((due, offset) => ({ due, offset, message: null }));
         const released = new Set<number>();
         const popped: DelayEntry[] = [];
         const pop = () => {
@@ -68,40 +68,44 @@ function message(body: string, delayMs: number, persistent = true): Message {
   });
 }
 
-test("DelayedMessages releases by due time with an index far smaller than what it holds", async () => {
-  const log = new MemoryLog({ ...DEFAULT_LOG_CONFIG, fsync: { mode: "never" } }, systemClock);
-  const released: string[] = [];
-  const held = new DelayedMessages(
-    "amq.delayed.d",
-    log,
-    SettleState.fresh(0),
-    systemClock,
-    (m) => released.push(m.body.toString()),
-    (err) => assert.fail(String(err)),
-    4,
-  );
-  await held.start();
-  const n = 300;
-  const delays = Array.from({ length: n }, (_, i) => 20 + ((i * 7919) % 400));
-  for (let i = 0; i < n; i++) held.enqueue(message(String(i), delays[i] as number));
-  assert.ok(held.indexed <= 8, `index holds ${held.indexed}`);
-  const deadline = Date.now() + 5000;
-  while (released.length < n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-  const expected = Array.from({ length: n }, (_, i) => i)
-    .sort((a, b) => (delays[a] as number) - (delays[b] as number) || a - b)
-    .map(String);
-  // publishes within one ms can share a due time and come out by offset: equal to the expected order
-  // up to messages whose due times were within the enqueue loop's few milliseconds of each other
-  assert.equal(released.length, n);
-  assert.equal(new Set(released).size, n, "each released once");
-  const pos = new Map(released.map((b, i) => [b, i]));
-  let inversions = 0;
-  for (let i = 1; i < n; i++)
-    if ((pos.get(expected[i] as string) as number) < (pos.get(expected[i - 1] as string) as number)) {
-      const a = Number(expected[i - 1]);
-      const b = Number(expected[i]);
-      if (Math.abs((delays[a] as number) - (delays[b] as number)) > 15) inversions++;
-    }
-  assert.equal(inversions, 0, `released ${released.slice(0, 20).join(",")}…`);
-  await held.close();
-});
+for (const bodyBytesMax of [0, 1 << 20]) {
+  const how = bodyBytesMax === 0 ? "every message read back from the log" : "messages kept in memory";
+  test(`DelayedMessages releases by due time, index far smaller than what it holds (${how})`, async () => {
+    const log = new MemoryLog({ ...DEFAULT_LOG_CONFIG, fsync: { mode: "never" } }, systemClock);
+    const released: string[] = [];
+    const held = new DelayedMessages(
+      "amq.delayed.d",
+      log,
+      SettleState.fresh(0),
+      systemClock,
+      (m) => released.push(m.body.toString()),
+      (err) => assert.fail(String(err)),
+      4,
+      bodyBytesMax,
+    );
+    await held.start();
+    const n = 300;
+    const delays = Array.from({ length: n }, (_, i) => 20 + ((i * 7919) % 400));
+    for (let i = 0; i < n; i++) held.enqueue(message(String(i), delays[i] as number));
+    assert.ok(held.indexed <= 8, `index holds ${held.indexed}`);
+    const deadline = Date.now() + 5000;
+    while (released.length < n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const expected = Array.from({ length: n }, (_, i) => i)
+      .sort((a, b) => (delays[a] as number) - (delays[b] as number) || a - b)
+      .map(String);
+    // publishes within one ms can share a due time and come out by offset: equal to the expected order
+    // up to messages whose due times were within the enqueue loop's few milliseconds of each other
+    assert.equal(released.length, n);
+    assert.equal(new Set(released).size, n, "each released once");
+    const pos = new Map(released.map((b, i) => [b, i]));
+    let inversions = 0;
+    for (let i = 1; i < n; i++)
+      if ((pos.get(expected[i] as string) as number) < (pos.get(expected[i - 1] as string) as number)) {
+        const a = Number(expected[i - 1]);
+        const b = Number(expected[i]);
+        if (Math.abs((delays[a] as number) - (delays[b] as number)) > 15) inversions++;
+      }
+    assert.equal(inversions, 0, `released ${released.slice(0, 20).join(",")}…`);
+    await held.close();
+  });
+}

@@ -3,12 +3,18 @@
 // Invariant: every held message is in the heap, or has a key above `cutoff` and is counted in `outside`;
 // the heap never holds more than 2 × capacity entries, whatever the number of held messages.
 
+import { type Message, messageBytes } from "./message.ts";
+
 export interface DelayEntry {
   /** when the message is due (ms since the epoch) */
   readonly due: number;
   /** where it is in the exchange's log */
   readonly offset: number;
+  /** the message itself while a memory budget allows (saves reading it back), else null */
+  readonly message: Message | null;
 }
+
+const bytesOf = (e: DelayEntry) => (e.message === null ? 0 : messageBytes(e.message));
 
 /** (due, offset) order: by due time, then by arrival. */
 export function before(a: DelayEntry, b: DelayEntry): boolean {
@@ -24,6 +30,8 @@ export class Smallest {
   cut: DelayEntry | null = null;
   /** how many were left out */
   over = 0;
+  /** bytes of the bodies kept with entries */
+  bytes = 0;
 
   constructor(private readonly capacity: number) {}
 
@@ -33,6 +41,7 @@ export class Smallest {
       return;
     }
     this.entries.push(e);
+    this.bytes += bytesOf(e);
     if (this.entries.length >= 2 * this.capacity) this.trim();
   }
 
@@ -43,6 +52,8 @@ export class Smallest {
     this.over += this.entries.length - this.capacity;
     this.entries.length = this.capacity;
     this.cut = this.entries[this.capacity - 1] as DelayEntry;
+    this.bytes = 0;
+    for (const e of this.entries) this.bytes += bytesOf(e);
   }
 }
 
@@ -52,6 +63,8 @@ export class DelayIndex {
   private cutoff: DelayEntry | null = null;
   /** held entries only in the log */
   outside = 0;
+  /** bytes of the bodies kept with heap entries */
+  bytes = 0;
 
   constructor(readonly capacity: number) {}
 
@@ -71,6 +84,7 @@ export class DelayIndex {
       return;
     }
     this.heap.push(e);
+    this.bytes += bytesOf(e);
     this.siftUp(this.heap.length - 1);
     if (this.heap.length >= 2 * this.capacity) {
       const s = new Smallest(this.capacity);
@@ -79,6 +93,7 @@ export class DelayIndex {
       this.heap = s.entries; // sorted, so already a heap
       this.cutoff = s.cut;
       this.outside += s.over;
+      this.bytes = s.bytes;
     }
   }
 
@@ -90,6 +105,7 @@ export class DelayIndex {
     const top = this.heap[0];
     const last = this.heap.pop();
     if (top === undefined || last === undefined) return undefined;
+    this.bytes -= bytesOf(top);
     if (this.heap.length > 0) {
       this.heap[0] = last;
       this.siftDown(0);
@@ -101,6 +117,7 @@ export class DelayIndex {
   refilled(found: Smallest): void {
     found.trim();
     this.heap = found.entries;
+    this.bytes = found.bytes;
     this.outside = found.over;
     this.cutoff = found.over === 0 ? null : (found.cut ?? (this.heap[this.heap.length - 1] as DelayEntry));
   }

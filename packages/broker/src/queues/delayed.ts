@@ -9,15 +9,20 @@ import { type Clock, LIMITS, type TimerHandle } from "../lib/index.ts";
 import type { Log } from "../log/index.ts";
 import { AppendBatcher } from "./append-batcher.ts";
 import { type DelayEntry, DelayIndex, Smallest } from "./delay-index.ts";
-import { createMessage, type Message } from "./message.ts";
+import { createMessage, type Message, messageBytes } from "./message.ts";
 import type { EnqueueResult } from "./queue.ts";
 import { readMessages } from "./queue-reader.ts";
 import type { SettleState } from "./settle-state.ts";
 
 export const DELAYED_TYPE = "x-delayed-message";
 
-/** how much of the log one read takes (a refill, or the messages of one release) */
+/** how much of the log one refill read takes */
 const READ_BYTES = 1024 * 1024;
+/** held messages are released in due order, not offset order: one not kept in memory is read back on its
+ *  own, and a read returns the whole batch holding it, so batches are kept small */
+const BATCH_BYTES_MAX = 16 * 1024;
+/** a release reads just the batch holding the offset (at least one batch is returned) */
+const RELEASE_READ_BYTES = 1;
 /** messages routed per timer turn at most: a burst due at once is released in steps */
 const RELEASE_BATCH = 1024;
 /** trim the log (whole segments) after this many settled messages */
@@ -31,6 +36,10 @@ export function delayedQueueName(exchange: string): string {
 export function delayOf(headers: Readonly<Record<string, unknown>> | undefined): number {
   const d = headers?.["x-delay"];
   return typeof d === "number" && Number.isInteger(d) && d > 0 ? d : 0;
+}
+
+function copyBuffers(m: Message): { body: Buffer; properties: Buffer } {
+  return { body: Buffer.from(m.body), properties: Buffer.from(m.properties) };
 }
 
 /** The held messages of one x-delayed-message exchange: where a delayed publish is enqueued. */
@@ -59,6 +68,7 @@ export class DelayedMessages {
     private readonly release: (m: Message) => void,
     private readonly onError: (err: unknown) => void,
     indexCapacity: number = LIMITS.delayIndexEntriesMax,
+    private readonly bodyBytesMax: number = LIMITS.delayBodiesBytesMax,
   ) {
     this.index = new DelayIndex(indexCapacity);
     this.recoveredEnd = log.endOffset;
@@ -67,6 +77,7 @@ export class DelayedMessages {
       log,
       () => undefined,
       (offset) => settle.isSettled(offset),
+      BATCH_BYTES_MAX,
     );
     // what the log holds from before is found by a first refill
     if (settle.lowWater < log.endOffset) this.index.outside = 1;
@@ -85,12 +96,18 @@ export class DelayedMessages {
   enqueue(message: Message): EnqueueResult {
     if (this.stopped) return Promise.resolve();
     const now = this.clock.nowMs();
-    const entry = { due: now + message.delayMs, offset: this.appender.end };
+    const offset = this.appender.end;
     const stored = this.appender.add(message, now);
-    if (this.arrivals !== null) this.arrivals.push(entry);
-    else this.index.add(entry);
+    const due = now + message.delayMs;
+    if (this.arrivals !== null) this.arrivals.push({ due, offset, message: null });
+    else this.index.add({ due, offset, message: this.keep(message, this.index.bytes) });
     this.arm();
     return stored;
+  }
+
+  /** The message to keep in the index, if the budget has room (else it is read back when due). */
+  private keep(m: Message, heldBytes: number): Message | null {
+    return heldBytes + messageBytes(m) <= this.bodyBytesMax ? m : null;
   }
 
   private arm(): void {
@@ -133,21 +150,21 @@ export class DelayedMessages {
 
   /** Reads the due messages back (each batch of the log once) and routes them in due order. */
   private async releaseAll(due: DelayEntry[]): Promise<void> {
-    const wanted = new Set(due.map((e) => e.offset));
-    if (due.some((e) => e.offset >= this.log.endOffset)) {
+    const wanted = new Set(due.filter((e) => e.message === null).map((e) => e.offset));
+    if (due.some((e) => e.message === null && e.offset >= this.log.endOffset)) {
       this.appender.flush();
       await this.appender.lastStored;
     }
     const found = new Map<number, Message | null>();
     for (const offset of [...wanted].sort((a, b) => a - b)) {
       if (found.has(offset)) continue;
-      const read = await readMessages(this.log, offset, READ_BYTES);
+      const read = await readMessages(this.log, offset, RELEASE_READ_BYTES);
       for (const item of read.items) if (wanted.has(item.offset)) found.set(item.offset, item.message);
       if (!found.has(offset)) found.set(offset, null);
     }
     if (this.stopped) return;
     for (const e of due) {
-      const m = found.get(e.offset);
+      const m = e.message ?? found.get(e.offset);
       if (m != null) this.release(createMessage({ ...m, delayMs: 0 }));
       this.settleOffset(e.offset);
     }
@@ -185,7 +202,12 @@ export class DelayedMessages {
           if (offset >= end || this.settle.isSettled(offset) || this.inflight.has(offset)) continue;
           if (message === null || (offset < this.recoveredEnd && !message.persistent))
             this.settleOffset(offset);
-          else found.add({ due: timestampMs + message.delayMs, offset });
+          else {
+            // a copy: the message's buffers are views of the whole read, which they would keep alive
+            const kept = this.keep(message, found.bytes);
+            const copy = kept === null ? null : createMessage({ ...kept, ...copyBuffers(kept) });
+            found.add({ due: timestampMs + message.delayMs, offset, message: copy });
+          }
         }
         if (read.nextOffset <= from) break;
         from = read.nextOffset;
