@@ -3,7 +3,7 @@
 // Invariant: the socket is always destroyed, and the result never contains run-specific values.
 
 import { connect } from "node:net";
-import { amqp } from "@spindle/protocol";
+import * as amqp from "@spindle/protocol/amqp";
 
 /** Logs in with `user`/`pass` and opens `vhost`; reports how the broker answered: "open-ok", or
  *  "close <code> on <class>.<method>: <text>", or what happened to the socket. */
