@@ -61,4 +61,50 @@ export const LIMITS = {
   /** held messages one delayed exchange keeps in memory with its index (only ones published into the
    *  index; what a refill finds is read back when due) */
   delayBodiesBytesMax: 8 * 1024 * 1024,
+  /** bytes one group commit writes at most, so one huge burst does not delay every ack behind it */
+  groupCommitBytesMax: 16 * 1024 * 1024,
+  /** bytes waiting in an AMQP socket above which the connection's consumers pause until 'drain' */
+  amqpSocketBacklogBytesMax: 1024 * 1024,
+  /** a turn's AMQP output is written at once when it reaches this size: a busy turn must not hold back a
+   *  consumer until it ends (only the socket's own buffer is a reason to wait) */
+  amqpTurnOutputBytesMax: 256 * 1024,
+  /** the first size of a connection's output buffer (it grows for a larger turn and is reused) */
+  amqpOutboxBufferBytes: 64 * 1024,
+  /** channels per AMQP connection offered in connection.tune (RabbitMQ: 2047) */
+  amqpChannelsMax: 2047,
+  /** largest AMQP frame offered in connection.tune (RabbitMQ: 128 KiB); checked before a frame is buffered */
+  amqpFrameBytesMax: 131_072,
+  /** body bytes one AMQP connection has published and the logs have not yet stored: reading pauses above it
+   *  (credit flow: a publisher faster than the disk is slowed) */
+  amqpUnstoredBytesMax: 64 * 1024 * 1024,
+  /** bytes read from one AMQP connection in one event-loop turn before it is read again in the next one
+   *  (fairness: libuv reads up to 2 MiB from one socket per turn) */
+  amqpTurnInputBytesMax: 64 * 1024,
+  /** Kafka response bytes a client may leave unread before its requests stop being read */
+  kafkaUnreadResponseBytesMax: 64 * 1024 * 1024,
+  /** a Kafka fetch asking to wait longer than this gets an answer after this long anyway */
+  kafkaFetchWaitMsMax: 30_000,
+  /** committed offset metadata strings longer than this are refused (Kafka's offset.metadata.max.bytes) */
+  kafkaOffsetMetadataBytesMax: 4096,
+  /** a queue's append batch is written early once it holds this many bytes */
+  queueAppendBatchBytesMax: 1024 * 1024,
+  /** exchange names and routing keys whose encoded bytes are cached (they repeat from message to message) */
+  encodedNamesMax: 4096,
+  /** how much of its log a queue (or one priority lane) reads at a time */
+  queueReadBytes: 256 * 1024,
+  /** the read-through of a queue's log at start keeps nothing, so it reads in larger steps */
+  queueRecoverReadBytes: 1024 * 1024,
+  /** how much of an ack log is read at a time when it is replayed */
+  ackLogReadBytes: 1024 * 1024,
+  /** settled offsets gathered before the ack log is appended without waiting for its flush delay */
+  ackLogFlushOffsetsMax: 8192,
+  /** how much of a delayed exchange's log one index refill reads at a time */
+  delayedRefillReadBytes: 1024 * 1024,
+  /** append batches of a delayed exchange's log: held messages are released in due order, not offset order,
+   *  and one not kept in memory is read back with its whole batch, so batches are kept small */
+  delayedBatchBytesMax: 16 * 1024,
+  /** partitions per topic at most: each is a log with its own files */
+  partitionsPerTopicMax: 1000,
+  /** idempotent producers remembered per partition; the least recently used is forgotten first */
+  producersPerPartitionMax: 10_000,
 } as const;

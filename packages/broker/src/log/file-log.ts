@@ -70,8 +70,6 @@ interface PendingAppend {
 
 /** Index entries hold 32-bit file positions. */
 const SEGMENT_BYTES_MAX = 2 ** 32 - 1;
-/** Bytes one group commit writes at most, so one huge burst does not delay every ack behind it. */
-const GROUP_BYTES_MAX = 16 * 1024 * 1024;
 
 export class FileLog implements Log, Scrubbable {
   private nextOffset: number;
@@ -274,7 +272,7 @@ export class FileLog implements Log, Scrubbable {
     const oneAtATime = this.opts.config.fsync.mode === "always";
     let n = 0;
     let bytes = 0;
-    while (n < this.queue.length && (n === 0 || (!oneAtATime && bytes < GROUP_BYTES_MAX))) {
+    while (n < this.queue.length && (n === 0 || (!oneAtATime && bytes < LIMITS.groupCommitBytesMax))) {
       bytes += this.queue[n]!.batch.length;
       n++;
     }

@@ -8,12 +8,9 @@
 // collection or two and were promoted, which cost more than building them.
 
 import type { RecordInput } from "@spindle/protocol";
-import { assert, isBrokerError } from "../lib/index.ts";
+import { assert, isBrokerError, LIMITS } from "../lib/index.ts";
 import type { Log } from "../log/index.ts";
 import { type Message, messageBytes, settledRecord, toRecord } from "./message.ts";
-
-/** flush early once a batch holds this many bytes (by default) */
-const BATCH_BYTES_MAX = 1024 * 1024;
 
 interface Batch {
   readonly messages: Message[];
@@ -43,7 +40,7 @@ export class AppendBatcher {
     private readonly log: Log,
     private readonly onStored: () => void,
     private readonly isSettled: (offset: number) => boolean,
-    private readonly batchBytesMax = BATCH_BYTES_MAX,
+    private readonly batchBytesMax = LIMITS.queueAppendBatchBytesMax,
   ) {
     this.end = log.endOffset;
   }

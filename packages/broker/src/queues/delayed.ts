@@ -16,11 +16,6 @@ import type { SettleState } from "./settle-state.ts";
 
 export const DELAYED_TYPE = "x-delayed-message";
 
-/** how much of the log one refill read takes */
-const READ_BYTES = 1024 * 1024;
-/** held messages are released in due order, not offset order: one not kept in memory is read back on its
- *  own, and a read returns the whole batch holding it, so batches are kept small */
-const BATCH_BYTES_MAX = 16 * 1024;
 /** a release reads just the batch holding the offset (at least one batch is returned) */
 const RELEASE_READ_BYTES = 1;
 /** messages routed per timer turn at most: a burst due at once is released in steps */
@@ -77,7 +72,7 @@ export class DelayedMessages {
       log,
       () => undefined,
       (offset) => settle.isSettled(offset),
-      BATCH_BYTES_MAX,
+      LIMITS.delayedBatchBytesMax,
     );
     // what the log holds from before is found by a first refill
     if (settle.lowWater < log.endOffset) this.index.outside = 1;
@@ -197,7 +192,7 @@ export class DelayedMessages {
     const found = new Smallest(this.index.capacity);
     try {
       for (let from = this.settle.lowWater; from < end; ) {
-        const read = await readMessages(this.log, from, READ_BYTES);
+        const read = await readMessages(this.log, from, LIMITS.delayedRefillReadBytes);
         for (const { offset, message, timestampMs } of read.items) {
           if (offset >= end || this.settle.isSettled(offset) || this.inflight.has(offset)) continue;
           if (message === null || (offset < this.recoveredEnd && !message.persistent))

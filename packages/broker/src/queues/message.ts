@@ -2,6 +2,7 @@
 // Invariant: toRecord/fromRecord round-trip every field queues keep; properties stay opaque bytes.
 
 import type { Record as LogRecord, RecordInput } from "@spindle/protocol";
+import { LIMITS } from "../lib/index.ts";
 
 export interface Message {
   readonly exchange: string;
@@ -68,12 +69,11 @@ const ZERO = Buffer.from([0]);
 
 /** Exchange names and routing keys repeat from message to message: encode each once. */
 const encoded = new Map<string, Buffer>();
-const ENCODED_MAX = 4096;
 
 function utf8(s: string): Buffer {
   let b = encoded.get(s);
   if (b === undefined) {
-    if (encoded.size >= ENCODED_MAX) encoded.clear();
+    if (encoded.size >= LIMITS.encodedNamesMax) encoded.clear();
     b = Buffer.from(s);
     encoded.set(s, b);
   }

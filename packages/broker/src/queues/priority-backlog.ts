@@ -5,12 +5,10 @@
 // not in memory, and none of them is below firstUnread[p]; `ahead` holds the offsets at or above the cursor
 // that were taken into memory out of order, until the cursor passes them.
 
+import { LIMITS } from "../lib/index.ts";
 import type { Log } from "../log/index.ts";
 import { type Message, priorityLane } from "./message.ts";
 import { type ReadMessage, readMessages } from "./queue-reader.ts";
-
-/** a lane read takes at most this much of the log */
-const READ_BYTES = 256 * 1024;
 
 export type TakenMessage = ReadMessage & { readonly message: Message };
 
@@ -74,7 +72,7 @@ export class PriorityBacklog {
     end: () => number,
     usable: (offset: number, m: Message | null) => m is Message,
   ): Promise<TakenMessage[]> {
-    const read = await readMessages(log, this.fetchFrom(lane, cursor), READ_BYTES);
+    const read = await readMessages(log, this.fetchFrom(lane, cursor), LIMITS.queueReadBytes);
     const taken: TakenMessage[] = [];
     for (const { offset, message, timestampMs } of read.items) {
       if (offset < cursor || this.ahead.has(offset) || !usable(offset, message)) continue;

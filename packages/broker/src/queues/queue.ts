@@ -19,9 +19,6 @@ const STORED: Promise<void> = Promise.resolve();
 /** how far one queue reads ahead of its log into memory (within the broker-wide PendingBudget): enough
  *  that a consumer falling behind a fast publisher for a second is still served from memory */
 const PENDING_BYTES_MAX = LIMITS.queueReadAheadBytesMax;
-const READ_BYTES = 256 * 1024;
-/** the read-through at start keeps nothing, so it reads in larger steps */
-const RECOVER_READ_BYTES = 1024 * 1024;
 /** trim the log (whole segments) after this many settled messages */
 const TRIM_EVERY = 10_000;
 
@@ -118,7 +115,7 @@ export class Queue {
    */
   async recover(): Promise<void> {
     for (let from = this.nextReadOffset; from < this.recoveredEnd; ) {
-      const read = await readMessages(this.log, from, RECOVER_READ_BYTES);
+      const read = await readMessages(this.log, from, LIMITS.queueRecoverReadBytes);
       for (const { offset, message } of read.items) {
         if (offset >= this.recoveredEnd || this.settle.isSettled(offset)) continue;
         if (message === null || !message.persistent) this.lostAhead++;
@@ -505,7 +502,7 @@ export class Queue {
 
   private async readChunk(): Promise<void> {
     const from = this.nextReadOffset;
-    const read = await readMessages(this.log, from, READ_BYTES);
+    const read = await readMessages(this.log, from, LIMITS.queueReadBytes);
     if (this.nextReadOffset !== from) return;
     if (read.lost) this.lost(read.lost);
     for (const { offset, message, timestampMs } of read.items) {

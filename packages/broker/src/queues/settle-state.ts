@@ -5,7 +5,7 @@
 // settled; after a restart every offset that was handed out before the last flush is below deliveredEnd.
 
 import { decodeRecords, type RecordInput, readBatchHeader } from "@spindle/protocol";
-import { isBrokerError, type Logger, silentLogger } from "../lib/index.ts";
+import { isBrokerError, LIMITS, type Logger, silentLogger } from "../lib/index.ts";
 import type { Log } from "../log/index.ts";
 
 // An ack-log record is a kind byte and float64 values (little-endian).
@@ -23,11 +23,9 @@ const KIND_REQUEUES = 3;
 
 /** write a checkpoint (and drop older records) after this many settled offsets (or other records) */
 const CHECKPOINT_EVERY = 50_000;
-const READ_BYTES = 1024 * 1024;
 /** settles are gathered this long into one ack-log append: nothing waits on them, and a process crash
  *  in between only redelivers those messages (and loses that much delivery state) */
 const FLUSH_DELAY_MS = 5;
-const FLUSH_OFFSETS_MAX = 8192;
 
 function encodeValues(kind: number, values: readonly number[]): Buffer {
   const b = Buffer.allocUnsafe(1 + values.length * 8);
@@ -79,7 +77,7 @@ export class SettleState {
   ): Promise<SettleState> {
     const s = new SettleState(messageStart, ackLog, logger);
     for (let at = ackLog.startOffset; at < ackLog.endOffset; ) {
-      const read = await ackLog.read(at, READ_BYTES);
+      const read = await ackLog.read(at, LIMITS.ackLogReadBytes);
       if (read.data.length === 0) break;
       for (let pos = 0; pos < read.data.length; ) {
         const h = readBatchHeader(read.data, pos);
@@ -166,7 +164,7 @@ export class SettleState {
     this.advance();
     if (this.ackLog === null) return;
     this.unwritten.push(offset);
-    if (this.unwritten.length >= FLUSH_OFFSETS_MAX) this.flush();
+    if (this.unwritten.length >= LIMITS.ackLogFlushOffsetsMax) this.flush();
     else this.scheduleFlush();
   }
 
@@ -184,7 +182,7 @@ export class SettleState {
     this.requeueCounts.set(offset, count);
     if (this.ackLog === null) return;
     this.unwrittenRequeues.push(offset, count);
-    if (this.unwrittenRequeues.length >= FLUSH_OFFSETS_MAX) this.flush();
+    if (this.unwrittenRequeues.length >= LIMITS.ackLogFlushOffsetsMax) this.flush();
     else this.scheduleFlush();
   }
 

@@ -25,4 +25,4 @@ export {
   type TopicConfig,
 } from "./topic-config.ts";
 export { topicNameProblem } from "./topic-name.ts";
-export { PARTITIONS_MAX, type Topic, type TopicDefinition, Topics, type TopicsOptions } from "./topics.ts";
+export { type Topic, type TopicDefinition, Topics, type TopicsOptions } from "./topics.ts";

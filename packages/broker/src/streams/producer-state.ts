@@ -2,6 +2,7 @@
 // Invariant: a batch whose sequences were already appended is never appended again; it gets the first
 // append's outcome. A batch that skips sequence numbers is refused.
 
+import { LIMITS } from "../lib/index.ts";
 import type { AppendResult } from "../log/index.ts";
 
 export type SequenceOutcome =
@@ -31,8 +32,6 @@ interface ProducerEntry {
 
 /** Kafka keeps this many batches per producer to answer retries (max.in.flight ≤ 5). */
 const RECENT_MAX = 5;
-/** Producers remembered per partition; the least recently used is forgotten first. */
-const PRODUCERS_MAX = 10_000;
 const INT32_MAX = 2 ** 31 - 1;
 
 const next = (seq: number) => (seq === INT32_MAX ? 0 : seq + 1);
@@ -61,7 +60,7 @@ export class ProducerState {
     this.producers.set(b.producerId, entry);
     entry.recent.push({ firstSeq: b.firstSeq, lastSeq: b.lastSeq, result });
     if (entry.recent.length > RECENT_MAX) entry.recent.shift();
-    if (this.producers.size > PRODUCERS_MAX) {
+    if (this.producers.size > LIMITS.producersPerPartitionMax) {
       const oldest = this.producers.keys().next().value;
       if (oldest !== undefined) this.producers.delete(oldest);
     }

@@ -9,6 +9,7 @@ import {
   type Clock,
   type Fs,
   isBrokerError,
+  LIMITS,
   type Logger,
   mkdirpDurably,
   type TimerHandle,
@@ -20,8 +21,6 @@ import { applyConfigChanges, DEFAULT_TOPIC_CONFIG, type TopicConfig, toLogConfig
 import { topicNameProblem } from "./topic-name.ts";
 
 const KIND = "topic";
-/** Partitions per topic at most: each is an open log with its own files. */
-export const PARTITIONS_MAX = 1000;
 
 export interface TopicDefinition {
   name: string;
@@ -286,7 +285,10 @@ export class Topics {
 }
 
 function checkPartitionCount(n: number): void {
-  if (!Number.isInteger(n) || n < 1 || n > PARTITIONS_MAX) {
-    throw new BrokerError("INVALID_PARTITIONS", `partition count ${n} must be from 1 to ${PARTITIONS_MAX}`);
+  if (!Number.isInteger(n) || n < 1 || n > LIMITS.partitionsPerTopicMax) {
+    throw new BrokerError(
+      "INVALID_PARTITIONS",
+      `partition count ${n} must be from 1 to ${LIMITS.partitionsPerTopicMax}`,
+    );
   }
 }

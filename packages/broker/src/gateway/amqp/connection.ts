@@ -11,15 +11,7 @@ import { type BodyBudget, ConnectionBodies } from "./body-budget.ts";
 import { Channel } from "./channel.ts";
 import type { ChannelHost } from "./channel-context.ts";
 import { connectionError, toReply } from "./error-map.ts";
-import {
-  CHANNEL_MAX,
-  clientCapability,
-  credentials,
-  FRAME_MAX,
-  HEARTBEAT_S,
-  isLoopback,
-  serverProperties,
-} from "./handshake.ts";
+import { clientCapability, credentials, HEARTBEAT_S, isLoopback, serverProperties } from "./handshake.ts";
 import { Outbox } from "./outbox.ts";
 import type { Blockable, PublishGate } from "./publish-gate.ts";
 
@@ -42,8 +34,6 @@ export interface ConnectionDeps {
 }
 
 let nextId = 1;
-const UNSTORED_BYTES_MAX = 64 * 1024 * 1024;
-const TURN_BYTES_MAX = 64 * 1024;
 const BASIC_PUBLISH_ID = amqp.METHOD_INFO["basic.publish"].id;
 
 export class Connection implements Blockable, ChannelHost {
@@ -53,8 +43,8 @@ export class Connection implements Blockable, ChannelHost {
   private readonly reader = new amqp.FrameReader();
   readonly out: Outbox;
   private readonly channels = new Map<number, Channel>();
-  frameMax = FRAME_MAX;
-  private channelMax = CHANNEL_MAX;
+  frameMax: number = LIMITS.amqpFrameBytesMax;
+  private channelMax: number = LIMITS.amqpChannelsMax;
   private heartbeatS = 0;
   private lastReceived: number;
   private timer: TimerHandle | undefined;
@@ -306,24 +296,25 @@ export class Connection implements Blockable, ChannelHost {
     this.send(
       0,
       amqp.createMethod("connection.tune", {
-        channelMax: CHANNEL_MAX,
-        frameMax: FRAME_MAX,
+        channelMax: LIMITS.amqpChannelsMax,
+        frameMax: LIMITS.amqpFrameBytesMax,
         heartbeat: HEARTBEAT_S,
       }),
     );
   }
 
   private onTuneOk(a: amqp.MethodArgsByName["connection.tune-ok"]): void {
-    const frameMax = a.frameMax === 0 ? FRAME_MAX : a.frameMax;
-    if (frameMax < amqp.FRAME_MIN_SIZE || frameMax > FRAME_MAX) {
+    const frameMax = a.frameMax === 0 ? LIMITS.amqpFrameBytesMax : a.frameMax;
+    if (frameMax < amqp.FRAME_MIN_SIZE || frameMax > LIMITS.amqpFrameBytesMax) {
       throw connectionError(
         amqp.NOT_ALLOWED,
-        `frame_max ${a.frameMax} outside ${amqp.FRAME_MIN_SIZE}..${FRAME_MAX}`,
+        `frame_max ${a.frameMax} outside ${amqp.FRAME_MIN_SIZE}..${LIMITS.amqpFrameBytesMax}`,
       );
     }
     this.frameMax = frameMax;
     this.reader.frameMax = frameMax;
-    this.channelMax = a.channelMax === 0 ? CHANNEL_MAX : Math.min(a.channelMax, CHANNEL_MAX);
+    this.channelMax =
+      a.channelMax === 0 ? LIMITS.amqpChannelsMax : Math.min(a.channelMax, LIMITS.amqpChannelsMax);
     this.heartbeatS = a.heartbeat;
     this.state = "open";
     if (this.heartbeatS > 0) this.startHeartbeats();
@@ -348,7 +339,7 @@ export class Connection implements Blockable, ChannelHost {
   trackUnstored(bytes: number, stored: Promise<unknown>): void {
     this.unstoredBytes += bytes;
     this.deps.memory?.add("amqpUnstored", bytes);
-    if (this.unstoredBytes > UNSTORED_BYTES_MAX && !this.creditPaused) {
+    if (this.unstoredBytes > LIMITS.amqpUnstoredBytesMax && !this.creditPaused) {
       this.creditPaused = true;
       this.updateReading();
     }
@@ -361,7 +352,7 @@ export class Connection implements Blockable, ChannelHost {
     const release = () => {
       this.unstoredBytes -= entry.bytes;
       this.deps.memory?.add("amqpUnstored", -entry.bytes);
-      if (this.creditPaused && this.unstoredBytes <= UNSTORED_BYTES_MAX / 2) {
+      if (this.creditPaused && this.unstoredBytes <= LIMITS.amqpUnstoredBytesMax / 2) {
         this.creditPaused = false;
         this.updateReading();
       }
@@ -395,7 +386,7 @@ export class Connection implements Blockable, ChannelHost {
     if (reason === null) setImmediate(() => this.readFrames());
   }
 
-  /** A turn that read TURN_BYTES_MAX from this connection lets the others go first: libuv reads up to
+  /** A turn that read LIMITS.amqpTurnInputBytesMax from this connection lets the others go first: libuv reads up to
    *  2 MiB from one socket per turn, and a publisher's 2 MiB kept consumers' acks (and so their next
    *  deliveries) waiting for tens of milliseconds. */
   private countTurnBytes(n: number): void {
@@ -409,7 +400,7 @@ export class Connection implements Blockable, ChannelHost {
       });
     }
     this.turnBytes += n;
-    if (this.turnBytes >= TURN_BYTES_MAX && !this.yielding) {
+    if (this.turnBytes >= LIMITS.amqpTurnInputBytesMax && !this.yielding) {
       this.yielding = true;
       this.updateReading();
     }

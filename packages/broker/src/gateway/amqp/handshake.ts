@@ -3,8 +3,6 @@
 
 import * as amqp from "@spindle/protocol/amqp";
 
-export const CHANNEL_MAX = 2047;
-export const FRAME_MAX = 131_072;
 export const HEARTBEAT_S = 60;
 
 export function serverProperties(version: string): amqp.FieldTable {

@@ -4,18 +4,11 @@
 
 import type { Socket } from "node:net";
 import * as amqp from "@spindle/protocol/amqp";
-import type { Clock, MemoryAccount } from "../../lib/index.ts";
+import { type Clock, LIMITS, type MemoryAccount } from "../../lib/index.ts";
 import type { Message } from "../../queues/index.ts";
 
-/** above this many buffered bytes, consumers on the connection pause until 'drain' */
-export const WRITE_HIGH_WATER = 1024 * 1024;
-const BUFFER_BYTES = 64 * 1024;
-/** a turn's output is written at once when it reaches this size: a busy turn must not hold back a
- *  consumer until it ends (only the socket's own buffer is a reason to wait) */
-const FLUSH_BYTES = 256 * 1024;
-
 export class Outbox {
-  private readonly w = new amqp.WireWriter(BUFFER_BYTES);
+  private readonly w = new amqp.WireWriter(LIMITS.amqpOutboxBufferBytes);
   private scheduled = false;
   /** when bytes were last handed to the socket: heartbeats are sent only after a quiet half period */
   lastWriteMs: number;
@@ -46,7 +39,7 @@ export class Outbox {
   content(channel: number, method: amqp.AmqpMethod, m: Message, frameMax: number): void {
     if (!this.opened()) return;
     amqp.writeContentFrames(this.w, channel, method, amqp.BASIC_CLASS_ID, m.properties, m.body, frameMax);
-    if (this.w.pending >= FLUSH_BYTES) this.flush();
+    if (this.w.pending >= LIMITS.amqpTurnOutputBytesMax) this.flush();
   }
 
   /** Whether writing may go on; schedules the flush at the end of this turn. */
@@ -67,7 +60,7 @@ export class Outbox {
   }
 
   get backlogged(): boolean {
-    return this.socket.writableLength + this.w.pending > WRITE_HIGH_WATER;
+    return this.socket.writableLength + this.w.pending > LIMITS.amqpSocketBacklogBytesMax;
   }
 
   flush(): void {

@@ -18,9 +18,6 @@ import { FrameReader } from "./frame-reader.ts";
 import type { KafkaBroker, KafkaHandler, RequestContext } from "./handler.ts";
 import type { RequestBudget } from "./request-budget.ts";
 
-/** Response bytes a client may leave unread before we stop reading its requests. */
-const UNREAD_RESPONSE_BYTES_MAX = 64 * 1024 * 1024;
-
 interface Slot {
   /** undefined while the handler runs; null when nothing is to be sent */
   out: Buffer[] | null | undefined;
@@ -188,7 +185,7 @@ export class KafkaConnection {
     this.slots.push(slot);
     if (
       this.slots.length >= LIMITS.kafkaInflightRequestsMax ||
-      this.socket.writableLength > UNREAD_RESPONSE_BYTES_MAX
+      this.socket.writableLength > LIMITS.kafkaUnreadResponseBytesMax
     ) {
       this.pause();
     }
@@ -288,7 +285,7 @@ export class KafkaConnection {
   private resumeIfRoom(): void {
     if (!this.socket.isPaused() || this.dead || this.waitingBudget || this.muteTimer !== undefined) return;
     if (this.slots.length >= LIMITS.kafkaInflightRequestsMax) return;
-    if (this.socket.writableLength > UNREAD_RESPONSE_BYTES_MAX) {
+    if (this.socket.writableLength > LIMITS.kafkaUnreadResponseBytesMax) {
       if (!this.awaitingDrain) {
         this.awaitingDrain = true;
         this.socket.once("drain", () => {

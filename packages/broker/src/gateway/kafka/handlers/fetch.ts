@@ -12,8 +12,6 @@ import type { Partition } from "../../../streams/index.ts";
 import { kafkaError } from "../error-map.ts";
 import { defineHandler, type RequestContext } from "../handler.ts";
 
-/** A client asking to wait longer than this gets an answer after this long anyway. */
-const MAX_WAIT_MS = 30_000;
 let parked = 0;
 const EMPTY = Buffer.alloc(0);
 
@@ -122,7 +120,8 @@ function waitForData(list: Wanted[], waitMs: number, ctx: RequestContext): Promi
 export const fetchHandler = defineHandler(kafkaApis[1], 4, 12, async (req, ctx) => {
   const list = wanted(req, ctx);
   const maxBytes = req.maxBytes ?? 0x7fffffff;
-  const deadline = ctx.broker.clock.nowMs() + Math.min(Math.max(req.maxWaitMs, 0), MAX_WAIT_MS);
+  const deadline =
+    ctx.broker.clock.nowMs() + Math.min(Math.max(req.maxWaitMs, 0), LIMITS.kafkaFetchWaitMsMax);
   let got = await readAll(list, maxBytes);
   while (got.bytes < req.minBytes && !got.errored && parked < LIMITS.kafkaParkedFetchesMax) {
     const left = deadline - ctx.broker.clock.nowMs();

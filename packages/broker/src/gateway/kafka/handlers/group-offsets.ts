@@ -6,12 +6,10 @@ import {
   KafkaErrorCode,
   kafkaApis,
 } from "@spindle/protocol";
+import { LIMITS } from "../../../lib/index.ts";
 import type { Groups } from "../../../streams/index.ts";
 import { KAFKA_GROUP_ERROR } from "../error-map.ts";
 import { defineHandler } from "../handler.ts";
-
-/** Committed metadata strings longer than this are refused, as Kafka's offset.metadata.max.bytes. */
-const METADATA_MAX = 4096;
 
 export const offsetCommitHandler = defineHandler(kafkaApis[8], 0, 8, async (req, ctx) => {
   const { groups, topics } = ctx.broker;
@@ -23,7 +21,7 @@ export const offsetCommitHandler = defineHandler(kafkaApis[8], 0, 8, async (req,
       const key = `${t.name}\0${p.partitionIndex}`;
       if (topic?.partitions[p.partitionIndex] === undefined)
         codes.set(key, KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
-      else if ((p.committedMetadata?.length ?? 0) > METADATA_MAX)
+      else if ((p.committedMetadata?.length ?? 0) > LIMITS.kafkaOffsetMetadataBytesMax)
         codes.set(key, KafkaErrorCode.OFFSET_METADATA_TOO_LARGE);
       else {
         const offset = Number(p.committedOffset);
