@@ -3,7 +3,8 @@
 
 import assert from "node:assert/strict";
 import { afterEach, describe, mock, test } from "node:test";
-import { FakeClock, systemClock, TIMER_MS_MAX } from "./clock.ts";
+import { FakeClock } from "../testing/index.ts";
+import { systemClock, TIMER_MS_MAX } from "./clock.ts";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 

@@ -4,8 +4,7 @@
 import assert from "node:assert/strict";
 import { EventEmitter } from "node:events";
 import { describe, it } from "node:test";
-import { RecordingLogger } from "../testing/index.ts";
-import { FakeClock } from "./clock.ts";
+import { FakeClock, RecordingLogger } from "../testing/index.ts";
 import { ConnectionLimit } from "./connection-limit.ts";
 import { LIMITS } from "./limits.ts";
 

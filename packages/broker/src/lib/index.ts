@@ -2,7 +2,7 @@
 // No import from any other broker folder.
 export { AssertionError, assert } from "./assert.ts";
 export { BURST_GAP_MS, Burst, isOutOfFds } from "./burst.ts";
-export { type Clock, FakeClock, systemClock, TIMER_MS_MAX, type TimerHandle } from "./clock.ts";
+export { type Clock, systemClock, TIMER_MS_MAX, type TimerHandle } from "./clock.ts";
 export { type CompressionCodec, compress, decodeBatchRecords, decompress } from "./compression.ts";
 export { type Admission, type Closable, ConnectionLimit } from "./connection-limit.ts";
 export { crc32c } from "./crc32c.ts";

@@ -5,8 +5,8 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { decodeRecords, readBatchHeader, validateBatch } from "@spindle/protocol";
-import { FakeClock, isBrokerError, type Rng, seededRng, silentLogger } from "../lib/index.ts";
-import { FaultFs, RecordingLogger } from "../testing/index.ts";
+import { isBrokerError, type Rng, seededRng, silentLogger } from "../lib/index.ts";
+import { FakeClock, FaultFs, RecordingLogger } from "../testing/index.ts";
 import { FileLog } from "./file-log.ts";
 import { logConfig } from "./log-contract.ts";
 

@@ -5,8 +5,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { FakeClock, isBrokerError, seededRng, silentLogger } from "../lib/index.ts";
-import { FaultFs } from "../testing/index.ts";
+import { isBrokerError, seededRng, silentLogger } from "../lib/index.ts";
+import { FakeClock, FaultFs } from "../testing/index.ts";
 import { FileLog } from "./file-log.ts";
 import type { FsyncPolicy } from "./fsync-policy.ts";
 import { logConfig, readAll } from "./log-contract.ts";

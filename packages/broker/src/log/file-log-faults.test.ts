@@ -5,8 +5,8 @@
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { FakeClock, isBrokerError, silentLogger } from "../lib/index.ts";
-import { FaultFs, RecordingLogger } from "../testing/index.ts";
+import { isBrokerError, silentLogger } from "../lib/index.ts";
+import { FakeClock, FaultFs, RecordingLogger } from "../testing/index.ts";
 import { FileLog } from "./file-log.ts";
 import type { FsyncPolicy } from "./fsync-policy.ts";
 import { logConfig, readAll } from "./log-contract.ts";

@@ -13,7 +13,8 @@ import {
   readBatchHeader,
 } from "@spindle/protocol";
 import fc from "fast-check";
-import { type CompressionCodec, compress, FakeClock, isBrokerError } from "../lib/index.ts";
+import { type CompressionCodec, compress, isBrokerError } from "../lib/index.ts";
+import { FakeClock } from "../testing/index.ts";
 import { DEFAULT_LOG_CONFIG, type Log, type LogConfig } from "./log.ts";
 
 export interface LogFactory {

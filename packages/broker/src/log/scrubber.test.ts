@@ -3,8 +3,8 @@
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { FakeClock, silentLogger } from "../lib/index.ts";
-import { FaultFs, RecordingLogger } from "../testing/index.ts";
+import { silentLogger } from "../lib/index.ts";
+import { FakeClock, FaultFs, RecordingLogger } from "../testing/index.ts";
 import { FileLog } from "./file-log.ts";
 import { logConfig } from "./log-contract.ts";
 import { Scrubber } from "./scrubber.ts";

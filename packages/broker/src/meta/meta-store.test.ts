@@ -4,8 +4,8 @@
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { FakeClock, type Fs, isBrokerError, seededRng, silentLogger } from "../lib/index.ts";
-import { FaultFs, RecordingLogger } from "../testing/index.ts";
+import { type Fs, isBrokerError, seededRng, silentLogger } from "../lib/index.ts";
+import { FakeClock, FaultFs, RecordingLogger } from "../testing/index.ts";
 import { MetaStore } from "./meta-store.ts";
 
 const DIR = "/data/meta";

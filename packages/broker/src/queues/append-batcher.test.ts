@@ -4,9 +4,9 @@
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { FakeClock, isBrokerError, silentLogger } from "../lib/index.ts";
+import { isBrokerError, silentLogger } from "../lib/index.ts";
 import { DEFAULT_LOG_CONFIG, FileLog, MemoryLog } from "../log/index.ts";
-import { FaultFs } from "../testing/index.ts";
+import { FakeClock, FaultFs } from "../testing/index.ts";
 import { AppendBatcher } from "./append-batcher.ts";
 import { createMessage, type Message } from "./message.ts";
 import { readMessages } from "./queue-reader.ts";

@@ -4,8 +4,8 @@
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { FakeClock, isBrokerError, silentLogger } from "../lib/index.ts";
-import { FaultFs } from "../testing/index.ts";
+import { isBrokerError, silentLogger } from "../lib/index.ts";
+import { FakeClock, FaultFs } from "../testing/index.ts";
 import { createMessage, type Message } from "./message.ts";
 import type { Queue, QueueOptions } from "./queue.ts";
 import { QueueStore } from "./queue-store.ts";

@@ -4,9 +4,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { RecordInput } from "@spindle/protocol";
-import { FakeClock } from "../lib/index.ts";
 import { DEFAULT_LOG_CONFIG, type Log, MemoryLog, type ReadResult } from "../log/index.ts";
-import { RecordingLogger } from "../testing/index.ts";
+import { FakeClock, RecordingLogger } from "../testing/index.ts";
 import type { QueueConsumer } from "./consumer.ts";
 import { createMessage, type QueuedMessage } from "./message.ts";
 import { Queue, type QueueOptions } from "./queue.ts";

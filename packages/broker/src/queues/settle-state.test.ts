@@ -6,9 +6,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { decodeRecords, readBatchHeader } from "@spindle/protocol";
-import { FakeClock, silentLogger } from "../lib/index.ts";
+import { silentLogger } from "../lib/index.ts";
 import { DEFAULT_LOG_CONFIG, FileLog, MemoryLog } from "../log/index.ts";
-import { FaultFs } from "../testing/index.ts";
+import { FakeClock, FaultFs } from "../testing/index.ts";
 import { SettleState } from "./settle-state.ts";
 
 const newLog = () => new MemoryLog({ ...DEFAULT_LOG_CONFIG, retentionMs: -1 }, new FakeClock());

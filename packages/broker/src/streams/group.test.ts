@@ -3,7 +3,7 @@
 
 import assert from "node:assert/strict";
 import { beforeEach, describe, test } from "node:test";
-import { FakeClock } from "../lib/index.ts";
+import { FakeClock } from "../testing/index.ts";
 import { Group as GroupOn } from "./group.ts";
 import type { JoinRequest } from "./group-types.ts";
 

@@ -1,9 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { encodeRecordBatch } from "@spindle/protocol";
-import { FakeClock } from "../lib/index.ts";
 import { MetaStore } from "../meta/index.ts";
-import { FaultFs, RecordingLogger } from "../testing/index.ts";
+import { FakeClock, FaultFs, RecordingLogger } from "../testing/index.ts";
 import { Topics } from "./topics.ts";
 
 test("a retention run that fails is logged with its topic and partition, not swallowed", async () => {

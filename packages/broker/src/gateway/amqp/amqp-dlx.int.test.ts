@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import amqplib from "amqplib";
-import { FakeClock } from "../../lib/index.ts";
+import { FakeClock } from "../../testing/index.ts";
 import { startTestBroker, type TestBroker } from "./test-broker.ts";
 
 const clock = new FakeClock();

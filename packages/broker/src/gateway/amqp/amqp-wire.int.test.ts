@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { connect, type Socket } from "node:net";
 import { after, before, test } from "node:test";
 import * as amqp from "@spindle/protocol/amqp";
-import { FakeClock } from "../../lib/index.ts";
+import { FakeClock } from "../../testing/index.ts";
 import { startTestBroker, type TestBroker } from "./test-broker.ts";
 
 let broker: TestBroker;
