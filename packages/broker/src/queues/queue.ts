@@ -217,6 +217,7 @@ export class Queue {
   drain(): void {
     if (this.draining || this.deleted) return;
     this.draining = true;
+    let delivered = false;
     try {
       while (this.consumers.length > 0) {
         const c = this.nextReadyConsumer();
@@ -225,10 +226,12 @@ export class Queue {
         if (qm === undefined) break;
         this.handOut(qm, c.noAck);
         c.deliver(qm);
+        delivered = true;
       }
     } finally {
       this.draining = false;
     }
+    if (delivered) this.expireHead();
     // read on before the window runs dry: a consumer held to its prefetch waits on every read it needs
     if (this.ready.pendingBytes < PENDING_BYTES_MAX / 2) this.startLoad();
   }
@@ -288,6 +291,7 @@ export class Queue {
       const qm = this.take();
       if (qm !== undefined) {
         this.handOut(qm, noAck);
+        this.expireHead();
         return qm;
       }
       if (this.nextReadOffset >= this.appender.end || this.deleted) return null;
@@ -331,6 +335,8 @@ export class Queue {
     }
     this.readyBytes += qm.message.body.length;
     this.ready.requeue(qm);
+    // as RabbitMQ: a requeue can take the queue past x-max-length, and drop-head then drops the head
+    if (this.policy.overflow === "drop-head") this.dropHeadWhileOver();
     this.expireHead();
   }
 
@@ -353,20 +359,30 @@ export class Queue {
   /** x-overflow drop-head: dead-letters the oldest ready messages until the queue fits its limits. */
   private dropHeadWhileOver(): void {
     while (this.overLimit()) {
-      const qm = this.shiftHead();
+      // the head is what would be delivered next: a higher priority waiting in the log comes first
+      const qm = this.behindLane() < 0 ? this.shiftHead() : undefined;
       if (qm === undefined) {
-        if (this.nextReadOffset < this.log.endOffset)
-          this.load().then(
-            () => this.dropHeadWhileOver(),
-            (e: unknown) => this.readFailed(e),
-          );
+        // the rest is in the log: read it, or wait until what is to be read is written (a read from
+        // the end finds nothing, resolves at once and would be started again forever, in microtasks)
+        const next =
+          this.loadFrom() < this.log.endOffset
+            ? this.load()
+            : this.log.endOffset < this.appender.end
+              ? this.appender.lastStored
+              : null;
+        next?.then(
+          () => this.dropHeadWhileOver(),
+          (e: unknown) => this.readFailed(e),
+        );
         return;
       }
       this.discard(qm, "maxlen");
     }
   }
 
-  /** Expires messages at the head (as RabbitMQ does) and arms a timer for the next head's expiry. */
+  /** Expires messages at the head (as RabbitMQ does) and arms a timer for the next head's expiry. Runs
+   *  whenever the head may have changed to an earlier expiry: after an enqueue, a requeue and a delivery
+   *  (a message with a shorter TTL behind the one delivered waited for the old head's timer). */
   private expireHead(): void {
     const now = this.clock.nowMs();
     for (let qm = this.ready.peek(); qm !== undefined; qm = this.ready.peek()) {
@@ -379,10 +395,12 @@ export class Queue {
       this.readyBytes -= qm.message.body.length;
       this.discard(qm, "expired");
     }
+    // only where a read finds something: one from the end resolves at once, and this would start it
+    // again forever, in microtasks (what is not written yet is read when its append is stored)
     if (
       this.policy.messageTtlMs !== undefined &&
       this.loading === null &&
-      this.nextReadOffset < this.log.endOffset
+      this.loadFrom() < this.log.endOffset
     ) {
       this.load().then(
         () => this.expireHead(),
@@ -543,6 +561,13 @@ export class Queue {
       redelivered: offset < this.deliveredBefore || requeues > 0,
       requeues,
     });
+  }
+
+  /** After a restart, once dead-lettering is wired: reads the head of the log in, so that expired messages
+   *  at the head go and the TTL timer is armed, as RabbitMQ does when it recovers a queue (they waited,
+   *  counted, until the queue was next used). */
+  recovered(): void {
+    this.startLoad();
   }
 
   /** Detaches every consumer, telling each that the queue is gone. */

@@ -79,6 +79,7 @@ export class Vhost {
       const q = await store.open(d, true);
       v.adopt(q);
       q.enforceLimits();
+      q.recovered();
     }
     for (const [, def] of meta.list("binding")) {
       const b = def as Binding;

@@ -1,0 +1,214 @@
+// Regressions found by the queue's model-based test (queue.model.test.ts), each as its smallest case:
+// priority lanes across a restart, read loops that never yield, and TTL and drop-head at the head.
+// A durable queue on FileLog over FaultFs with a fake clock; restarts are clean (close, reopen).
+
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { FakeClock, silentLogger } from "../lib/index.ts";
+import { FileLog } from "../log/index.ts";
+import { MetaStore } from "../meta/index.ts";
+import { FaultFs } from "../testing/index.ts";
+import type { DeathCodec } from "./dead-letter.ts";
+import { createMessage, type Message, type QueuedMessage } from "./message.ts";
+import type { Queue } from "./queue.ts";
+import { QueueStore } from "./queue-store.ts";
+import { Vhost } from "./vhost.ts";
+
+const tick = () => new Promise<void>((r) => setImmediate(r));
+const settle = async () => {
+  for (let i = 0; i < 5; i++) await tick();
+};
+
+function message(
+  id: number,
+  opts: { priority?: number; persistent?: boolean; bytes?: number } = {},
+): Message {
+  return createMessage({
+    exchange: "",
+    routingKey: String(id),
+    properties: Buffer.alloc(0),
+    body: Buffer.alloc(opts.bytes ?? 1),
+    persistent: opts.persistent ?? true,
+    priority: opts.priority,
+  });
+}
+
+const idOf = (qm: QueuedMessage | null) => (qm === null ? null : Number(qm.message.routingKey));
+
+/** One durable queue over FaultFs, reopened over the same files by restart(). */
+function testQueue(args: Record<string, unknown>) {
+  const fs = new FaultFs();
+  const clock = new FakeClock();
+  const opts = { name: "q", durable: true, exclusiveOwner: null, autoDelete: false, args };
+  const open = (recovered: boolean) =>
+    new QueueStore({ fs, dir: "/data/queues", clock, logger: silentLogger, fsync: { mode: "group" } }).open(
+      opts,
+      recovered,
+    );
+  return { clock, open };
+}
+
+/** A consumer without a prefetch limit that records what it is given. */
+function collect(q: Queue): number[] {
+  const got: number[] = [];
+  q.addConsumer({
+    tag: "c",
+    noAck: false,
+    ready: () => true,
+    deliver: (qm) => got.push(Number(qm.message.routingKey)),
+    cancelledByQueue: () => undefined,
+  });
+  return got;
+}
+
+/** Fails reads past a budget: a read loop that makes no progress resolves in microtasks and would
+ *  otherwise hang the test (no timer ever fires). */
+async function withReadBudget(reads: number, fn: () => Promise<void>): Promise<number> {
+  const read = FileLog.prototype.read;
+  let n = 0;
+  FileLog.prototype.read = function (this: FileLog, ...a: Parameters<FileLog["read"]>) {
+    if (++n > reads) return Promise.reject(new Error("read budget exhausted"));
+    return read.apply(this, a);
+  };
+  try {
+    await fn();
+  } finally {
+    FileLog.prototype.read = read;
+  }
+  return n;
+}
+
+describe("queue regressions", () => {
+  it("a priority queue purged after a restart delivers what is published next", async () => {
+    const { open } = testQueue({ "x-max-priority": 2 });
+    let q = await open(false);
+    await q.enqueue(message(1));
+    await q.close();
+    q = await open(true);
+    assert.equal(await q.purge(), 1);
+    const got = collect(q);
+    await q.enqueue(message(2));
+    await settle();
+    assert.deepEqual(got, [2], "the purge left the restart's count pending: nothing was delivered again");
+    await q.close();
+  });
+
+  it("a message recovered after a restart goes before one of the same priority published after it", async () => {
+    const { open } = testQueue({ "x-max-priority": 2 });
+    let q = await open(false);
+    await q.enqueue(message(1, { priority: 1 }));
+    await q.close();
+    q = await open(true);
+    await q.enqueue(message(2, { priority: 1 }));
+    const got = collect(q);
+    await settle();
+    assert.deepEqual(got, [1, 2]);
+    await q.close();
+  });
+
+  it("a priority queue with a TTL takes a publish right after a restart without a read loop", async () => {
+    const { open } = testQueue({ "x-max-priority": 2, "x-message-ttl": 60_000 });
+    let q = await open(false);
+    await q.enqueue(message(1, { priority: 0 }));
+    await q.close();
+    q = await open(true);
+    const queue = q;
+    const reads = await withReadBudget(1000, async () => {
+      await queue.enqueue(message(2, { priority: 1 }));
+      await settle();
+    });
+    assert.ok(reads < 100, `${reads} log reads for one publish`);
+    assert.equal(q.messageCount, 2);
+    assert.deepEqual([idOf(await q.get(true)), idOf(await q.get(true))], [2, 1]);
+    await q.close();
+  });
+
+  it("after a delivery, a message with a shorter TTL at the new head expires on time", async () => {
+    const { clock, open } = testQueue({});
+    const q = await open(false);
+    const dead: number[] = [];
+    q.deadLetter = (qm) => dead.push(Number(qm.message.routingKey));
+    await q.enqueue(createMessage({ ...message(1), expirationMs: 10_000 }));
+    await q.enqueue(createMessage({ ...message(2), expirationMs: 100 }));
+    assert.equal(idOf(await q.get(false)), 1);
+    clock.advance(200);
+    assert.deepEqual(dead, [2], "message 2 waited for message 1's timer (10 s)");
+    assert.equal(q.messageCount, 0);
+    await q.close();
+  });
+
+  it("a requeue that takes a drop-head queue past x-max-length drops the head", async () => {
+    const { open } = testQueue({ "x-max-length": 1 });
+    const q = await open(false);
+    const dead: number[] = [];
+    q.deadLetter = (qm, reason) => dead.push(reason === "maxlen" ? Number(qm.message.routingKey) : -1);
+    await q.enqueue(message(1));
+    const first = await q.get(false);
+    await q.enqueue(message(2));
+    q.requeue(first as QueuedMessage);
+    assert.equal(q.messageCount, 1);
+    assert.deepEqual(dead, [1], "the requeued message is the head, as in RabbitMQ");
+    await q.close();
+  });
+
+  it("drop-head drops a higher priority waiting in the log before a lower one in memory", async () => {
+    // 1 MiB bodies: the 32 MiB read-ahead window holds about 31, the rest wait in the log
+    const { open } = testQueue({ "x-max-priority": 2, "x-max-length": 40 });
+    const q = await open(false);
+    const dead: number[] = [];
+    q.deadLetter = (qm) => dead.push(Number(qm.message.routingKey));
+    for (let i = 0; i < 40; i++) q.enqueue(message(i, { bytes: 1024 * 1024 }));
+    await q.enqueue(message(100, { priority: 1 }));
+    await settle();
+    assert.deepEqual(dead, [100], "the head (highest priority first) is dropped, not the oldest in memory");
+    assert.equal(q.messageCount, 40);
+    await q.close();
+  });
+
+  it("after a restart, expired messages at the head go without waiting for the queue to be used", async () => {
+    const fs = new FaultFs();
+    const clock = new FakeClock();
+    const codec: DeathCodec = {
+      addDeath: (m) => ({ properties: m.properties, headers: {} }),
+      headersOf: () => ({}),
+    };
+    const boot = async () => {
+      const meta = await MetaStore.open({
+        fs,
+        dir: "/data/meta",
+        clock,
+        logger: silentLogger,
+        fsync: { mode: "group" },
+      });
+      const store = new QueueStore({
+        fs,
+        dir: "/data/queues",
+        clock,
+        logger: silentLogger,
+        fsync: { mode: "group" },
+      });
+      return { meta, vhost: await Vhost.open(meta, store, codec, clock) };
+    };
+    const declare = { passive: false, durable: true, exclusive: false, autoDelete: false };
+    let { meta, vhost } = await boot();
+    await vhost.declareQueue({ ...declare, name: "dead", args: {} }, "c");
+    const q = await vhost.declareQueue(
+      {
+        ...declare,
+        name: "q",
+        args: { "x-message-ttl": 100, "x-dead-letter-exchange": "", "x-dead-letter-routing-key": "dead" },
+      },
+      "c",
+    );
+    await q.enqueue(message(1));
+    await vhost.close();
+    await meta.close();
+    clock.advance(1000);
+    ({ meta, vhost } = await boot());
+    await settle();
+    assert.equal(vhost.queue("q", "c").messageCount, 0, "the expired message is still counted");
+    assert.equal(vhost.queue("dead", "c").messageCount, 1, "and was not dead-lettered");
+    await vhost.close();
+    await meta.close();
+  });
+});
