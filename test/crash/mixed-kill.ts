@@ -137,7 +137,9 @@ async function startClients(s: SpindleProcess, ledger: Ledger) {
     sessionTimeout: 6000,
     heartbeatInterval: 500,
     maxWaitTimeInMs: 100,
-    retry: { retries: 1 },
+    // once its broker is killed it stops for good: a consumer that restarts itself keeps retrying, and its
+    // timers, long after this cycle
+    retry: { retries: 1, restartOnFailure: async () => false },
   });
   let joined = false;
   consumer.on(consumer.events.GROUP_JOIN, () => {
