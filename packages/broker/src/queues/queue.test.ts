@@ -78,6 +78,27 @@ async function withReadBudget(reads: number, fn: () => Promise<void>): Promise<n
   return n;
 }
 
+const DECLARE = { passive: false, durable: true, exclusive: false, autoDelete: false };
+const TO_DEAD = { "x-dead-letter-exchange": "", "x-dead-letter-routing-key": "dead" };
+
+/** The vhost over FaultFs, booted again over the same files (as a restart runs Vhost.open). */
+function vhostOnFaultFs() {
+  const fs = new FaultFs();
+  const clock = new FakeClock();
+  const codec: DeathCodec = {
+    addDeath: (m) => ({ properties: m.properties, headers: {} }),
+    headersOf: () => ({}),
+  };
+  const logger = silentLogger;
+  const fsync = { mode: "group" } as const;
+  const boot = async () => {
+    const meta = await MetaStore.open({ fs, dir: "/data/meta", clock, logger, fsync });
+    const store = new QueueStore({ fs, dir: "/data/queues", clock, logger, fsync });
+    return { meta, vhost: await Vhost.open(meta, store, codec, clock) };
+  };
+  return { clock, boot };
+}
+
 describe("queue regressions", () => {
   it("a priority queue purged after a restart delivers what is published next", async () => {
     const { open } = testQueue({ "x-max-priority": 2 });
@@ -166,48 +187,41 @@ describe("queue regressions", () => {
   });
 
   it("after a restart, expired messages at the head go without waiting for the queue to be used", async () => {
-    const fs = new FaultFs();
-    const clock = new FakeClock();
-    const codec: DeathCodec = {
-      addDeath: (m) => ({ properties: m.properties, headers: {} }),
-      headersOf: () => ({}),
-    };
-    const boot = async () => {
-      const meta = await MetaStore.open({
-        fs,
-        dir: "/data/meta",
-        clock,
-        logger: silentLogger,
-        fsync: { mode: "group" },
-      });
-      const store = new QueueStore({
-        fs,
-        dir: "/data/queues",
-        clock,
-        logger: silentLogger,
-        fsync: { mode: "group" },
-      });
-      return { meta, vhost: await Vhost.open(meta, store, codec, clock) };
-    };
-    const declare = { passive: false, durable: true, exclusive: false, autoDelete: false };
-    let { meta, vhost } = await boot();
-    await vhost.declareQueue({ ...declare, name: "dead", args: {} }, "c");
+    const b = vhostOnFaultFs();
+    let { meta, vhost } = await b.boot();
+    await vhost.declareQueue({ ...DECLARE, name: "dead", args: {} }, "c");
     const q = await vhost.declareQueue(
-      {
-        ...declare,
-        name: "q",
-        args: { "x-message-ttl": 100, "x-dead-letter-exchange": "", "x-dead-letter-routing-key": "dead" },
-      },
+      { ...DECLARE, name: "q", args: { "x-message-ttl": 100, ...TO_DEAD } },
       "c",
     );
     await q.enqueue(message(1));
     await vhost.close();
     await meta.close();
-    clock.advance(1000);
-    ({ meta, vhost } = await boot());
+    b.clock.advance(1000);
+    ({ meta, vhost } = await b.boot());
     await settle();
     assert.equal(vhost.queue("q", "c").messageCount, 0, "the expired message is still counted");
     assert.equal(vhost.queue("dead", "c").messageCount, 1, "and was not dead-lettered");
+    await vhost.close();
+    await meta.close();
+  });
+
+  it("after a restart whose drop-head read the log, the TTL timer is armed for the new head", async () => {
+    const b = vhostOnFaultFs();
+    let { meta, vhost } = await b.boot();
+    const args = { "x-max-priority": 1, "x-max-length": 1, "x-message-ttl": 100 };
+    let q = await vhost.declareQueue({ ...DECLARE, name: "q", args }, "c");
+    await q.enqueue(message(1));
+    assert.equal(idOf(await q.get(false)), 1);
+    await q.enqueue(message(2));
+    await vhost.close(); // message 1 unacked: both come back, and drop-head drops 1 at start
+    await meta.close();
+    ({ meta, vhost } = await b.boot());
+    await settle();
+    q = vhost.queue("q", "c");
+    assert.equal(q.messageCount, 1);
+    b.clock.advance(200);
+    assert.equal(q.messageCount, 0, "message 2 expired at 100 ms and is still there");
     await vhost.close();
     await meta.close();
   });

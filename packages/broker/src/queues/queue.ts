@@ -567,7 +567,14 @@ export class Queue {
    *  at the head go and the TTL timer is armed, as RabbitMQ does when it recovers a queue (they waited,
    *  counted, until the queue was next used). */
   recovered(): void {
-    this.startLoad();
+    // a read started by enforceLimits() does not look at TTL: look once it is done (its failure is
+    // reported by enforceLimits)
+    if (this.loading !== null)
+      this.loading.then(
+        () => this.expireHead(),
+        () => undefined,
+      );
+    else this.startLoad();
   }
 
   /** Detaches every consumer, telling each that the queue is gone. */
