@@ -7,9 +7,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { FakeClock, silentLogger } from "../lib/index.ts";
+import { silentLogger } from "../lib/index.ts";
 import { FileLog } from "../log/index.ts";
-import { FaultFs } from "../testing/index.ts";
+import { FakeClock, FaultFs } from "../testing/index.ts";
 import {
   type ModelConfig,
   type ModelDeath,

@@ -4,10 +4,10 @@
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { FakeClock, silentLogger } from "../lib/index.ts";
+import { silentLogger } from "../lib/index.ts";
 import { FileLog } from "../log/index.ts";
 import { MetaStore } from "../meta/index.ts";
-import { FaultFs } from "../testing/index.ts";
+import { FakeClock, FaultFs } from "../testing/index.ts";
 import type { DeathCodec } from "./dead-letter.ts";
 import { createMessage, type Message, type QueuedMessage } from "./message.ts";
 import type { Queue } from "./queue.ts";
