@@ -1,7 +1,15 @@
 // A message as the queue model sees it, and its form as a log record (headers carry routing data).
 // Invariant: toRecord/fromRecord round-trip every field queues keep; properties stay opaque bytes.
 
-import type { Record as LogRecord, RecordInput } from "@spindle/protocol";
+import {
+  BATCH_HEADER_BYTES,
+  type Cursor,
+  type Record as LogRecord,
+  type RecordInput,
+  readBatchHeader,
+  readVarint,
+  readVarlong,
+} from "@spindle/protocol";
 import { LIMITS } from "../lib/index.ts";
 
 export interface Message {
@@ -135,10 +143,55 @@ export function fromRecord(r: LogRecord): Message | null {
 
 /** The priority lane of a message: priorities above the queue's maximum count as the maximum; a queue
  *  without x-max-priority has the one lane 0. */
-export function priorityLane(m: Message, maxPriority: number | undefined): number {
+export function priorityLane(m: { readonly priority: number }, maxPriority: number | undefined): number {
   return maxPriority === undefined ? 0 : Math.min(m.priority, maxPriority);
 }
 
 export function messageBytes(m: Message): number {
   return m.body.length + m.properties.length + m.routingKey.length + 64;
+}
+
+/** What a restart counts of a stored message, read without building it. */
+export interface MessageFacts {
+  readonly offset: number;
+  /** false for a transient message and for a settledRecord: neither survives a restart */
+  readonly persistent: boolean;
+  readonly priority: number;
+  readonly bodyBytes: number;
+}
+
+const PERSISTENT_BYTE = PERSISTENT.charCodeAt(0);
+const PRIORITY_BYTE = PRIORITY.charCodeAt(0);
+
+/**
+ * The facts of every record at or after `from` in one uncompressed batch, walked in place: building each
+ * message (header keys, names, bodies) made the read-through of a recovered queue cost ~9 µs a message.
+ */
+export function batchFacts(batch: Buffer, from: number, out: MessageFacts[]): void {
+  const h = readBatchHeader(batch);
+  const c: Cursor = { buf: batch, pos: BATCH_HEADER_BYTES };
+  for (let i = 0; i < h.recordCount; i++) {
+    const length = readVarint(c);
+    const end = c.pos + length;
+    c.pos++; // attributes
+    readVarlong(c); // timestamp delta
+    const offset = h.baseOffset + readVarint(c);
+    const keyBytes = readVarint(c); // (read first: `c.pos +=` would take pos from before the read)
+    c.pos += Math.max(0, keyBytes);
+    const bodyBytes = readVarint(c);
+    c.pos += Math.max(0, bodyBytes);
+    let persistent = false;
+    let priority = 0;
+    for (let n = readVarint(c); n > 0; n--) {
+      const nameBytes = readVarint(c);
+      const key = nameBytes === 1 ? batch[c.pos] : -1;
+      c.pos += Math.max(0, nameBytes);
+      const valueBytes = readVarint(c);
+      if (valueBytes > 0 && key === PERSISTENT_BYTE) persistent = batch[c.pos] === 1;
+      else if (valueBytes > 0 && key === PRIORITY_BYTE) priority = batch[c.pos] ?? 0;
+      c.pos += Math.max(0, valueBytes);
+    }
+    c.pos = end;
+    if (offset >= from) out.push({ offset, persistent, priority, bodyBytes: Math.max(0, bodyBytes) });
+  }
 }

@@ -25,7 +25,7 @@ export class PriorityBacklog {
   }
 
   /** A ready message at `offset` stays in the log for now (the window was full, or a read was under way). */
-  left(offset: number, m: Message): void {
+  left(offset: number, m: { readonly priority: number }): void {
     const lane = priorityLane(m, this.maxPriority);
     if (this.unread[lane] === 0) this.firstUnread[lane] = offset;
     this.unread[lane] = (this.unread[lane] as number) + 1;

@@ -4,7 +4,7 @@
 
 import { decodeRecords, readBatchHeader } from "@spindle/protocol";
 import type { Log } from "../log/index.ts";
-import { fromRecord, type Message } from "./message.ts";
+import { batchFacts, fromRecord, type Message, type MessageFacts } from "./message.ts";
 
 export interface ReadMessage {
   readonly offset: number;
@@ -40,4 +40,20 @@ export async function readMessages(
   // the log skips damaged batches: whatever lies between `from` and the first record it returned is gone
   const firstRead = items[0]?.offset ?? nextOffset;
   return { items, nextOffset, lost: firstRead > from ? { from, to: firstRead } : null };
+}
+
+/** The facts of the records in a stretch of a queue's log (a restart's read-through), in offset order. */
+export async function readFacts(
+  log: Log,
+  from: number,
+  maxBytes: number,
+): Promise<{ items: MessageFacts[]; nextOffset: number }> {
+  const read = await log.read(from, maxBytes);
+  const items: MessageFacts[] = [];
+  for (let pos = 0; pos < read.data.length; ) {
+    const size = readBatchHeader(read.data, pos).batchLength + 12;
+    batchFacts(read.data.subarray(pos, pos + size), from, items);
+    pos += size;
+  }
+  return { items, nextOffset: Math.max(from, read.nextOffset) };
 }

@@ -11,7 +11,7 @@ import type { QueueConsumer } from "./consumer.ts";
 import type { Message, QueuedMessage } from "./message.ts";
 import { PriorityBacklog } from "./priority-backlog.ts";
 import type { DeathReason, QueuePolicy } from "./queue-policy.ts";
-import { type LostRange, readMessages } from "./queue-reader.ts";
+import { type LostRange, readFacts, readMessages } from "./queue-reader.ts";
 import { type PendingBudget, ReadyList } from "./ready-list.ts";
 import type { SettleState } from "./settle-state.ts";
 
@@ -115,13 +115,13 @@ export class Queue {
    */
   async recover(): Promise<void> {
     for (let from = this.nextReadOffset; from < this.recoveredEnd; ) {
-      const read = await readMessages(this.log, from, LIMITS.queueRecoverReadBytes);
-      for (const { offset, message } of read.items) {
-        if (offset >= this.recoveredEnd || this.settle.isSettled(offset)) continue;
-        if (message === null || !message.persistent) this.lostAhead++;
+      const read = await readFacts(this.log, from, LIMITS.queueRecoverReadBytes);
+      for (const m of read.items) {
+        if (m.offset >= this.recoveredEnd || this.settle.isSettled(m.offset)) continue;
+        if (!m.persistent) this.lostAhead++;
         else {
-          this.readyBytes += message.body.length;
-          this.backlog?.left(offset, message);
+          this.readyBytes += m.bodyBytes;
+          this.backlog?.left(m.offset, m);
         }
       }
       if (read.nextOffset <= from) break;
