@@ -568,13 +568,19 @@ export class Queue {
    *  counted, until the queue was next used). */
   recovered(): void {
     // a read started by enforceLimits() does not look at TTL: look once it is done (its failure is
-    // reported by enforceLimits)
-    if (this.loading !== null)
+    // reported by enforceLimits). That read may have been a priority lane's, leaving the head in the log:
+    // read on too, since only a message read in shows its per-message TTL.
+    if (this.loading === null) this.expireHead();
+    if (this.loading !== null) {
+      // a lane's read (a higher priority waits in the log) leaves the oldest heads, which TTL expires
+      // first, still there: look again once it is done
       this.loading.then(
-        () => this.expireHead(),
+        () => this.recovered(),
         () => undefined,
       );
-    else this.startLoad();
+      return;
+    }
+    this.startLoad();
   }
 
   /** Detaches every consumer, telling each that the queue is gone. */
