@@ -2,9 +2,9 @@
 // connection, frames above frame_max get 501, AMQPLAIN login works, frames before open are refused.
 
 import assert from "node:assert/strict";
-import { connect, type Socket } from "node:net";
 import { after, before, test } from "node:test";
 import * as amqp from "@spindle/protocol/amqp";
+import { rawAmqpPeer } from "../../../../../test/support/raw-amqp.ts";
 import { FakeClock } from "../../testing/index.ts";
 import { startTestBroker, type TestBroker } from "./test-broker.ts";
 
@@ -14,40 +14,8 @@ before(async () => {
 });
 after(() => broker.close());
 
-/** A socket with a frame reader: `next()` resolves with the next decoded frame, or null once closed. */
-function peer(port = broker.port): Promise<{
-  socket: Socket;
-  next(): Promise<amqp.AmqpFrame | null>;
-  send(ch: number, m: amqp.AmqpMethod): void;
-}> {
-  return new Promise((resolve) => {
-    const socket = connect(port, "127.0.0.1", () => {
-      socket.write(amqp.PROTOCOL_HEADER);
-      resolve({
-        socket,
-        next: () =>
-          queue.length > 0 ? Promise.resolve(queue.shift() ?? null) : new Promise((r) => waiters.push(r)),
-        send: (channel, method) => socket.write(amqp.encodeFrame({ type: "method", channel, method })),
-      });
-    });
-    const reader = new amqp.FrameReader(1024 * 1024);
-    const queue: (amqp.AmqpFrame | null)[] = [];
-    const waiters: ((f: amqp.AmqpFrame | null) => void)[] = [];
-    const push = (f: amqp.AmqpFrame | null) => {
-      const w = waiters.shift();
-      if (w) w(f);
-      else queue.push(f);
-    };
-    socket.on("data", (d) => {
-      for (const raw of reader.push(d)) push(amqp.decodeFrame(raw));
-    });
-    socket.on("close", () => push(null));
-    socket.on("error", () => undefined);
-  });
-}
-
 async function handshake(heartbeat: number, mechanism = "PLAIN", port = broker.port) {
-  const p = await peer(port);
+  const p = await rawAmqpPeer(port);
   const start = await p.next();
   assert.equal(start?.type === "method" && start.method.name, "connection.start");
   const response =
