@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { isBrokerError, silentLogger } from "../lib/index.ts";
-import { FakeClock, FaultFs, RecordingLogger } from "../testing/index.ts";
+import { FakeClock, FaultFs, RecordingLogger, within } from "../testing/index.ts";
 import { FileLog } from "./file-log.ts";
 import type { FsyncPolicy } from "./fsync-policy.ts";
 import { logConfig, readAll } from "./log-contract.ts";
@@ -29,18 +29,6 @@ const values = async (log: FileLog) => (await readAll(log, 0)).map(([o, v]) => `
 const keepAll = { next: () => 0.99, int: (n: number) => n - 1 };
 const keepNone = { next: () => 0, int: () => 0 };
 const pad = (v: string) => v.padEnd(200, " ");
-/** `p`, or a failure after `ms`; its timer keeps the process alive while the log's (unref'd) probe waits. */
-async function within<T>(p: Promise<T>, ms = 5000): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`not settled within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([p, late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 describe("file log under disk faults", () => {
   it("refuses writes after a failed fsync and keeps serving reads", async () => {

@@ -5,26 +5,13 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { type Fs, isBrokerError, seededRng, silentLogger } from "../lib/index.ts";
-import { FakeClock, FaultFs, RecordingLogger } from "../testing/index.ts";
+import { FakeClock, FaultFs, RecordingLogger, within } from "../testing/index.ts";
 import { MetaStore } from "./meta-store.ts";
 
 const DIR = "/data/meta";
 const clock = new FakeClock();
 const open = (fs: Fs, snapshotEvery = 10_000) =>
   MetaStore.open({ fs, dir: DIR, clock, logger: silentLogger, fsync: { mode: "group" }, snapshotEvery });
-
-/** `p`, or a failure after `ms`; its timer keeps the process alive while the log's (unref'd) probe waits. */
-async function within<T>(p: Promise<T>, ms = 5000): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`not settled within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([p, late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 async function retryWhileFull(fn: () => Promise<void>): Promise<void> {
   for (let attempt = 0; attempt < 100; attempt++) {

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { isBrokerError, silentLogger } from "../lib/index.ts";
 import { DEFAULT_LOG_CONFIG, FileLog, MemoryLog } from "../log/index.ts";
-import { FakeClock, FaultFs } from "../testing/index.ts";
+import { FakeClock, FaultFs, within } from "../testing/index.ts";
 import { AppendBatcher } from "./append-batcher.ts";
 import { createMessage, type Message } from "./message.ts";
 import { readMessages } from "./queue-reader.ts";
@@ -47,19 +47,6 @@ test("messages of one turn become one batch at the predicted offsets; settled on
   );
   assert.equal(read.items[2]?.message?.routingKey, "rk");
 });
-
-/** `p`, or a failure after `ms`; its timer keeps the process alive while the log's (unref'd) probe waits. */
-async function within<T>(p: Promise<T>, ms = 5000): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`not settled within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([p, late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 const settled = (p: Promise<unknown>) =>
   p.then(

@@ -10,7 +10,7 @@ import { describe, it } from "node:test";
 import fc from "fast-check";
 import { silentLogger } from "../lib/index.ts";
 import { FileLog } from "../log/index.ts";
-import { FakeClock, FaultFs } from "../testing/index.ts";
+import { FakeClock, FaultFs, within } from "../testing/index.ts";
 import {
   type ModelConfig,
   type ModelDeath,
@@ -30,19 +30,6 @@ const DIR = "/data/queues";
 const tick = () => new Promise<void>((r) => setImmediate(r));
 /** the message's id travels in its routing key (the body's length is the test's to choose) */
 const idOf = (m: Message): number => Number(m.routingKey);
-
-/** Fails a command that does not finish (a promise nothing will resolve). */
-async function within<T>(what: string, ms: number, p: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const stuck = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([p, stuck]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 type RealDeath = ModelDeath & { readonly atMs: number };
 
@@ -202,7 +189,7 @@ class Publish implements Cmd {
     const accepted = m.publish(this.p);
     const res = r.queue.enqueue(msg);
     assert.equal(res !== REJECTED, accepted, `publish ${id} accepted`);
-    if (res !== REJECTED) await within("publish", 2000, res);
+    if (res !== REJECTED) await within(res, 2000, "publish");
     await r.settle();
     compare(m, r);
   }
@@ -216,7 +203,7 @@ class Get implements Cmd {
     m.begin();
     r.begin();
     const want = m.get(this.noAck);
-    const qm = await within("basic.get", 2000, r.queue.get(this.noAck));
+    const qm = await within(r.queue.get(this.noAck), 2000, "basic.get");
     const got = qm === null ? null : { id: idOf(qm.message), redelivered: qm.redelivered };
     if (qm !== null && !this.noAck) r.unacked.set(idOf(qm.message), qm);
     await r.settle();
@@ -312,7 +299,7 @@ class Purge implements Cmd {
     m.begin();
     r.begin();
     const want = m.purge();
-    const n = await within("purge", 2000, r.queue.purge());
+    const n = await within(r.queue.purge(), 2000, "purge");
     await r.settle();
     compare(m, r);
     assert.equal(n, want, "purge count");
@@ -347,7 +334,7 @@ class Restart implements Cmd {
     m.begin();
     r.begin();
     m.restart();
-    await within("close", 2000, r.queue.close());
+    await within(r.queue.close(), 2000, "close");
     r.consumer = null;
     r.unacked.clear();
     await r.open(true);

@@ -3,3 +3,4 @@
 export { FakeClock } from "./fake-clock.ts";
 export { FaultFs, type FaultOp } from "./fault-fs.ts";
 export { RecordingLogger } from "./recording-logger.ts";
+export { within } from "./within.ts";

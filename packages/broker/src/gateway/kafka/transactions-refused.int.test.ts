@@ -8,6 +8,7 @@ import { after, before, test } from "node:test";
 import type { FindCoordinatorResponse, InitProducerIdResponse } from "@spindle/protocol";
 import { Kafka, logLevel } from "kafkajs";
 import { type SpindleProcess, startSpindle } from "../../../../../test/support/spindle-process.ts";
+import { within } from "../../testing/index.ts";
 import { request } from "./raw-client.ts";
 
 const TRANSACTIONAL_ID_AUTHORIZATION_FAILED = 53;
@@ -21,15 +22,6 @@ before(async () => {
 after(async () => {
   await spindle.stop();
 });
-
-/** The promise's outcome, or a timeout error once `ms` have passed. */
-function within<T>(ms: number, p: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`still waiting after ${ms} ms`)), ms);
-  });
-  return Promise.race([p, late]).finally(() => clearTimeout(timer));
-}
 
 test("FindCoordinator for a transactional id answers a non-retriable error naming the reason", async () => {
   const v1 = await request<FindCoordinatorResponse>(spindle.kafka, 10, 1, { key: "tx-1", keyType: 1 });
@@ -73,7 +65,7 @@ test("kafkajs: transaction() on a transactional producer rejects at once", async
   const t0 = Date.now();
   // kafkajs drops the broker's error on the way (brokerPool.withBroker swallows it): what it gives up
   // with is "Failed to find group coordinator", and the point is how soon
-  await assert.rejects(within(FAST_MS, producer.transaction()), /Failed to find group coordinator/);
+  await assert.rejects(within(producer.transaction(), FAST_MS), /Failed to find group coordinator/);
   assert.ok(Date.now() - t0 < FAST_MS);
   await producer.disconnect();
 });
@@ -89,8 +81,9 @@ test("librdkafka (kcat): init_transactions fails at once with the broker's reaso
   child.stderr.setEncoding("utf8").on("data", (s: string) => (err += s));
   child.stdin.end("one\n");
   const code = await within(
-    FAST_MS * 2,
     new Promise<number | null>((resolve) => child.once("exit", (c) => resolve(c))),
+    FAST_MS * 2,
+    "kcat",
   ).catch((e: Error) => {
     child.kill("SIGKILL");
     throw new Error(`${e.message}; kcat said: ${err}`);
