@@ -3,4 +3,5 @@
 export { FakeClock } from "./fake-clock.ts";
 export { FaultFs, type FaultOp } from "./fault-fs.ts";
 export { RecordingLogger } from "./recording-logger.ts";
+export { tempDir } from "./temp-dir.ts";
 export { within } from "./within.ts";

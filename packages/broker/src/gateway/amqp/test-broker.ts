@@ -2,13 +2,12 @@
 // Invariant: close() destroys every socket and closes logs, so the same directory can be reopened; the
 // temp directories made here are removed when the test process exits.
 
-import { mkdtempSync, rmSync } from "node:fs";
 import type { AddressInfo, Socket } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Clock, LIMITS, nodeFs, silentLogger, systemClock } from "../../lib/index.ts";
 import { MetaStore } from "../../meta/index.ts";
 import { QueueStore, Vhost } from "../../queues/index.ts";
+import { tempDir } from "../../testing/index.ts";
 import { createAmqpServer } from "./amqp-server.ts";
 import type { ConnectionDeps } from "./connection.ts";
 import { amqpDeathCodec } from "./death-codec.ts";
@@ -21,24 +20,13 @@ export interface TestBroker {
   close(): Promise<void>;
 }
 
-const tempDirs: string[] = [];
-process.on("exit", () => {
-  for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
-});
-
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), "spindle-amqp-"));
-  tempDirs.push(dir);
-  return dir;
-}
-
 /** Deps a test may set: deadlines, the publish gate, the memory account. */
 export type TestBrokerOptions = Partial<Pick<ConnectionDeps, "handshakeMs" | "publishGate" | "memory">>;
 
 /** `clock` runs the queues' and connections' time: a FakeClock puts TTL, x-expires, x-delay and
  *  heartbeats on fake time (the sockets stay real). */
 export async function startTestBroker(
-  dir = tempDir(),
+  dir = tempDir("amqp"),
   clock: Clock = systemClock,
   opts: TestBrokerOptions = {},
 ): Promise<TestBroker> {

@@ -2,13 +2,12 @@
 // the listener's options (limits, deadlines) given by the test. Invariant: close() destroys every socket
 // and closes the logs; the temp directories made here are removed when the test process exits.
 
-import { mkdtempSync, rmSync } from "node:fs";
 import type { AddressInfo, Socket } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { nodeFs, silentLogger, systemClock } from "../../lib/index.ts";
 import { MetaStore } from "../../meta/index.ts";
 import { DEFAULT_GROUP_TIMINGS, Groups, groupsDir, ProducerIds, Topics } from "../../streams/index.ts";
+import { tempDir } from "../../testing/index.ts";
 import { createKafkaServer, type KafkaServerOptions } from "./server.ts";
 
 export interface TestKafka {
@@ -18,14 +17,8 @@ export interface TestKafka {
   close(): Promise<void>;
 }
 
-const tempDirs: string[] = [];
-process.on("exit", () => {
-  for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
-});
-
 export async function startTestKafka(opts: KafkaServerOptions = {}): Promise<TestKafka> {
-  const dataDir = mkdtempSync(join(tmpdir(), "spindle-kafka-"));
-  tempDirs.push(dataDir);
+  const dataDir = tempDir("kafka");
   const common = { fs: nodeFs, clock: systemClock, logger: silentLogger, fsync: { mode: "group" } as const };
   const meta = await MetaStore.open({ ...common, dir: join(dataDir, "meta") });
   const topics = await Topics.open({
