@@ -3,7 +3,7 @@
 
 import { createHash } from "node:crypto";
 import { join } from "node:path";
-import { type Clock, type Fs, LIMITS, type Logger, type MemoryAccount, mkdirpDurably } from "../lib/index.ts";
+import { type Clock, type Fs, LIMITS, type Logger, type MemoryAccount } from "../lib/index.ts";
 import {
   type DamageWatch,
   DEFAULT_LOG_CONFIG,
@@ -147,8 +147,6 @@ export class QueueStore {
   private async openFileLogs(name: string): Promise<{ log: FileLog; settle: SettleState; acks: FileLog }> {
     const { fs, clock, logger, fsync } = this.opts;
     const dir = this.dirOf(name);
-    // durably: the log syncs only the directories it creates, and this one would be lost in a crash
-    await mkdirpDurably(fs, dir);
     const log = await FileLog.open({
       fs,
       dir: join(dir, "messages"),

@@ -11,7 +11,6 @@ import {
   isBrokerError,
   LIMITS,
   type Logger,
-  mkdirpDurably,
   type TimerHandle,
 } from "../lib/index.ts";
 import { type DamageWatch, FileLog, type FsyncPolicy, OpenFiles, removeLogFiles } from "../log/index.ts";
@@ -273,8 +272,6 @@ export class Topics {
     const { fs, clock, logger, fsync } = this.opts;
     const config = toLogConfig(def.config, fsync);
     const dir = this.partitionDir(def.name, index);
-    // durably: the log syncs only the directories it creates, and this one would be lost in a crash
-    await mkdirpDurably(fs, dir);
     const log = await FileLog.open({ fs, dir, config, clock, logger, ...this.opts.watch, files: this.files });
     const partition = new Partition(def.name, index, log, config);
     await partition.recoverProducers().catch((err: unknown) => {
