@@ -35,14 +35,18 @@ export type Broker = {
 
 type ServerSpec = { name: ListenerName; port: number; flag: string; create: () => Server };
 
-function serverSpecs(
-  config: BrokerConfig,
-  streams: Streams,
-  queues: Queues,
-  memory: MemoryAccount,
-  log: Logger,
-  connections: ConnectionLimit,
-): ServerSpec[] {
+/** What the listeners serve and share: the two models, the memory account and the connection cap. */
+type Opened = {
+  readonly streams: Streams;
+  readonly queues: Queues;
+  readonly memory: MemoryAccount;
+  readonly connections: ConnectionLimit;
+  /** how to get more file descriptors, for the warnings that run out of them */
+  readonly hint: string;
+};
+
+function serverSpecs(config: BrokerConfig, opened: Opened, log: Logger): ServerSpec[] {
+  const { streams, queues, memory, connections } = opened;
   return [
     { name: "amqp", port: config.amqpPort, flag: FLAGS.amqpPort, create: queues.createAmqpServer },
     {
@@ -86,25 +90,12 @@ function onListenerError(server: Server, name: ListenerName, log: Logger, hint: 
 /** Binds every listener in order; on the first failure closes those already bound and rethrows. */
 async function listenAll(
   config: BrokerConfig,
-  opened: {
-    streams: Streams;
-    queues: Queues;
-    memory: MemoryAccount;
-    connections: ConnectionLimit;
-    hint: string;
-  },
+  opened: Opened,
   log: Logger,
 ): Promise<Map<ListenerName, Listener>> {
   const bound = new Map<ListenerName, Listener>();
   try {
-    for (const spec of serverSpecs(
-      config,
-      opened.streams,
-      opened.queues,
-      opened.memory,
-      log,
-      opened.connections,
-    )) {
+    for (const spec of serverSpecs(config, opened, log)) {
       const server = spec.create();
       bound.set(spec.name, await listen(server, { host: config.host, port: spec.port, flag: spec.flag }));
       onListenerError(server, spec.name, log, opened.hint);
@@ -123,7 +114,7 @@ function addressOf(listeners: Map<ListenerName, Listener>, name: ListenerName): 
 }
 
 /** Reads `ulimit -n` and shares it out; refuses to start below what the broker needs for itself. */
-function planDescriptors(config: BrokerConfig, fd: FdLimit = readOpenFileLimit()): FdBudget {
+function planDescriptors(config: BrokerConfig, fd: FdLimit): FdBudget {
   const budget = fdBudget(fd.limit, config.maxConnections);
   const least = 2 * LIMITS.fdReserveMin;
   if (fd.limit < least) {
