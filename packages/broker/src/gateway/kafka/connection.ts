@@ -65,6 +65,7 @@ export class KafkaConnection {
     socket.once("close", () => {
       this.isClosed = true;
       opts.broker.clock.clearTimer(this.receiveTimer);
+      opts.broker.clock.clearTimer(this.muteTimer);
       opts.budget.drop(this);
       for (const l of [...this.closeListeners]) l();
       this.closeListeners.clear();
@@ -73,7 +74,6 @@ export class KafkaConnection {
     socket.on("data", (chunk: Buffer) => this.onData(chunk));
     socket.on("error", () => this.kill());
     socket.setTimeout(opts.idleMs, () => this.fail(`no traffic for ${opts.idleMs} ms`));
-    socket.once("close", () => opts.broker.clock.clearTimer(this.muteTimer));
   }
 
   private onData(chunk: Buffer): void {
