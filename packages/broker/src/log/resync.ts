@@ -2,9 +2,9 @@
 // Invariant: a resume point is a whole batch that passes its length, magic and CRC checks, whose offset lies
 // in range and links to the offset of the batch after it (the offset field is outside the CRC).
 
-import { BATCH_CRC_START, BATCH_HEADER_BYTES, BATCH_LOG_OVERHEAD, readInt64 } from "@spindle/protocol";
-import type { FileHandle } from "../lib/index.ts";
-import { crc32c, LIMITS } from "../lib/index.ts";
+import { BATCH_HEADER_BYTES, BATCH_LOG_OVERHEAD, readInt64 } from "@spindle/protocol";
+import { type FileHandle, LIMITS } from "../lib/index.ts";
+import { checkBatch } from "./scan.ts";
 
 export interface ResumePoint {
   pos: number;
@@ -44,8 +44,7 @@ async function readAt(fh: FileHandle, pos: number, length: number): Promise<Buff
 /** The whole batch at `pos` passes its CRC, and its offsets link to what follows it. */
 async function confirmed(fh: FileHandle, pos: number, size: number, b: ResumeBounds): Promise<boolean> {
   const bytes = await readAt(fh, pos, size + 8);
-  if (bytes.length < size || crc32c(bytes.subarray(BATCH_CRC_START, size)) !== bytes.readUInt32BE(17))
-    return false;
+  if (bytes.length < size || checkBatch(bytes, 0, size, true) !== null) return false;
   const next = readInt64(bytes, 0) + bytes.readInt32BE(23) + 1;
   if (pos + size === b.to) return b.offsetAtEnd === null || next === b.offsetAtEnd;
   return bytes.length === size + 8 && readInt64(bytes, size) === next;

@@ -33,7 +33,7 @@ export interface ScanOptions {
 }
 
 /** Checks the batch at `at` inside `buf`; returns a reason when it is bad. */
-function checkBatch(buf: Buffer, at: number, size: number, verifyCrc: boolean): string | null {
+export function checkBatch(buf: Buffer, at: number, size: number, verifyCrc: boolean): string | null {
   if (buf.readInt8(at + 16) !== 2) return `magic byte ${buf.readInt8(at + 16)} is not 2`;
   if (buf.readInt32BE(at + 23) < 0) return "negative lastOffsetDelta";
   if (verifyCrc) {
