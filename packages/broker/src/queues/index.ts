@@ -13,6 +13,7 @@ export {
 } from "./exchange.ts";
 export { headersMatch, topicMatches } from "./matching.ts";
 export { createMessage, type Message, type QueuedMessage } from "./message.ts";
+export { MessageStats, type QueueCounters, queueCounters } from "./message-stats.ts";
 export { type EnqueueResult, Queue, type QueueOptions, REJECTED } from "./queue.ts";
 export { type DeathReason, parseExpiration, parseQueuePolicy, type QueuePolicy } from "./queue-policy.ts";
 export { QueueStore, type QueueStoreOptions } from "./queue-store.ts";

@@ -9,6 +9,7 @@ import type { Log } from "../log/index.ts";
 import { AppendBatcher } from "./append-batcher.ts";
 import type { QueueConsumer } from "./consumer.ts";
 import type { Message, QueuedMessage } from "./message.ts";
+import { type QueueCounters, queueCounters } from "./message-stats.ts";
 import { PriorityBacklog } from "./priority-backlog.ts";
 import type { DeathReason, QueuePolicy } from "./queue-policy.ts";
 import { type LostRange, readFacts, readMessages } from "./queue-reader.ts";
@@ -83,6 +84,8 @@ export class Queue {
   /** x-max-priority queues: the ready messages still only in the log, by priority */
   private readonly backlog: PriorityBacklog | null;
   readonly faults: QueueFaults = { lostMessages: 0, readErrors: 0, trimErrors: 0 };
+  /** what the management API reports as this queue's message_stats */
+  readonly stats: QueueCounters = queueCounters();
 
   constructor(
     readonly opts: QueueOptions,
@@ -170,6 +173,7 @@ export class Queue {
     const offset = this.appender.end;
     const stored = this.appender.add(message, now);
     this.readyBytes += bytes;
+    this.stats.publish++;
     this.onAppended({ offset, message, enqueuedMs: now, redelivered: false, requeues: 0 });
     if (this.policy.overflow === "drop-head") this.dropHeadWhileOver();
     this.expireHead();
@@ -305,6 +309,7 @@ export class Queue {
   }
 
   ack(qm: QueuedMessage): void {
+    this.stats.ack++;
     this.settleOffset(qm.offset);
     this.drain();
   }

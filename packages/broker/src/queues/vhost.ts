@@ -18,6 +18,7 @@ import {
   type ExchangeDef,
   isExchangeType,
 } from "./exchange.ts";
+import { MessageStats } from "./message-stats.ts";
 import type { EnqueueTarget, Queue, QueueOptions } from "./queue.ts";
 import { parseQueuePolicy } from "./queue-policy.ts";
 import type { QueueStore } from "./queue-store.ts";
@@ -47,6 +48,8 @@ const notFound = (what: string, name: string) =>
 export class Vhost {
   readonly exchanges = new Map<string, Exchange>();
   readonly queues = new Map<string, Queue>();
+  /** broker-wide message counters (one vhost today) */
+  readonly stats = new MessageStats();
 
   private readonly expiryTimers = new Map<Queue, TimerHandle>();
   /** the held messages of x-delayed-message exchanges, by exchange name */
@@ -215,7 +218,10 @@ export class Vhost {
   /** Registers a queue: dead-lettering goes through this vhost, x-expires is armed. */
   private adopt(q: Queue): void {
     this.queues.set(q.name, q);
-    q.deadLetter = (qm, reason) => deadLetter(this, this.codec, q, qm, reason, this.clock.nowMs());
+    q.deadLetter = (qm, reason) => {
+      if (q.policy.deadLetterExchange !== undefined) this.stats.deadLettered[reason]++;
+      deadLetter(this, this.codec, q, qm, reason, this.clock.nowMs());
+    };
     this.touch(q);
   }
 

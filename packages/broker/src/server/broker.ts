@@ -2,6 +2,7 @@
 // Invariant: start either returns a broker whose every listener accepts connections, or leaves nothing open.
 
 import type { Server } from "node:net";
+import type { HttpContext } from "../gateway/http/index.ts";
 import { createKafkaServer } from "../gateway/kafka/index.ts";
 import {
   assert,
@@ -43,6 +44,8 @@ type Opened = {
   readonly connections: ConnectionLimit;
   /** how to get more file descriptors, for the warnings that run out of them */
   readonly hint: string;
+  /** what the HTTP API serves, settled once every listener is bound */
+  readonly http: Promise<HttpContext>;
 };
 
 function serverSpecs(config: BrokerConfig, opened: Opened, log: Logger): ServerSpec[] {
@@ -67,7 +70,7 @@ function serverSpecs(config: BrokerConfig, opened: Opened, log: Logger): ServerS
       name: "http",
       port: config.httpPort,
       flag: FLAGS.httpPort,
-      create: () => createHttpServer(log, connections),
+      create: () => createHttpServer(log, opened.http, connections),
     },
   ];
 }
@@ -170,10 +173,15 @@ export async function startBroker(config: BrokerConfig, log: Logger): Promise<Br
   let listeners: Map<ListenerName, Listener>;
   let streams: Streams | undefined;
   let queues: Queues | undefined;
+  let resolveHttp: (ctx: HttpContext) => void = () => undefined;
+  const http = new Promise<HttpContext>((resolve) => {
+    resolveHttp = resolve;
+  });
   try {
     streams = await openStreams(config, storage, log, files);
     queues = await openQueues(config, storage, memory, log, { files, connections });
-    listeners = await listenAll(config, { streams, queues, memory, connections, hint }, log);
+    const opened = { streams, queues, memory, connections, hint, http };
+    listeners = await listenAll(config, opened, log);
   } catch (e) {
     await queues?.close();
     await streams?.close();
@@ -186,6 +194,7 @@ export async function startBroker(config: BrokerConfig, log: Logger): Promise<Br
     kafka: addressOf(listeners, "kafka"),
     http: addressOf(listeners, "http"),
   };
+  resolveHttp(httpContext(queues, streams, { memory, log, addresses, dataDir: storage.dataDir }));
   let closed: Promise<void> | undefined;
   const opened = streams;
   const openedQueues = queues;
@@ -205,6 +214,26 @@ async function closeBroker(
   await queues.close();
   await streams.close();
   await storage.close();
+}
+
+function httpContext(
+  queues: Queues,
+  streams: Streams,
+  more: Pick<HttpContext, "memory" | "addresses" | "dataDir"> & { log: Logger },
+): HttpContext {
+  return {
+    vhost: queues.vhost,
+    streams: streams.kafka,
+    amqp: queues.connections,
+    alarm: queues.alarm,
+    memory: more.memory,
+    clock: systemClock,
+    logger: more.log,
+    version: queues.version,
+    dataDir: more.dataDir,
+    addresses: more.addresses,
+    startedMs: Date.now() - Math.round(process.uptime() * 1000),
+  };
 }
 
 /** The line scripts and tests wait for; printed once every listener accepts connections. */

@@ -4,18 +4,20 @@
 
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { createServer as createNetServer, type Server } from "node:net";
+import type { HttpContext } from "../gateway/http/index.ts";
 import type { ConnectionLimit } from "../lib/index.ts";
 import type { Logger } from "./logger.ts";
 
 type RequestListener = (req: IncomingMessage, res: ServerResponse) => unknown;
 
 /** hono and its node adapter were a fifth of the start-up time; a broker may never get an HTTP request. */
-async function loadApp(): Promise<RequestListener> {
-  const [{ getRequestListener }, { createHttpApp }] = await Promise.all([
+async function loadApp(context: Promise<HttpContext>): Promise<RequestListener> {
+  const [{ getRequestListener }, { createHttpApp }, ctx] = await Promise.all([
     import("@hono/node-server"),
     import("../gateway/http/index.ts"),
+    context,
   ]);
-  return getRequestListener(createHttpApp().fetch);
+  return getRequestListener(createHttpApp(ctx).fetch);
 }
 
 const REFUSED = Buffer.from(
@@ -23,10 +25,15 @@ const REFUSED = Buffer.from(
     'Content-Length: 63\r\n\r\n{"error":"unavailable","reason":"connection limit is reached"}\n',
 );
 
-/** `limit`: the broker-wide connection limit (AMQP + Kafka + HTTP); admitted sockets are handed to the
+/** `context`: what the API serves, settled once every listener is bound (requests wait for it);
+ *  `limit`: the broker-wide connection limit (AMQP + Kafka + HTTP); admitted sockets are handed to the
  *  HTTP server, which never listens itself. */
-export function createHttpServer(log: Logger, limit?: ConnectionLimit): Server {
-  const http = createAppServer(log);
+export function createHttpServer(
+  log: Logger,
+  context: Promise<HttpContext>,
+  limit?: ConnectionLimit,
+): Server {
+  const http = createAppServer(log, context);
   if (limit === undefined) return http;
   return createNetServer((socket) => {
     const admission = limit.admit(socket, "http");
@@ -42,11 +49,11 @@ export function createHttpServer(log: Logger, limit?: ConnectionLimit): Server {
   });
 }
 
-function createAppServer(log: Logger): Server {
+function createAppServer(log: Logger, context: Promise<HttpContext>): Server {
   let app: Promise<RequestListener> | undefined;
   const load = (): Promise<RequestListener> => {
     if (app === undefined) {
-      app = loadApp();
+      app = loadApp(context);
       app.catch((err: unknown) => log.error({ err }, "the HTTP app failed to load"));
     }
     return app;

@@ -17,6 +17,10 @@ import type { Storage } from "./storage.ts";
 
 export type Queues = {
   readonly vhost: Vhost;
+  /** the open AMQP connections (the HTTP API lists and closes them) */
+  readonly connections: AmqpConnections;
+  /** the broker's package version */
+  readonly version: string;
   /** the resource alarm raised now ("low on disk", …), or null */
   alarm(): string | null;
   createAmqpServer(): Server;
@@ -60,6 +64,8 @@ export async function openQueues(
   const connections = new AmqpConnections();
   return {
     vhost,
+    connections,
+    version,
     alarm: () => alarms.reason,
     createAmqpServer: () =>
       createAmqpServer(

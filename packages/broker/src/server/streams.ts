@@ -5,7 +5,14 @@ import { createHash } from "node:crypto";
 import type { KafkaBroker } from "../gateway/kafka/index.ts";
 import { type Logger, systemClock } from "../lib/index.ts";
 import type { OpenFiles } from "../log/index.ts";
-import { DEFAULT_GROUP_TIMINGS, Groups, groupsDir, ProducerIds, Topics } from "../streams/index.ts";
+import {
+  DEFAULT_GROUP_TIMINGS,
+  Groups,
+  groupsDir,
+  ProducerIds,
+  StreamTraffic,
+  Topics,
+} from "../streams/index.ts";
 import type { BrokerConfig } from "./config.ts";
 import type { Storage } from "./storage.ts";
 
@@ -59,6 +66,7 @@ export async function openStreams(
     topics,
     groups,
     producerIds: new ProducerIds(storage.meta),
+    traffic: new StreamTraffic(),
     clusterId: clusterIdFor(storage.dataDir),
     nodeId: 0,
     clock: systemClock,

@@ -26,3 +26,4 @@ export {
 } from "./topic-config.ts";
 export { topicNameProblem } from "./topic-name.ts";
 export { type Topic, type TopicDefinition, Topics, type TopicsOptions } from "./topics.ts";
+export { StreamTraffic } from "./traffic.ts";

@@ -95,7 +95,7 @@ export class Basic implements DeliveryHost {
   ): void {
     switch (m.name) {
       case "basic.ack":
-        this.inTx(() => this.settle(m.args.deliveryTag, m.args.multiple, (u) => u.queue.ack(u.qm)));
+        this.inTx(() => this.settle(m.args.deliveryTag, m.args.multiple, (u) => this.ack(u)));
         return;
       case "basic.nack":
         this.inTx(() =>
@@ -145,7 +145,9 @@ export class Basic implements DeliveryHost {
       );
     }
     const queues = this.vhost.route(a.exchange, a.routingKey, message.headers);
-    if (queues.length === 0 && a.mandatory) this.returnUnroutable(a, message);
+    const returned = queues.length === 0 && a.mandatory;
+    this.vhost.stats.published(queues.length, this.confirms !== null, returned);
+    if (returned) this.returnUnroutable(a, message);
     let rejected = false;
     const parts: Promise<void>[] = [];
     for (const q of queues) {
@@ -226,9 +228,11 @@ export class Basic implements DeliveryHost {
     this.vhost.touch(q);
     const qm = await q.get(a.noAck);
     if (qm === null) {
+      this.vhost.stats.getEmpty++;
       this.ch.send(amqp.createMethod("basic.get-empty", {}));
       return;
     }
+    this.vhost.stats.delivery(q.stats, "get", a.noAck, qm.redelivered);
     const tag = this.track(q, qm, null, a.noAck);
     const method = amqp.createMethod("basic.get-ok", {
       deliveryTag: tag,
@@ -275,6 +279,11 @@ export class Basic implements DeliveryHost {
     }
     // a channel-wide prefetch may now let this channel's consumers on other queues go on
     if (this.globalPrefetch > 0) this.resume();
+  }
+
+  private ack(u: Unacked): void {
+    this.vhost.stats.acknowledged++;
+    u.queue.ack(u.qm);
   }
 
   private reject(u: Unacked, requeue: boolean): void {

@@ -28,6 +28,7 @@ export class ChannelConsumer implements QueueConsumer {
 
   deliver(qm: QueuedMessage): void {
     const tag = this.basic.track(this.queue, qm, this, this.noAck);
+    this.ch.vhost.stats.delivery(this.queue.stats, "consume", this.noAck, qm.redelivered);
     if (!this.noAck) this.inFlight++;
     // Built whole rather than through createMethod: its spread of defaults costs on every delivery.
     const method: amqp.AmqpMethod = {

@@ -48,14 +48,20 @@ export class Confirms {
         count += Number(h.last - h.first) + 1;
         continue;
       }
-      if (lastOk !== null) this.send(lastOk, count > 1, true);
+      if (lastOk !== null) this.acked(lastOk, count);
       lastOk = null;
       count = 0;
       // everything before h.first is confirmed already, so `multiple` covers exactly this run
       this.send(h.last, h.last > h.first, false);
     }
-    if (lastOk !== null) this.send(lastOk, count > 1, true);
+    if (lastOk !== null) this.acked(lastOk, count);
     if (this.queue.length === 0) this.tail = undefined;
+  }
+
+  /** `count` publishes up to `seq` are stored: one basic.ack covers them */
+  private acked(seq: bigint, count: number): void {
+    this.ch.vhost.stats.confirmed += count;
+    this.send(seq, count > 1, true);
   }
 
   private send(seq: bigint, multiple: boolean, ok: boolean): void {

@@ -1,4 +1,5 @@
 // Public surface of the HTTP gateway: the app factory that server/ mounts on its listener.
 // Invariant: server/ imports only from here, never a resource module directly.
 
-export { createHttpApp } from "./app.ts";
+export { createHttpApp, type HttpAppOptions } from "./app.ts";
+export type { HttpContext, ListenerName } from "./context.ts";

@@ -6,7 +6,14 @@ import type { AddressInfo, Socket } from "node:net";
 import { join } from "node:path";
 import { nodeFs, silentLogger, systemClock } from "../../lib/index.ts";
 import { MetaStore } from "../../meta/index.ts";
-import { DEFAULT_GROUP_TIMINGS, Groups, groupsDir, ProducerIds, Topics } from "../../streams/index.ts";
+import {
+  DEFAULT_GROUP_TIMINGS,
+  Groups,
+  groupsDir,
+  ProducerIds,
+  StreamTraffic,
+  Topics,
+} from "../../streams/index.ts";
 import { tempDir } from "../../testing/index.ts";
 import { createKafkaServer, type KafkaServerOptions } from "./server.ts";
 
@@ -34,6 +41,7 @@ export async function startTestKafka(opts: KafkaServerOptions = {}): Promise<Tes
     topics,
     groups,
     producerIds: new ProducerIds(meta),
+    traffic: new StreamTraffic(),
     clusterId: "test-cluster",
     nodeId: 0,
     clock: systemClock,

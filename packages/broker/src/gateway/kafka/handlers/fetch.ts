@@ -135,6 +135,7 @@ export const fetchHandler = defineHandler(kafkaApis[1], 4, 12, async (req, ctx) 
     if (gone) break;
     got = await readAll(list, maxBytes);
   }
+  ctx.broker.traffic.fetchedBytes += got.bytes;
   const byTopic = new Map<string, PartData[]>();
   list.forEach((w, i) => {
     const arr = byTopic.get(w.topic) ?? [];

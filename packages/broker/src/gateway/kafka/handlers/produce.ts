@@ -10,7 +10,7 @@ import {
   type ProduceResponseTopicProduceResponse as TopicResult,
 } from "@spindle/protocol";
 import type { AppendResult } from "../../../log/index.ts";
-import type { Partition, Topic } from "../../../streams/index.ts";
+import type { Partition, StreamTraffic, Topic } from "../../../streams/index.ts";
 import { topicNameProblem } from "../../../streams/index.ts";
 import { kafkaError } from "../error-map.ts";
 import { defineHandler } from "../handler.ts";
@@ -86,7 +86,7 @@ async function checkThenAppend(p: Partition, batch: Buffer): Promise<Step> {
   return why === null ? p.appendChecked(batch) : { outcome: { kind: "corrupt", why }, result: null };
 }
 
-async function appendAll(p: Partition, batches: Buffer[]): Promise<PartResult> {
+async function appendAll(p: Partition, batches: Buffer[], traffic: StreamTraffic): Promise<PartResult> {
   // Start (or refuse) every append before awaiting any, so offsets and sequence checks follow request
   // order; compressed batches wait for their check in the partition's queue, keeping their place.
   const steps = batches.map((b) =>
@@ -102,6 +102,8 @@ async function appendAll(p: Partition, batches: Buffer[]): Promise<PartResult> {
       return result0(p.index, SEQUENCE_ERRORS[kind], `idempotent producer: ${kind} batch`);
     }
     const results = await Promise.all(started.map((s) => s.result as Promise<AppendResult>));
+    traffic.producedBatches += batches.length;
+    for (const b of batches) traffic.producedBytes += b.length;
     return result(p.index, KafkaErrorCode.NONE, results[0]?.baseOffset ?? -1, p.startOffset);
   } catch (e) {
     const { code, message } = kafkaError(e);
@@ -113,12 +115,16 @@ function result0(index: number, code: number, message: string): PartResult {
   return result(index, code, -1, -1, message);
 }
 
-function producePartition(topic: Topic, part: PartData): Promise<PartResult> | PartResult {
+function producePartition(
+  topic: Topic,
+  part: PartData,
+  traffic: StreamTraffic,
+): Promise<PartResult> | PartResult {
   const p = topic.partitions[part.index];
   if (p === undefined) return result(part.index, KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
   const batches = splitBatches(part.records, topic.def.config.maxMessageBytes);
   if (!Array.isArray(batches)) return result(part.index, batches.code, -1, -1, batches.why);
-  return appendAll(p, batches);
+  return appendAll(p, batches, traffic);
 }
 
 export const produceHandler = defineHandler(kafkaApis[0], 3, 9, async (req, ctx) => {
@@ -142,7 +148,10 @@ export const produceHandler = defineHandler(kafkaApis[0], 3, 9, async (req, ctx)
       continue;
     }
     const found = topic;
-    work.push({ name: t.name, parts: t.partitionData.map((part) => producePartition(found, part)) });
+    work.push({
+      name: t.name,
+      parts: t.partitionData.map((part) => producePartition(found, part, ctx.broker.traffic)),
+    });
   }
   if (req.acks === 0) return null;
   const responses: TopicResult[] = [];

@@ -1,0 +1,31 @@
+// What the HTTP API reads and operates: the queue model, the stream model, the open AMQP connections,
+// alarms and counters. server/ builds it once the listeners are bound; the resource modules take it.
+// Invariant: resource modules reach the broker only through this context (no imports of server/).
+
+import type { Clock, Logger, MemoryAccount } from "../../lib/index.ts";
+import type { Vhost } from "../../queues/index.ts";
+import type { AmqpConnections } from "../amqp/index.ts";
+import type { KafkaBroker } from "../kafka/index.ts";
+
+export type ListenerName = "amqp" | "kafka" | "http";
+
+export interface HttpContext {
+  /** the queue model: exchanges, queues, bindings, and the broker-wide message counters (`vhost.stats`) */
+  readonly vhost: Vhost;
+  /** the stream model: topics, groups, producer ids, byte counters (`streams.traffic`) */
+  readonly streams: KafkaBroker;
+  /** open AMQP connections (listed and closed by the API) */
+  readonly amqp: AmqpConnections;
+  /** the resource alarm raised now ("low on disk", …), or null */
+  alarm(): string | null;
+  readonly memory: MemoryAccount;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** the broker's package version */
+  readonly version: string;
+  readonly dataDir: string;
+  /** bound `host:port` of each listener */
+  readonly addresses: Readonly<Record<ListenerName, string>>;
+  /** the process start, ms since the epoch (for uptime) */
+  readonly startedMs: number;
+}
