@@ -40,7 +40,17 @@ if (build.status !== 0) process.exit(build.status ?? 1);
 const concurrency = process.env.TEST_CONCURRENCY ?? "2";
 const r = spawnSync(
   process.execPath,
-  ["--conditions=source", "--import", "tsx", "--test", `--test-concurrency=${concurrency}`, ...files],
+  // --test-force-exit: a test file whose test failed with a broker still running would otherwise never
+  // exit; on exit, test/support kills the processes it started.
+  [
+    "--conditions=source",
+    "--import",
+    "tsx",
+    "--test",
+    "--test-force-exit",
+    `--test-concurrency=${concurrency}`,
+    ...files,
+  ],
   { stdio: "inherit" },
 );
 process.exit(r.status ?? 1);
