@@ -6,6 +6,7 @@ export { DELAYED_TYPE, delayOf } from "./delayed.ts";
 export {
   type Args,
   type Binding,
+  canonical,
   EXCHANGE_TYPES,
   Exchange,
   type ExchangeDef,

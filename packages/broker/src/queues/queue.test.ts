@@ -283,4 +283,21 @@ describe("queue regressions", () => {
     await vhost.close();
     await meta.close();
   });
+
+  it("counts deliveries awaiting an ack, and their bytes, until each is acked, rejected or requeued", async () => {
+    const q = await testQueue({}).open(false);
+    for (let i = 1; i <= 4; i++) await q.enqueue(message(i, { bytes: 10 }));
+    const got = [await q.get(false), await q.get(false), await q.get(false), await q.get(true)];
+    assert.deepEqual(
+      [q.unackedCount, q.bodyBytes, q.messageCount],
+      [3, { ready: 0, unacked: 30 }, 0],
+      "three handed out with acks to come; the no-ack get is settled at once",
+    );
+    const [a, b, c] = got as QueuedMessage[];
+    q.ack(a as QueuedMessage);
+    q.reject(b as QueuedMessage);
+    q.requeue(c as QueuedMessage);
+    assert.deepEqual([q.unackedCount, q.bodyBytes, q.messageCount], [0, { ready: 10, unacked: 0 }, 1]);
+    await q.close();
+  });
 });

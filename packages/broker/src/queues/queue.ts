@@ -66,6 +66,9 @@ export class Queue {
   private trimmedAt: number;
   /** body bytes of ready messages, also of those still only in the log */
   private readyBytes = 0;
+  /** handed out with an ack to come (acked, rejected or requeued later), and their body bytes */
+  private unacked = 0;
+  private unackedBytes = 0;
   /** unsettled offsets at or above nextReadOffset whose message the restart dropped (transient ones) */
   private lostAhead = 0;
   /** set when recovered from disk: transient messages below it were lost with the restart */
@@ -151,6 +154,16 @@ export class Queue {
 
   get consumerCount(): number {
     return this.consumers.length;
+  }
+
+  /** Delivered (consume or get with acks) and not yet acked, rejected or requeued. */
+  get unackedCount(): number {
+    return this.unacked;
+  }
+
+  /** Body bytes of the ready messages and of the unacked ones (the management API's message_bytes_*). */
+  get bodyBytes(): { readonly ready: number; readonly unacked: number } {
+    return { ready: this.readyBytes, unacked: this.unackedBytes };
   }
 
   /** Deliverable at once; `stored` resolves once the message is stored under the fsync policy. */
@@ -286,7 +299,17 @@ export class Queue {
 
   private handOut(qm: QueuedMessage, noAck: boolean): void {
     if (noAck) this.settleOffset(qm.offset);
-    else this.settle.delivered(qm.offset);
+    else {
+      this.settle.delivered(qm.offset);
+      this.unacked++;
+      this.unackedBytes += qm.message.body.length;
+    }
+  }
+
+  /** A delivery handed out with an ack to come was acked, rejected or requeued. */
+  private answered(qm: QueuedMessage): void {
+    this.unacked--;
+    this.unackedBytes -= qm.message.body.length;
   }
 
   /** basic.get: the next ready message, loading from the log if needed; null when empty. */
@@ -309,6 +332,7 @@ export class Queue {
   }
 
   ack(qm: QueuedMessage): void {
+    this.answered(qm);
     this.stats.ack++;
     this.settleOffset(qm.offset);
     this.drain();
@@ -316,6 +340,7 @@ export class Queue {
 
   /** reject/nack without requeue: settled, and dead-lettered when the queue has a DLX. */
   reject(qm: QueuedMessage): void {
+    this.answered(qm);
     this.discard(qm, "rejected");
     this.drain();
   }
@@ -327,6 +352,7 @@ export class Queue {
 
   /** Puts a delivered message back at its place in the queue, marked redelivered. */
   requeue(qm: QueuedMessage): void {
+    this.answered(qm);
     if (this.deleted) return;
     qm.redelivered = true;
     qm.requeues++;

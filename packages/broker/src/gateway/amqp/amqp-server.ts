@@ -33,6 +33,17 @@ export class AmqpConnections {
     socket.once("close", () => this.open.delete(socket));
   }
 
+  /** The open connections, in the order they were accepted. */
+  list(): Connection[] {
+    return [...this.open.values()];
+  }
+
+  /** The connection of that RabbitMQ-style name, if open. */
+  find(name: string): Connection | undefined {
+    for (const c of this.open.values()) if (c.name === name) return c;
+    return undefined;
+  }
+
   /** Tells every connection the broker closes it (320 CONNECTION_FORCED, RabbitMQ's text) and resolves once
    *  their sockets closed, or after SHUTDOWN_CLOSE_WAIT_MS; connections accepted later are closed at once. */
   async closeAll(reason: string): Promise<void> {

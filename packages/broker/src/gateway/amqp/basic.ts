@@ -36,6 +36,24 @@ export class Basic implements DeliveryHost {
 
   constructor(private readonly ch: ChannelContext) {}
 
+  /** The channel's consumers, for the management API. */
+  consumerList(): readonly ChannelConsumer[] {
+    return [...this.consumers.values()];
+  }
+
+  get consumerCount(): number {
+    return this.consumers.size;
+  }
+
+  /** confirm.select'ed: publishes not yet confirmed, else null */
+  get unconfirmed(): number | null {
+    return this.confirms?.unconfirmed ?? null;
+  }
+
+  get transactional(): boolean {
+    return this.tx !== null;
+  }
+
   get globalPrefetchReached(): boolean {
     return this.globalPrefetch > 0 && this.unacked.size >= this.globalPrefetch;
   }

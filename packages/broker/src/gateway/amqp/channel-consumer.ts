@@ -16,7 +16,8 @@ export class ChannelConsumer implements QueueConsumer {
     readonly queue: Queue,
     readonly tag: string,
     readonly noAck: boolean,
-    private readonly prefetch: number,
+    /** per-consumer prefetch (basic.qos before the consume); 0 = none */
+    readonly prefetch: number,
   ) {}
 
   ready(): boolean {

@@ -18,6 +18,8 @@ export class Confirms {
   /** unconfirmed runs in sequence order (a Fifo lets go of each run once confirmed) */
   private readonly queue = new Fifo<Pending>();
   private tail: Pending | undefined;
+  /** publishes answered (acked or nacked) so far */
+  private answered = 0n;
 
   constructor(private readonly ch: ChannelContext) {}
 
@@ -43,6 +45,7 @@ export class Confirms {
     let count = 0;
     for (let h = this.queue.peek(); h !== undefined && h.state !== "waiting"; h = this.queue.peek()) {
       this.queue.shift();
+      this.answered += h.last - h.first + 1n;
       if (h.state === "ok") {
         lastOk = h.last;
         count += Number(h.last - h.first) + 1;
@@ -56,6 +59,11 @@ export class Confirms {
     }
     if (lastOk !== null) this.acked(lastOk, count);
     if (this.queue.length === 0) this.tail = undefined;
+  }
+
+  /** Publishes not yet answered with basic.ack or basic.nack (the management API's messages_unconfirmed). */
+  get unconfirmed(): number {
+    return Number(this.nextSeq - 1n - this.answered);
   }
 
   /** `count` publishes up to `seq` are stored: one basic.ack covers them */

@@ -14,6 +14,7 @@ import { connectionError, toReply } from "./error-map.ts";
 import { clientCapability, credentials, HEARTBEAT_S, isLoopback, serverProperties } from "./handshake.ts";
 import { Outbox } from "./outbox.ts";
 import type { Blockable, PublishGate } from "./publish-gate.ts";
+import { plainTable } from "./tables.ts";
 
 type State = "header" | "start-ok" | "tune-ok" | "open" | "running" | "closing" | "closed";
 
@@ -69,6 +70,13 @@ export class Connection implements Blockable, ChannelHost {
   /** bodies being assembled on this connection's channels */
   readonly bodies: ConnectionBodies;
   private readonly handshakeTimer: TimerHandle;
+  /** RabbitMQ's connection name, "peer-host:port -> local-host:port" (kept: a closed socket forgets them) */
+  readonly name: string;
+  readonly connectedAtMs: number;
+  /** set by connection.start-ok */
+  user: string | null = null;
+  mechanism: string | null = null;
+  clientProperties: Readonly<Record<string, unknown>> = {};
 
   /** `refusal`: past the connection limit, the reason connection.open is answered with 530 */
   constructor(
@@ -78,6 +86,8 @@ export class Connection implements Blockable, ChannelHost {
     private readonly refusal: string | null = null,
   ) {
     this.lastReceived = deps.clock.nowMs();
+    this.connectedAtMs = deps.clock.nowMs();
+    this.name = `${socket.remoteAddress}:${socket.remotePort} -> ${socket.localAddress}:${socket.localPort}`;
     this.bodies = new ConnectionBodies(bodies, () => {
       if (this.blockedReason !== null) this.updateReading();
     });
@@ -290,6 +300,9 @@ export class Connection implements Blockable, ChannelHost {
         `Login was refused using authentication mechanism ${a.mechanism}. For details see the broker logfile.`,
       );
     }
+    this.user = cred?.user ?? null;
+    this.mechanism = a.mechanism;
+    this.clientProperties = plainTable(a.clientProperties);
     this.cancelNotify = clientCapability(a.clientProperties, "consumer_cancel_notify");
     this.blockedNotify = clientCapability(a.clientProperties, "connection.blocked");
     this.state = "tune-ok";
@@ -455,6 +468,35 @@ export class Connection implements Blockable, ChannelHost {
     this.state = "closing";
     this.cleanupChannels();
     setTimeout(() => this.terminate(), 1000).unref();
+  }
+
+  /** The open channels, for the management API. */
+  channelList(): readonly Channel[] {
+    return [...this.channels.values()];
+  }
+
+  /** RabbitMQ's name for where the connection is: starting, tuning, opening, running, blocked, closing, closed */
+  get stateName(): string {
+    if (this.state === "running") return this.blockedReason === null ? "running" : "blocked";
+    const named: Record<State, string> = {
+      header: "starting",
+      "start-ok": "starting",
+      "tune-ok": "tuning",
+      open: "opening",
+      running: "running",
+      closing: "closing",
+      closed: "closed",
+    };
+    return named[this.state];
+  }
+
+  get tuned(): { readonly heartbeatS: number; readonly channelMax: number } {
+    return { heartbeatS: this.heartbeatS, channelMax: this.channelMax };
+  }
+
+  /** An operator closes this connection (the management API): 320 CONNECTION_FORCED with their reason. */
+  closeByOperator(reason: string): void {
+    this.fail(connectionError(amqp.CONNECTION_FORCED, reason), 0, 0);
   }
 
   /** The broker closes this connection (shutdown): 320 CONNECTION_FORCED, then close-ok or a timeout. */
