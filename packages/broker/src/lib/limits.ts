@@ -107,4 +107,7 @@ export const LIMITS = {
   partitionsPerTopicMax: 1000,
   /** idempotent producers remembered per partition; the least recently used is forgotten first */
   producersPerPartitionMax: 10_000,
+  /** body of one HTTP API request: a 16 MiB message in base64 in JSON, or a definitions file (RabbitMQ's
+   *  max_http_body_size is 20 MB) */
+  httpBodyBytesMax: 32 * 1024 * 1024,
 } as const;

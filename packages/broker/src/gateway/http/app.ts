@@ -2,11 +2,18 @@
 // Invariant: no socket here; server/ binds it, and tests call `app.request()` directly. Every /api
 // route is behind basic auth; errors have RabbitMQ's `{"error", "reason"}` shape.
 
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { LIMITS } from "../../lib/index.ts";
 import { basicAuth } from "./auth.ts";
 import type { HttpContext } from "./context.ts";
 import { errorBody, errorResponse } from "./errors.ts";
+import { exchangesRoutes } from "./exchanges.ts";
 import { healthRoutes } from "./health.ts";
+import { overviewRoutes } from "./overview.ts";
+import { queuesRoutes } from "./queues.ts";
+import { ratesOf } from "./rates.ts";
+import { vhostsRoutes } from "./vhosts.ts";
 
 export interface HttpAppOptions {
   /** the peer's address, for the loopback rule (tests through `app.request()` have no socket) */
@@ -17,13 +24,23 @@ export function createHttpApp(ctx?: HttpContext, opts: HttpAppOptions = {}): Hon
   const app = new Hono();
   app.route("/", healthRoutes());
   app.use("/api/*", basicAuth(opts.remote));
+  app.use("/api/*", bodyLimit({ maxSize: LIMITS.httpBodyBytesMax, onError: tooLarge }));
   if (ctx !== undefined) mountApi(app, ctx);
   app.onError((e, c) => errorResponse(c, e));
   app.notFound((c) => c.json(errorBody(404, `no route for ${c.req.method} ${c.req.path}`), 404));
   return app;
 }
 
+function tooLarge(c: Context): Response {
+  return c.json(errorBody(413, `the request body is larger than ${LIMITS.httpBodyBytesMax} bytes`), 413);
+}
+
 /** The resources that need the broker. */
-function mountApi(_app: Hono, _ctx: HttpContext): void {
+function mountApi(app: Hono, ctx: HttpContext): void {
   // each resource module adds one line here: app.route("/api", xxxRoutes(ctx));
+  ratesOf(ctx); // rates are differences between samples: sampling starts when the app loads
+  app.route("/api", overviewRoutes(ctx));
+  app.route("/api", vhostsRoutes(ctx));
+  app.route("/api", queuesRoutes(ctx));
+  app.route("/api", exchangesRoutes(ctx));
 }
