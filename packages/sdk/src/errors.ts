@@ -1,0 +1,29 @@
+// The errors the SDK defines for applications. Invariant: a NonRetryableError (or an error whose cause
+// chain contains one) is never retried: it goes to the dead-letter queue on its first failure.
+
+/** Throw it (or wrap a cause in it) from a handler to skip the remaining retries. */
+export class NonRetryableError extends Error {
+  override readonly name: string = "NonRetryableError";
+}
+
+/** A handler ran longer than its subscription's `timeoutMs`. Retried like any other failure. */
+export class HandlerTimeoutError extends Error {
+  override readonly name: string = "HandlerTimeoutError";
+}
+
+/** A request got no reply within its timeout. */
+export class RequestTimeoutError extends Error {
+  override readonly name: string = "RequestTimeoutError";
+}
+
+/** The circuit breaker is open: the message was handed back unprocessed and does not count as an attempt. */
+export class CircuitOpenError extends Error {
+  override readonly name: string = "CircuitOpenError";
+}
+
+export function isNonRetryable(err: unknown): boolean {
+  for (let e = err, depth = 0; e instanceof Error && depth < 10; e = e.cause, depth++) {
+    if (e instanceof NonRetryableError) return true;
+  }
+  return false;
+}

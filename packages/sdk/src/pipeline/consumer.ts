@@ -1,0 +1,129 @@
+// Backpressure: takes deliveries from a transport subscription and runs at most `concurrency` of them
+// through the pipeline at once, with at most `prefetch` held unsettled (so a slow handler pulls only what
+// it can take). Invariant: every delivery is settled once: acked after the pipeline succeeds unless a
+// middleware settled it, released if the pipeline fails or the consumer closes before it started.
+
+import type { Clock } from "../lib/clock.ts";
+import type { Delivery, Transport, TransportSubscription } from "../transports/transport.ts";
+
+export interface ConsumerOptions {
+  readonly topic: string;
+  readonly group: string;
+  readonly transport: Transport;
+  readonly clock: Clock;
+  /** Handlers running at once (≥ 1). */
+  readonly concurrency: number;
+  /** Deliveries held unsettled at once (≥ concurrency); defaults to `concurrency`. */
+  readonly prefetch: number;
+  readonly temporary?: boolean;
+  /** Runs one delivery through the pipeline; resolves true when the delivery was settled by it. */
+  readonly process: (delivery: Delivery, stop: AbortSignal) => Promise<boolean>;
+  /** Settling failed (the connection dropped: the broker redelivers) or the pipeline threw. */
+  readonly onError: (error: unknown, delivery: Delivery) => void;
+}
+
+export class Consumer {
+  private readonly buffer: Delivery[] = [];
+  private running = 0;
+  private pausedBy = new Set<string>();
+  private closing = false;
+  private sub: TransportSubscription | undefined;
+  private readonly stop = new AbortController();
+  private idle: (() => void)[] = [];
+
+  constructor(private readonly o: ConsumerOptions) {
+    if (!Number.isInteger(o.concurrency) || o.concurrency < 1) {
+      throw new RangeError(`subscribe: concurrency must be an integer ≥ 1, got ${o.concurrency}`);
+    }
+    if (!Number.isInteger(o.prefetch) || o.prefetch < o.concurrency) {
+      throw new RangeError(
+        `subscribe: prefetch must be an integer ≥ concurrency (${o.concurrency}), got ${o.prefetch}`,
+      );
+    }
+  }
+
+  async start(): Promise<void> {
+    this.sub = await this.o.transport.subscribe(
+      this.o.topic,
+      { group: this.o.group, prefetch: this.o.prefetch, ...(this.o.temporary ? { temporary: true } : {}) },
+      (d) => this.received(d),
+    );
+  }
+
+  get inFlight(): number {
+    return this.running;
+  }
+
+  get buffered(): number {
+    return this.buffer.length;
+  }
+
+  get paused(): boolean {
+    return this.pausedBy.size > 0;
+  }
+
+  /** Stops starting handlers and taking deliveries until every `reason` that paused it has resumed. */
+  pause(reason = "user"): void {
+    this.pausedBy.add(reason);
+    this.sub?.pause();
+  }
+
+  resume(reason = "user"): void {
+    if (!this.pausedBy.delete(reason) || this.pausedBy.size > 0 || this.closing) return;
+    this.sub?.resume();
+    this.pump();
+  }
+
+  async lag(): Promise<number | undefined> {
+    return this.sub?.lag?.();
+  }
+
+  private received(d: Delivery): void {
+    if (this.closing) {
+      d.release().catch((e) => this.o.onError(e, d));
+      return;
+    }
+    this.buffer.push(d);
+    this.pump();
+  }
+
+  private pump(): void {
+    while (!this.paused && !this.closing && this.running < this.o.concurrency) {
+      const d = this.buffer.shift();
+      if (d === undefined) return;
+      this.running++;
+      void this.run(d);
+    }
+  }
+
+  private async run(d: Delivery): Promise<void> {
+    try {
+      const settled = await this.o.process(d, this.stop.signal);
+      if (!settled) await d.ack();
+    } catch (e) {
+      this.o.onError(e, d);
+      await d.release().catch(() => {});
+    } finally {
+      this.running--;
+      if (this.running === 0) for (const w of this.idle.splice(0)) w();
+      this.pump();
+    }
+  }
+
+  /**
+   * Drains: takes nothing new, gives back what has not started, waits for running handlers up to
+   * `drainMs` (then aborts their signal and waits for them to settle), then leaves the group.
+   */
+  async close(drainMs: number): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    this.sub?.pause();
+    for (const d of this.buffer.splice(0)) await d.release().catch((e) => this.o.onError(e, d));
+    if (this.running > 0) {
+      const timer = this.o.clock.setTimer(drainMs, () => this.stop.abort(new Error("subscription closed")));
+      await new Promise<void>((resolve) => this.idle.push(resolve));
+      this.o.clock.clearTimer(timer);
+    }
+    await this.sub?.close();
+  }
+}
