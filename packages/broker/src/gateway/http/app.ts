@@ -13,6 +13,7 @@ import { healthRoutes } from "./health.ts";
 import { overviewRoutes } from "./overview.ts";
 import { queuesRoutes } from "./queues.ts";
 import { ratesOf } from "./rates.ts";
+import { topicRoutes } from "./topics.ts";
 import { vhostsRoutes } from "./vhosts.ts";
 
 export interface HttpAppOptions {
@@ -43,4 +44,5 @@ function mountApi(app: Hono, ctx: HttpContext): void {
   app.route("/api", vhostsRoutes(ctx));
   app.route("/api", queuesRoutes(ctx));
   app.route("/api", exchangesRoutes(ctx));
+  app.route("/api", topicRoutes(ctx));
 }

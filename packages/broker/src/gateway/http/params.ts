@@ -72,3 +72,39 @@ export function argsField(
 export function queryFlag(c: Context, name: string): boolean {
   return c.req.query(name) === "true";
 }
+
+/** An integer (from min to max when given), or undefined when absent: query parameters and nested fields,
+ *  named in the error by `what` (`limit`, `records[3].partition`). */
+export function intValue(
+  value: unknown,
+  what: string,
+  min = Number.MIN_SAFE_INTEGER,
+  max = Number.MAX_SAFE_INTEGER,
+): number | undefined {
+  if (value === undefined) return undefined;
+  const n = typeof value === "string" && /^-?\d{1,16}$/.test(value.trim()) ? Number(value) : value;
+  if (typeof n !== "number" || !Number.isSafeInteger(n) || n < min || n > max) {
+    const range =
+      min === Number.MIN_SAFE_INTEGER
+        ? ""
+        : max === Number.MAX_SAFE_INTEGER
+          ? ` of at least ${min}`
+          : ` from ${min} to ${max}`;
+    throw bad(`'${what}' must be an integer${range}, not ${JSON.stringify(value)}`);
+  }
+  return n;
+}
+
+/** A JSON object field, or undefined when absent. */
+export function objectValue(value: unknown, what: string): Record<string, unknown> | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw bad(`'${what}' must be a JSON object, not ${JSON.stringify(value)}`);
+  }
+  return value as Record<string, unknown>;
+}
+
+/** A 400 whose reason says what to change. */
+export function badRequest(reason: string): BrokerError {
+  return bad(reason);
+}
