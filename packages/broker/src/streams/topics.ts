@@ -52,6 +52,8 @@ export interface TopicsOptions {
 
 export class Topics {
   private readonly topics = new Map<string, Topic>();
+  /** the same topics by id (Kafka Fetch v13+ names topics by id) */
+  private readonly ids = new Map<string, Topic>();
   /** creations in flight, so concurrent auto-creates of one name share one creation */
   private readonly creating = new Map<string, Promise<Topic>>();
   private retentionTimer: TimerHandle | undefined;
@@ -70,7 +72,7 @@ export class Topics {
       const def = value as TopicDefinition;
       // Partitions on disk are opened whatever the budget says now: a broker that started once starts again.
       topics.files.claimLogs(def.partitions, `topic ${def.name}`, true);
-      topics.topics.set(def.name, await topics.openTopic(def));
+      topics.add(await topics.openTopic(def));
     }
     topics.retentionTimer = opts.clock.setRepeating(opts.retentionCheckMs, () => void topics.runRetention());
     return topics;
@@ -82,6 +84,16 @@ export class Topics {
 
   get(name: string): Topic | undefined {
     return this.topics.get(name);
+  }
+
+  /** The topic whose id (an RFC 4122 string) this is. */
+  byId(topicId: string): Topic | undefined {
+    return this.ids.get(topicId);
+  }
+
+  private add(topic: Topic): void {
+    this.topics.set(topic.def.name, topic);
+    this.ids.set(topic.def.topicId, topic);
   }
 
   list(): Topic[] {
@@ -150,7 +162,7 @@ export class Topics {
       try {
         await this.opts.meta.put(KIND, name, def);
         const topic = await this.openTopic(def);
-        this.topics.set(name, topic);
+        this.add(topic);
         return topic;
       } catch (e) {
         this.files.releaseLogs(partitions);
@@ -166,6 +178,7 @@ export class Topics {
   async delete(name: string): Promise<void> {
     const topic = this.requireTopic(name);
     this.topics.delete(name);
+    this.ids.delete(topic.def.topicId);
     this.files.releaseLogs(topic.def.partitions);
     await this.opts.meta.delete(KIND, name);
     for (const p of topic.partitions) {

@@ -9,11 +9,16 @@ import {
 import { describeConfig } from "../../../streams/index.ts";
 import { kafkaError } from "../error-map.ts";
 import { defineHandler, type RequestContext } from "../handler.ts";
-
-const ZERO_UUID = "00000000-0000-0000-0000-000000000000";
+import { wireTopicId, ZERO_TOPIC_ID } from "../topic-id.ts";
 
 async function createOne(t: Creatable, validateOnly: boolean, ctx: RequestContext) {
-  const base = { name: t.name, topicId: ZERO_UUID, numPartitions: -1, replicationFactor: -1, configs: null };
+  const base = {
+    name: t.name,
+    topicId: ZERO_TOPIC_ID,
+    numPartitions: -1,
+    replicationFactor: -1,
+    configs: null,
+  };
   if (t.replicationFactor !== -1 && t.replicationFactor !== 1) {
     const errorMessage = "this broker keeps one replica; use replication factor 1 or -1";
     return { ...base, errorCode: KafkaErrorCode.INVALID_REPLICATION_FACTOR, errorMessage };
@@ -29,7 +34,7 @@ async function createOne(t: Creatable, validateOnly: boolean, ctx: RequestContex
     const topic = await ctx.broker.topics.create(t.name, partitions, configs, validateOnly);
     return {
       name: t.name,
-      topicId: topic.def.topicId,
+      topicId: wireTopicId(topic.def.topicId),
       errorCode: KafkaErrorCode.NONE,
       errorMessage: null,
       numPartitions: topic.def.partitions,

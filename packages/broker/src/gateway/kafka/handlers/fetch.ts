@@ -11,12 +11,16 @@ import { LIMITS, type TimerHandle } from "../../../lib/index.ts";
 import type { Partition } from "../../../streams/index.ts";
 import { kafkaError } from "../error-map.ts";
 import { defineHandler, type RequestContext } from "../handler.ts";
+import { uuidFromWire } from "../topic-id.ts";
 
 let parked = 0;
 const EMPTY = Buffer.alloc(0);
 
 interface Wanted {
+  /** the topic's name, or its wire id from v13 on: how the response names it */
   topic: string;
+  /** the error for a partition that does not exist */
+  missing: number;
   index: number;
   offset: number;
   maxBytes: number;
@@ -25,12 +29,18 @@ interface Wanted {
 
 function wanted(req: FetchRequest, ctx: RequestContext): Wanted[] {
   const out: Wanted[] = [];
+  const byId = ctx.version >= 13;
   for (const t of req.topics) {
-    const name = t.topic ?? "";
-    const topic = ctx.broker.topics.get(name);
+    const key = (byId ? t.topicId : t.topic) ?? "";
+    const topic = byId ? ctx.broker.topics.byId(uuidFromWire(key)) : ctx.broker.topics.get(key);
+    const missing =
+      byId && topic === undefined
+        ? KafkaErrorCode.UNKNOWN_TOPIC_ID
+        : KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
     for (const p of t.partitions) {
       out.push({
-        topic: name,
+        topic: key,
+        missing,
         index: p.partition,
         offset: Number(p.fetchOffset),
         maxBytes: p.partitionMaxBytes,
@@ -59,7 +69,7 @@ function empty(w: Wanted, errorCode: number): PartData {
 
 async function readOne(w: Wanted, budget: number): Promise<PartData> {
   const p = w.partition;
-  if (p === undefined) return empty(w, KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+  if (p === undefined) return empty(w, w.missing);
   if (w.offset < p.startOffset || w.offset > p.endOffset) return empty(w, KafkaErrorCode.OFFSET_OUT_OF_RANGE);
   if (w.offset === p.endOffset || budget <= 0) return empty(w, KafkaErrorCode.NONE);
   try {
@@ -117,7 +127,8 @@ function waitForData(list: Wanted[], waitMs: number, ctx: RequestContext): Promi
   });
 }
 
-export const fetchHandler = defineHandler(kafkaApis[1], 4, 12, async (req, ctx) => {
+// v13 names topics by id (KIP-516); @platformatic/kafka needs it (its v12 path sends the id as the name).
+export const fetchHandler = defineHandler(kafkaApis[1], 4, 13, async (req, ctx) => {
   const list = wanted(req, ctx);
   const maxBytes = req.maxBytes ?? 0x7fffffff;
   const deadline =
@@ -146,6 +157,8 @@ export const fetchHandler = defineHandler(kafkaApis[1], 4, 12, async (req, ctx) 
     throttleTimeMs: 0,
     errorCode: KafkaErrorCode.NONE,
     sessionId: 0,
-    responses: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })),
+    responses: [...byTopic].map(([topic, partitions]) =>
+      ctx.version >= 13 ? { topicId: topic, partitions } : { topic, partitions },
+    ),
   };
 });

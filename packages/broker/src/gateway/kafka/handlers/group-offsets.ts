@@ -82,7 +82,16 @@ function fetchOffsets(groups: Groups, groupId: string, asked: FetchTopic[] | nul
   return [...byTopic].map(([name, partitions]) => ({ name, partitions }));
 }
 
-export const offsetFetchHandler = defineHandler(kafkaApis[9], 1, 7, (req, ctx) => {
+// v8 asks for several groups at once (KIP-709); @platformatic/kafka speaks only v8+.
+export const offsetFetchHandler = defineHandler(kafkaApis[9], 1, 8, (req, ctx) => {
+  if (req.groups !== undefined && req.groups.length > 0) {
+    const groups = req.groups.map((g) => ({
+      groupId: g.groupId,
+      topics: fetchOffsets(ctx.broker.groups, g.groupId, g.topics),
+      errorCode: KafkaErrorCode.NONE,
+    }));
+    return { throttleTimeMs: 0, groups };
+  }
   const groupId = req.groupId ?? "";
   const topics = fetchOffsets(ctx.broker.groups, groupId, req.topics ?? null);
   return { throttleTimeMs: 0, topics, errorCode: KafkaErrorCode.NONE };

@@ -9,14 +9,13 @@ import {
 import type { Topic } from "../../../streams/index.ts";
 import { topicNameProblem } from "../../../streams/index.ts";
 import { defineHandler, type RequestContext } from "../handler.ts";
-
-const ZERO_UUID = "00000000-0000-0000-0000-000000000000";
+import { wireTopicId, ZERO_TOPIC_ID } from "../topic-id.ts";
 
 export function topicMetadata(topic: Topic, nodeId: number): TopicMeta {
   return {
     errorCode: KafkaErrorCode.NONE,
     name: topic.def.name,
-    topicId: topic.def.topicId,
+    topicId: wireTopicId(topic.def.topicId),
     isInternal: false,
     partitions: topic.partitions.map((p) => ({
       errorCode: KafkaErrorCode.NONE,
@@ -32,7 +31,7 @@ export function topicMetadata(topic: Topic, nodeId: number): TopicMeta {
 }
 
 function missing(name: string | null, errorCode: number): TopicMeta {
-  return { errorCode, name, topicId: ZERO_UUID, isInternal: false, partitions: [] };
+  return { errorCode, name, topicId: ZERO_TOPIC_ID, isInternal: false, partitions: [] };
 }
 
 async function lookup(name: string | null, allowCreate: boolean, ctx: RequestContext): Promise<TopicMeta> {
