@@ -105,6 +105,11 @@ export const LIMITS = {
   delayedBatchBytesMax: 16 * 1024,
   /** partitions per topic at most: each is a log with its own files */
   partitionsPerTopicMax: 1000,
+  /** records one page of the HTTP record browser holds at most (`limit`) */
+  httpRecordsPageMax: 1000,
+  /** key, value and header bytes of one record-browser page (one record always, however large): a page is
+   *  held in memory and sent as JSON, base64 adding a third */
+  httpRecordsPageBytesMax: 4 * 1024 * 1024,
   /** idempotent producers remembered per partition; the least recently used is forgotten first */
   producersPerPartitionMax: 10_000,
   /** body of one HTTP API request: a 16 MiB message in base64 in JSON, or a definitions file (RabbitMQ's

@@ -14,8 +14,16 @@ export {
 } from "./group-types.ts";
 export { type CommittedOffset, type GroupListing, Groups, type GroupsOptions, groupsDir } from "./groups.ts";
 export { Partition } from "./partition.ts";
+export { murmur2, Partitioner, partitionForKey } from "./partitioner.ts";
+export {
+  type ProducedOffset,
+  type ProduceOptions,
+  produceRecords,
+  type RecordToProduce,
+} from "./produce-records.ts";
 export { ProducerIds } from "./producer-ids.ts";
 export { type BatchIdentity, ProducerState, type SequenceOutcome } from "./producer-state.ts";
+export { type RecordPage, readRecords, type StoredRecord } from "./read-records.ts";
 export {
   applyConfigChanges,
   CONFIG_NAMES,

@@ -2,7 +2,7 @@
 // Invariant: every waiter is woken after each acknowledged append, and removed once it is woken or gone.
 
 import { BATCH_LOG_OVERHEAD, readInt64 } from "@spindle/protocol";
-import type { AppendResult, Log, LogConfig, ReadResult } from "../log/index.ts";
+import type { AppendResult, Log, LogConfig, ReadResult, TimestampLookup } from "../log/index.ts";
 import { ProducerState, type SequenceOutcome } from "./producer-state.ts";
 
 export type AppendListener = () => void;
@@ -30,6 +30,15 @@ export class Partition {
 
   get endOffset(): number {
     return this.log.endOffset;
+  }
+
+  /**
+   * The first record with a timestamp at or after `timestampMs`, never below the start (its offset may have
+   * been deleted since), or null when every record is older: ListOffsets, the record browser and offset resets.
+   */
+  async offsetForTimestamp(timestampMs: number): Promise<TimestampLookup | null> {
+    const found = await this.log.offsetForTimestamp(timestampMs);
+    return found && { offset: Math.max(found.offset, this.startOffset), timestamp: found.timestamp };
   }
 
   /** Appends one batch (offsets are assigned at call time, so call order is log order). */

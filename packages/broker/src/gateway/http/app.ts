@@ -13,6 +13,7 @@ import { healthRoutes } from "./health.ts";
 import { overviewRoutes } from "./overview.ts";
 import { queuesRoutes } from "./queues.ts";
 import { ratesOf } from "./rates.ts";
+import { recordRoutes } from "./records.ts";
 import { topicRoutes } from "./topics.ts";
 import { vhostsRoutes } from "./vhosts.ts";
 
@@ -45,4 +46,5 @@ function mountApi(app: Hono, ctx: HttpContext): void {
   app.route("/api", queuesRoutes(ctx));
   app.route("/api", exchangesRoutes(ctx));
   app.route("/api", topicRoutes(ctx));
+  app.route("/api", recordRoutes(ctx));
 }

@@ -23,9 +23,9 @@ async function lookup(p: Partition, timestamp: bigint): Promise<PartResult> {
   if (timestamp === LATEST) return answer(p.index, KafkaErrorCode.NONE, p.endOffset);
   if (timestamp < 0n) return answer(p.index, KafkaErrorCode.INVALID_REQUEST, -1);
   try {
-    const found = await p.log.offsetForTimestamp(Number(timestamp));
+    const found = await p.offsetForTimestamp(Number(timestamp));
     if (found === null) return answer(p.index, KafkaErrorCode.NONE, -1);
-    return answer(p.index, KafkaErrorCode.NONE, Math.max(found.offset, p.startOffset), found.timestamp);
+    return answer(p.index, KafkaErrorCode.NONE, found.offset, found.timestamp);
   } catch (e) {
     return answer(p.index, kafkaError(e).code, -1);
   }
