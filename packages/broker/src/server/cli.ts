@@ -1,5 +1,6 @@
 // The `spindle` command line: parses argv with commander, runs `start`, maps failures to one stderr line.
-// Invariant: stdout gets the ready line (or help/version) and nothing else; every failure exits non-zero.
+// Invariant: `start`'s stdout gets the ready line (or help/version) and nothing else; every failure exits
+// non-zero: 2 for a command line commander refused, 1 for a broker failure (admin commands: cli/errors.ts).
 
 import { readFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
@@ -107,7 +108,10 @@ async function runStart(raw: RawConfig, configFile: string | undefined, io: CliI
 /** The program; `start`'s action resolves to the exit code it hands to `done`. */
 function buildProgram(io: CliIo, done: (code: number) => void): Command {
   const program = new Command("spindle")
-    .description("Spindle: a message broker for queues (AMQP 0-9-1) and streams (Kafka), with an HTTP API.")
+    .description(
+      "Spindle: a message broker for queues (AMQP 0-9-1) and streams (Kafka), with an HTTP API.\n" +
+        "`spindle start` runs the broker; the other commands operate a running one over its HTTP API.",
+    )
     .version(brokerVersion(), "-V, --version", "print the version")
     .helpOption("-h, --help", "show help")
     .exitOverride() // throw instead of exiting, so main() owns the exit code and the error line
@@ -140,17 +144,25 @@ function failureLine(e: unknown): string {
   return `spindle: unexpected error: ${err?.stack ?? String(e)}`;
 }
 
+/** Exit code of a command line commander refused (spindle --help and --version exit 0). */
+const USAGE_EXIT = 2;
+
 /** Parses `argv` (as in process.argv) and runs the command; resolves to the process exit code. */
 export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {
   let exitCode = 0;
+  const done = (code: number) => {
+    exitCode = code;
+  };
   try {
-    await buildProgram(io, (code) => {
-      exitCode = code;
-    }).parseAsync([...argv]);
+    const program = buildProgram(io, done);
+    // The admin commands (HTTP API clients) load only when the command is not `start`: its start-up is measured.
+    if (argv[2] !== "start") (await import("../cli/index.ts")).registerAdminCommands(program, io.env, done);
+    await program.parseAsync([...argv]);
     return exitCode;
   } catch (e) {
-    if (e instanceof CommanderError && (e.exitCode === 0 || e.code === "commander.help")) return e.exitCode;
+    if (e instanceof CommanderError && e.exitCode === 0) return 0;
+    if (e instanceof CommanderError && e.code === "commander.help") return USAGE_EXIT; // `spindle queues`
     io.stderr(failureLine(e));
-    return 1;
+    return e instanceof CommanderError ? USAGE_EXIT : 1;
   }
 }
