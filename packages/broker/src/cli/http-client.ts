@@ -145,7 +145,10 @@ export class ApiClient {
         EXIT.server,
       );
     }
-    if (status === 404 && what !== undefined) return new CliError(`no ${what} (${reason})`, EXIT.server);
+    // RabbitMQ's 404 says only "Not Found"; then the command says what was not found.
+    if (status === 404 && what !== undefined && /^(object )?not found$/i.test(reason)) {
+      return new CliError(`no ${what} (HTTP 404)`, EXIT.server);
+    }
     return new CliError(`${reason} (HTTP ${status})`, EXIT.server);
   }
 
