@@ -68,6 +68,7 @@ function describeCommand(env: AdminEnv): Command {
         ["state", g.state],
         ["protocol", [g.protocol_type, g.protocol].filter(Boolean).join(" ")],
       ]),
+      "",
       ...table(g.members, [
         { header: "member_id", get: (m) => m.member_id },
         { header: "client_id", get: (m) => m.client_id },
@@ -77,6 +78,7 @@ function describeCommand(env: AdminEnv): Command {
           get: (m) => (m.assignment ?? []).map((a) => `${a.topic}-${a.partition}`).join(" "),
         },
       ]),
+      "",
       ...table(g.offsets, [
         { header: "topic", get: (o) => o.topic },
         { header: "partition", get: (o) => o.partition },

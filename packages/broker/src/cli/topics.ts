@@ -79,6 +79,7 @@ function describeCommand(env: AdminEnv): Command {
     const topic = await ctx.client.get<TopicDetail>(topicPath(name!), { what: topicWhat(name!) });
     ctx.result(topic, () => [
       ...keyValues([["name", topic.name], ...Object.entries(topic.configs ?? {})]),
+      "",
       ...table(topic.partitions, [
         { header: "partition", get: (p) => p.partition },
         { header: "start_offset", get: (p) => p.start_offset },
