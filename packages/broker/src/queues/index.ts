@@ -3,6 +3,7 @@
 export type { QueueConsumer } from "./consumer.ts";
 export { type Death, type DeathCodec, deadLetter } from "./dead-letter.ts";
 export { DELAYED_TYPE, delayOf } from "./delayed.ts";
+export { checkQueueEquivalent, exchangeInequivalence } from "./equivalence.ts";
 export {
   type Args,
   type Binding,
@@ -11,6 +12,7 @@ export {
   Exchange,
   type ExchangeDef,
   type ExchangeType,
+  isExchangeType,
 } from "./exchange.ts";
 export { headersMatch, topicMatches } from "./matching.ts";
 export { createMessage, type Message, type QueuedMessage } from "./message.ts";

@@ -70,7 +70,10 @@ export class Connection implements Blockable, ChannelHost {
   /** bodies being assembled on this connection's channels */
   readonly bodies: ConnectionBodies;
   private readonly handshakeTimer: TimerHandle;
-  /** RabbitMQ's connection name, "peer-host:port -> local-host:port" (kept: a closed socket forgets them) */
+  /** the client's and the broker's ends (kept: a closed socket forgets them) */
+  readonly peer: { readonly host: string; readonly port: number };
+  readonly local: { readonly host: string; readonly port: number };
+  /** RabbitMQ's connection name, "peer-host:port -> local-host:port" */
   readonly name: string;
   readonly connectedAtMs: number;
   /** set by connection.start-ok */
@@ -87,7 +90,9 @@ export class Connection implements Blockable, ChannelHost {
   ) {
     this.lastReceived = deps.clock.nowMs();
     this.connectedAtMs = deps.clock.nowMs();
-    this.name = `${socket.remoteAddress}:${socket.remotePort} -> ${socket.localAddress}:${socket.localPort}`;
+    this.peer = { host: socket.remoteAddress ?? "", port: socket.remotePort ?? 0 };
+    this.local = { host: socket.localAddress ?? "", port: socket.localPort ?? 0 };
+    this.name = `${this.peer.host}:${this.peer.port} -> ${this.local.host}:${this.local.port}`;
     this.bodies = new ConnectionBodies(bodies, () => {
       if (this.blockedReason !== null) this.updateReading();
     });

@@ -6,10 +6,14 @@ import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { LIMITS } from "../../lib/index.ts";
 import { basicAuth } from "./auth.ts";
+import { bindingsRoutes } from "./bindings.ts";
+import { connectionsRoutes } from "./connections.ts";
 import type { HttpContext } from "./context.ts";
+import { definitionsRoutes } from "./definitions.ts";
 import { errorBody, errorResponse } from "./errors.ts";
 import { exchangesRoutes } from "./exchanges.ts";
 import { healthRoutes } from "./health.ts";
+import { healthCheckRoutes } from "./health-checks.ts";
 import { overviewRoutes } from "./overview.ts";
 import { queuesRoutes } from "./queues.ts";
 import { ratesOf } from "./rates.ts";
@@ -47,4 +51,8 @@ function mountApi(app: Hono, ctx: HttpContext): void {
   app.route("/api", exchangesRoutes(ctx));
   app.route("/api", topicRoutes(ctx));
   app.route("/api", recordRoutes(ctx));
+  app.route("/api", bindingsRoutes(ctx));
+  app.route("/api", connectionsRoutes(ctx));
+  app.route("/api", definitionsRoutes(ctx));
+  app.route("/api", healthCheckRoutes(ctx));
 }
