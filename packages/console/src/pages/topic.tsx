@@ -1,0 +1,172 @@
+// One topic: its partitions (start/end offsets) and a record browser by offset or by time.
+// Invariant: "next page" continues from the broker's `next_offset`, so no record is skipped or repeated.
+
+import { useState } from "preact/hooks";
+import { api } from "../api.ts";
+import { ActionResult, ErrorText, Field, Section, useAction } from "../components/ui.tsx";
+import { num, time } from "../format.ts";
+import { usePoll } from "../poll.ts";
+import { href } from "../router.ts";
+import type { RecordInfo, TopicDetail } from "../types.ts";
+
+export function Topic(props: { name: string }) {
+  const path = `topics/${encodeURIComponent(props.name)}`;
+  const topic = usePoll(() => api<TopicDetail>("GET", path), 3000);
+  const action = useAction();
+  const remove = () =>
+    action.run(async () => {
+      if (!confirm(`Delete topic ${props.name} and all its records?`)) return;
+      await api("DELETE", path);
+      location.hash = href("topics");
+    });
+  const partitions = topic.data?.partitions ?? [];
+  return (
+    <>
+      <h1>
+        <a href={href("topics")}>Topics</a> / {props.name}
+      </h1>
+      <ErrorText error={topic.error} />
+      <p class="meta mono">
+        {Object.entries(topic.data?.configs ?? {})
+          .map(([k, v]) => `${k}=${v}`)
+          .join("  ")}
+      </p>
+      <div class="toolbar">
+        <button type="button" class="danger" onClick={remove} disabled={action.busy}>
+          Delete topic
+        </button>
+        <ActionResult action={action} />
+      </div>
+      <Section title={`Partitions (${partitions.length})`}>
+        <table class="grid" data-table="partitions">
+          <thead>
+            <tr>
+              <th class="n">partition</th>
+              <th class="n">start offset</th>
+              <th class="n">end offset</th>
+              <th class="n">records</th>
+            </tr>
+          </thead>
+          <tbody>
+            {partitions.map((p) => (
+              <tr key={p.partition}>
+                <td class="n">{p.partition}</td>
+                <td class="n">{num(p.start_offset)}</td>
+                <td class="n">{num(p.end_offset)}</td>
+                <td class="n">{num(p.messages ?? p.end_offset - p.start_offset)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </Section>
+      <Records topic={props.name} partitions={partitions.map((p) => p.partition)} />
+    </>
+  );
+}
+
+function Records(props: { topic: string; partitions: number[] }) {
+  const [partition, setPartition] = useState("0");
+  const [by, setBy] = useState<"offset" | "timestamp">("offset");
+  const [offset, setOffset] = useState("0");
+  const [when, setWhen] = useState("");
+  const [limit, setLimit] = useState("20");
+  const [page, setPage] = useState<{ records: RecordInfo[]; next_offset: number } | null>(null);
+  const action = useAction();
+  const load = (from: { offset: number } | null) =>
+    action.run(async () => {
+      const q = new URLSearchParams({ partition, limit: limit || "20" });
+      if (from !== null) q.set("offset", String(from.offset));
+      else if (by === "offset") q.set("offset", offset || "0");
+      else {
+        const ms = new Date(when).getTime();
+        if (!Number.isFinite(ms)) throw new Error("choose a date and time to start from");
+        q.set("timestamp", String(ms));
+      }
+      setPage(await api("GET", `topics/${encodeURIComponent(props.topic)}/records?${q}`));
+    });
+  return (
+    <Section title="Records">
+      <form
+        class="form"
+        data-form="records"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void load(null);
+        }}
+      >
+        <label class="field">
+          <span>partition</span>
+          <select name="partition" value={partition} onChange={(e) => setPartition(e.currentTarget.value)}>
+            {(props.partitions.length > 0 ? props.partitions : [0]).map((p) => (
+              <option key={p} value={String(p)}>
+                {p}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label class="field">
+          <span>from</span>
+          <select
+            name="by"
+            value={by}
+            onChange={(e) => setBy(e.currentTarget.value === "timestamp" ? "timestamp" : "offset")}
+          >
+            <option value="offset">offset</option>
+            <option value="timestamp">time</option>
+          </select>
+        </label>
+        {by === "offset" ? (
+          <Field label="offset" name="offset" type="number" value={offset} onInput={setOffset} />
+        ) : (
+          <Field label="time" name="time" type="datetime-local" value={when} onInput={setWhen} />
+        )}
+        <Field label="limit" name="limit" type="number" value={limit} onInput={setLimit} />
+        <button type="submit" disabled={action.busy}>
+          Show
+        </button>
+        {page !== null && page.records.length > 0 && (
+          <button type="button" onClick={() => load({ offset: page.next_offset })} disabled={action.busy}>
+            Next page
+          </button>
+        )}
+      </form>
+      <ActionResult action={action} />
+      {page !== null && <RecordTable list={page.records} />}
+    </Section>
+  );
+}
+
+function RecordTable(props: { list: RecordInfo[] }) {
+  if (props.list.length === 0) return <p class="empty">no records from there</p>;
+  return (
+    <table class="grid messages" data-table="records">
+      <thead>
+        <tr>
+          <th class="n">offset</th>
+          <th>time</th>
+          <th>key</th>
+          <th>headers</th>
+          <th>value</th>
+        </tr>
+      </thead>
+      <tbody>
+        {props.list.map((r) => (
+          <tr key={`${r.partition}:${r.offset}`}>
+            <td class="n">{r.offset}</td>
+            <td class="nowrap">{time(r.timestamp)}</td>
+            <td class="mono">{r.key ?? <em>null</em>}</td>
+            <td class="mono">
+              {Object.entries(r.headers ?? {})
+                .map(([k, v]) => `${k}: ${v}`)
+                .join("; ")}
+            </td>
+            <td class="mono payload">
+              {r.value_encoding === "base64" ? <em>base64 </em> : null}
+              {r.value === null ? <em>null</em> : <pre>{r.value}</pre>}
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
