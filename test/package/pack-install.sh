@@ -21,6 +21,15 @@ for _ in $(seq 1 100); do
   if grep -q '^spindle ready' "$work/out"; then
     http=$(sed -n 's/.*http=\([^ ]*\).*/\1/p' "$work/out")
     curl -fsS "http://$http/healthz" >/dev/null
+    # the web console ships inside the broker package: its page and the script that page loads
+    js=$(curl -fsS "http://$http/" | sed -n 's/.*src="\.\/\(assets\/[^"]*\.js\)".*/\1/p')
+    if [ -z "$js" ]; then echo "pack-install: / did not serve the console's index.html" >&2; exit 1; fi
+    got=$(curl -fsS -o /dev/null -w '%{size_download} %{content_type}' "http://$http/$js")
+    case "$got" in
+      [1-9]*" text/javascript"*) ;;
+      *) echo "pack-install: $js answered '$got', not a script" >&2; exit 1 ;;
+    esac
+    echo "pack-install: console $js ($got)"
     echo "pack-install: $(head -1 "$work/out")"
     exit 0
   fi

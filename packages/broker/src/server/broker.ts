@@ -2,6 +2,7 @@
 // Invariant: start either returns a broker whose every listener accepts connections, or leaves nothing open.
 
 import type { Server } from "node:net";
+import { fileURLToPath } from "node:url";
 import type { HttpContext } from "../gateway/http/index.ts";
 import { createKafkaServer } from "../gateway/kafka/index.ts";
 import {
@@ -233,6 +234,8 @@ function httpContext(
     dataDir: more.dataDir,
     addresses: more.addresses,
     startedMs: Date.now() - Math.round(process.uptime() * 1000),
+    // the package's dist/console, from dist/server/, dist/bundle/ and src/server/ alike
+    consoleDir: fileURLToPath(new URL("../../dist/console/", import.meta.url)),
   };
 }
 

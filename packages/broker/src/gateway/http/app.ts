@@ -8,6 +8,7 @@ import { LIMITS } from "../../lib/index.ts";
 import { basicAuth } from "./auth.ts";
 import { bindingsRoutes } from "./bindings.ts";
 import { connectionsRoutes } from "./connections.ts";
+import { consoleRoutes } from "./console.ts";
 import type { HttpContext } from "./context.ts";
 import { definitionsRoutes } from "./definitions.ts";
 import { errorBody, errorResponse } from "./errors.ts";
@@ -32,6 +33,7 @@ export function createHttpApp(ctx?: HttpContext, opts: HttpAppOptions = {}): Hon
   app.use("/api/*", basicAuth(opts.remote));
   app.use("/api/*", bodyLimit({ maxSize: LIMITS.httpBodyBytesMax, onError: tooLarge }));
   if (ctx !== undefined) mountApi(app, ctx);
+  app.route("/", consoleRoutes(ctx?.consoleDir));
   app.onError((e, c) => errorResponse(c, e));
   app.notFound((c) => c.json(errorBody(404, `no route for ${c.req.method} ${c.req.path}`), 404));
   return app;

@@ -28,4 +28,6 @@ export interface HttpContext {
   readonly addresses: Readonly<Record<ListenerName, string>>;
   /** the process start, ms since the epoch (for uptime) */
   readonly startedMs: number;
+  /** the built web console (index.html, assets/), served at `/`; absent or not built: `/` says to build it */
+  readonly consoleDir?: string;
 }
