@@ -36,13 +36,16 @@ import type { SegmentIndex } from "./segment-index.ts";
 import { findTimestamp, readSegment } from "./segment-reader.ts";
 import { createNextSegment } from "./segment-roll.ts";
 import { writeStartOffset } from "./start-offset.ts";
+import type { SyncLatency } from "./sync-latency.ts";
 
-/** What watches every log for damage: the broker-wide counters and the background verifier. */
+/** What watches every log: the broker-wide damage counters, the background verifier, the sync latencies. */
 export interface DamageWatch {
   /** the broker-wide damage counters this log adds to */
   damageStats?: DamageStats;
   /** verifies the sealed segments in the background */
   scrubber?: Scrubber;
+  /** the broker-wide histogram of how long this log's syncs to disk take */
+  syncLatency?: SyncLatency;
 }
 
 export interface FileLogOptions extends DamageWatch {
@@ -320,12 +323,16 @@ export class FileLog implements Log, Scrubbable {
   private async writeRun(run: PendingAppend[]): Promise<void> {
     if (run.length === 0) return;
     const seg = this.active;
+    // under group/always the segment is open with O_DSYNC: this write is the sync, and is timed as one
+    const timer = acksAfterSync(this.opts.config.fsync) ? this.opts.syncLatency : undefined;
+    const startMs = timer?.now() ?? 0;
     if (run.length === 1) await seg.fh.write(run[0]!.batch, seg.size);
     else
       await seg.fh.writev(
         run.map((p) => p.batch),
         seg.size,
       );
+    timer?.since(startMs);
     const index = seg.index!;
     for (const p of run) {
       index.onBatch(p.baseOffset, seg.size, p.batch.length, p.maxTimestamp);
@@ -390,10 +397,16 @@ export class FileLog implements Log, Scrubbable {
     if (!this.dirty || this.failure) return;
     this.dirty = false;
     try {
-      await this.active.fh.datasync();
+      await this.datasync();
     } catch (e) {
       this.fail(e, []);
     }
+  }
+
+  private async datasync(): Promise<void> {
+    const startMs = this.opts.syncLatency?.now() ?? 0;
+    await this.active.fh.datasync();
+    this.opts.syncLatency?.since(startMs);
   }
 
   async read(offset: number, maxBytes: number): Promise<ReadResult> {
@@ -521,7 +534,7 @@ export class FileLog implements Log, Scrubbable {
   async flush(): Promise<void> {
     await this.asWriter(async () => {
       if (this.failure) throw this.failure;
-      await this.active.fh.datasync();
+      await this.datasync();
       this.dirty = false;
     });
   }

@@ -21,3 +21,4 @@ export { MemoryLog } from "./memory-log.ts";
 export { OpenFiles, type OpenFilesOptions } from "./open-files.ts";
 export { removeLogFiles } from "./remove-log.ts";
 export { type Scrubbable, Scrubber, type ScrubberOptions } from "./scrubber.ts";
+export { SYNC_BUCKETS_S, SyncLatency } from "./sync-latency.ts";

@@ -11,6 +11,7 @@ import type { OpenFiles } from "./open-files.ts";
 import { SEGMENT_SUFFIX, Segment, segmentName } from "./segment.ts";
 import { SegmentFile } from "./segment-file.ts";
 import { SegmentIndex } from "./segment-index.ts";
+import type { SyncLatency } from "./sync-latency.ts";
 
 export interface RollContext {
   readonly fs: Fs;
@@ -18,6 +19,7 @@ export interface RollContext {
   readonly config: LogConfig;
   readonly clock: Clock;
   readonly files: OpenFiles;
+  readonly syncLatency?: SyncLatency;
 }
 
 /**
@@ -28,10 +30,12 @@ export interface RollContext {
 export async function createNextSegment(ctx: RollContext, old: Segment): Promise<Segment> {
   const { fs, dir, config, clock, files } = ctx;
   const dsync = acksAfterSync(config.fsync);
+  const startMs = ctx.syncLatency?.now() ?? 0;
   await old.fh.datasync().catch((e: unknown) => {
     // under interval/never this sync covers acknowledged writes: a failure may have lost them
     throw dsync ? e : new FinalWriteError(e);
   });
+  ctx.syncLatency?.since(startMs);
   await old.writeIndexFiles(fs, old.index!);
   const path = join(dir, segmentName(old.nextOffset, SEGMENT_SUFFIX));
   // created through the cache, within its cap: 1,000 partitions rolling at once do not open 1,000 files

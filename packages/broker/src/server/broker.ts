@@ -195,7 +195,7 @@ export async function startBroker(config: BrokerConfig, log: Logger): Promise<Br
     kafka: addressOf(listeners, "kafka"),
     http: addressOf(listeners, "http"),
   };
-  resolveHttp(httpContext(queues, streams, { memory, log, addresses, dataDir: storage.dataDir }));
+  resolveHttp(httpContext(queues, streams, storage, { memory, log, addresses }));
   let closed: Promise<void> | undefined;
   const opened = streams;
   const openedQueues = queues;
@@ -220,7 +220,8 @@ async function closeBroker(
 function httpContext(
   queues: Queues,
   streams: Streams,
-  more: Pick<HttpContext, "memory" | "addresses" | "dataDir"> & { log: Logger },
+  storage: Storage,
+  more: Pick<HttpContext, "memory" | "addresses"> & { log: Logger },
 ): HttpContext {
   return {
     vhost: queues.vhost,
@@ -228,10 +229,12 @@ function httpContext(
     amqp: queues.connections,
     alarm: queues.alarm,
     memory: more.memory,
+    damage: storage.watch.damageStats.counts,
+    syncLatency: storage.watch.syncLatency,
     clock: systemClock,
     logger: more.log,
     version: queues.version,
-    dataDir: more.dataDir,
+    dataDir: storage.dataDir,
     addresses: more.addresses,
     startedMs: Date.now() - Math.round(process.uptime() * 1000),
     // the package's dist/console, from dist/server/, dist/bundle/ and src/server/ alike

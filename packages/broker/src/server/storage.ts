@@ -13,7 +13,7 @@ import {
   nodeFs,
   systemClock,
 } from "../lib/index.ts";
-import { DamageStats, Scrubber } from "../log/index.ts";
+import { DamageStats, Scrubber, SyncLatency } from "../log/index.ts";
 import { MetaStore } from "../meta/index.ts";
 import type { BrokerConfig } from "./config.ts";
 
@@ -24,8 +24,12 @@ export type Storage = {
   /** Calls `listener` with the size of each write to a data file, before it is made (the disk alarm). */
   onWrite(listener: (bytes: number) => void): void;
   readonly meta: MetaStore;
-  /** damage counters of every log, and the background verifier of their sealed segments */
-  readonly watch: { readonly damageStats: DamageStats; readonly scrubber: Scrubber };
+  /** damage counters of every log, the background verifier of their sealed segments, their sync latencies */
+  readonly watch: {
+    readonly damageStats: DamageStats;
+    readonly scrubber: Scrubber;
+    readonly syncLatency: SyncLatency;
+  };
   /** Flushes and closes everything opened here, then releases the lock. Idempotent. */
   close(): Promise<void>;
 };
@@ -173,7 +177,7 @@ export async function openStorage(
       bytesPerSec: LIMITS.verifyBytesPerSec,
       startDelayMs: LIMITS.verifyStartDelayMs,
     });
-    const watch = { damageStats: new DamageStats(), scrubber };
+    const watch = { damageStats: new DamageStats(), scrubber, syncLatency: new SyncLatency() };
     const meta = await MetaStore.open({
       fs,
       dir: join(dataDir, "meta"),

@@ -56,7 +56,7 @@ export async function openStreams(
       logger,
       fsync: config.fsync,
       timings: DEFAULT_GROUP_TIMINGS,
-      watch: { damageStats: storage.watch.damageStats },
+      watch: { damageStats: storage.watch.damageStats, syncLatency: storage.watch.syncLatency },
     });
   } catch (e) {
     await topics.close();

@@ -3,6 +3,7 @@
 // Invariant: resource modules reach the broker only through this context (no imports of server/).
 
 import type { Clock, Logger, MemoryAccount } from "../../lib/index.ts";
+import type { DamageCounts, SyncLatency } from "../../log/index.ts";
 import type { Vhost } from "../../queues/index.ts";
 import type { AmqpConnections } from "../amqp/index.ts";
 import type { KafkaBroker } from "../kafka/index.ts";
@@ -19,6 +20,10 @@ export interface HttpContext {
   /** the resource alarm raised now ("low on disk", …), or null */
   alarm(): string | null;
   readonly memory: MemoryAccount;
+  /** damage found on disk, summed over every log (counters only grow) */
+  readonly damage: Readonly<DamageCounts>;
+  /** how long the logs' syncs to disk take */
+  readonly syncLatency: SyncLatency;
   readonly clock: Clock;
   readonly logger: Logger;
   /** the broker's package version */
