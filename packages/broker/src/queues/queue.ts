@@ -141,6 +141,11 @@ export class Queue {
     if (this.policy.overflow === "drop-head") this.dropHeadWhileOver();
   }
 
+  /** Bytes of the queue's log on disk, settled segments not yet trimmed included (for /metrics). */
+  get logBytes(): number {
+    return this.log.sizeBytes;
+  }
+
   get name(): string {
     return this.opts.name;
   }

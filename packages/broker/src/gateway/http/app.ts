@@ -15,6 +15,7 @@ import { errorBody, errorResponse } from "./errors.ts";
 import { exchangesRoutes } from "./exchanges.ts";
 import { healthRoutes } from "./health.ts";
 import { healthCheckRoutes } from "./health-checks.ts";
+import { metricsRoutes } from "./metrics.ts";
 import { overviewRoutes } from "./overview.ts";
 import { queuesRoutes } from "./queues.ts";
 import { ratesOf } from "./rates.ts";
@@ -57,4 +58,5 @@ function mountApi(app: Hono, ctx: HttpContext): void {
   app.route("/api", connectionsRoutes(ctx));
   app.route("/api", definitionsRoutes(ctx));
   app.route("/api", healthCheckRoutes(ctx));
+  app.route("/", metricsRoutes(ctx));
 }
