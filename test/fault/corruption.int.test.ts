@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import amqplib from "amqplib";
 import { Kafka, logLevel } from "kafkajs";
+import { parseScrape, value } from "../support/prometheus.ts";
 import { type SpindleProcess, startSpindle } from "../support/spindle-process.ts";
 
 const hasKcat = spawnSync("kcat", ["-V"]).status === 0;
@@ -123,6 +124,11 @@ describe("damage on disk, on a real broker", () => {
     const lost = lines.find((l) => l.queue === "damaged-q" && l.lost === 1);
     assert.ok(lost, `the queue counts the lost message:\n${sp.stderr()}`);
     assert.equal((await ch.checkQueue("damaged-q")).messageCount, 0);
+    // and /metrics counts it: the damaged batch, its lost offset, the message the queue skipped
+    const samples = parseScrape(await (await fetch(`http://${sp.http}/metrics`)).text());
+    assert.equal(value(samples, "spindle_log_corrupt_batches_total"), 1);
+    assert.equal(value(samples, "spindle_log_lost_offsets_total"), 1);
+    assert.equal(value(samples, "spindle_queue_lost_messages_total", { queue: "damaged-q" }), 1);
     await conn.close();
     await sp.stop();
   });
