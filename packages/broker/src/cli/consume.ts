@@ -108,14 +108,28 @@ function recordItem(topic: string, r: TopicRecord): Item {
 function decode(v: string | null | undefined, encoding: string | undefined): Buffer | null {
   if (v === null || v === undefined) return null;
   if (encoding === "base64") return Buffer.from(v, "base64");
-  if (encoding === "json") {
-    try {
-      return Buffer.from(JSON.stringify(JSON.parse(v)), "utf8");
-    } catch {
-      return Buffer.from(v, "utf8");
+  return Buffer.from(encoding === "json" ? compactJson(v) : v, "utf8");
+}
+
+/**
+ * JSON text without the whitespace between tokens; strings and numbers are copied as written (a
+ * JSON.parse round trip would cut a big number's digits).
+ */
+export function compactJson(text: string): string {
+  let out = "";
+  let from = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') {
+      let j = i + 1;
+      while (j < text.length && text[j] !== '"') j += text[j] === "\\" ? 2 : 1;
+      i = j;
+    } else if (c === " " || c === "\n" || c === "\r" || c === "\t") {
+      out += text.slice(from, i);
+      from = i + 1;
     }
   }
-  return Buffer.from(v, "utf8");
+  return out + text.slice(from);
 }
 
 function stringValues(headers: Record<string, unknown>): Record<string, string> {

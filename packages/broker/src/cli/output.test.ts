@@ -3,6 +3,7 @@
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { compactJson } from "./consume.ts";
 import { cellText, keyValues, table, truncate } from "./output.ts";
 import { barLine, compact } from "./progress.ts";
 import { compileFormat, type Item } from "./record-format.ts";
@@ -87,4 +88,9 @@ test("the progress bar's text", () => {
   assert.equal(compact(999), "999");
   assert.equal(compact(1000), "1k");
   assert.equal(compact(5_600_000), "5.6M");
+});
+
+test("a pretty-printed JSON value back on one line, strings and big numbers as written", () => {
+  const pretty = '{\n  "id": 12345678901234567890123,\n  "s": "a b\\" \\\\",\n  "xs": [\n    1,\n    2.50\n  ]\n}';
+  assert.equal(compactJson(pretty), '{"id":12345678901234567890123,"s":"a b\\" \\\\","xs":[1,2.50]}');
 });

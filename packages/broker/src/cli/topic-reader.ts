@@ -3,7 +3,7 @@
 // Invariant: partitions are read in order, each from its start to the end it had when reading began,
 // and at most `count` records are yielded in all; a read that makes no progress ends that partition.
 
-import { usageError } from "./errors.ts";
+import { serverError, usageError } from "./errors.ts";
 import type { ApiClient } from "./http-client.ts";
 import { topicPath, topicWhat } from "./paths.ts";
 import type { TopicDetail } from "./topics.ts";
