@@ -169,6 +169,72 @@ describe("spindle exchanges", () => {
   });
 });
 
+describe("spindle bindings", () => {
+  test("declare to a queue and to an exchange, list, route through them, delete by routing key", async () => {
+    ok(await spindle(["queues", "declare", "q.bound"]));
+    ok(await spindle(["exchanges", "declare", "ex.orders", "--type", "topic"]));
+    const bound = ok(await spindle(["bindings", "declare", "ex.orders", "q.bound", "-k", "order.*"]));
+    assert.match(
+      bound.stdout,
+      /bound queue "q\.bound" to exchange "ex\.orders" with routing key "order\.\*"/,
+    );
+    ok(
+      await spindle([
+        "bindings",
+        "declare",
+        "amq.topic",
+        "ex.orders",
+        "--destination-type",
+        "exchange",
+        "-k",
+        "#",
+      ]),
+    );
+
+    const table = ok(await spindle(["bindings", "list"]));
+    const rows = tableRows(table.stdout);
+    assert.deepEqual(rows[0], ["source", "destination", "destination_type", "routing_key", "arguments"]);
+    assert.ok(rows.some((r) => r.join("|") === "ex.orders|q.bound|queue|order.*|"));
+    assert.ok(rows.some((r) => r.join("|") === "amq.topic|ex.orders|exchange|#|"));
+    const json = JSON.parse(ok(await spindle(["bindings", "list", "--json"])).stdout) as Array<{
+      source: string;
+    }>;
+    assert.ok(json.some((b) => b.source === "ex.orders"));
+
+    // amq.topic → ex.orders → q.bound
+    assert.equal(
+      ok(await spindle(["publish", "-e", "amq.topic", "-k", "order.created", "o1"])).stdout,
+      "published\n",
+    );
+    assert.equal(ok(await spindle(["consume", "-q", "q.bound"])).stdout, "o1\n");
+
+    fails(
+      await spindle(["bindings", "delete", "ex.orders", "q.bound", "-k", "order.x"]),
+      1,
+      /no binding .*order\.x/,
+    );
+    assert.match(
+      ok(await spindle(["bindings", "delete", "ex.orders", "q.bound", "-k", "order.*"])).stdout,
+      /deleted 1 binding/,
+    );
+    ok(
+      await spindle([
+        "bindings",
+        "delete",
+        "amq.topic",
+        "ex.orders",
+        "--destination-type",
+        "exchange",
+        "-k",
+        "#",
+      ]),
+    );
+    const after = tableRows(ok(await spindle(["bindings", "list"])).stdout);
+    assert.ok(!after.some((r) => r[0] === "ex.orders" || r[1] === "ex.orders"), "both bindings gone");
+    fails(await spindle(["bindings", "declare", "ex.orders", "q.missing"]), 1, /q\.missing/);
+  });
+});
+
 describe("exit codes", () => {
   test("usage errors exit 2 with one line", async () => {
     fails(await spindle(["queues", "list", "--no-such-flag"]), 2, /unknown option '--no-such-flag'/);

@@ -2,8 +2,10 @@
 // Invariant: every assertion reads what the command printed or what the broker holds afterwards.
 
 import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { type SpindleProcess, startSpindle } from "../support/spindle-process.ts";
+import { type SpindleProcess, startSpindle, tempDataDir } from "../support/spindle-process.ts";
 import { type CliRun, cliFor, tableRows } from "./run-cli.ts";
 
 let broker: SpindleProcess;
@@ -63,5 +65,78 @@ describe("spindle topics", () => {
     ok(await spindle(["topics", "delete", "t.crud"]));
     fails(await spindle(["topics", "describe", "t.crud"]), 1, /t\.crud/);
     fails(await spindle(["topics", "delete", "t.crud"]), 1, /t\.crud/);
+  });
+});
+
+describe("spindle produce and consume -t", () => {
+  test("lines from stdin with -K keys; read back with kcat's -f, -o and -c; --json", async () => {
+    ok(await spindle(["topics", "create", "t.lines", "-p", "1"]));
+    const input = 'k1|hello\nk2|world\n|no key\n{"n": 12345678901234567890}\n\nlast\n';
+    assert.equal(
+      ok(await spindle(["produce", "-t", "t.lines", "-K", "|"], { input })).stdout,
+      'produced 6 records to topic "t.lines"\n',
+    );
+    const values = ok(await spindle(["consume", "-t", "t.lines"]));
+    assert.equal(values.stdout, 'hello\nworld\nno key\n{"n":12345678901234567890}\n\nlast\n');
+    const formatted = ok(await spindle(["consume", "-t", "t.lines", "-f", "%p/%o %K %k=%s\\n", "-c", "3"]));
+    assert.equal(formatted.stdout, "0/0 2 k1=hello\n0/1 2 k2=world\n0/2 0 =no key\n");
+    assert.equal(ok(await spindle(["consume", "-t", "t.lines", "-o", "-2"])).stdout, "\nlast\n");
+    assert.equal(ok(await spindle(["consume", "-t", "t.lines", "-o", "1", "-c", "1"])).stdout, "world\n");
+    assert.equal(ok(await spindle(["consume", "-t", "t.lines", "-o", "end"])).stdout, "");
+    const json = ok(await spindle(["consume", "-t", "t.lines", "--json", "-c", "2"]));
+    const records = json.stdout
+      .trimEnd()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    assert.deepEqual(
+      records.map((r) => [r.topic, r.partition, r.offset, r.key, r.value]),
+      [
+        ["t.lines", 0, 0, "k1", "hello"],
+        ["t.lines", 0, 1, "k2", "world"],
+      ],
+    );
+  });
+
+  test("a file of lines in batches over three partitions comes back whole", async () => {
+    ok(await spindle(["topics", "create", "t.file", "-p", "3"]));
+    const lines = Array.from({ length: 2500 }, (_, i) => `line-${i}`);
+    const file = join(tempDataDir(), "lines.txt");
+    writeFileSync(file, `${lines.join("\n")}\n`);
+    const produced = ok(
+      await spindle(["produce", "-t", "t.file", "--file", file, "--batch-size", "300", "--json"]),
+    );
+    assert.deepEqual(JSON.parse(produced.stdout), { topic: "t.file", produced: 2500 });
+    assert.equal(produced.stderr, "", "no progress bar when stderr is not a terminal");
+    const back = ok(await spindle(["consume", "-t", "t.file", "-f", "%p %s\\n"]));
+    const got = back.stdout.trimEnd().split("\n");
+    assert.deepEqual(got.map((l) => l.split(" ")[1]).sort(), [...lines].sort());
+    assert.equal(new Set(got.map((l) => l.split(" ")[0])).size, 3, "spread over the three partitions");
+    // Each partition keeps the file's order.
+    for (const p of ["0", "1", "2"]) {
+      const seq = got.filter((l) => l.startsWith(`${p} `)).map((l) => Number(l.split("-")[1]));
+      assert.deepEqual(
+        seq,
+        [...seq].sort((a, b) => a - b),
+      );
+    }
+    const described = JSON.parse(ok(await spindle(["topics", "describe", "t.file", "--json"])).stdout);
+    assert.equal(described.messages, 2500);
+    assert.equal(
+      ok(await spindle(["consume", "-t", "t.file", "-p", "1", "-c", "5"])).stdout.split("\n").length,
+      6,
+    );
+  });
+
+  test("a missing topic or partition exits 1, a bad -o, -f or --file 2", async () => {
+    fails(await spindle(["consume", "-t", "t.nothing"]), 1, /t\.nothing/);
+    fails(
+      await spindle(["produce", "-t", "t.nothing"], { input: "x\n" }),
+      1,
+      /t\.nothing.*0 records produced/,
+    );
+    fails(await spindle(["produce", "-t", "t.lines", "--file", "/no/such/file"]), 2, /--file.*ENOENT/);
+    fails(await spindle(["consume", "-t", "t.lines", "-p", "9"]), 1, /no partition 9/);
+    fails(await spindle(["consume", "-t", "t.lines", "-o", "latest"]), 2, /-o "latest"/);
+    fails(await spindle(["consume", "-t", "t.lines", "-f", "%x"]), 2, /unknown token %x/);
   });
 });

@@ -91,6 +91,7 @@ test("the progress bar's text", () => {
 });
 
 test("a pretty-printed JSON value back on one line, strings and big numbers as written", () => {
-  const pretty = '{\n  "id": 12345678901234567890123,\n  "s": "a b\\" \\\\",\n  "xs": [\n    1,\n    2.50\n  ]\n}';
+  const pretty =
+    '{\n  "id": 12345678901234567890123,\n  "s": "a b\\" \\\\",\n  "xs": [\n    1,\n    2.50\n  ]\n}';
   assert.equal(compactJson(pretty), '{"id":12345678901234567890123,"s":"a b\\" \\\\","xs":[1,2.50]}');
 });

@@ -63,7 +63,7 @@ export async function* readTopic(
     (p) => opts.partition === undefined || p.partition === opts.partition,
   );
   if (partitions.length === 0) {
-    throw usageError(
+    throw serverError(
       `topic ${JSON.stringify(topic)} has no partition ${opts.partition}; see spindle topics describe`,
     );
   }
