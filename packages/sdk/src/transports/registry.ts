@@ -7,6 +7,9 @@ type Loader = () => Promise<{ createTransport: TransportFactory }>;
 
 const LOADERS: Record<string, Loader> = {
   memory: () => import("./memory/index.ts"),
+  amqp: () => import("./amqp/index.ts"),
+  amqps: () => import("./amqp/index.ts"),
+  embedded: () => import("./embedded/index.ts"),
 };
 
 /** The factory for `url`'s scheme, or an error naming the schemes there are. */
