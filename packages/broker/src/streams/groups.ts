@@ -115,6 +115,16 @@ export class Groups {
     return "NONE";
   }
 
+  /**
+   * Sets committed offsets from outside the protocol (an operator's reset), as an admin client's commit
+   * with generation -1: only while the group has no live members, whose next commits would overwrite
+   * them. The check and the commit's own check happen in one synchronous step. Durable once resolved.
+   */
+  alterOffsets(groupId: string, offsets: readonly CommittedOffset[]): Promise<GroupError> {
+    if ((this.live.get(groupId)?.size ?? 0) > 0) return Promise.resolve("NON_EMPTY_GROUP");
+    return this.commit(groupId, -1, "", offsets);
+  }
+
   committed(groupId: string, topic: string, partition: number): CommittedOffset | undefined {
     const v = this.store.get(offsetKind(groupId), offsetKey(topic, partition)) as StoredOffset | undefined;
     return v && { topic, partition, offset: v.offset, metadata: v.metadata };

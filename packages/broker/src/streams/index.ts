@@ -2,6 +2,7 @@
 // the Kafka gateway translates. Never imports queues/.
 
 export { Group } from "./group.ts";
+export { groupLag, type PartitionLag, totalLag } from "./group-lag.ts";
 export {
   DEFAULT_GROUP_TIMINGS,
   type GroupError,

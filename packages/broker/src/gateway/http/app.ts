@@ -13,6 +13,7 @@ import type { HttpContext } from "./context.ts";
 import { definitionsRoutes } from "./definitions.ts";
 import { errorBody, errorResponse } from "./errors.ts";
 import { exchangesRoutes } from "./exchanges.ts";
+import { groupRoutes } from "./groups.ts";
 import { healthRoutes } from "./health.ts";
 import { healthCheckRoutes } from "./health-checks.ts";
 import { metricsRoutes } from "./metrics.ts";
@@ -59,4 +60,5 @@ function mountApi(app: Hono, ctx: HttpContext): void {
   app.route("/api", definitionsRoutes(ctx));
   app.route("/api", healthCheckRoutes(ctx));
   app.route("/", metricsRoutes(ctx));
+  app.route("/api", groupRoutes(ctx));
 }
