@@ -18,6 +18,11 @@ export class Fifo<T> {
     return this.items[this.head];
   }
 
+  /** The i-th live element (0 is the head). */
+  at(i: number): T | undefined {
+    return i < 0 ? undefined : this.items[this.head + i];
+  }
+
   shift(): T | undefined {
     if (this.head >= this.items.length) return undefined;
     const item = this.items[this.head];

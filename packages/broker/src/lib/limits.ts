@@ -94,6 +94,15 @@ export const LIMITS = {
   queueReadBytes: 256 * 1024,
   /** the read-through of a queue's log at start keeps nothing, so it reads in larger steps */
   queueRecoverReadBytes: 1024 * 1024,
+  /** messages one peek at a queue (HTTP `GET …/messages`) returns at most */
+  queuePeekMessagesMax: 1000,
+  /** how much of its log one peek reads at most looking for matches (a filter that matches nothing in a
+   *  long queue answers with a `next` position instead of reading it all) */
+  queuePeekScanBytesMax: 16 * 1024 * 1024,
+  /** a move (DLQ redrive) takes at most this many messages, or body bytes, out of the source at a time:
+   *  each batch is stored in the destination, then settled in the source, then reported */
+  queueMoveBatchMessages: 1000,
+  queueMoveBatchBytesMax: 4 * 1024 * 1024,
   /** how much of an ack log is read at a time when it is replayed */
   ackLogReadBytes: 1024 * 1024,
   /** settled offsets gathered before the ack log is appended without waiting for its flush delay */

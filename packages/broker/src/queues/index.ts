@@ -18,6 +18,8 @@ export { headersMatch, topicMatches } from "./matching.ts";
 export { createMessage, type Message, type QueuedMessage } from "./message.ts";
 export { MessageStats, type QueueCounters, queueCounters } from "./message-stats.ts";
 export { type EnqueueResult, Queue, type QueueOptions, REJECTED } from "./queue.ts";
+export { type MoveOptions, type MoveProgress, moveMessages } from "./queue-move.ts";
+export { type PeekedMessage, type PeekOptions, type PeekPage, peekMessages } from "./queue-peek.ts";
 export { type DeathReason, parseExpiration, parseQueuePolicy, type QueuePolicy } from "./queue-policy.ts";
 export { QueueStore, type QueueStoreOptions } from "./queue-store.ts";
 export { type QueueDeclare, VHOST, Vhost } from "./vhost.ts";

@@ -24,10 +24,12 @@ export class PriorityBacklog {
     this.firstUnread = new Array<number>(maxPriority + 1).fill(0);
   }
 
-  /** A ready message at `offset` stays in the log for now (the window was full, or a read was under way). */
+  /** A ready message at `offset` stays in the log for now (the window was full, or a read was under way),
+   *  or is back there (a move gave it back: it may lie below the lane's first unread one). */
   left(offset: number, m: { readonly priority: number }): void {
     const lane = priorityLane(m, this.maxPriority);
-    if (this.unread[lane] === 0) this.firstUnread[lane] = offset;
+    if (this.unread[lane] === 0 || offset < (this.firstUnread[lane] as number))
+      this.firstUnread[lane] = offset;
     this.unread[lane] = (this.unread[lane] as number) + 1;
     this.unreadTotal++;
   }

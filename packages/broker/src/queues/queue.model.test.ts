@@ -1,5 +1,6 @@
 // Model-based test of one durable Queue (FileLog on FaultFs, fake clock) against QueueModel: random publish,
-// get, consume, ack, nack/reject with and without requeue, channel close, purge, time and clean restarts.
+// get, consume, ack, nack/reject with and without requeue, channel close, purge, peek, move (to a sink
+// queue), time and clean restarts.
 // After each command: deliveries (order, redelivered), dead-letters, ready count and unacked set agree.
 // SEED=… replays a run; QUEUE_MODEL_RUNS=… changes how many; QUEUE_MODEL_TRACE=1 prints each command and
 // its time. `npm test` runs one fixed seed so that CI's verdict is repeatable; explore with SEED=$RANDOM
@@ -21,6 +22,8 @@ import {
 import type { QueueConsumer } from "./consumer.ts";
 import { createMessage, type Message, type QueuedMessage } from "./message.ts";
 import { type Queue, type QueueOptions, REJECTED } from "./queue.ts";
+import { moveMessages } from "./queue-move.ts";
+import { peekMessages } from "./queue-peek.ts";
 import { QueueStore } from "./queue-store.ts";
 
 const seed = Number(process.env.SEED ?? 20261204);
@@ -75,6 +78,8 @@ class RealQueue {
   readonly fs = new FaultFs();
   readonly clock = new FakeClock();
   queue!: Queue;
+  /** where Move commands put messages (transient: emptied by each Move) */
+  sink!: Queue;
   consumer: TestConsumer | null = null;
   /** delivered and not settled, by id, in delivery order (as a channel's delivery tags) */
   readonly unacked = new Map<number, QueuedMessage>();
@@ -94,6 +99,7 @@ class RealQueue {
       fsync: { mode: "group" },
     });
     this.queue = await store.open(this.opts, recovered);
+    this.sink ??= await store.open({ ...this.opts, name: "sink", durable: false, args: {} }, false);
     this.queue.deadLetter = (qm, reason) =>
       this.deaths.push({ id: idOf(qm.message), reason, atMs: this.clock.nowMs() });
     if (recovered) {
@@ -293,6 +299,52 @@ class CloseChannel implements Cmd {
   toString = () => "closeChannel";
 }
 
+class Peek implements Cmd {
+  check = () => true;
+  async run(m: QueueModel, r: RealQueue) {
+    m.begin();
+    r.begin();
+    const page = await within(peekMessages(r.queue, { limit: 1000 }), 2000, "peek");
+    const got = page.messages.map((p) => ({
+      id: idOf(p.message),
+      ready: p.state === "ready",
+      redelivered: p.redelivered,
+    }));
+    assert.deepEqual(got, m.peek(), "peek");
+    assert.equal(page.next, null);
+    await r.settle();
+    compare(m, r);
+  }
+  toString = () => "peek";
+}
+
+/** Moves ready messages whose id is `rem` modulo `mod`, at most `count`, in batches of two. */
+class Move implements Cmd {
+  constructor(
+    readonly count: number,
+    readonly mod: number,
+    readonly rem: number,
+  ) {}
+  check = () => true;
+  async run(m: QueueModel, r: RealQueue) {
+    m.begin();
+    r.begin();
+    const want = m.move(this.count, (id) => id % this.mod === this.rem % this.mod);
+    const match = (msg: Message) => idOf(msg) % this.mod === this.rem % this.mod;
+    const opts = { count: this.count, match, batchMessages: 2 };
+    const done = await within(moveMessages(r.queue, r.sink, opts), 2000, "move");
+    syncExpiries(m, r);
+    const moved: number[] = [];
+    for (let qm = await r.sink.get(true); qm !== null; qm = await r.sink.get(true))
+      moved.push(idOf(qm.message));
+    assert.deepEqual(moved, want, "moved");
+    assert.equal(done.moved, want.length);
+    await r.settle();
+    compare(m, r);
+  }
+  toString = () => `move(count=${this.count}, id%${this.mod}=${this.rem % this.mod})`;
+}
+
 class Purge implements Cmd {
   check = () => true;
   async run(m: QueueModel, r: RealQueue) {
@@ -374,6 +426,14 @@ const commandsArb = (cfg: ModelConfig) =>
       fc.nat(16).map((pick) => new Settle("ack", false, pick)),
       fc.constant(new CloseChannel()),
       fc.constant(new Purge()),
+      fc.constant(new Peek()),
+      fc
+        .record({
+          count: fc.integer({ min: 1, max: 8 }),
+          mod: fc.integer({ min: 1, max: 3 }),
+          rem: fc.nat(2),
+        })
+        .map(({ count, mod, rem }) => new Move(count, mod, rem)),
       fc.integer({ min: 1, max: 200 }).map((ms) => new Advance(ms)),
       fc.constant(new Restart()),
     ],
@@ -439,6 +499,7 @@ describe("queue against its model", () => {
                 commands += [...cmds].length;
               } finally {
                 await real.queue.close();
+                await real.sink.close();
               }
             },
           ),

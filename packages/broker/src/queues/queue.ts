@@ -71,6 +71,8 @@ export class Queue {
   private unackedBytes = 0;
   /** unsettled offsets at or above nextReadOffset whose message the restart dropped (transient ones) */
   private lostAhead = 0;
+  /** offsets at or above nextReadOffset that a move took out of delivery (claim) and has not settled */
+  private readonly claimedAhead = new Set<number>();
   /** set when recovered from disk: transient messages below it were lost with the restart */
   private recoveredEnd = 0;
   /** messages below it read back from the log may have been delivered before the restart */
@@ -153,7 +155,13 @@ export class Queue {
   /** Messages ready for delivery (not counting delivered-but-unacked ones). */
   get messageCount(): number {
     const ahead = this.backlog?.ahead.size ?? 0;
-    const unread = this.appender.end - this.nextReadOffset - this.settledAhead - ahead - this.lostAhead;
+    const unread =
+      this.appender.end -
+      this.nextReadOffset -
+      this.settledAhead -
+      ahead -
+      this.lostAhead -
+      this.claimedAhead.size;
     return this.ready.length + Math.max(0, unread);
   }
 
@@ -385,6 +393,7 @@ export class Queue {
     for (let o = this.nextReadOffset; o < this.appender.end; o++)
       if (this.backlog?.ahead.has(o) !== true) this.settleOffset(o);
     this.backlog?.clear();
+    this.claimedAhead.clear();
     this.readyBytes = 0;
     this.nextReadOffset = this.appender.end;
     this.settledAhead = 0;
@@ -459,10 +468,11 @@ export class Queue {
   private settleOffset(offset: number): void {
     if (offset < 0) return;
     this.settle.settle(offset);
-    const low = this.settle.lowWater;
+    // not past the read cursor: settles ahead of it (a move, priority lanes) leave what it reads next
+    const low = Math.min(this.settle.lowWater, this.nextReadOffset, this.log.endOffset);
     if (low - this.trimmedAt >= TRIM_EVERY) {
       this.trimmedAt = low;
-      this.log.deleteRecordsBefore(Math.min(low, this.log.endOffset)).catch((e: unknown) => {
+      this.log.deleteRecordsBefore(low).catch((e: unknown) => {
         this.faults.trimErrors++;
         this.logger.error(
           { queue: this.name, err: e, trimErrors: this.faults.trimErrors },
@@ -500,7 +510,7 @@ export class Queue {
   private lost(range: LostRange): void {
     let n = 0;
     for (let o = range.from; o < range.to; o++) {
-      if (this.backlog?.ahead.delete(o) === true) continue;
+      if (this.claimedAhead.delete(o) || this.backlog?.ahead.delete(o) === true) continue;
       if (this.settle.isSettled(o)) this.settledAhead = Math.max(0, this.settledAhead - 1);
       else {
         this.settleOffset(o);
@@ -560,7 +570,7 @@ export class Queue {
     if (this.nextReadOffset !== from) return;
     if (read.lost) this.lost(read.lost);
     for (const { offset, message, timestampMs } of read.items) {
-      if (this.backlog?.ahead.delete(offset) === true) continue;
+      if (this.claimedAhead.delete(offset) || this.backlog?.ahead.delete(offset) === true) continue;
       if (this.settle.isSettled(offset)) this.settledAhead = Math.max(0, this.settledAhead - 1);
       else if (message === null || this.lostInRestart(offset, message)) {
         if (offset < this.recoveredEnd) this.lostAhead = Math.max(0, this.lostAhead - 1);
@@ -576,7 +586,10 @@ export class Queue {
   /** Reads `lane`'s messages from where they wait in the log, ahead of the cursor. */
   private async readLane(lane: number): Promise<void> {
     const usable = (offset: number, m: Message | null): m is Message =>
-      m !== null && !this.settle.isSettled(offset) && !this.lostInRestart(offset, m);
+      m !== null &&
+      !this.settle.isSettled(offset) &&
+      !this.lostInRestart(offset, m) &&
+      !this.claimedAhead.has(offset);
     const b = this.backlog as PriorityBacklog;
     const taken = await b.readLane(this.log, lane, this.nextReadOffset, () => this.appender.end, usable);
     for (const { offset, message, timestampMs } of taken) this.admit(offset, message, timestampMs);
@@ -587,16 +600,94 @@ export class Queue {
     return offset < this.recoveredEnd && !message.persistent;
   }
 
-  /** A message read from the log joins the pending ones, with what the ack log knows of it. */
+  /** A message read from the log joins the pending ones. */
   private admit(offset: number, message: Message, timestampMs: number): void {
+    this.ready.pushPending(this.queued(offset, message, timestampMs));
+  }
+
+  /** A message read from the log, with what the ack log knows of it. */
+  private queued(offset: number, message: Message, timestampMs: number): QueuedMessage {
     const requeues = this.settle.requeuesOf(offset);
-    this.ready.pushPending({
-      offset,
-      message,
-      enqueuedMs: timestampMs,
-      redelivered: offset < this.deliveredBefore || requeues > 0,
-      requeues,
-    });
+    const redelivered = offset < this.deliveredBefore || requeues > 0;
+    return { offset, message, enqueuedMs: timestampMs, redelivered, requeues };
+  }
+
+  // Peek and move (queue-peek.ts, queue-move.ts) read the log themselves; these say what a stored message
+  // is to the queue now, and take it out for a move. None touches delivery state (`redelivered`).
+
+  /** Stored messages from `from` on (from the log's start if that is later), as peek and move read them. */
+  readStored(from: number, maxBytes: number): ReturnType<typeof readMessages> {
+    return readMessages(this.log, Math.max(from, this.log.startOffset), maxBytes);
+  }
+
+  /** Where unsettled stored messages lie: from the first unsettled offset to the end of the log. */
+  get storedRange(): { readonly from: number; readonly to: number } {
+    return { from: this.settle.lowWater, to: this.log.endOffset };
+  }
+
+  /** The stored message at `offset` now: ready (with the `redelivered` its delivery would carry) or not
+   *  (handed out, or being moved); null once settled. */
+  inspect(offset: number, message: Message): { ready: boolean; redelivered: boolean } | null {
+    if (this.settle.isSettled(offset) || this.lostInRestart(offset, message)) return null;
+    const qm = this.inLog(offset)
+      ? this.claimedAhead.has(offset)
+        ? undefined
+        : this.queued(offset, message, 0)
+      : this.ready.find(offset, message.priority);
+    return { ready: qm !== undefined, redelivered: qm?.redelivered ?? true };
+  }
+
+  /** Takes the ready message stored at `offset` out of delivery for a move: no consumer gets it until the
+   *  move settles it (settleMoved) or gives it back (unclaim). Null when it is not ready now. */
+  claim(offset: number, message: Message, timestampMs: number): QueuedMessage | null {
+    if (this.deleted || this.settle.isSettled(offset) || this.lostInRestart(offset, message)) return null;
+    // past its TTL: it is not moved (and goes once it reaches the head)
+    if (this.expiresAt(this.queued(offset, message, timestampMs)) <= this.clock.nowMs()) return null;
+    let qm: QueuedMessage | undefined;
+    if (!this.inLog(offset)) qm = this.ready.take(offset, message.priority);
+    else if (!this.claimedAhead.has(offset)) {
+      this.claimedAhead.add(offset);
+      this.backlog?.fetched(message);
+      qm = this.queued(offset, message, timestampMs);
+      this.passCursor();
+    }
+    if (qm === undefined) return null;
+    this.readyBytes -= qm.message.body.length;
+    this.expireHead(); // the head may have changed, as after a delivery
+    return qm;
+  }
+
+  /** A claimed message is stored in its destination: it leaves this queue. */
+  settleMoved(qm: QueuedMessage): void {
+    if (this.claimedAhead.delete(qm.offset)) this.settledAhead++; // the cursor steps over it
+    this.settleOffset(qm.offset);
+    this.passCursor();
+  }
+
+  /** A claimed message goes back where it was (its move failed). */
+  unclaim(qm: QueuedMessage): void {
+    if (this.deleted || this.settle.isSettled(qm.offset)) return; // purged meanwhile
+    this.readyBytes += qm.message.body.length;
+    if (this.claimedAhead.delete(qm.offset)) this.backlog?.left(qm.offset, qm.message);
+    else this.ready.giveBack(qm);
+    this.drain();
+    this.expireHead();
+  }
+
+  /** At or above the read cursor and not taken into memory ahead of it: the message is only in the log. */
+  private inLog(offset: number): boolean {
+    return offset >= this.nextReadOffset && this.backlog?.ahead.has(offset) !== true;
+  }
+
+  /** Moves the read cursor over what it would only step over (settled, claimed, taken ahead), so a move
+   *  leaves no state per offset behind it. Not during a read: that read starts at the cursor it saw. */
+  private passCursor(): void {
+    if (this.loading !== null) return;
+    for (let o = this.nextReadOffset; o < this.appender.end; o = ++this.nextReadOffset) {
+      if (this.claimedAhead.delete(o) || this.backlog?.ahead.delete(o) === true) continue;
+      if (!this.settle.isSettled(o)) return;
+      this.settledAhead = Math.max(0, this.settledAhead - 1);
+    }
   }
 
   /** After a restart, once dead-lettering is wired: reads the head of the log in, so that expired messages

@@ -1,7 +1,8 @@
 // The ready messages a queue holds in memory, in one lane per priority under x-max-priority (as RabbitMQ
 // keeps a sub-queue per priority), else one lane: in each, requeued ones (by offset) ahead of pending ones.
 // Invariant: pendingBytes is the sum of messageBytes over pending (and counts in the shared budget);
-// each lane is in offset order.
+// each lane is in offset order. A message taken out for a move (take) stays in its pending lane, uncounted,
+// until it reaches the lane's head, where it is dropped: no lane's head is ever a taken one.
 
 import { Fifo, type MemoryAccount } from "../lib/index.ts";
 import { messageBytes, priorityLane, type QueuedMessage } from "./message.ts";
@@ -33,6 +34,9 @@ export class ReadyList {
   private requeuedN = 0;
   private pendingN = 0;
   pendingBytes = 0;
+  /** offsets taken out for a move that are still in a pending lane (removing from a lane's middle at once
+   *  would cost the lane's length) */
+  private readonly taken = new Set<number>();
 
   constructor(
     private readonly maxPriority: number | undefined,
@@ -52,8 +56,66 @@ export class ReadyList {
   highestReady(): number {
     if (this.length === 0) return -1;
     let p = this.lanes.length - 1;
-    while (p > 0 && laneLength(this.lanes[p] as Lane) === 0) p--;
+    while (p > 0 && laneLength(this.dropTaken(this.lanes[p] as Lane)) === 0) p--;
     return p;
+  }
+
+  /** Drops taken messages off the head of `lane`'s pending ones. */
+  private dropTaken(lane: Lane): Lane {
+    while (this.taken.size > 0) {
+      const head = lane.pending.peek();
+      if (head === undefined || !this.taken.delete(head.offset)) break;
+      lane.pending.shift();
+    }
+    return lane;
+  }
+
+  /** The ready message at `offset` in memory (priority: the message's), if there is one. */
+  find(offset: number, priority: number): QueuedMessage | undefined {
+    const lane = this.lanes[priorityLane({ priority }, this.maxPriority)] as Lane;
+    const requeued = lane.requeued.find((qm) => qm.offset === offset);
+    if (requeued !== undefined) return requeued;
+    // the lane is in offset order: binary search
+    let lo = 0;
+    let hi = lane.pending.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const qm = lane.pending.at(mid) as QueuedMessage;
+      if (qm.offset === offset) return this.taken.has(offset) ? undefined : qm;
+      if (qm.offset < offset) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return undefined;
+  }
+
+  /** Takes the ready message at `offset` out (a move): it no longer counts and is never shifted. */
+  take(offset: number, priority: number): QueuedMessage | undefined {
+    const qm = this.find(offset, priority);
+    if (qm === undefined) return undefined;
+    const lane = this.laneOf(qm);
+    const i = lane.requeued.indexOf(qm);
+    if (i >= 0) {
+      lane.requeued.splice(i, 1);
+      this.requeuedN--;
+      this.budget.addRequeued(-messageBytes(qm.message));
+      return qm;
+    }
+    this.taken.add(offset);
+    this.pendingN--;
+    this.addPendingBytes(-messageBytes(qm.message));
+    this.dropTaken(lane);
+    return qm;
+  }
+
+  /** Gives back a message take() returned: at its place if it is still in its lane, else as a requeued
+   *  one (ahead of the pending ones, by offset). */
+  giveBack(qm: QueuedMessage): void {
+    if (!this.taken.delete(qm.offset)) {
+      this.requeue(qm);
+      return;
+    }
+    this.pendingN++;
+    this.addPendingBytes(messageBytes(qm.message));
   }
 
   private laneOf(qm: QueuedMessage): Lane {
@@ -81,7 +143,7 @@ export class ReadyList {
   peek(): QueuedMessage | undefined {
     let oldest: QueuedMessage | undefined;
     for (const lane of this.lanes) {
-      const head = lane.requeued[0] ?? lane.pending.peek();
+      const head = lane.requeued[0] ?? this.dropTaken(lane).pending.peek();
       if (head !== undefined && (oldest === undefined || head.offset < oldest.offset)) oldest = head;
     }
     return oldest;
@@ -111,7 +173,7 @@ export class ReadyList {
         this.budget.addRequeued(-messageBytes(r.message));
         return r;
       }
-      const qm = lane.pending.shift();
+      const qm = this.dropTaken(lane).pending.shift();
       if (qm === undefined) continue;
       this.pendingN--;
       this.addPendingBytes(-messageBytes(qm.message));
@@ -131,8 +193,10 @@ export class ReadyList {
     for (const lane of this.lanes) {
       const requeued = lane.requeued.splice(0);
       for (const qm of requeued) this.budget.addRequeued(-messageBytes(qm.message));
-      all.push(...requeued, ...lane.pending.clear());
+      all.push(...requeued);
+      for (const qm of lane.pending.clear()) if (!this.taken.has(qm.offset)) all.push(qm);
     }
+    this.taken.clear();
     this.requeuedN = 0;
     this.pendingN = 0;
     this.addPendingBytes(-this.pendingBytes);

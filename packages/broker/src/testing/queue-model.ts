@@ -256,6 +256,41 @@ export class QueueModel {
     return n;
   }
 
+  /** A peek: every unsettled message by offset, ready ones with the flag their delivery would carry (an
+   *  unacked one would come back redelivered). */
+  peek(): { id: number; ready: boolean; redelivered: boolean }[] {
+    const ready = this.ready().map((m) => ({
+      id: m.id,
+      offset: m.offset,
+      ready: true,
+      redelivered: m.redelivered,
+    }));
+    const unacked = [...this.unacked.values()].map((m) => ({
+      id: m.id,
+      offset: m.offset,
+      ready: false,
+      redelivered: true,
+    }));
+    return [...ready, ...unacked]
+      .sort((a, b) => a.offset - b.offset)
+      .map(({ id, ready, redelivered }) => ({ id, ready, redelivered }));
+  }
+
+  /** A move: at most `count` ready messages that `match` accepts and that are not past their TTL leave, the
+   *  oldest (lowest offset) first; returns their ids in that order. */
+  move(count: number, match: (id: number) => boolean): number[] {
+    const moved = this.ready()
+      .filter((m) => match(m.id) && !this.expired(m))
+      .sort((a, b) => a.offset - b.offset)
+      .slice(0, count);
+    const gone = new Set(moved);
+    for (const l of this.lanes) {
+      l.requeued = l.requeued.filter((m) => !gone.has(m));
+      l.pending = l.pending.filter((m) => !gone.has(m));
+    }
+    return moved.map((m) => m.id);
+  }
+
   /** The real queue dropped this ready message as expired at `atMs` (TTL at the head, on its own schedule). */
   expire(id: number, atMs: number): void {
     for (const l of this.lanes) {
