@@ -45,6 +45,8 @@ export function tempDataDir(): string {
 export interface StartOptions {
   /** the open-file limit (`ulimit -n`, soft and hard) the broker runs under */
   readonly fdLimit?: number;
+  /** options for node itself, before the script (e.g. `--cpu-prof`, which NODE_OPTIONS does not take) */
+  readonly nodeArgs?: readonly string[];
 }
 
 /** The command that runs `argv`, under `ulimit -n` when asked (bash execs node, so the pid is the broker's). */
@@ -62,7 +64,10 @@ export async function startSpindle(
   // The test's own SPINDLE_* environment must not change the broker under test.
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("SPINDLE_")));
   const ports = ["--amqp-port", "0", "--kafka-port", "0", "--http-port", "0"];
-  const [file, argv] = command([BIN, "start", "--data-dir", dataDir, ...ports, ...args], opts);
+  const [file, argv] = command(
+    [...(opts.nodeArgs ?? []), BIN, "start", "--data-dir", dataDir, ...ports, ...args],
+    opts,
+  );
   const child = spawn(file, argv, {
     env,
     stdio: ["ignore", "pipe", "pipe"],
