@@ -2,7 +2,7 @@
 // printed and how it exited out. Invariant: the child gets no SPINDLE_* from the test's environment except
 // what the test passes, and every child is killed if it outlives its deadline.
 
-import { spawn } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
 const BIN = fileURLToPath(new URL("../../packages/broker/bin/spindle.js", import.meta.url));
@@ -59,4 +59,23 @@ export function tableRows(text: string): string[][] {
         .split("|")
         .map((c) => c.trim()),
     );
+}
+
+const shellQuote = (s: string): string => `'${s.replaceAll("'", "'\\''")}'`;
+
+/**
+ * Runs the bin on a pseudo-terminal (util-linux `script`), for what is drawn only on a terminal: the
+ * result is everything the terminal showed, stdout and stderr together, with `\r\n` line ends.
+ */
+export function runCliOnTty(args: readonly string[], env: Readonly<Record<string, string>>): Promise<string> {
+  const command = [process.execPath, BIN, ...args].map(shellQuote).join(" ");
+  return new Promise((resolve, reject) => {
+    execFile(
+      "script",
+      ["-qec", command, "/dev/null"],
+      { env: { ...process.env, ...env }, timeout: DEADLINE_MS },
+      (err, stdout, stderr) =>
+        err ? reject(new Error(`${err.message}; ${stdout} ${stderr}`)) : resolve(stdout),
+    );
+  });
 }

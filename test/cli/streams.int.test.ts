@@ -6,7 +6,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { type SpindleProcess, startSpindle, tempDataDir } from "../support/spindle-process.ts";
-import { type CliRun, cliFor, tableRows } from "./run-cli.ts";
+import { type CliRun, cliFor, runCliOnTty, tableRows } from "./run-cli.ts";
 
 let broker: SpindleProcess;
 let spindle: ReturnType<typeof cliFor>;
@@ -124,6 +124,21 @@ describe("spindle produce and consume -t", () => {
     assert.equal(
       ok(await spindle(["consume", "-t", "t.file", "-p", "1", "-c", "5"])).stdout.split("\n").length,
       6,
+    );
+  });
+
+  test("on a terminal, producing a file draws a progress bar on stderr and clears it", async () => {
+    ok(await spindle(["topics", "create", "t.tty", "-p", "1"]));
+    const file = join(tempDataDir(), "tty.txt");
+    writeFileSync(file, Array.from({ length: 3000 }, (_, i) => `${i}\n`).join(""));
+    const screen = await runCliOnTty(["produce", "-t", "t.tty", "--file", file, "--batch-size", "100"], {
+      SPINDLE_HTTP_URL: `http://${broker.http}`,
+    });
+    assert.match(screen, /\rproducing \[=+>? *\] +\d+% [\d.]+k?B\/13\.9kB/);
+    assert.match(
+      screen,
+      /\r\x1b\[Kproduced 3000 records to topic "t\.tty"\r\n$/,
+      "the bar is cleared before the result",
     );
   });
 

@@ -39,8 +39,7 @@ export async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-/** Lines of a stream (`\n` or `\r\n`), with `onBytes` told how many bytes each chunk held (for progress). */
-export function linesOf(stream: NodeJS.ReadableStream, onBytes?: (n: number) => void): AsyncIterable<string> {
-  if (onBytes !== undefined) stream.on("data", (chunk: Buffer | string) => onBytes(chunk.length));
+/** Lines of a stream (`\n` or `\r\n`). */
+export function linesOf(stream: NodeJS.ReadableStream): AsyncIterable<string> {
   return createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY });
 }

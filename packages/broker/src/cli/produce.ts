@@ -29,7 +29,7 @@ export function produceCommand(env: AdminEnv): Command {
       .option("--file <path>", "read the lines from this file instead of stdin (progress bar on a terminal)")
       .option("-K, --key-delimiter <delim>", "split each line at the first delim: key before, value after")
       .addOption(new Option("-p, --partition <n>", "every record to this partition").argParser(intOption()))
-      .addOption(new Option("--batch-size <n>", "records per request").argParser(intOption(1)).default(500)),
+      .addOption(new Option("--batch-size <n>", "records per request").argParser(intOption(1)).default(2000)),
   );
   return action(cmd, env, async (ctx) => {
     const topic = ctx.opts.topic as string;
@@ -42,13 +42,10 @@ export function produceCommand(env: AdminEnv): Command {
     );
     const total = file === undefined ? 0 : await fileSize(file);
     const bar = progressBar(file === undefined ? null : ctx.io.progressTty, "producing", "B");
-    let bytesRead = 0;
     const input = file === undefined ? ctx.io.stdin : createReadStream(file);
-    const lines = linesOf(input, (n) => {
-      bytesRead += n;
-    });
     let produced = 0;
-    const send = async (records: OutRecord[]) => {
+    let bytesSent = 0; // of the file, counted by line (readline reads ahead of what is sent)
+    const send = async (records: OutRecord[], bytes: number) => {
       try {
         await ctx.client.post(`${topicPath(topic)}/records`, { body: { records }, what: topicWhat(topic) });
       } catch (e) {
@@ -57,21 +54,22 @@ export function produceCommand(env: AdminEnv): Command {
         throw e;
       }
       produced += records.length;
-      bar.update(bytesRead, total);
+      bytesSent += bytes;
+      bar.update(bytesSent, total);
     };
     try {
       let batch: OutRecord[] = [];
       let batchBytes = 0;
-      for await (const line of lines) {
+      for await (const line of linesOf(input)) {
         batch.push(toRecord(line));
-        batchBytes += line.length;
+        batchBytes += Buffer.byteLength(line) + 1;
         if (batch.length >= (ctx.opts.batchSize as number) || batchBytes >= BATCH_BYTES_MAX) {
-          await send(batch);
+          await send(batch, batchBytes);
           batch = [];
           batchBytes = 0;
         }
       }
-      if (batch.length > 0) await send(batch);
+      if (batch.length > 0) await send(batch, batchBytes);
     } finally {
       bar.finish();
     }

@@ -49,7 +49,7 @@ export function progressBar(tty: NodeJS.WriteStream | null, label: string, unit 
       if (now - drawnAt < REDRAW_MS && done < total) return;
       drawnAt = now;
       const text = barLine(label, done, total, now - started, unit);
-      const columns = tty.columns ?? 80;
+      const columns = tty.columns > 0 ? tty.columns : 80; // a pty without a size reports 0
       tty.write(`\r${text.slice(0, Math.max(0, columns - 1))}\x1b[K`);
       shown = true;
     },
