@@ -10,6 +10,7 @@ const LOADERS: Record<string, Loader> = {
   amqp: () => import("./amqp/index.ts"),
   amqps: () => import("./amqp/index.ts"),
   embedded: () => import("./embedded/index.ts"),
+  nats: () => import("./nats/index.ts"),
 };
 
 /** The factory for `url`'s scheme, or an error naming the schemes there are. */

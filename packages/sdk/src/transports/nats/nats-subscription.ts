@@ -1,0 +1,124 @@
+// A subscription on JetStream: the group's durable consumer for the topic and the one for copies sent to
+// the group alone, pulled by two loops sharing `prefetch` slots; ack after the handler, nak to release,
+// delayed copies naked with the time left until due. Invariant: a copy not yet due never takes a slot.
+
+import type { Consumer, JsMsg } from "@nats-io/jetstream";
+import type { Clock, TimerHandle } from "../../lib/clock.ts";
+import { DUE_HEADER } from "../delay-tiers.ts";
+import type { Delivery, TransportSubscribeOptions, TransportSubscription } from "../transport.ts";
+import { fromNats } from "./nats-message.ts";
+import type { NatsTransport } from "./nats-transport.ts";
+import { PullLoop, Slots } from "./pull-loop.ts";
+
+/** In-flight deliveries tell the server they are being worked on this often (ack_wait is 30 s). */
+const WORKING_EVERY_MS = 10_000;
+
+export class NatsSubscription implements TransportSubscription {
+  private readonly slots: Slots;
+  private readonly loops: PullLoop[] = [];
+  private readonly inflight = new Set<JsMsg>();
+  private keepAlive: TimerHandle | undefined;
+  private closed = false;
+  private mainName = "";
+  /** Told once close() begins (the transport forgets the subscription). */
+  onClosed: () => void = () => {};
+
+  constructor(
+    private readonly t: NatsTransport,
+    private readonly clock: Clock,
+    readonly topic: string,
+    readonly options: TransportSubscribeOptions,
+    private readonly onDelivery: (d: Delivery) => void,
+  ) {
+    this.slots = new Slots(options.prefetch);
+  }
+
+  async start(): Promise<void> {
+    const { topic, options } = this;
+    if (options.temporary) {
+      this.mainName = await this.t.ephemeralConsumer(topic);
+      this.addLoop(() => this.t.consumer(topic, this.mainName), false);
+    } else {
+      const names = await this.t.ensureGroup(topic, options.group);
+      this.mainName = names.main;
+      this.addLoop(() => this.t.consumer(topic, names.main), false);
+      this.addLoop(() => this.t.consumer(topic, names.targeted), true);
+    }
+    this.armKeepAlive();
+  }
+
+  private addLoop(consumer: () => Promise<Consumer>, targeted: boolean): void {
+    const loop = new PullLoop(consumer, this.slots, this.clock, (m) => this.take(m, targeted));
+    this.loops.push(loop);
+    loop.start();
+  }
+
+  private take(m: JsMsg, targeted: boolean): void {
+    if (this.closed) {
+      m.nak();
+      return;
+    }
+    if (targeted) {
+      // the due time is the publisher's wall clock, as JetStream's own timestamps are
+      const left = Number(m.headers?.get(DUE_HEADER) ?? 0) - Date.now();
+      if (left > 0) {
+        m.nak(left);
+        return;
+      }
+    }
+    this.inflight.add(m);
+    this.slots.used++;
+    this.onDelivery(this.delivery(m));
+  }
+
+  private delivery(m: JsMsg): Delivery {
+    let settled = false;
+    const settle = (fn: () => void): Promise<void> => {
+      if (settled) return Promise.resolve();
+      settled = true;
+      if (this.inflight.delete(m)) {
+        fn();
+        this.slots.release();
+      }
+      return Promise.resolve();
+    };
+    return {
+      message: fromNats(m.headers, m.data, DUE_HEADER),
+      redeliveries: m.info.deliveryCount - 1,
+      ack: () => settle(() => m.ack()),
+      release: () => settle(() => m.nak()),
+    };
+  }
+
+  private armKeepAlive(): void {
+    this.keepAlive = this.clock.setTimer(WORKING_EVERY_MS, () => {
+      for (const m of this.inflight) m.working();
+      if (!this.closed) this.armKeepAlive();
+    });
+  }
+
+  pause(): void {
+    this.slots.paused = true;
+  }
+
+  resume(): void {
+    this.slots.paused = false;
+    this.slots.wake();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.onClosed();
+    this.clock.clearTimer(this.keepAlive);
+    await Promise.all(this.loops.map((l) => l.close()));
+    for (const m of this.inflight) m.nak();
+    this.inflight.clear();
+    if (this.options.temporary) await this.t.deleteConsumer(this.topic, this.mainName);
+  }
+
+  async lag(): Promise<number | undefined> {
+    const info = await (await this.t.consumer(this.topic, this.mainName)).info();
+    return info.num_pending;
+  }
+}
