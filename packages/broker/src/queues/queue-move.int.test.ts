@@ -31,8 +31,8 @@ describe("moveMessages", () => {
     assert.deepEqual(done, { moved: 2500, total: 2500 });
     assert.deepEqual(
       progress.map((p) => p.moved),
-      [1000, 2000, 2500],
-      "one progress step per batch",
+      [0, 1000, 2000, 2500],
+      "one progress step at the start and one per batch",
     );
     assert.equal(src.messageCount, 0);
     assert.equal(dst.messageCount, 2500);

@@ -20,7 +20,7 @@ export interface MoveOptions {
   readonly count?: number;
   /** only messages it accepts are moved (the HTTP layer matches body text and header values) */
   readonly match?: (m: Message) => boolean;
-  /** after each batch is settled in the source */
+  /** once at the start (moved 0), then after each batch is settled in the source */
   readonly onProgress?: (p: MoveProgress) => void;
   readonly batchMessages?: number;
   readonly batchBytesMax?: number;
@@ -60,6 +60,7 @@ export async function moveMessages(
       );
     }
   };
+  opts.onProgress?.({ moved, total });
   try {
     for (let pos = from; pos < end && moved + batch.length < limit; ) {
       gone(source, destination);

@@ -18,6 +18,8 @@ import { healthRoutes } from "./health.ts";
 import { healthCheckRoutes } from "./health-checks.ts";
 import { metricsRoutes } from "./metrics.ts";
 import { overviewRoutes } from "./overview.ts";
+import { queueMessagesRoutes } from "./queue-messages.ts";
+import { queueMoveRoutes } from "./queue-move.ts";
 import { queuesRoutes } from "./queues.ts";
 import { ratesOf } from "./rates.ts";
 import { recordRoutes } from "./records.ts";
@@ -52,6 +54,8 @@ function mountApi(app: Hono, ctx: HttpContext): void {
   app.route("/api", overviewRoutes(ctx));
   app.route("/api", vhostsRoutes(ctx));
   app.route("/api", queuesRoutes(ctx));
+  app.route("/api", queueMessagesRoutes(ctx));
+  app.route("/api", queueMoveRoutes(ctx));
   app.route("/api", exchangesRoutes(ctx));
   app.route("/api", topicRoutes(ctx));
   app.route("/api", recordRoutes(ctx));
