@@ -149,6 +149,16 @@ describe("GET /metrics on a real broker", { timeout: 180_000 }, () => {
     assert.equal(value(samples, "rabbitmq_global_messages_dead_lettered_rejected_total", dl), 0);
     assert.equal(value(samples, "rabbitmq_alarms_memory_used_watermark"), 0);
     assert.equal(value(samples, "rabbitmq_alarms_free_disk_space_watermark"), 0);
+    assert.equal(
+      value(samples, "rabbitmq_disk_space_available_limit_bytes"),
+      50_000_000,
+      "--disk-free-limit 50MB",
+    );
+    assert.ok(value(samples, "rabbitmq_disk_space_available_bytes") > 50_000_000);
+    assert.ok(value(samples, "rabbitmq_resident_memory_limit_bytes") > 0);
+    assert.ok(value(samples, "rabbitmq_process_resident_memory_bytes") > 0);
+    const fds = value(samples, "rabbitmq_process_open_fds");
+    assert.ok(fds > 0 && fds < value(samples, "rabbitmq_process_max_fds"));
   });
 
   it("shows topic offsets and the group's lag under kafka_exporter's names, as kafkajs' admin sees them", async () => {

@@ -195,7 +195,7 @@ export async function startBroker(config: BrokerConfig, log: Logger): Promise<Br
     kafka: addressOf(listeners, "kafka"),
     http: addressOf(listeners, "http"),
   };
-  resolveHttp(httpContext(queues, streams, storage, { memory, log, addresses }));
+  resolveHttp(httpContext(queues, streams, storage, { memory, log, addresses, fdLimit: fd.limit }));
   let closed: Promise<void> | undefined;
   const opened = streams;
   const openedQueues = queues;
@@ -221,13 +221,15 @@ function httpContext(
   queues: Queues,
   streams: Streams,
   storage: Storage,
-  more: Pick<HttpContext, "memory" | "addresses"> & { log: Logger },
+  more: Pick<HttpContext, "memory" | "addresses" | "fdLimit"> & { log: Logger },
 ): HttpContext {
   return {
     vhost: queues.vhost,
     streams: streams.kafka,
     amqp: queues.connections,
     alarm: queues.alarm,
+    resources: queues.resources,
+    fdLimit: more.fdLimit,
     memory: more.memory,
     damage: storage.watch.damageStats.counts,
     syncLatency: storage.watch.syncLatency,

@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import type { Server } from "node:net";
 import { join } from "node:path";
 import { AmqpConnections, amqpDeathCodec, createAmqpServer, PublishGate } from "../gateway/amqp/index.ts";
+import type { ResourceReadings } from "../gateway/http/index.ts";
 import { type ConnectionLimit, LIMITS, type Logger, type MemoryAccount, systemClock } from "../lib/index.ts";
 import type { OpenFiles } from "../log/index.ts";
 import { QueueStore, Vhost } from "../queues/index.ts";
@@ -23,6 +24,8 @@ export type Queues = {
   readonly version: string;
   /** the resource alarm raised now ("low on disk", …), or null */
   alarm(): string | null;
+  /** the alarms' limits and last free-disk sample */
+  resources(): ResourceReadings;
   createAmqpServer(): Server;
   /** Shutdown, before the listener closes: AMQP clients hear 320 CONNECTION_FORCED first. */
   closeConnections(): Promise<void>;
@@ -67,6 +70,7 @@ export async function openQueues(
     connections,
     version,
     alarm: () => alarms.reason,
+    resources: () => alarms.readings,
     createAmqpServer: () =>
       createAmqpServer(
         {

@@ -5,6 +5,7 @@
 
 import { statfs } from "node:fs/promises";
 import { totalmem } from "node:os";
+import type { ResourceReadings } from "../gateway/http/index.ts";
 import type { Logger, MemoryAccount } from "../lib/index.ts";
 
 /** What the monitor measures; injected so tests can drive set → clear transitions. */
@@ -72,6 +73,16 @@ export class ResourceAlarms {
     // a burst can pass the watermark well within a sampling interval: check memory as it rises
     const w = opts.memoryHighWatermarkBytes;
     for (const level of [w / 2, w]) opts.memory.watch(level, () => this.checkMemory());
+  }
+
+  /** What the alarms are judged against, for /metrics. */
+  get readings(): ResourceReadings {
+    return {
+      memoryLimitBytes: this.opts.memoryHighWatermarkBytes,
+      diskFreeLimitBytes: this.opts.diskFreeLimitBytes,
+      diskFreeBytes:
+        Number.isFinite(this.lastFreeBytes) && !this.diskUnknownLogged ? this.lastFreeBytes : null,
+    };
   }
 
   /** The reason publishing is blocked, in RabbitMQ's words, or null when no alarm is on. */

@@ -10,6 +10,16 @@ import type { KafkaBroker } from "../kafka/index.ts";
 
 export type ListenerName = "amqp" | "kafka" | "http";
 
+/** What the resource alarms are judged against (RabbitMQ's node figures in /metrics). */
+export interface ResourceReadings {
+  /** the memory high watermark, in bytes */
+  readonly memoryLimitBytes: number;
+  /** `--disk-free-limit` */
+  readonly diskFreeLimitBytes: number;
+  /** free space on the data dir's filesystem at the last sample (every second); null when unknown */
+  readonly diskFreeBytes: number | null;
+}
+
 export interface HttpContext {
   /** the queue model: exchanges, queues, bindings, and the broker-wide message counters (`vhost.stats`) */
   readonly vhost: Vhost;
@@ -19,6 +29,9 @@ export interface HttpContext {
   readonly amqp: AmqpConnections;
   /** the resource alarm raised now ("low on disk", …), or null */
   alarm(): string | null;
+  resources(): ResourceReadings;
+  /** the open-file limit the broker runs under (`ulimit -n`) */
+  readonly fdLimit: number;
   readonly memory: MemoryAccount;
   /** damage found on disk, summed over every log (counters only grow) */
   readonly damage: Readonly<DamageCounts>;

@@ -2,4 +2,4 @@
 // Invariant: server/ imports only from here, never a resource module directly.
 
 export { createHttpApp, type HttpAppOptions } from "./app.ts";
-export type { HttpContext, ListenerName } from "./context.ts";
+export type { HttpContext, ListenerName, ResourceReadings } from "./context.ts";

@@ -3,6 +3,7 @@
 // Invariant: names, types and labels are the plugin's: per-queue gauges carry `vhost` and `queue`, the global
 // counters `protocol="amqp091"` (and `queue_type` where RabbitMQ splits by it); counters only grow.
 
+import { readdirSync } from "node:fs";
 import { VHOST } from "../../queues/index.ts";
 import type { HttpContext } from "./context.ts";
 import { type Exposition, labelSet, labelValue } from "./exposition.ts";
@@ -23,6 +24,7 @@ export function writeRabbitMetrics(out: Exposition, ctx: HttpContext): void {
   writeConnections(out, ctx);
   writeGlobalCounters(out, ctx);
   writeAlarms(out, ctx);
+  writeNode(out, ctx);
 }
 
 /** Every RabbitMQ dashboard joins its queries on rabbitmq_identity_info (`* on(instance) group_left`). */
@@ -197,4 +199,43 @@ function writeAlarms(out: Exposition, ctx: HttpContext): void {
     "is 1 if VM memory watermark alarm is in effect",
     reason.includes("memory") ? 1 : 0,
   );
+}
+
+/** The node figures RabbitMQ's dashboards subtract to show the room left before publishers are blocked. The
+ *  memory alarm's rule is not RSS alone (see resource-alarms.ts), so memory's room is an approximation. */
+function writeNode(out: Exposition, ctx: HttpContext): void {
+  const r = ctx.resources();
+  out.single(
+    "rabbitmq_process_resident_memory_bytes",
+    "gauge",
+    "Memory used in bytes",
+    process.memoryUsage.rss(),
+  );
+  out.single(
+    "rabbitmq_resident_memory_limit_bytes",
+    "gauge",
+    "Memory high watermark in bytes",
+    r.memoryLimitBytes,
+  );
+  out.family("rabbitmq_disk_space_available_bytes", "gauge", "Disk space available in bytes");
+  if (r.diskFreeBytes !== null) out.sample("rabbitmq_disk_space_available_bytes", "", r.diskFreeBytes);
+  out.single(
+    "rabbitmq_disk_space_available_limit_bytes",
+    "gauge",
+    "Free disk space low watermark in bytes",
+    r.diskFreeLimitBytes,
+  );
+  out.family("rabbitmq_process_open_fds", "gauge", "Open file descriptors");
+  const open = openFds();
+  if (open !== null) out.sample("rabbitmq_process_open_fds", "", open);
+  out.single("rabbitmq_process_max_fds", "gauge", "Open file descriptors limit", ctx.fdLimit);
+}
+
+/** Linux only; the listing's own descriptor is not counted. */
+function openFds(): number | null {
+  try {
+    return readdirSync("/proc/self/fd").length - 1;
+  } catch {
+    return null;
+  }
 }
