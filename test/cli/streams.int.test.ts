@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { Kafka, logLevel } from "kafkajs";
 import { type SpindleProcess, startSpindle, tempDataDir } from "../support/spindle-process.ts";
 import { type CliRun, cliFor, runCliOnTty, tableRows } from "./run-cli.ts";
 
@@ -153,5 +154,129 @@ describe("spindle produce and consume -t", () => {
     fails(await spindle(["consume", "-t", "t.lines", "-p", "9"]), 1, /no partition 9/);
     fails(await spindle(["consume", "-t", "t.lines", "-o", "latest"]), 2, /-o "latest"/);
     fails(await spindle(["consume", "-t", "t.lines", "-f", "%x"]), 2, /unknown token %x/);
+  });
+});
+
+describe("spindle groups", () => {
+  test("list and describe a kafkajs group; reset-offsets refused while it has a member, then each mode", async () => {
+    ok(await spindle(["topics", "create", "t.group", "-p", "2"]));
+    ok(await spindle(["produce", "-t", "t.group", "-p", "0"], { input: "a\nb\nc\n" }));
+    ok(await spindle(["produce", "-t", "t.group", "-p", "1"], { input: "d\ne\n" }));
+    const kafka = new Kafka({ clientId: "cli-test", brokers: [broker.kafka], logLevel: logLevel.NOTHING });
+    const consumer = kafka.consumer({ groupId: "g.cli", sessionTimeout: 10_000, heartbeatInterval: 500 });
+    let seen = 0;
+    await consumer.connect();
+    try {
+      await consumer.subscribe({ topics: ["t.group"], fromBeginning: true });
+      await consumer.run({
+        eachMessage: async () => {
+          seen++;
+        },
+      });
+      const deadline = Date.now() + 60_000;
+      while (seen < 5 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      assert.equal(seen, 5, "kafkajs read the five records");
+
+      const listed = tableRows(ok(await spindle(["groups", "list"])).stdout);
+      assert.deepEqual(listed[0], ["group_id", "state", "protocol_type", "members", "lag"]);
+      assert.deepEqual(listed.find((r) => r[0] === "g.cli")?.slice(0, 4), [
+        "g.cli",
+        "Stable",
+        "consumer",
+        "1",
+      ]);
+      const described = ok(await spindle(["groups", "describe", "g.cli"]));
+      assert.match(described.stdout, /^state\s+Stable$/m);
+      assert.match(described.stdout, /\| cli-test +\| .*t\.group-0 t\.group-1 \|/);
+      fails(
+        await spindle(["groups", "reset-offsets", "g.cli", "--topic", "t.group", "--to-earliest"]),
+        1,
+        /g\.cli/,
+      );
+    } finally {
+      await consumer.disconnect(); // commits what it read
+    }
+
+    const committed = async () => {
+      const g = JSON.parse(ok(await spindle(["groups", "describe", "g.cli", "--json"])).stdout);
+      return g.offsets.map((o: { partition: number; committed_offset: number }) => [
+        o.partition,
+        o.committed_offset,
+      ]);
+    };
+    assert.deepEqual(await committed(), [
+      [0, 3],
+      [1, 2],
+    ]);
+    const reset = ok(
+      await spindle(["groups", "reset-offsets", "g.cli", "--topic", "t.group", "--to-earliest"]),
+    );
+    assert.deepEqual(tableRows(reset.stdout), [
+      ["topic", "partition", "offset"],
+      ["t.group", "0", "0"],
+      ["t.group", "1", "0"],
+    ]);
+    assert.deepEqual(await committed(), [
+      [0, 0],
+      [1, 0],
+    ]);
+    const one = ok(
+      await spindle([
+        "groups",
+        "reset-offsets",
+        "g.cli",
+        "--topic",
+        "t.group",
+        "--to-offset",
+        "2",
+        "--partitions",
+        "0",
+        "--json",
+      ]),
+    );
+    assert.deepEqual(JSON.parse(one.stdout), { offsets: [{ topic: "t.group", partition: 0, offset: 2 }] });
+    ok(
+      await spindle([
+        "groups",
+        "reset-offsets",
+        "g.cli",
+        "--topic",
+        "t.group",
+        "--to-timestamp",
+        "0",
+        "--partitions",
+        "1",
+      ]),
+    );
+    assert.deepEqual(await committed(), [
+      [0, 2],
+      [1, 0],
+    ]);
+    ok(await spindle(["groups", "reset-offsets", "g.cli", "--topic", "t.group", "--to-latest"]));
+    assert.deepEqual(await committed(), [
+      [0, 3],
+      [1, 2],
+    ]);
+
+    fails(
+      await spindle(["groups", "reset-offsets", "g.cli", "--topic", "t.group"]),
+      2,
+      /exactly one of --to-earliest/,
+    );
+    fails(
+      await spindle([
+        "groups",
+        "reset-offsets",
+        "g.cli",
+        "--topic",
+        "t.group",
+        "--to-earliest",
+        "--to-latest",
+      ]),
+      2,
+      /exactly one/,
+    );
+    fails(await spindle(["groups", "reset-offsets", "g.cli", "--to-earliest"]), 2, /--topic/);
+    fails(await spindle(["groups", "describe", "g.none"]), 1, /g\.none/);
   });
 });
