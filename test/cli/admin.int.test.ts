@@ -5,8 +5,9 @@
 import assert from "node:assert/strict";
 import { createServer } from "node:net";
 import { after, before, describe, test } from "node:test";
+import amqplib from "amqplib";
 import { type SpindleProcess, startSpindle } from "../support/spindle-process.ts";
-import { type CliRun, cliFor, runCli, tableRows } from "./run-cli.ts";
+import { type CliRun, cliFor, runCli, runCliOnTty, tableRows } from "./run-cli.ts";
 
 let broker: SpindleProcess;
 let url: string;
@@ -150,6 +151,106 @@ describe("spindle queues", () => {
         routed: false,
       },
     );
+  });
+});
+
+/** Publishes `n` persistent messages `m-0`… to `queue` (declared durable) over AMQP, with confirms. */
+async function fill(queue: string, n: number, headers: (i: number) => Record<string, string> = () => ({})) {
+  const conn = await amqplib.connect(broker.url);
+  try {
+    const ch = await conn.createConfirmChannel();
+    await ch.assertQueue(queue, { durable: true });
+    for (let i = 0; i < n; i++)
+      ch.sendToQueue(queue, Buffer.from(`m-${i}`), { persistent: true, headers: headers(i) });
+    await ch.waitForConfirms();
+  } finally {
+    await conn.close();
+  }
+}
+
+async function depth(queue: string): Promise<number> {
+  const listed = JSON.parse(ok(await spindle(["queues", "list", "--json"])).stdout) as Array<{
+    name: string;
+    messages: number;
+  }>;
+  return listed.find((q) => q.name === queue)?.messages ?? -1;
+}
+
+describe("spindle queues peek and move", () => {
+  test("peek pages through a queue without consuming it, filters on payload and headers", async () => {
+    await fill("q.peek", 5, (i) => (i === 3 ? { kind: "ERROR" } : {}));
+    const page = ok(await spindle(["queues", "peek", "q.peek", "--limit", "2"]));
+    const rows = tableRows(page.stdout);
+    assert.deepEqual(rows[0], [
+      "position",
+      "state",
+      "exchange",
+      "routing_key",
+      "redelivered",
+      "bytes",
+      "payload",
+      "headers",
+    ]);
+    assert.deepEqual(rows.slice(1), [
+      ["0", "ready", "", "q.peek", "false", "3", "m-0", ""],
+      ["1", "ready", "", "q.peek", "false", "3", "m-1", ""],
+    ]);
+    assert.equal(page.stderr, 'more: spindle queues peek "q.peek" --from 2\n');
+    const rest = ok(await spindle(["queues", "peek", "q.peek", "--from", "2", "--json"]));
+    const json = JSON.parse(rest.stdout) as {
+      messages: Array<{ position: number; payload: string }>;
+      next: unknown;
+    };
+    assert.deepEqual(
+      json.messages.map((m) => m.payload),
+      ["m-2", "m-3", "m-4"],
+    );
+    assert.equal(json.next, null);
+    assert.equal(rest.stderr, "", "--json output says where the next page starts in `next`, not on stderr");
+    const filtered = tableRows(ok(await spindle(["queues", "peek", "q.peek", "--filter", "ERROR"])).stdout);
+    assert.deepEqual(filtered.slice(1), [
+      ["3", "ready", "", "q.peek", "false", "3", "m-3", '{"kind":"ERROR"}'],
+    ]);
+    assert.equal(await depth("q.peek"), 5, "peek consumed nothing");
+    fails(await spindle(["queues", "peek", "q.none"]), 1, /q\.none/);
+  });
+
+  test("move with count and filter, no progress bar without a terminal; errors exit 1 and 2", async () => {
+    await fill("q.src", 2500, (i) => ({ n: String(i % 10) }));
+    ok(await spindle(["queues", "declare", "q.dst"]));
+    const some = ok(await spindle(["queues", "move", "q.src", "--to", "q.dst", "--count", "10"]));
+    assert.equal(some.stdout, 'moved 10 messages from "q.src" to "q.dst"\n');
+    assert.equal(some.stderr, "", "no bar when stderr is not a terminal");
+    const filtered = ok(
+      await spindle(["queues", "move", "q.src", "--to", "q.dst", "--filter", "m-2499", "--json"]),
+    );
+    assert.deepEqual(JSON.parse(filtered.stdout), { moved: 1 });
+    const all = ok(await spindle(["queues", "move", "q.src", "--to", "q.dst"]));
+    assert.equal(all.stdout, 'moved 2489 messages from "q.src" to "q.dst"\n');
+    assert.equal(all.stderr, "");
+    assert.equal(await depth("q.src"), 0);
+    assert.equal(await depth("q.dst"), 2500);
+    const first = ok(await spindle(["consume", "-q", "q.dst", "-c", "3", "--ack-mode", "ack_requeue_true"]));
+    assert.equal(first.stdout, "m-0\nm-1\nm-2\n", "oldest first");
+
+    fails(await spindle(["queues", "move", "q.dst", "--to", "q.none"]), 1, /q\.none/);
+    fails(await spindle(["queues", "move", "q.dst", "--to", "q.dst"]), 1, /itself/);
+    fails(await spindle(["queues", "move", "q.dst"]), 2, /--to/);
+  });
+
+  test("on a terminal, a move draws its progress on stderr and clears it", async () => {
+    await fill("q.tty", 3000);
+    ok(await spindle(["queues", "declare", "q.tty.dst"]));
+    const screen = await runCliOnTty(["queues", "move", "q.tty", "--to", "q.tty.dst"], {
+      SPINDLE_HTTP_URL: url,
+    });
+    assert.match(screen, /\rmoving \[[=> ]+\] +\d+% [\d.]+k?\/3k/);
+    // ESC [ K (erase line) clears the bar before the result
+    assert.ok(
+      screen.endsWith('\r\u001b[Kmoved 3000 messages from "q.tty" to "q.tty.dst"\r\n'),
+      JSON.stringify(screen.slice(-120)),
+    );
+    assert.equal(await depth("q.tty.dst"), 3000);
   });
 });
 

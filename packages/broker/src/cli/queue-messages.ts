@@ -5,7 +5,7 @@
 import { Command, Option } from "commander";
 import { type AdminEnv, action, common, intOption } from "./command.ts";
 import { serverError } from "./errors.ts";
-import { table, truncate } from "./output.ts";
+import { cellText, table, truncate } from "./output.ts";
 import { queuePath, queueWhat } from "./paths.ts";
 import { progressBar } from "./progress.ts";
 
@@ -18,6 +18,7 @@ interface PeekedMessage {
   readonly payload: string;
   readonly payload_bytes: number;
   readonly payload_encoding: "string" | "base64";
+  readonly properties?: { readonly headers?: Record<string, unknown> };
 }
 
 interface PeekPage {
@@ -32,6 +33,7 @@ interface MoveStep {
 }
 
 const PAYLOAD_COLUMN_MAX = 60;
+const HEADERS_COLUMN_MAX = 60;
 
 export function peekCommand(env: AdminEnv): Command {
   const cmd = common(
@@ -65,12 +67,19 @@ export function peekCommand(env: AdminEnv): Command {
         { header: "redelivered", get: (m) => m.redelivered },
         { header: "bytes", get: (m) => m.payload_bytes },
         { header: "payload", get: (m) => truncate(payloadText(m), PAYLOAD_COLUMN_MAX) },
+        { header: "headers", get: (m) => truncate(headersText(m), HEADERS_COLUMN_MAX) },
       ]),
     );
     if (!ctx.json && page.next !== null) {
       ctx.io.error(`more: spindle queues peek ${JSON.stringify(name)} --from ${page.next}`);
     }
   });
+}
+
+/** Headers as compact JSON (a dead-lettered message's x-death says why it is here), none as "". */
+function headersText(m: PeekedMessage): string {
+  const headers = m.properties?.headers;
+  return headers === undefined || Object.keys(headers).length === 0 ? "" : cellText(headers);
 }
 
 const payloadText = (m: PeekedMessage): string =>
