@@ -1,6 +1,8 @@
 // The Bus: publish, subscribe (through the consumer pipeline), dead letters, request/reply and close, on
-// any transport. Invariant: the bus talks to its broker only through the Transport interface.
+// any transport. Invariants: the bus talks to its broker only through the Transport interface; a
+// delivery is acked only after its handler resolved (or its failure was dead-lettered or re-sent).
 
+import { listDeadLetters, type RedriveOptions, type RedriveResult, redrive } from "./dead-letters.ts";
 import {
   buildMessage,
   checkPublish,
@@ -16,24 +18,33 @@ import {
   type Serializer,
   textSerializer,
 } from "./envelope/serializers.ts";
-import { NonRetryableError } from "./errors.ts";
+import { CircuitOpenError, NonRetryableError } from "./errors.ts";
 import { type Clock, systemClock } from "./lib/clock.ts";
+import { assemble, type PipelineOptions } from "./pipeline/assemble.ts";
+import type { CircuitState } from "./pipeline/circuit-breaker.ts";
 import { Consumer } from "./pipeline/consumer.ts";
-import { type ConsumeContext, compose, type Middleware } from "./pipeline/context.ts";
+import { type ConsumeContext, compose } from "./pipeline/context.ts";
+import { type DeadLetter, describeError } from "./pipeline/dead-letter.ts";
+import { makeRateLimiter, type RateLimiter, type RateLimitOptions } from "./pipeline/rate-limit.ts";
+import { StatsRecorder, type SubscriptionStats } from "./pipeline/stats.ts";
+import { tracedPublish, tracedSettle } from "./pipeline/tracing.ts";
+import { Requester, type RequestOptions } from "./request-reply.ts";
 import type { Delivery, Transport, TransportFactory, TransportMessage } from "./transports/transport.ts";
 
 export interface ConnectOptions {
   /** Time for every delay, timeout and backoff (a FakeClock in tests). */
   readonly clock?: Clock;
-  /** CloudEvents `source` of published messages; defaults to `spindle-sdk://<hostname>/<pid>`. */
+  /** CloudEvents `source` of published messages; defaults to `spindle-sdk://<host>/<pid>`. */
   readonly source?: string;
   /** Serializer for published data that is not a Buffer; JSON by default. */
   readonly serializer?: Serializer;
   /** More serializers to decode received bodies by their content type (JSON, Buffer, text built in). */
   readonly serializers?: readonly Serializer[];
-  /** A transport made elsewhere (an adapter not in the registry, a test double of a broker). */
+  /** Paces every publish of this bus (per message key when `perKey`): a rate-limited producer. */
+  readonly publishRateLimit?: RateLimitOptions | RateLimiter;
+  /** A transport made elsewhere (an adapter not in the registry). */
   readonly transport?: TransportFactory;
-  /** Called for errors the SDK cannot hand to a caller (a failed ack, a failed dead-letter publish). */
+  /** Errors the SDK cannot hand to a caller (a failed ack, a dropped message); console.error by default. */
   readonly onError?: (error: unknown, context: string) => void;
 }
 
@@ -41,23 +52,22 @@ export interface ConnectOptions {
 export interface HandlerContext {
   /** Aborted when the handler's timeout passes or its subscription is forced to stop. */
   readonly signal: AbortSignal;
-  /** The inbox's transaction (Postgres: a pg client inside BEGIN); undefined without a transactional inbox. */
+  /** The inbox's transaction (Postgres: a pg client inside BEGIN; SQLite: the connection). */
   readonly tx: unknown;
   /** Publishes with this message as the cause (causation id = its id; correlation id carried over). */
   publish(topic: string, data: unknown, options?: PublishOptions): Promise<string>;
 }
 
+/** A handler; what it returns is the reply when the message is a request. */
 export type Handler<T = unknown> = (message: Message<T>, context: HandlerContext) => unknown;
 
-export interface SubscribeOptions {
+export interface SubscribeOptions extends PipelineOptions {
   /** Competing consumers share a group; each group gets its own copy of every message. */
   readonly group: string;
   /** Handlers running at once; default 1. */
   readonly concurrency?: number;
-  /** Messages held unacknowledged at once; default `concurrency`. */
+  /** Messages held unacknowledged at once (≥ concurrency); default `concurrency`. */
   readonly prefetch?: number;
-  /** Extra middleware, run inside the built-in ones (closest to the handler). */
-  readonly middleware?: readonly Middleware[];
   /** How long close() waits for running handlers before aborting their signal; default 30 s. */
   readonly drainTimeoutMs?: number;
 }
@@ -69,15 +79,20 @@ export interface Subscription {
   close(): Promise<void>;
   /** Messages of the group not yet delivered, where the transport knows. */
   lag(): Promise<number | undefined>;
+  readonly stats: Readonly<SubscriptionStats>;
+  /** The circuit breaker's state, when the subscription has one. */
+  readonly circuit: CircuitState | undefined;
 }
 
 export class Bus {
-  private readonly subscriptions = new Set<Consumer>();
+  private readonly consumers = new Set<Consumer>();
   private closed = false;
   readonly clock: Clock;
   readonly source: string;
   private readonly serializer: Serializer;
   private readonly decoders: readonly Serializer[];
+  private readonly publishLimiter: RateLimiter | undefined;
+  private readonly requester: Requester;
 
   constructor(
     readonly transport: Transport,
@@ -87,9 +102,23 @@ export class Bus {
     this.source = options.source ?? `spindle-sdk://${process.env.HOSTNAME ?? "localhost"}/${process.pid}`;
     this.serializer = options.serializer ?? jsonSerializer;
     this.decoders = [...(options.serializers ?? []), jsonSerializer, bufferSerializer, textSerializer];
+    this.publishLimiter = options.publishRateLimit && makeRateLimiter(this.clock, options.publishRateLimit);
+    this.requester = new Requester({
+      clock: this.clock,
+      publish: (t, d, o) => this.publish(t, d, o),
+      subscribeReplies: async (topic, handler) => {
+        await this.subscribe(
+          topic,
+          { group: topic, retry: false, deadLetter: false, temporary: true },
+          (m) => {
+            handler(m);
+          },
+        );
+      },
+    });
   }
 
-  reportError(error: unknown, context: string): void {
+  private reportError(error: unknown, context: string): void {
     if (this.options.onError) this.options.onError(error, context);
     else console.error(`@spindle/sdk: ${context}:`, error);
   }
@@ -97,16 +126,21 @@ export class Bus {
   /** Publishes `data` to every group of `topic`; resolves with the message id once the broker holds it. */
   async publish(topic: string, data: unknown, options: PublishOptions = {}): Promise<string> {
     const m = await this.encode(topic, data, options);
-    await this.transport.publish(topic, m);
+    if (this.publishLimiter) await this.publishLimiter.acquire(options.key);
+    await tracedPublish(this.transport.system, topic, m, (traceContext) =>
+      this.transport.publish(topic, {
+        ...m,
+        attributes: { ...m.attributes, extensions: { ...m.attributes.extensions, ...traceContext } },
+      }),
+    );
     return m.attributes.id;
   }
 
-  async encode(topic: string, data: unknown, options: PublishOptions): Promise<TransportMessage> {
+  private async encode(topic: string, data: unknown, options: PublishOptions): Promise<TransportMessage> {
     this.checkOpen();
     checkPublish(topic, options);
     const s = options.serializer ?? (Buffer.isBuffer(data) ? bufferSerializer : this.serializer);
-    const type = options.type ?? topic;
-    const encoded = await s.encode(data, { topic, type });
+    const encoded = await s.encode(data, { topic, type: options.type ?? topic });
     return buildMessage(
       topic,
       options,
@@ -115,59 +149,70 @@ export class Bus {
     );
   }
 
-  /** Decodes a received message's body (a body that does not decode is a NonRetryableError). */
-  async decode(topic: string, m: TransportMessage, attempt: number): Promise<Message<unknown>> {
+  /** Decodes a received message (a body that does not decode is a NonRetryableError: dead-lettered). */
+  private async decode(topic: string, m: TransportMessage, attempt: number): Promise<Message<unknown>> {
+    const ct = m.attributes.datacontenttype;
     let data: unknown;
     try {
       data = await decodeBody(this.decoders, m.body, {
         topic,
         type: m.attributes.type,
-        contentType: m.attributes.datacontenttype,
+        contentType: ct,
         dataschema: m.attributes.dataschema,
       });
     } catch (e) {
-      throw new NonRetryableError(
-        `message ${m.attributes.id} does not decode as ${m.attributes.datacontenttype}`,
-        {
-          cause: e,
-        },
-      );
+      throw new NonRetryableError(`message ${m.attributes.id} does not decode as ${ct}`, { cause: e });
     }
     return toMessage(topic, m, data, attempt);
   }
 
+  /** Consumes `topic` as a member of `options.group` through the pipeline the options describe. */
   async subscribe<T = unknown>(
     topic: string,
-    options: SubscribeOptions,
+    options: SubscribeOptions & { readonly temporary?: boolean },
     handler: Handler<T>,
   ): Promise<Subscription> {
     this.checkOpen();
     if (typeof options?.group !== "string" || options.group.length === 0) {
       throw new TypeError("subscribe: options.group must name the consumer group (a non-empty string)");
     }
+    const group = options.group;
+    const stats = new StatsRecorder(this.transport.system, topic, group);
+    const { middleware, breaker } = assemble(topic, group, options, {
+      clock: this.clock,
+      system: this.transport.system,
+      stats,
+      onDrop: (e) => this.reportError(e, `dropped a message of ${topic}/${group} (deadLetter: false)`),
+    });
+    const run = compose(middleware, (ctx) => this.callHandler(ctx, handler as Handler));
     const concurrency = options.concurrency ?? 1;
-    const run = compose(options.middleware ?? [], (ctx) => this.callHandler(ctx, handler as Handler));
     const consumer: Consumer = new Consumer({
       topic,
-      group: options.group,
+      group,
       transport: this.transport,
       clock: this.clock,
       concurrency,
       prefetch: options.prefetch ?? concurrency,
-      process: (d, stop) => this.process(topic, options.group, d, stop, run, consumer),
-      onError: (e) => this.reportError(e, `subscription ${topic}/${options.group}`),
+      ...(options.temporary ? { temporary: true } : {}),
+      process: (d, stop) => this.process(topic, group, d, stop, run, consumer, stats),
+      onError: (e) => this.reportError(e, `subscription ${topic}/${group}`),
     });
     await consumer.start();
-    this.subscriptions.add(consumer);
+    this.consumers.add(consumer);
     const drainMs = options.drainTimeoutMs ?? 30_000;
     return {
       pause: () => consumer.pause(),
       resume: () => consumer.resume(),
       close: async () => {
         await consumer.close(drainMs);
-        this.subscriptions.delete(consumer);
+        breaker?.dispose();
+        this.consumers.delete(consumer);
       },
       lag: () => consumer.lag(),
+      stats: stats.stats,
+      get circuit() {
+        return breaker?.state;
+      },
     };
   }
 
@@ -178,21 +223,28 @@ export class Bus {
     stop: AbortSignal,
     run: (ctx: ConsumeContext) => Promise<void>,
     consumer: Consumer,
-  ): Promise<boolean> {
-    const h = delivery.message.headers;
+    stats: StatsRecorder,
+  ): Promise<void> {
+    const system = this.transport.system;
     const ctx: ConsumeContext = {
       topic,
       group,
       delivery,
       transport: this.transport,
       clock: this.clock,
-      attempt: positiveInt(h[HEADER.attempt]) ?? 1,
+      attempt: positiveInt(delivery.message.headers[HEADER.attempt]) ?? 1,
       firstFailureMs: undefined,
+      error: undefined,
       signal: stop,
       settled: false,
+      outcome: undefined,
       result: undefined,
       tx: undefined,
       message: () => this.decode(topic, delivery.message, ctx.attempt),
+      settle: async (operation, fn) => {
+        ctx.settled = true;
+        await tracedSettle(system, topic, operation, fn);
+      },
       subscription: {
         pause: () => consumer.pause("pipeline"),
         resume: () => consumer.resume("pipeline"),
@@ -201,8 +253,24 @@ export class Bus {
         },
       },
     };
-    await run(ctx);
-    return ctx.settled;
+    try {
+      await run(ctx);
+    } catch (e) {
+      if (!(e instanceof CircuitOpenError) || ctx.settled) throw e;
+      // the breaker refused it: back to the broker unprocessed, not an attempt
+      await ctx.settle("release", () => delivery.release());
+      ctx.outcome = "released";
+      stats.released();
+      return;
+    }
+    if (ctx.outcome === "dead-lettered") await this.replyError(delivery.message, ctx);
+    if (ctx.settled) return;
+    if (ctx.outcome === undefined) {
+      ctx.outcome = "processed";
+      stats.add("processed");
+      await this.reply(delivery.message, ctx.result);
+    }
+    await ctx.settle("ack", () => delivery.ack());
   }
 
   /** The terminal step: decode, call the handler, and stop waiting for it once the signal aborts. */
@@ -232,12 +300,46 @@ export class Bus {
     }
   }
 
+  private async reply(request: TransportMessage, result: unknown): Promise<void> {
+    const to = request.attributes.extensions.replyto;
+    if (to === undefined) return;
+    const correlationId = request.attributes.extensions.correlationid ?? request.attributes.id;
+    await this.publish(to, result ?? null, { correlationId, causationId: request.attributes.id });
+  }
+
+  private async replyError(request: TransportMessage, ctx: ConsumeContext): Promise<void> {
+    const to = request.attributes.extensions.replyto;
+    if (to === undefined) return;
+    const error = describeError(ctx.error ?? "the request failed");
+    await this.publish(to, null, {
+      causationId: request.attributes.id,
+      extensions: { replyerror: error.message },
+    }).catch((e) => this.reportError(e, `error reply to ${to}`));
+  }
+
+  /** Sends `data` to `topic` and waits for the responder's reply (its handler's return value). */
+  request<T = unknown>(topic: string, data: unknown, options?: RequestOptions): Promise<Message<T>> {
+    this.checkOpen();
+    return this.requester.request<T>(topic, data, options);
+  }
+
+  /** Up to `limit` messages of dead-letter queue `queue`, oldest first, with why they failed. */
+  deadLetters(queue: string, options: { limit?: number } = {}): Promise<DeadLetter[]> {
+    return listDeadLetters(this.transport, queue, options.limit ?? 100);
+  }
+
+  /** Sends dead letters back to the group they failed in; reports how many. */
+  redrive(queue: string, options?: RedriveOptions): Promise<RedriveResult> {
+    return redrive(this.transport, this.clock, queue, options);
+  }
+
   /** Closes every subscription (draining running handlers), then the transport. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await Promise.all([...this.subscriptions].map((c) => c.close(30_000)));
-    this.subscriptions.clear();
+    this.requester.close();
+    await Promise.all([...this.consumers].map((c) => c.close(30_000)));
+    this.consumers.clear();
     await this.transport.close();
   }
 

@@ -3,10 +3,17 @@
 
 import { Bus, type ConnectOptions } from "./bus.ts";
 import { systemClock } from "./lib/clock.ts";
+import { MemoryInbox } from "./stores/memory-inbox.ts";
 import { transportFor } from "./transports/registry.ts";
 
 export type { ConnectOptions, Handler, HandlerContext, SubscribeOptions, Subscription } from "./bus.ts";
 export { Bus } from "./bus.ts";
+
+/** An inbox in process memory (tests; one process). */
+export function memoryInbox(options: { maxEntries?: number } = {}): MemoryInbox {
+  return new MemoryInbox(options.maxEntries);
+}
+export type { RedriveOptions, RedriveResult } from "./dead-letters.ts";
 export { type BindingName, fromBinaryHeaders, toBinaryHeaders } from "./envelope/bindings.ts";
 export { HEADER, type Message, type PublishOptions } from "./envelope/envelope.ts";
 export {
@@ -20,7 +27,45 @@ export {
 } from "./envelope/serializers.ts";
 export { CircuitOpenError, HandlerTimeoutError, NonRetryableError, RequestTimeoutError } from "./errors.ts";
 export { type Clock, systemClock, type TimerHandle } from "./lib/clock.ts";
-export type { ConsumeContext, Middleware, Next } from "./pipeline/context.ts";
+export { DEFAULT_RETRY, type PipelineOptions } from "./pipeline/assemble.ts";
+export {
+  CircuitBreaker,
+  type CircuitBreakerOptions,
+  type CircuitState,
+  circuitBreakerMiddleware,
+} from "./pipeline/circuit-breaker.ts";
+export { Consumer, type ConsumerOptions } from "./pipeline/consumer.ts";
+export {
+  type ConsumeContext,
+  compose,
+  type Middleware,
+  type Next,
+  type Outcome,
+} from "./pipeline/context.ts";
+export { type DeadLetter, deadLetterMiddleware } from "./pipeline/dead-letter.ts";
+export { type InboxStore, inboxMiddleware } from "./pipeline/inbox.ts";
+export {
+  type RateLimiter,
+  type RateLimitOptions,
+  rateLimit,
+  rateLimitMiddleware,
+  type SlidingWindowOptions,
+  type TokenBucketOptions,
+} from "./pipeline/rate-limit.ts";
+export {
+  type Jitter,
+  type RetryOptions,
+  type RetryPolicy,
+  retry,
+  retryMiddleware,
+} from "./pipeline/retry.ts";
+export type { SubscriptionStats } from "./pipeline/stats.ts";
+export { timeoutMiddleware } from "./pipeline/timeout.ts";
+export { tracingMiddleware } from "./pipeline/tracing.ts";
+export { RemoteError, type RequestOptions } from "./request-reply.ts";
+export { MemoryInbox } from "./stores/memory-inbox.ts";
+export { PostgresInbox, type PostgresInboxOptions, postgresInbox } from "./stores/postgres-inbox.ts";
+export { SqliteInbox, type SqliteInboxOptions, sqliteInbox } from "./stores/sqlite-inbox.ts";
 export type * from "./transports/transport.ts";
 
 /**

@@ -1,7 +1,7 @@
 // Backpressure: takes deliveries from a transport subscription and runs at most `concurrency` of them
 // through the pipeline at once, with at most `prefetch` held unsettled (so a slow handler pulls only what
-// it can take). Invariant: every delivery is settled once: acked after the pipeline succeeds unless a
-// middleware settled it, released if the pipeline fails or the consumer closes before it started.
+// it can take). Invariant: every delivery is settled once: by the pipeline (`process`), or released here
+// if the pipeline throws or the consumer closes before it started.
 
 import type { Clock } from "../lib/clock.ts";
 import type { Delivery, Transport, TransportSubscription } from "../transports/transport.ts";
@@ -16,8 +16,8 @@ export interface ConsumerOptions {
   /** Deliveries held unsettled at once (≥ concurrency); defaults to `concurrency`. */
   readonly prefetch: number;
   readonly temporary?: boolean;
-  /** Runs one delivery through the pipeline; resolves true when the delivery was settled by it. */
-  readonly process: (delivery: Delivery, stop: AbortSignal) => Promise<boolean>;
+  /** Runs one delivery through the pipeline, which settles it (or throws, and the delivery is released). */
+  readonly process: (delivery: Delivery, stop: AbortSignal) => Promise<void>;
   /** Settling failed (the connection dropped: the broker redelivers) or the pipeline threw. */
   readonly onError: (error: unknown, delivery: Delivery) => void;
 }
@@ -98,8 +98,7 @@ export class Consumer {
 
   private async run(d: Delivery): Promise<void> {
     try {
-      const settled = await this.o.process(d, this.stop.signal);
-      if (!settled) await d.ack();
+      await this.o.process(d, this.stop.signal);
     } catch (e) {
       this.o.onError(e, d);
       await d.release().catch(() => {});

@@ -1,6 +1,6 @@
 // The consumer pipeline's shared shape: what each middleware sees of one delivery and how middleware
-// compose. Invariant: a delivery is settled once — by the middleware that sets `settled` (dead-lettered,
-// sent for a delayed retry, released) or, when none did, by the consumer (ack after success).
+// compose. Invariant: a delivery is settled once — through `settle()` by the middleware that dead-letters
+// it or sends it for a delayed retry, or, when none did, by the bus (ack after success).
 
 import type { Message } from "../envelope/envelope.ts";
 import type { Clock } from "../lib/clock.ts";
@@ -16,12 +16,18 @@ export interface ConsumeContext {
   message(): Promise<Message<unknown>>;
   /** 1-based attempt number of the handler call about to run. */
   attempt: number;
+  /** The latest attempt's error, if one failed. */
+  error: unknown;
   /** When the first failure of this message happened (carried across delayed retries), if any. */
   firstFailureMs: number | undefined;
   /** Aborted when this attempt should stop: its timeout passed, or the subscription is closing for good. */
   signal: AbortSignal;
-  /** Set once a middleware has settled the delivery itself; the consumer then does not ack it. */
+  /** True once the delivery was settled through `settle()`; the bus then does not ack it. */
   settled: boolean;
+  /** What became of the message, for stats and spans. */
+  outcome: Outcome | undefined;
+  /** Settles the delivery by `fn` (which acks it) inside a settle span named `operation`. */
+  settle(operation: string, fn: () => Promise<void>): Promise<void>;
   /** What the handler returned (sent as the reply when the message asks for one). */
   result: unknown;
   /** The inbox's transaction, handed to the handler (Postgres inbox: a pg client inside BEGIN). */
@@ -29,6 +35,8 @@ export interface ConsumeContext {
   /** Stops and restarts taking deliveries for the whole subscription (circuit breaker). */
   readonly subscription: { pause(): void; resume(): void; readonly paused: boolean };
 }
+
+export type Outcome = "processed" | "duplicate" | "retry-later" | "dead-lettered" | "released";
 
 export type Next = () => Promise<void>;
 export type Middleware = (ctx: ConsumeContext, next: Next) => Promise<void>;

@@ -1,0 +1,70 @@
+// Counters of one subscription (processed, failed attempts, retried, dead-lettered, duplicates skipped,
+// released by the breaker), mirrored to OpenTelemetry counters when an OTel SDK is installed. Invariant:
+// each delivery adds to exactly one of processed, deadLettered, duplicates or released.
+
+import { type Counter, metrics } from "@opentelemetry/api";
+import { SDK_NAME, SDK_VERSION } from "../version.ts";
+
+export interface SubscriptionStats {
+  processed: number;
+  failed: number;
+  retried: number;
+  deadLettered: number;
+  duplicates: number;
+  released: number;
+}
+
+interface OtelCounters {
+  readonly processed: Counter;
+  readonly failed: Counter;
+  readonly retried: Counter;
+  readonly deadLettered: Counter;
+  readonly duplicates: Counter;
+}
+
+let counters: OtelCounters | undefined;
+
+function otel(): OtelCounters {
+  if (counters === undefined) {
+    const meter = metrics.getMeter(SDK_NAME, SDK_VERSION);
+    const c = (name: string, description: string): Counter =>
+      meter.createCounter(`spindle.sdk.${name}`, { description, unit: "{message}" });
+    counters = {
+      processed: c("processed", "messages handled successfully"),
+      failed: c("failed", "handler attempts that threw"),
+      retried: c("retried", "retries scheduled (in process or delayed through the broker)"),
+      deadLettered: c("dead_lettered", "messages sent to a dead-letter queue"),
+      duplicates: c("duplicates", "messages skipped by the inbox as already processed"),
+    };
+  }
+  return counters;
+}
+
+export class StatsRecorder {
+  readonly stats: SubscriptionStats = {
+    processed: 0,
+    failed: 0,
+    retried: 0,
+    deadLettered: 0,
+    duplicates: 0,
+    released: 0,
+  };
+  private readonly attrs: Record<string, string>;
+
+  constructor(system: string, topic: string, group: string) {
+    this.attrs = {
+      "messaging.system": system,
+      "messaging.destination.name": topic,
+      "messaging.consumer.group.name": group,
+    };
+  }
+
+  add(kind: Exclude<keyof SubscriptionStats, "released">): void {
+    this.stats[kind]++;
+    otel()[kind].add(1, this.attrs);
+  }
+
+  released(): void {
+    this.stats.released++;
+  }
+}
