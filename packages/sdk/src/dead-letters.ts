@@ -67,7 +67,8 @@ export async function redrive(
       if (batch.length < BATCH) break;
     }
   } finally {
-    for (const t of keep) await t.release();
+    // last first: a transport that puts a released message back at the head keeps the queue's order
+    for (const t of keep.reverse()) await t.release();
   }
   return { redriven, kept: keep.length };
 }

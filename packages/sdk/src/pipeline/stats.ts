@@ -1,6 +1,7 @@
 // Counters of one subscription (processed, failed attempts, retried, dead-lettered, duplicates skipped,
 // released by the breaker), mirrored to OpenTelemetry counters when an OTel SDK is installed. Invariant:
-// each delivery adds to exactly one of processed, deadLettered, duplicates or released.
+// each delivery that is settled adds to exactly one of processed, deadLettered, duplicates, released or
+// (sent back for a delayed retry) retried.
 
 import { type Counter, metrics } from "@opentelemetry/api";
 import { SDK_NAME, SDK_VERSION } from "../version.ts";
@@ -22,22 +23,18 @@ interface OtelCounters {
   readonly duplicates: Counter;
 }
 
-let counters: OtelCounters | undefined;
-
-function otel(): OtelCounters {
-  if (counters === undefined) {
-    const meter = metrics.getMeter(SDK_NAME, SDK_VERSION);
-    const c = (name: string, description: string): Counter =>
-      meter.createCounter(`spindle.sdk.${name}`, { description, unit: "{message}" });
-    counters = {
-      processed: c("processed", "messages handled successfully"),
-      failed: c("failed", "handler attempts that threw"),
-      retried: c("retried", "retries scheduled (in process or delayed through the broker)"),
-      deadLettered: c("dead_lettered", "messages sent to a dead-letter queue"),
-      duplicates: c("duplicates", "messages skipped by the inbox as already processed"),
-    };
-  }
-  return counters;
+/** Made per subscription, not once: the API hands out no-op meters until an OTel SDK is registered. */
+function otelCounters(): OtelCounters {
+  const meter = metrics.getMeter(SDK_NAME, SDK_VERSION);
+  const c = (name: string, description: string): Counter =>
+    meter.createCounter(`spindle.sdk.${name}`, { description, unit: "{message}" });
+  return {
+    processed: c("processed", "messages handled successfully"),
+    failed: c("failed", "handler attempts that threw"),
+    retried: c("retried", "retries scheduled (in process or delayed through the broker)"),
+    deadLettered: c("dead_lettered", "messages sent to a dead-letter queue"),
+    duplicates: c("duplicates", "messages skipped by the inbox as already processed"),
+  };
 }
 
 export class StatsRecorder {
@@ -50,6 +47,7 @@ export class StatsRecorder {
     released: 0,
   };
   private readonly attrs: Record<string, string>;
+  private readonly otel = otelCounters();
 
   constructor(system: string, topic: string, group: string) {
     this.attrs = {
@@ -61,7 +59,7 @@ export class StatsRecorder {
 
   add(kind: Exclude<keyof SubscriptionStats, "released">): void {
     this.stats[kind]++;
-    otel()[kind].add(1, this.attrs);
+    this.otel[kind].add(1, this.attrs);
   }
 
   released(): void {

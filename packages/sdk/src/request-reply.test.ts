@@ -1,0 +1,52 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { NonRetryableError, RequestTimeoutError } from "./errors.ts";
+import { RemoteError } from "./request-reply.ts";
+import { fakeBus } from "./testing/fake-bus.ts";
+
+describe("request/reply (fake clock)", () => {
+  it("the handler's return value is the reply, matched to its request, with correlation carried", async () => {
+    const { bus, clock, another } = await fakeBus();
+    const server = await another();
+    await server.subscribe("prices", { group: "pricing", concurrency: 4 }, (m) => {
+      const { sku } = m.data as { sku: string };
+      return { sku, cents: sku.length * 100 };
+    });
+    const a = bus.request("prices", { sku: "abc" }, { correlationId: "checkout-1" });
+    const b = bus.request("prices", { sku: "abcdef" });
+    await clock.advance(10);
+    const [ra, rb] = await Promise.all([a, b]);
+    assert.deepEqual(ra.data, { sku: "abc", cents: 300 });
+    assert.deepEqual(rb.data, { sku: "abcdef", cents: 600 });
+    assert.equal(ra.correlationId, "checkout-1");
+    await server.close();
+    await bus.close();
+  });
+
+  it("no responder: RequestTimeoutError after timeoutMs", async () => {
+    const { bus, clock } = await fakeBus();
+    const r = bus.request("nobody", 1, { timeoutMs: 500 });
+    const check = assert.rejects(r, RequestTimeoutError);
+    await clock.advance(500);
+    await check;
+    await bus.close();
+  });
+
+  it("a responder that fails for good answers with RemoteError instead of a timeout", async () => {
+    const { bus, clock, another } = await fakeBus();
+    const server = await another();
+    await server.subscribe("div", { group: "math", retry: false }, (m) => {
+      if (m.data === 0) throw new NonRetryableError("division by zero");
+      return 1 / (m.data as number);
+    });
+    const r = bus.request("div", 0, { timeoutMs: 10_000 });
+    const check = assert.rejects(
+      r,
+      (e: Error) => e instanceof RemoteError && e.message === "division by zero",
+    );
+    await clock.advance(10);
+    await check;
+    await server.close();
+    await bus.close();
+  });
+});
