@@ -44,7 +44,10 @@ export function inboxStoreContract(name: string, h: InboxHarness): void {
         /handler failed/,
       );
       let ran = false;
-      assert.equal(await store.once(consumer, "m", async () => void (ran = true)), true);
+      const run = async (): Promise<void> => {
+        ran = true;
+      };
+      assert.equal(await store.once(consumer, "m", run), true);
       assert.equal(ran, true);
       await store.close();
     });
