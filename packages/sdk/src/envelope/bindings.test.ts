@@ -43,9 +43,14 @@ describe("CloudEvents binary-mode bindings", () => {
     assert.equal(headers.ce_partitionkey, "customer-7");
   });
 
-  it("NATS: ce- prefix, values percent-encoded to printable ASCII", () => {
-    const { headers } = toBinaryHeaders("nats", message);
-    assert.equal(headers["ce-subject"], "order/%C3%BC 1");
+  it("NATS: ce- prefix for every attribute; space, quote, % and non-ASCII percent-encoded", () => {
+    const { headers } = toBinaryHeaders("nats", {
+      ...message,
+      attributes: { ...message.attributes, subject: 'order/ü 1 "50%"' },
+    });
+    assert.equal(headers["ce-subject"], "order/%C3%BC%201%20%2250%25%22");
+    assert.equal(headers["ce-datacontenttype"], "application/json");
+    assert.equal(headers["content-type"], undefined);
     assert.equal(headers["ce-source"], "spindle-sdk://host/1");
   });
 

@@ -8,8 +8,11 @@ export type BindingName = "amqp" | "kafka" | "nats";
 interface Binding {
   /** Prefix of a CloudEvents attribute's header name. */
   readonly prefix: string;
-  /** Header that carries `datacontenttype`, or null where the protocol has a property for it (AMQP). */
-  readonly contentTypeHeader: string | null;
+  /**
+   * Where `datacontenttype` goes: a header of its own ("content-type"), null where the protocol has a
+   * property for it (AMQP), or "attribute" for a prefixed header like any other attribute (NATS).
+   */
+  readonly contentTypeHeader: string | null | "attribute";
   /** NATS header values must be printable ASCII: percent-encode the rest, as the binding says. */
   readonly percentEncode: boolean;
 }
@@ -19,8 +22,8 @@ const BINDINGS: Record<BindingName, Binding> = {
   amqp: { prefix: "cloudEvents:", contentTypeHeader: null, percentEncode: false },
   // Kafka binding: headers prefixed "ce_"; datacontenttype is the "content-type" header.
   kafka: { prefix: "ce_", contentTypeHeader: "content-type", percentEncode: false },
-  // NATS binding (binary mode since NATS 2.2 headers): "ce-" prefix; "content-type" header.
-  nats: { prefix: "ce-", contentTypeHeader: "content-type", percentEncode: true },
+  // NATS binding (binary mode, NATS 2.2+ headers): every attribute "ce-"-prefixed, datacontenttype too.
+  nats: { prefix: "ce-", contentTypeHeader: "attribute", percentEncode: true },
 };
 
 const CORE = ["specversion", "id", "source", "type", "time", "subject", "dataschema"] as const;
@@ -34,7 +37,10 @@ export interface BinaryHeaders {
 
 function encode(b: Binding, value: string): string {
   if (!b.percentEncode) return value;
-  return value.replace(/[^\x20-\x24\x26-\x7e]/gu, (c) => encodeURIComponent(c));
+  // space, '"', '%' and everything outside U+0021-U+007E
+  return value.replace(/[^\x21\x23\x24\x26-\x7e]/gu, (c) =>
+    [...Buffer.from(c)].map((b) => `%${b.toString(16).toUpperCase().padStart(2, "0")}`).join(""),
+  );
 }
 
 function decode(b: Binding, value: string): string {
@@ -57,7 +63,9 @@ export function toBinaryHeaders(name: BindingName, message: TransportMessage): B
   }
   for (const [k, v] of Object.entries(a.extensions)) headers[b.prefix + k] = encode(b, v);
   const ct = a.datacontenttype;
-  if (ct !== undefined && b.contentTypeHeader !== null) headers[b.contentTypeHeader] = ct;
+  if (ct !== undefined && b.contentTypeHeader === "attribute")
+    headers[`${b.prefix}datacontenttype`] = encode(b, ct);
+  else if (ct !== undefined && b.contentTypeHeader !== null) headers[b.contentTypeHeader] = ct;
   return ct === undefined ? { headers } : { headers, contentType: ct };
 }
 
@@ -79,10 +87,12 @@ export function fromBinaryHeaders(
   let contentType = extra.contentType;
   for (const [k, v] of Object.entries(received)) {
     if (v === undefined) continue;
-    if (b.contentTypeHeader !== null && k.toLowerCase() === b.contentTypeHeader) contentType ??= v;
-    else if (k.toLowerCase().startsWith(b.prefix.toLowerCase())) {
+    const lower = k.toLowerCase();
+    if (lower === "content-type" && b.contentTypeHeader !== null) contentType ??= v;
+    else if (lower.startsWith(b.prefix.toLowerCase())) {
       const attr = k.slice(b.prefix.length).toLowerCase();
-      if (core.has(attr)) attrs[attr] = decode(b, v);
+      if (attr === "datacontenttype") contentType = decode(b, v);
+      else if (core.has(attr)) attrs[attr] = decode(b, v);
       else extensions[attr] = decode(b, v);
     } else headers[k] = v;
   }

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
 import type { Bus, ConnectOptions } from "../bus.ts";
 import type { Message } from "../envelope/envelope.ts";
+import { patternCases } from "./contract-patterns.ts";
 import { uniqueName, waitFor } from "./wait.ts";
 
 export interface ContractHarness {
@@ -13,6 +14,11 @@ export interface ContractHarness {
   connect(options?: ConnectOptions): Promise<Bus>;
   /** Restarts the broker (the reconnect test is skipped without it). */
   restart?(): Promise<void>;
+  /**
+   * Kills a consumer's connection abruptly (a process dying): its unacknowledged deliveries must go back
+   * to the group. Default: `bus.transport.close()`, bypassing the bus's drain.
+   */
+  crash?(bus: Bus): Promise<void>;
   /** Generous deadline for one expectation, in ms (default 10 s). */
   readonly timeoutMs?: number;
 }
@@ -89,5 +95,7 @@ export function transportContract(name: string, harness: ContractHarness): void 
       assert.deepEqual(got[0]?.data, Buffer.from([0, 1, 2, 255]));
       assert.equal(got[0]?.attributes.datacontenttype, "application/octet-stream");
     });
+
+    patternCases(harness, open, timeoutMs);
   });
 }

@@ -1,5 +1,8 @@
-// Test support for the SDK and its adapters (source only, not built): the contract suite, a fake clock,
-// polling waits. Invariant: production code never imports it.
+// Test support for the SDK and its adapters (source only, not built): the transport contract suite, the
+// inbox store suite, a fake clock and a bus on it, polling waits. Invariant: production code never
+// imports it.
 export { type ContractHarness, transportContract } from "./contract.ts";
+export { type FakeBus, fakeBus } from "./fake-bus.ts";
 export { FakeClock, settle } from "./fake-clock.ts";
+export { type InboxHarness, inboxStoreContract } from "./inbox-contract.ts";
 export { uniqueName, waitFor } from "./wait.ts";

@@ -79,6 +79,8 @@ export class MemoryTransport implements Transport {
   private closed = false;
   private waiters: (() => void)[] = [];
   private readonly offUpDown: () => void;
+  /** Keeps the process alive while the connection is open, as a network transport's socket does. */
+  private readonly keepAlive = setInterval(() => {}, 2 ** 30);
 
   constructor(
     readonly broker: MemoryBroker,
@@ -107,10 +109,9 @@ export class MemoryTransport implements Transport {
   }
 
   /** Waits out a broker restart, as a network adapter holds publishes while it reconnects. */
-  private ready(): Promise<void> {
-    if (this.closed) return Promise.reject(new Error("transport closed"));
-    if (this.connected) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push(resolve));
+  private async ready(): Promise<void> {
+    if (!this.connected && !this.closed) await new Promise<void>((resolve) => this.waiters.push(resolve));
+    if (this.closed) throw new Error("transport closed");
   }
 
   async publish(topic: string, message: TransportMessage, target?: PublishTarget): Promise<void> {
@@ -156,7 +157,9 @@ export class MemoryTransport implements Transport {
     if (this.closed) return;
     for (const s of [...this.subscriptions]) await s.close();
     this.closed = true;
+    clearInterval(this.keepAlive);
     this.offUpDown();
+    for (const w of this.waiters.splice(0)) w();
     this.emit("closed");
   }
 }
