@@ -18,6 +18,18 @@ export interface DeadLetterHooks {
   readonly onDeadLetter?: (error: unknown) => void;
 }
 
+/**
+ * Header values carry no line breaks (NATS refuses them, and other protocols' tools show them badly):
+ * `%`, CR and LF are percent-encoded in the error and stack headers, and decoded when read.
+ */
+function headerSafe(v: string): string {
+  return v.replace(/[%\r\n]/gu, (c) => (c === "%" ? "%25" : c === "\r" ? "%0D" : "%0A"));
+}
+
+function fromHeader(v: string | undefined): string {
+  return (v ?? "").replace(/%(25|0D|0A)/gu, (_, c: string) => (c === "25" ? "%" : c === "0D" ? "\r" : "\n"));
+}
+
 export function describeError(error: unknown): { name: string; message: string; stack: string } {
   if (error instanceof Error) {
     const stack = (error.stack ?? "").split("\n").slice(0, STACK_LINES).join("\n");
@@ -36,9 +48,9 @@ export function deadLetterMiddleware(queue: string, hooks: DeadLetterHooks = {})
       const now = ctx.clock.nowMs();
       const e = describeError(error);
       const dead = withHeaders(ctx.delivery.message, {
-        [HEADER.error]: e.message,
-        [HEADER.errorName]: e.name,
-        [HEADER.stack]: e.stack,
+        [HEADER.error]: headerSafe(e.message),
+        [HEADER.errorName]: headerSafe(e.name),
+        [HEADER.stack]: headerSafe(e.stack),
         [HEADER.attempts]: String(ctx.attempt),
         [HEADER.topic]: ctx.topic,
         [HEADER.group]: ctx.group,
@@ -77,9 +89,9 @@ export function readDeadLetter(m: TransportMessage): DeadLetter {
     topic: h[HEADER.topic] ?? "",
     group: h[HEADER.group] ?? "",
     error: {
-      name: h[HEADER.errorName] ?? "Error",
-      message: h[HEADER.error] ?? "",
-      stack: h[HEADER.stack] ?? "",
+      name: fromHeader(h[HEADER.errorName] ?? "Error"),
+      message: fromHeader(h[HEADER.error]),
+      stack: fromHeader(h[HEADER.stack]),
     },
     attempts: Number(h[HEADER.attempts] ?? 0),
     firstFailureMs: Number(h[HEADER.firstFailureMs] ?? 0),
