@@ -1,5 +1,6 @@
 // npm run bench:http — the HTTP port of a broker holding 10,000 queues: GET /metrics (the Prometheus scrape)
-// and GET /api/queues (the management API's full list, and one page of it as the console asks), each
+// and GET /api/queues (the management API's full list, one page of it as the console asks, the columns
+// `rabbitmqadmin list queues` asks for, and a page sorted by another field than the name), each
 // requested BENCH_RUNS times in a row (default 50) after two unmeasured warm-ups; latency p50/p99 as the
 // client sees it, the broker's CPU per request, and p99 beside the 1 s target. No peer here exposes these
 // endpoints (RabbitMQ on this machine has neither its management nor its Prometheus plugin enabled), so the
@@ -143,6 +144,9 @@ async function main(): Promise<void> {
       await measureFloor(scrape.bytes),
       await measure("GET /api/queues", broker, "/api/queues", true),
       await measure("GET /api/queues?page=1&page_size=100", broker, "/api/queues?page=1&page_size=100", true),
+      // what `rabbitmqadmin list queues` asks for, and a page in another order than by name
+      await measure("GET /api/queues?columns=name,messages", broker, "/api/queues?columns=name,messages", true),
+      await measure("GET /api/queues?sort=messages&page=1", broker, "/api/queues?sort=messages&page=1", true),
     ];
     const rows = results.map((r) => {
       const p50 = quantile(r.ms, 0.5);

@@ -16,10 +16,12 @@ const items: Item[] = [
   { name: "c-x", messages: 1 },
 ];
 let shaped = 0;
+let lastWant: ((key: string) => boolean) | undefined;
 const lister = {
   name: (i: Item) => i.name,
-  shape: (i: Item) => {
+  shape: (i: Item, want?: (key: string) => boolean) => {
     shaped++;
+    lastWant = want;
     return { name: i.name, messages: i.messages, stats: { publish: i.messages * 2, ack: 1 } };
   },
 };
@@ -34,6 +36,14 @@ test("by default a list is sorted by name; sort and sort_reverse order by any (d
 });
 
 test("columns keep the named fields, dotted ones inside nested objects", () => {
+  list("columns=messages&sort=stats.ack");
+  assert.deepEqual(
+    ["name", "messages", "stats", "other"].map((k) => lastWant?.(k)),
+    [true, true, true, false],
+    "the lister is told which top-level fields to build: the columns, the sort key's and the name",
+  );
+  list("");
+  assert.equal(lastWant, undefined, "no columns: everything");
   assert.deepEqual(list("columns=name,stats.ack"), [
     { name: "a", stats: { ack: 1 } },
     { name: "b", stats: { ack: 1 } },

@@ -11,8 +11,8 @@ export type Json = Record<string, unknown>;
 export interface Lister<T> {
   /** the name the default sort and the `name` filter use */
   readonly name: (item: T) => string;
-  /** the item's JSON object */
-  readonly shape: (item: T) => Json;
+  /** the item's JSON object; `want` (from `columns`) may leave out top-level fields not asked for */
+  readonly shape: (item: T, want?: (key: string) => boolean) => Json;
 }
 
 const PAGE_SIZE_DEFAULT = 100;
@@ -28,19 +28,25 @@ export function listReply<T>(c: Context, items: readonly T[], lister: Lister<T>)
 export function listBody<T>(q: URLSearchParams, all: readonly T[], lister: Lister<T>): unknown {
   const page = pagination(q);
   const filtered = filterByName(q, all, lister);
+  const columns = parseColumns(q.get("columns"));
   const sortKey = q.get("sort");
   let rows: (T | Json)[];
   let shaped = false;
   if (sortKey === "") rows = [...filtered];
   else if (sortKey === null || sortKey === "name") rows = byName(filtered, lister);
   else {
-    rows = sortBy(filtered.map(lister.shape), sortKey.split("."));
+    const path = sortKey.split(".");
+    const want = wanted(columns, path[0] ?? "");
+    rows = sortBy(
+      filtered.map((x) => lister.shape(x, want)),
+      path,
+    );
     shaped = true;
   }
   if (q.get("sort_reverse") === "true") rows.reverse();
-  const columns = parseColumns(q.get("columns"));
+  const want = wanted(columns);
   const finish = (xs: (T | Json)[]) =>
-    xs.map((x) => project(shaped ? (x as Json) : lister.shape(x as T), columns));
+    xs.map((x) => project(shaped ? (x as Json) : lister.shape(x as T, want), columns));
   if (page === null) return finish(rows);
   const start = (page.page - 1) * page.size;
   if (start > rows.length) {
@@ -127,30 +133,49 @@ function sortBy(items: Json[], path: readonly string[]): Json[] {
   return keyed.map((k) => k.item);
 }
 
-type Columns = readonly (readonly string[])[] | "all";
+/** Column paths as a tree: a field with `true` is kept whole, one with a tree keeps only its fields. */
+interface Columns {
+  readonly [field: string]: Columns | true;
+}
 
-function parseColumns(raw: string | null): Columns {
+function parseColumns(raw: string | null): Columns | "all" {
   if (raw === null || raw === "") return "all";
-  return raw
-    .split(",")
-    .filter((c) => c !== "")
-    .map((c) => c.split(".").filter((p) => p !== ""));
+  const root: Record<string, Columns | true> = {};
+  for (const c of raw.split(",")) {
+    const path = c.split(".").filter((p) => p !== "");
+    let node = root;
+    for (let i = 0; i < path.length; i++) {
+      const k = path[i] as string;
+      const at = node[k];
+      if (at === true) break;
+      if (i === path.length - 1) {
+        node[k] = true;
+        break;
+      }
+      const next: Record<string, Columns | true> = at ?? {};
+      node[k] = next;
+      node = next;
+    }
+  }
+  return root;
+}
+
+/** The top-level fields the columns (and a sort key) need, for a lister to build only those. */
+function wanted(columns: Columns | "all", sortKey = "name"): ((key: string) => boolean) | undefined {
+  if (columns === "all") return undefined;
+  return (key) => key === "name" || key === sortKey || key in columns;
 }
 
 /** Keeps the fields the columns name; `a.b` keeps `b` inside `a` (RabbitMQ's extract_column_items). */
-export function project(item: unknown, columns: Columns): unknown {
+export function project(item: unknown, columns: Columns | "all"): unknown {
   if (columns === "all" || item === null || typeof item !== "object") return item;
   if (Array.isArray(item)) return item.map((x) => project(x, columns));
+  const from = item as Json;
   const out: Json = {};
-  for (const [k, v] of Object.entries(item)) {
-    const under = columns.filter((c) => c[0] === k);
-    if (under.length === 0) continue;
-    out[k] = under.some((c) => c.length === 1)
-      ? v
-      : project(
-          v,
-          under.map((c) => c.slice(1)),
-        );
+  for (const k in columns) {
+    if (!(k in from)) continue;
+    const sub = columns[k] as Columns | true;
+    out[k] = sub === true ? from[k] : project(from[k], sub);
   }
   return out;
 }

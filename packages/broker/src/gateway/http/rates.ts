@@ -26,7 +26,10 @@ export const QUEUE_RATE_FIELDS = [
 ] as const;
 export type QueueRateField = (typeof QUEUE_RATE_FIELDS)[number];
 const FIELDS = QUEUE_RATE_FIELDS.length;
-const INDEX = Object.fromEntries(QUEUE_RATE_FIELDS.map((f, i) => [f, i])) as Record<QueueRateField, number>;
+export const QUEUE_RATE_INDEX = Object.fromEntries(QUEUE_RATE_FIELDS.map((f, i) => [f, i])) as Readonly<
+  Record<QueueRateField, number>
+>;
+const INDEX = QUEUE_RATE_INDEX;
 
 /** A queue's values of QUEUE_RATE_FIELDS, in that order, written into `out` at `at`. */
 export function readQueue(q: Queue, out: Float64Array, at: number): void {
@@ -52,11 +55,19 @@ export interface RateSources {
   queues(): Iterable<Queue>;
 }
 
+/** One queue's samples: the previous in [0, FIELDS), the last in [FIELDS, 2·FIELDS) (NaN = not sampled),
+ *  and the rates between them, worked out when sampled so that a read is an index. */
+interface QueueSamples {
+  readonly samples: Float64Array;
+  readonly rates: Float64Array;
+}
+
+const NO_RATES = new Float64Array(FIELDS);
+
 export class RateSampler {
   private prevGlobal: Readonly<Record<string, number>> = {};
   private lastGlobal: Readonly<Record<string, number>> = {};
-  /** per queue: the previous sample in [0, FIELDS), the last in [FIELDS, 2·FIELDS); NaN = not sampled */
-  private readonly perQueue = new WeakMap<Queue, Float64Array>();
+  private readonly perQueue = new WeakMap<Queue, QueueSamples>();
   private prevMs = Number.NaN;
   private lastMs = Number.NaN;
   private timer: TimerHandle | undefined;
@@ -83,34 +94,41 @@ export class RateSampler {
     this.lastMs = this.clock.nowMs();
     this.prevGlobal = this.lastGlobal;
     this.lastGlobal = this.sources.global();
-    for (const q of this.sources.queues()) {
-      let a = this.perQueue.get(q);
-      if (a === undefined) {
-        a = new Float64Array(2 * FIELDS).fill(Number.NaN);
-        this.perQueue.set(q, a);
-      } else a.copyWithin(0, FIELDS);
-      readQueue(q, a, FIELDS);
-    }
-  }
-
-  private perSecond(prev: number | undefined, last: number | undefined): number {
     const seconds = (this.lastMs - this.prevMs) / 1000;
-    if (prev === undefined || last === undefined || !(seconds > 0)) return 0;
-    const r = (last - prev) / seconds;
-    return Number.isFinite(r) ? Math.round(r * 10) / 10 : 0;
+    for (const q of this.sources.queues()) {
+      let s = this.perQueue.get(q);
+      if (s === undefined) {
+        s = { samples: new Float64Array(2 * FIELDS).fill(Number.NaN), rates: new Float64Array(FIELDS) };
+        this.perQueue.set(q, s);
+      } else s.samples.copyWithin(0, FIELDS);
+      const a = s.samples;
+      readQueue(q, a, FIELDS);
+      for (let i = 0; i < FIELDS; i++)
+        s.rates[i] = perSecond(a[i] as number, a[FIELDS + i] as number, seconds);
+    }
   }
 
   /** Per second, of a broker-wide counter (a name RateSources.global gives). */
   rate(name: string): number {
-    return this.perSecond(this.prevGlobal[name], this.lastGlobal[name]);
+    const seconds = (this.lastMs - this.prevMs) / 1000;
+    return perSecond(this.prevGlobal[name] ?? Number.NaN, this.lastGlobal[name] ?? Number.NaN, seconds);
+  }
+
+  /** A queue's rates per second, indexed as QUEUE_RATE_FIELDS (zeros until it was sampled twice). */
+  queueRates(q: Queue): Readonly<Float64Array> {
+    return this.perQueue.get(q)?.rates ?? NO_RATES;
   }
 
   queueRate(q: Queue, field: QueueRateField): number {
-    const a = this.perQueue.get(q);
-    if (a === undefined) return 0;
-    const i = INDEX[field];
-    return this.perSecond(a[i], a[FIELDS + i]);
+    return this.queueRates(q)[INDEX[field]] ?? 0;
   }
+}
+
+/** The change per second, to one decimal as RabbitMQ shows it; 0 without two samples. */
+function perSecond(prev: number, last: number, seconds: number): number {
+  if (!(seconds > 0)) return 0;
+  const r = (last - prev) / seconds;
+  return Number.isFinite(r) ? Math.round(r * 10) / 10 : 0;
 }
 
 /** The broker-wide counters with rates, named as the management API's overview names them. */
