@@ -145,7 +145,12 @@ async function main(): Promise<void> {
       await measure("GET /api/queues", broker, "/api/queues", true),
       await measure("GET /api/queues?page=1&page_size=100", broker, "/api/queues?page=1&page_size=100", true),
       // what `rabbitmqadmin list queues` asks for, and a page in another order than by name
-      await measure("GET /api/queues?columns=name,messages", broker, "/api/queues?columns=name,messages", true),
+      await measure(
+        "GET /api/queues?columns=name,messages",
+        broker,
+        "/api/queues?columns=name,messages",
+        true,
+      ),
       await measure("GET /api/queues?sort=messages&page=1", broker, "/api/queues?sort=messages&page=1", true),
     ];
     const rows = results.map((r) => {
