@@ -24,8 +24,6 @@ export interface Ctx {
   readonly vhost: string;
   /** the command's own options, parsed by commander */
   readonly opts: Record<string, unknown>;
-  /** result lines on stdout */
-  lines(lines: readonly string[]): void;
   /** a result on stdout: JSON with --json, else the lines `human` makes */
   result(value: unknown, human: () => readonly string[]): void;
 }
@@ -77,7 +75,6 @@ async function run(
       json,
       vhost: (opts.vhost as string | undefined) ?? "/",
       opts,
-      lines,
       result: (value, human) => (json ? lines([jsonText(value)]) : lines(human())),
     });
     return EXIT.ok;

@@ -17,8 +17,6 @@ export interface RequestOptions {
   readonly query?: Query;
   /** what the path names, for a 404's message, e.g. `queue 'jobs' in vhost '/'` */
   readonly what?: string;
-  /** statuses besides 2xx whose body is an answer, not a failure (a health check's 503) */
-  readonly accept?: readonly number[];
 }
 
 export interface ApiAnswer<T> {
@@ -64,7 +62,7 @@ export class ApiClient {
   async request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<ApiAnswer<T>> {
     const res = await this.send(method, path, opts, "application/json");
     const body = await this.read(res, method, path);
-    if (!res.ok && !(opts.accept ?? []).includes(res.status)) throw this.failure(res.status, body, opts.what);
+    if (!res.ok) throw this.failure(res.status, body, opts.what);
     return { status: res.status, body: body as T };
   }
 
@@ -89,7 +87,15 @@ export class ApiClient {
     let pending = "";
     const take = (line: string) => {
       if (line.trim() === "") return;
-      const o = JSON.parse(line) as unknown;
+      let o: unknown;
+      try {
+        o = JSON.parse(line);
+      } catch {
+        throw new CliError(
+          `${method} ${path} answered a line that is not JSON: ${line.slice(0, 200)}`,
+          EXIT.server,
+        );
+      }
       if (isErrorBody(o)) throw this.failure(res.status, o, opts.what);
       onLine(o);
     };

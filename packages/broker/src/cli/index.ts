@@ -16,8 +16,6 @@ import { queuesCommand } from "./queues.ts";
 import { statusCommand } from "./status.ts";
 import { topicsCommand } from "./topics.ts";
 
-export { EXIT } from "./errors.ts";
-
 /** Adds the admin commands to `program`; an action hands its exit code to `done`. */
 export function registerAdminCommands(
   program: Command,

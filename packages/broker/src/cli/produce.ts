@@ -97,9 +97,12 @@ function recordMaker(
 }
 
 async function fileSize(path: string): Promise<number> {
+  let st: Awaited<ReturnType<typeof stat>>;
   try {
-    return (await stat(path)).size;
+    st = await stat(path);
   } catch (e) {
     throw usageError(`--file ${JSON.stringify(path)}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
   }
+  if (!st.isFile()) throw usageError(`--file ${JSON.stringify(path)} is not a file`);
+  return st.size;
 }

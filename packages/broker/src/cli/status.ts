@@ -32,14 +32,14 @@ export function statusCommand(env: AdminEnv): Command {
   const cmd = common(new Command("status").description("the broker: version, listeners, totals, alarms"));
   return action(cmd, env, async (ctx) => {
     const overview = await ctx.client.get<Overview>("/api/overview");
-    const node = (await ctx.client.get<Node[]>("/api/nodes"))[0] ?? {};
+    const nodes = await ctx.client.get<Node[]>("/api/nodes");
+    const node = nodes[0] ?? {};
     const alarms = [
       node.mem_alarm === true ? "memory" : "",
       node.disk_free_alarm === true ? "disk" : "",
     ].filter((a) => a !== "");
-    ctx.result({ ...overview, node: { ...node, name: overview.node }, alarms }, () =>
-      statusLines(overview, node, alarms),
-    );
+    // --json: the overview as /api/overview has it, with /api/nodes beside it and the alarms by name
+    ctx.result({ ...overview, nodes, alarms }, () => statusLines(overview, node, alarms));
   });
 }
 
