@@ -124,4 +124,11 @@ export const LIMITS = {
   /** body of one HTTP API request: a 16 MiB message in base64 in JSON, or a definitions file (RabbitMQ's
    *  max_http_body_size is 20 MB) */
   httpBodyBytesMax: 32 * 1024 * 1024,
+  /** live data (`GET /api/stream`): events come at most this often, and at least this rarely */
+  liveIntervalMsMin: 250,
+  liveIntervalMsMax: 60_000,
+  /** bytes of events one live-data client may leave unread before further events are dropped for it */
+  liveClientBufferBytesMax: 1024 * 1024,
+  /** a live-data client whose unread events have filled its buffer for this long is disconnected */
+  liveClientBehindMsMax: 30_000,
 } as const;

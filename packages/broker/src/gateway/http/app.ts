@@ -16,6 +16,7 @@ import { exchangesRoutes } from "./exchanges.ts";
 import { groupRoutes } from "./groups.ts";
 import { healthRoutes } from "./health.ts";
 import { healthCheckRoutes } from "./health-checks.ts";
+import { liveRoutes } from "./live.ts";
 import { metricsRoutes } from "./metrics.ts";
 import { overviewRoutes } from "./overview.ts";
 import { queueMessagesRoutes } from "./queue-messages.ts";
@@ -56,6 +57,7 @@ function mountApi(app: Hono, ctx: HttpContext): void {
   app.route("/api", queuesRoutes(ctx));
   app.route("/api", queueMessagesRoutes(ctx));
   app.route("/api", queueMoveRoutes(ctx));
+  app.route("/api", liveRoutes(ctx));
   app.route("/api", exchangesRoutes(ctx));
   app.route("/api", topicRoutes(ctx));
   app.route("/api", recordRoutes(ctx));
