@@ -60,8 +60,6 @@ export interface ConnectionInfo {
   state?: string;
   connected_at?: number;
   client_properties?: { product?: string; connection_name?: string };
-  recv_oct_details?: { rate?: number };
-  send_oct_details?: { rate?: number };
 }
 
 export interface ChannelInfo {
@@ -109,7 +107,8 @@ export interface RecordInfo {
   timestamp: number;
   key: string | null;
   key_encoding?: string;
-  headers?: Record<string, string>;
+  headers?: Record<string, string | null | (string | null)[]>;
+  headers_encoding?: "string" | "base64";
   value: string | null;
   value_encoding?: "json" | "string" | "base64";
 }

@@ -3,7 +3,7 @@
 
 import { api } from "../api.ts";
 import { ActionResult, ErrorText, Section, useAction } from "../components/ui.tsx";
-import { bytes, num, time } from "../format.ts";
+import { num, time } from "../format.ts";
 import { usePoll } from "../poll.ts";
 import type { ChannelInfo, ConnectionInfo } from "../types.ts";
 
@@ -36,8 +36,6 @@ export function Connections() {
               <th>protocol</th>
               <th>state</th>
               <th class="n">channels</th>
-              <th class="n">from client</th>
-              <th class="n">to client</th>
               <th>since</th>
               <th />
             </tr>
@@ -51,8 +49,6 @@ export function Connections() {
                 <td>{c.protocol ?? "–"}</td>
                 <td>{c.state ?? "–"}</td>
                 <td class="n">{num(c.channels)}</td>
-                <td class="n">{rateBytes(c.recv_oct_details?.rate)}</td>
-                <td class="n">{rateBytes(c.send_oct_details?.rate)}</td>
                 <td class="nowrap">{time(c.connected_at)}</td>
                 <td>
                   <button
@@ -68,7 +64,7 @@ export function Connections() {
             ))}
             {conns.length === 0 && connections.data !== undefined && (
               <tr>
-                <td colSpan={10} class="empty">
+                <td colSpan={8} class="empty">
                   no AMQP connections
                 </td>
               </tr>
@@ -109,8 +105,4 @@ export function Connections() {
       </Section>
     </>
   );
-}
-
-function rateBytes(v: number | undefined): string {
-  return v === undefined ? "–" : `${bytes(v)}/s`;
 }

@@ -103,7 +103,7 @@ function BindingTable(props: { list: BindingInfo[]; side: "source" | "destinatio
               <td>{Object.keys(b.arguments).length > 0 ? JSON.stringify(b.arguments) : ""}</td>
               <td>
                 {b.source !== "" && (
-                  <button type="button" class="small" onClick={() => unbind(b)} disabled={action.busy}>
+                  <button type="button" class="small danger" onClick={() => unbind(b)} disabled={action.busy}>
                     Unbind
                   </button>
                 )}

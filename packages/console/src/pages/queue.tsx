@@ -58,7 +58,7 @@ export function Queue(props: { name: string }) {
         <Stat id="features" label="features" value={q === undefined ? "–" : features(q) || "–"} />
       </div>
       <div class="toolbar">
-        <button type="button" onClick={purge} disabled={action.busy}>
+        <button type="button" class="danger" onClick={purge} disabled={action.busy}>
           Purge
         </button>
         <button type="button" class="danger" onClick={remove} disabled={action.busy}>
@@ -103,30 +103,34 @@ function Consumers(props: { q: QueueInfo | undefined }) {
   const list = props.q?.consumer_details ?? [];
   return (
     <Section title={`Consumers (${list.length})`}>
-      <table class="grid">
-        <thead>
-          <tr>
-            <th>tag</th>
-            <th>channel</th>
-            <th>ack</th>
-            <th class="n">prefetch</th>
-            <th>exclusive</th>
-            <th>active</th>
-          </tr>
-        </thead>
-        <tbody>
-          {list.map((c) => (
-            <tr key={c.consumer_tag}>
-              <td>{c.consumer_tag}</td>
-              <td>{c.channel_details?.name ?? "–"}</td>
-              <td>{c.ack_required === false ? "auto" : "manual"}</td>
-              <td class="n">{num(c.prefetch_count)}</td>
-              <td>{c.exclusive === true ? "yes" : "no"}</td>
-              <td>{c.active === false ? "no" : "yes"}</td>
+      {list.length === 0 ? (
+        <p class="empty">no consumers</p>
+      ) : (
+        <table class="grid">
+          <thead>
+            <tr>
+              <th>tag</th>
+              <th>channel</th>
+              <th>ack</th>
+              <th class="n">prefetch</th>
+              <th>exclusive</th>
+              <th>active</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {list.map((c) => (
+              <tr key={c.consumer_tag}>
+                <td>{c.consumer_tag}</td>
+                <td>{c.channel_details?.name ?? "–"}</td>
+                <td>{c.ack_required === false ? "auto" : "manual"}</td>
+                <td class="n">{num(c.prefetch_count)}</td>
+                <td>{c.exclusive === true ? "yes" : "no"}</td>
+                <td>{c.active === false ? "no" : "yes"}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
     </Section>
   );
 }

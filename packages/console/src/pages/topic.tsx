@@ -156,8 +156,9 @@ function RecordTable(props: { list: RecordInfo[] }) {
             <td class="nowrap">{time(r.timestamp)}</td>
             <td class="mono">{r.key ?? <em>null</em>}</td>
             <td class="mono">
+              {r.headers_encoding === "base64" ? <em>base64 </em> : null}
               {Object.entries(r.headers ?? {})
-                .map(([k, v]) => `${k}: ${v}`)
+                .map(([k, v]) => `${k}: ${typeof v === "string" ? v : JSON.stringify(v)}`)
                 .join("; ")}
             </td>
             <td class="mono payload">

@@ -34,7 +34,9 @@ export function Topics() {
                   {t.internal === true ? <small> (internal)</small> : null}
                 </td>
                 <td class="n">{num(t.partitions)}</td>
-                <td class="n">{num(t.messages)}</td>
+                <td class="n" data-col="messages">
+                  {num(t.messages)}
+                </td>
                 <td class="mono">
                   {Object.entries(t.configs ?? {})
                     .map(([k, v]) => `${k}=${v}`)
