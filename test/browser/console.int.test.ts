@@ -65,8 +65,20 @@ async function submit(form: string, fields: Record<string, string>): Promise<voi
   await f.locator("button[type=submit]").click();
 }
 
+/** A test step that leaves a screenshot of the page as it failed (artifacts/screenshots/failed-<n>.png). */
+function step(name: string, fn: () => Promise<void> | void): void {
+  test(name, async () => {
+    try {
+      await fn();
+    } catch (e) {
+      await screenshot(page, `failed-${name.replace(/\W+/g, "-").slice(0, 40)}`).catch(() => undefined);
+      throw e;
+    }
+  });
+}
+
 describe("web console", () => {
-  test("logs in with the prefilled guest/guest and shows the overview", async () => {
+  step("logs in with the prefilled guest/guest and shows the overview", async () => {
     await page.goto(`http://${spindle.http}/`);
     await page.locator("form button[type=submit]").waitFor();
     assert.equal(await page.locator("input[name=user]").inputValue(), "guest");
@@ -76,7 +88,7 @@ describe("web console", () => {
     await page.locator(".badge.live").waitFor();
   });
 
-  test("declares a queue, publishes, and the depth and rate charts follow", async () => {
+  step("declares a queue, publishes, and the depth and rate charts follow", async () => {
     await open("queues", "queues");
     await submit("declare-queue", { name: "orders" });
     await page.locator('tr[data-queue="orders"]').waitFor();
@@ -99,7 +111,7 @@ describe("web console", () => {
     await screenshot(page, "queues");
   });
 
-  test("the overview's charts follow publishes as they happen", async () => {
+  step("the overview's charts follow publishes as they happen", async () => {
     await open("", "overview");
     const publishing = publishFor(4000);
     await chartValue("message-rates", "published", (v) => v > 0);
@@ -109,7 +121,7 @@ describe("web console", () => {
     await screenshot(page, "overview");
   });
 
-  test("peeks at a queue's messages without consuming them", async () => {
+  step("peeks at a queue's messages without consuming them", async () => {
     await open("queues/orders", "queues-detail");
     await submit("peek", {});
     const table = page.locator('[data-table="peek"]');
@@ -119,7 +131,7 @@ describe("web console", () => {
     assert.ok(res.body.messages >= 3, "peek left the messages in the queue");
   });
 
-  test("moves a dead-lettered message back to its queue, with progress", async () => {
+  step("moves a dead-lettered message back to its queue, with progress", async () => {
     const dlx = { "x-dead-letter-exchange": "", "x-dead-letter-routing-key": "work.dlq" };
     await open("queues", "queues");
     await submit("declare-queue", { name: "work", arguments: JSON.stringify(dlx) });
@@ -150,7 +162,7 @@ describe("web console", () => {
     assert.ok(back !== false && back.content.toString() === "job-42", "the job is back in work");
   });
 
-  test("declares an exchange and binds a queue to it", async () => {
+  step("declares an exchange and binds a queue to it", async () => {
     await open("exchanges", "exchanges");
     await page.locator('tr[data-exchange="amq.topic"]').waitFor();
     const f = page.locator('[data-form="declare-exchange"]');
@@ -167,7 +179,7 @@ describe("web console", () => {
     await screenshot(page, "exchanges");
   });
 
-  test("lists topics and browses records by offset and by time", async () => {
+  step("lists topics and browses records by offset and by time", async () => {
     await api("PUT", "/api/topics/clicks", { partitions: 2 });
     const before = Date.now();
     await producer.send({
@@ -197,7 +209,7 @@ describe("web console", () => {
     await screenshot(page, "topic");
   });
 
-  test("a consumer group's lag follows produces and an offset reset", async () => {
+  step("a consumer group's lag follows produces and an offset reset", async () => {
     const consumer = kafka.consumer({ groupId: "billing", sessionTimeout: 10_000 });
     await consumer.connect();
     await consumer.subscribe({ topics: ["clicks"], fromBeginning: true });
@@ -235,14 +247,14 @@ describe("web console", () => {
     await screenshot(page, "group");
   });
 
-  test("lists connections and channels", async () => {
+  step("lists connections and channels", async () => {
     await open("connections", "connections");
     await page.locator('[data-table="connections"] tbody tr').first().waitFor();
     await page.locator('[data-table="channels"] tbody tr').first().waitFor();
     await screenshot(page, "connections");
   });
 
-  test("the page raised no errors", () => {
+  step("the page raised no errors", () => {
     assert.deepEqual(browser.errors, []);
   });
 });
