@@ -63,5 +63,7 @@ export async function openBrowser(): Promise<Browser> {
 /** Saves the whole page as artifacts/screenshots/<name>.png. */
 export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(SCREENSHOTS, { recursive: true });
+  // from the top: the sticky header would otherwise be drawn where the page was scrolled to
+  await page.evaluate("window.scrollTo(0, 0)");
   await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
 }

@@ -65,8 +65,12 @@ export function Chart(props: ChartProps) {
         {props.series.map((s, i) => {
           const column = props.values[i] ?? [];
           const last = column[column.length - 1];
+          const max = column.reduce(
+            (m, v) => (Number.isNaN(v) ? m : Math.max(m, v)),
+            Number.NEGATIVE_INFINITY,
+          );
           return (
-            <span class="legend" key={s.label} data-series={s.label} data-value={last ?? ""}>
+            <span class="legend" key={s.label} data-series={s.label} data-value={last ?? ""} data-max={max}>
               <i style={{ background: s.color }} />
               {s.label} <b>{last === undefined || Number.isNaN(last) ? "–" : props.format(last)}</b>
             </span>
@@ -79,6 +83,8 @@ export function Chart(props: ChartProps) {
   );
 }
 
+const MIN_WINDOW_S = 60;
+
 function options(props: ChartProps, width: number): uPlot.Options {
   const fmt = props.axis ?? compact;
   return {
@@ -86,7 +92,11 @@ function options(props: ChartProps, width: number): uPlot.Options {
     height: props.height ?? 180,
     legend: { show: false },
     cursor: { drag: { x: false, y: false } },
-    scales: { y: { range: (_u, min, max) => [Math.min(0, min), max > 0 ? max * 1.1 : 1] } },
+    // at least a minute wide, so a chart opened a second ago does not label milliseconds
+    scales: {
+      x: { time: true, range: (_u, min, max) => [Math.min(min, max - MIN_WINDOW_S), max] },
+      y: { range: (_u, min, max) => [Math.min(0, min), max > 0 ? max * 1.1 : 1] },
+    },
     axes: [
       { stroke: "#667", grid: { stroke: "#eef" } },
       { stroke: "#667", grid: { stroke: "#eef" }, size: 64, values: (_u, ticks) => ticks.map(fmt) },

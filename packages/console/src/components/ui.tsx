@@ -98,6 +98,28 @@ export function Field(props: {
   );
 }
 
+/** A select bound to a state value; `options` are [value, label] pairs. */
+export function Select(props: {
+  label: string;
+  name: string;
+  value: string;
+  options: readonly (readonly [string, string])[];
+  onChange: (v: string) => void;
+}) {
+  return (
+    <label class="field">
+      <span>{props.label}</span>
+      <select name={props.name} value={props.value} onChange={(e) => props.onChange(e.currentTarget.value)}>
+        {props.options.map(([value, label]) => (
+          <option key={value} value={value}>
+            {label}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
 function Input(props: Parameters<typeof Field>[0]) {
   const common = {
     name: props.name,
@@ -107,7 +129,7 @@ function Input(props: Parameters<typeof Field>[0]) {
   };
   // preact types `type` as a union per kind of input, so each kind is written out
   if (props.type === "number") return <input type="number" {...common} />;
-  if (props.type === "datetime-local") return <input type="datetime-local" {...common} />;
+  if (props.type === "datetime-local") return <input type="datetime-local" step={1} {...common} />;
   return <input type="text" {...common} />;
 }
 

@@ -72,37 +72,44 @@ export function Connections() {
           </tbody>
         </table>
       </Section>
-      <Section title={`Channels (${chans.length})`}>
-        <ErrorText error={channels.error} />
-        <table class="grid" data-table="channels">
-          <thead>
-            <tr>
-              <th>channel</th>
-              <th>mode</th>
-              <th>state</th>
-              <th class="n">consumers</th>
-              <th class="n">prefetch</th>
-              <th class="n">unacked</th>
-              <th class="n">unconfirmed</th>
-            </tr>
-          </thead>
-          <tbody>
-            {chans.map((ch) => (
-              <tr key={ch.name}>
-                <td class="nowrap">{ch.name}</td>
-                <td>
-                  {[ch.confirm === true ? "confirm" : "", ch.transactional === true ? "tx" : ""].join(" ")}
-                </td>
-                <td>{ch.state ?? "–"}</td>
-                <td class="n">{num(ch.consumer_count)}</td>
-                <td class="n">{num(ch.prefetch_count)}</td>
-                <td class="n">{num(ch.messages_unacknowledged)}</td>
-                <td class="n">{num(ch.messages_unconfirmed)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </Section>
+      <Channels list={chans} error={channels.error} />
     </>
+  );
+}
+
+function Channels(props: { list: ChannelInfo[]; error: string | null }) {
+  const chans = props.list;
+  return (
+    <Section title={`Channels (${chans.length})`}>
+      <ErrorText error={props.error} />
+      <table class="grid" data-table="channels">
+        <thead>
+          <tr>
+            <th>channel</th>
+            <th>mode</th>
+            <th>state</th>
+            <th class="n">consumers</th>
+            <th class="n">prefetch</th>
+            <th class="n">unacked</th>
+            <th class="n">unconfirmed</th>
+          </tr>
+        </thead>
+        <tbody>
+          {chans.map((ch) => (
+            <tr key={ch.name}>
+              <td class="nowrap">{ch.name}</td>
+              <td>
+                {[ch.confirm === true ? "confirm" : "", ch.transactional === true ? "tx" : ""].join(" ")}
+              </td>
+              <td>{ch.state ?? "–"}</td>
+              <td class="n">{num(ch.consumer_count)}</td>
+              <td class="n">{num(ch.prefetch_count)}</td>
+              <td class="n">{num(ch.messages_unacknowledged)}</td>
+              <td class="n">{num(ch.messages_unconfirmed)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </Section>
   );
 }

@@ -3,7 +3,7 @@
 
 import { useState } from "preact/hooks";
 import { api, vh } from "../api.ts";
-import { ActionResult, ErrorText, Field, parseArgs, Section, useAction } from "../components/ui.tsx";
+import { ActionResult, ErrorText, Field, parseArgs, Section, Select, useAction } from "../components/ui.tsx";
 import { detailRate, rate } from "../format.ts";
 import { usePoll } from "../poll.ts";
 import { href } from "../router.ts";
@@ -84,16 +84,7 @@ function DeclareExchange(props: { onDone: () => void }) {
     <Section title="Declare an exchange">
       <form class="form" onSubmit={submit} data-form="declare-exchange">
         <Field label="name" name="name" value={name} onInput={setName} />
-        <label class="field">
-          <span>type</span>
-          <select name="type" value={type} onChange={(e) => setType(e.currentTarget.value)}>
-            {TYPES.map((t) => (
-              <option key={t} value={t}>
-                {t}
-              </option>
-            ))}
-          </select>
-        </label>
+        <Select label="type" name="type" value={type} options={TYPES.map((t) => [t, t])} onChange={setType} />
         <label class="check">
           <input type="checkbox" checked={durable} onChange={(e) => setDurable(e.currentTarget.checked)} />
           durable

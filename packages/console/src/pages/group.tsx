@@ -5,7 +5,7 @@
 import { useState } from "preact/hooks";
 import { api } from "../api.ts";
 import { Chart } from "../components/chart.tsx";
-import { ActionResult, ErrorText, Field, Section, Stat, useAction } from "../components/ui.tsx";
+import { ActionResult, ErrorText, Field, Section, Select, Stat, useAction } from "../components/ui.tsx";
 import { num } from "../format.ts";
 import { useHistory } from "../history.ts";
 import { usePoll } from "../poll.ts";
@@ -53,36 +53,7 @@ export function Group(props: { id: string }) {
           values={history.values}
         />
       </div>
-      <Section title="Offsets">
-        <table class="grid" data-table="offsets">
-          <thead>
-            <tr>
-              <th>topic</th>
-              <th class="n">partition</th>
-              <th class="n">committed</th>
-              <th class="n">end</th>
-              <th class="n">lag</th>
-              <th>metadata</th>
-            </tr>
-          </thead>
-          <tbody>
-            {(g?.offsets ?? []).map((o) => (
-              <tr key={`${o.topic}:${o.partition}`} data-partition={`${o.topic}:${o.partition}`}>
-                <td>
-                  <a href={href("topics", o.topic)}>{o.topic}</a>
-                </td>
-                <td class="n">{o.partition}</td>
-                <td class="n">{num(o.committed_offset)}</td>
-                <td class="n">{num(o.end_offset)}</td>
-                <td class="n" data-col="lag">
-                  {num(o.lag)}
-                </td>
-                <td>{o.metadata ?? ""}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </Section>
+      <Offsets g={g} />
       <Members g={g} />
       <ResetOffsets
         group={props.id}
@@ -90,6 +61,42 @@ export function Group(props: { id: string }) {
         onDone={polled.reload}
       />
     </>
+  );
+}
+
+function Offsets(props: { g: GroupDetail | undefined }) {
+  const g = props.g;
+  return (
+    <Section title="Offsets">
+      <table class="grid" data-table="offsets">
+        <thead>
+          <tr>
+            <th>topic</th>
+            <th class="n">partition</th>
+            <th class="n">committed</th>
+            <th class="n">end</th>
+            <th class="n">lag</th>
+            <th>metadata</th>
+          </tr>
+        </thead>
+        <tbody>
+          {(g?.offsets ?? []).map((o) => (
+            <tr key={`${o.topic}:${o.partition}`} data-partition={`${o.topic}:${o.partition}`}>
+              <td>
+                <a href={href("topics", o.topic)}>{o.topic}</a>
+              </td>
+              <td class="n">{o.partition}</td>
+              <td class="n">{num(o.committed_offset)}</td>
+              <td class="n">{num(o.end_offset)}</td>
+              <td class="n" data-col="lag">
+                {num(o.lag)}
+              </td>
+              <td>{o.metadata ?? ""}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </Section>
   );
 }
 
@@ -125,7 +132,8 @@ function Members(props: { g: GroupDetail | undefined }) {
   );
 }
 
-type ResetTo = "earliest" | "latest" | "timestamp" | "offset";
+const RESET_TO = ["earliest", "latest", "timestamp", "offset"] as const;
+type ResetTo = (typeof RESET_TO)[number];
 
 function ResetOffsets(props: { group: string; topics: string[]; onDone: () => void }) {
   const [topic, setTopic] = useState("");
@@ -168,15 +176,13 @@ function ResetOffsets(props: { group: string; topics: string[]; onDone: () => vo
             ))}
           </datalist>
         </label>
-        <label class="field">
-          <span>to</span>
-          <select name="to" value={to} onChange={(e) => setTo(e.currentTarget.value as ResetTo)}>
-            <option value="earliest">earliest</option>
-            <option value="latest">latest</option>
-            <option value="timestamp">time</option>
-            <option value="offset">offset</option>
-          </select>
-        </label>
+        <Select
+          label="to"
+          name="to"
+          value={to}
+          options={RESET_TO.map((t) => [t, t === "timestamp" ? "time" : t])}
+          onChange={(v) => setTo(v as ResetTo)}
+        />
         {to === "offset" && (
           <Field label="offset" name="offset" type="number" value={value} onInput={setValue} />
         )}

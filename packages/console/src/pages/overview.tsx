@@ -45,7 +45,6 @@ export function Overview() {
   const info = usePoll(() => api<OverviewInfo>("GET", "overview"), 5000);
   const list = samples.value;
   const now = list[list.length - 1];
-  const at = list.map((s) => s.ts);
   const totals = info.data?.object_totals ?? {};
   const alarms = now?.alarms ?? [];
   return (
@@ -56,7 +55,7 @@ export function Overview() {
         <Stat id="channels" label="channels" value={num(now?.channels ?? totals.channels)} />
         <Stat id="queues" label="queues" value={num(totals.queues)} />
         <Stat id="consumers" label="consumers" value={num(totals.consumers)} />
-        <Stat id="memory" label="memory held" value={bytes(now?.memory_bytes)} />
+        <Stat id="memory" label="memory (RSS)" value={bytes(now?.memory_bytes)} />
         <Stat id="disk" label="disk free" value={bytes(now?.disk_free_bytes)} />
         <Stat
           id="alarms"
@@ -65,76 +64,91 @@ export function Overview() {
           warn={alarms.length > 0}
         />
       </div>
-      <div class="charts">
-        <Chart
-          id="message-rates"
-          title="Messages"
-          format={rate}
-          axis={(v) => `${compact(v)}/s`}
-          at={at}
-          series={MESSAGE_SERIES.map(([label, color]) => ({ label, color }))}
-          values={MESSAGE_SERIES.map(([k]) => column(list, (s) => s.rates[k] ?? Number.NaN))}
-        />
-        <Chart
-          id="queued"
-          title="Queued messages"
-          format={num}
-          at={at}
-          series={[
-            { label: "ready", color: "#2563eb" },
-            { label: "unacked", color: "#d97706" },
-          ]}
-          values={[
-            column(list, (s) => sum(s, "messages_ready")),
-            column(list, (s) => sum(s, "messages_unacknowledged")),
-          ]}
-        />
-        <Chart
-          id="stream-bytes"
-          title="Stream traffic"
-          format={(v) => `${bytes(v)}/s`}
-          axis={(v) => `${bytes(v)}/s`}
-          at={at}
-          series={BYTE_SERIES.map(([label, color]) => ({ label, color }))}
-          values={BYTE_SERIES.map(([k]) => column(list, (s) => s.rates[k] ?? Number.NaN))}
-        />
-        <Chart
-          id="memory"
-          title="Memory held for clients"
-          format={bytes}
-          axis={bytes}
-          at={at}
-          series={[{ label: "memory", color: "#0f766e" }]}
-          values={[column(list, (s) => s.memory_bytes)]}
-        />
-      </div>
-      <Section title="Node">
-        <ErrorText error={info.error} />
-        <table class="grid kv">
-          <tbody>
-            <tr>
-              <th>version</th>
-              <td>{info.data?.product_version ?? info.data?.rabbitmq_version ?? "–"}</td>
-            </tr>
-            <tr>
-              <th>node</th>
-              <td>{info.data?.node ?? "–"}</td>
-            </tr>
-            <tr>
-              <th>exchanges</th>
-              <td>{num(totals.exchanges)}</td>
-            </tr>
-            {(info.data?.listeners ?? []).map((l) => (
-              <tr key={l.protocol}>
-                <th>{l.protocol}</th>
-                <td>
-                  {l.ip_address}:{l.port}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </Section>
+      <OverviewCharts list={list} />
+      <NodeInfo info={info.data} error={info.error} />
     </>
+  );
+}
+
+function OverviewCharts(props: { list: readonly LiveStats[] }) {
+  const list = props.list;
+  const at = list.map((s) => s.ts);
+  return (
+    <div class="charts">
+      <Chart
+        id="message-rates"
+        title="Messages"
+        format={rate}
+        axis={(v) => `${compact(v)}/s`}
+        at={at}
+        series={MESSAGE_SERIES.map(([label, color]) => ({ label, color }))}
+        values={MESSAGE_SERIES.map(([k]) => column(list, (s) => s.rates[k] ?? Number.NaN))}
+      />
+      <Chart
+        id="queued"
+        title="Queued messages"
+        format={num}
+        at={at}
+        series={[
+          { label: "ready", color: "#2563eb" },
+          { label: "unacked", color: "#d97706" },
+        ]}
+        values={[
+          column(list, (s) => sum(s, "messages_ready")),
+          column(list, (s) => sum(s, "messages_unacknowledged")),
+        ]}
+      />
+      <Chart
+        id="stream-bytes"
+        title="Stream traffic"
+        format={(v) => `${bytes(v)}/s`}
+        axis={(v) => `${bytes(v)}/s`}
+        at={at}
+        series={BYTE_SERIES.map(([label, color]) => ({ label, color }))}
+        values={BYTE_SERIES.map(([k]) => column(list, (s) => s.rates[k] ?? Number.NaN))}
+      />
+      <Chart
+        id="memory"
+        title="Memory (RSS)"
+        format={bytes}
+        axis={bytes}
+        at={at}
+        series={[{ label: "memory", color: "#0f766e" }]}
+        values={[column(list, (s) => s.memory_bytes)]}
+      />
+    </div>
+  );
+}
+
+function NodeInfo(props: { info: OverviewInfo | undefined; error: string | null }) {
+  const info = props.info;
+  return (
+    <Section title="Node">
+      <ErrorText error={props.error} />
+      <table class="grid kv">
+        <tbody>
+          <tr>
+            <th>version</th>
+            <td>{info?.product_version ?? info?.rabbitmq_version ?? "–"}</td>
+          </tr>
+          <tr>
+            <th>node</th>
+            <td>{info?.node ?? "–"}</td>
+          </tr>
+          <tr>
+            <th>exchanges</th>
+            <td>{num(info?.object_totals?.exchanges)}</td>
+          </tr>
+          {(info?.listeners ?? []).map((l) => (
+            <tr key={l.protocol}>
+              <th>{l.protocol}</th>
+              <td>
+                {l.ip_address}:{l.port}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </Section>
   );
 }

@@ -2,7 +2,7 @@
 // queue, with streamed progress). Invariant: peek never changes the queue; move shows every progress
 // line the broker sends and its final count or error.
 
-import { useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { api, apiFetch, ndjson, vh } from "../api.ts";
 import { ActionResult, Field, Section, useAction } from "../components/ui.tsx";
 import { bytes, num } from "../format.ts";
@@ -11,7 +11,8 @@ import type { PeekMessage, QueueInfo } from "../types.ts";
 
 const PAYLOAD_SHOWN = 400;
 
-export function Peek(props: { queue: string }) {
+/** `changes`: bumped when the page changed the queue's messages; a shown page is then read again. */
+export function Peek(props: { queue: string; changes: number }) {
   const [filter, setFilter] = useState("");
   const [limit, setLimit] = useState("50");
   const [page, setPage] = useState<{ messages: PeekMessage[]; next: number | null } | null>(null);
@@ -23,6 +24,11 @@ export function Peek(props: { queue: string }) {
       if (filter !== "") q.set("filter", filter);
       setPage(await api("GET", `queues/${vh(props.queue)}/messages?${q}`));
     });
+  const shown = useRef(false);
+  shown.current = page !== null;
+  useEffect(() => {
+    if (shown.current) void load(null);
+  }, [props.changes]);
   return (
     <Section title="Peek at messages">
       <form

@@ -1,12 +1,14 @@
 // One queue: depth and rate charts, consumers, bindings, and the actions on it (publish, peek, move,
 // purge, delete). Invariant: destructive actions ask first, and the page reloads what they changed.
 
+import { useState } from "preact/hooks";
 import { api, vh } from "../api.ts";
 import { Chart } from "../components/chart.tsx";
 import { Publish } from "../components/publish.tsx";
 import { ActionResult, ErrorText, Section, Stat, useAction } from "../components/ui.tsx";
 import { bytes, compact, detailRate, num, rate } from "../format.ts";
-import { useHistory } from "../history.ts";
+import { type Series, useHistory } from "../history.ts";
+import { samples } from "../live.ts";
 import { usePoll } from "../poll.ts";
 import { href } from "../router.ts";
 import type { BindingInfo, QueueInfo } from "../types.ts";
@@ -29,12 +31,19 @@ export function Queue(props: { name: string }) {
     q?.messages_unacknowledged ?? Number.NaN,
     ...RATES.map(([k]) => detailRate(q?.message_stats, k) ?? Number.NaN),
   ]);
+  const depth = liveDepth(props.name) ?? { at: history.at, values: history.values.slice(0, 2) };
+  // bumped by every action that changes the messages, so a shown peek is read again
+  const [changes, setChanges] = useState(0);
+  const changed = () => {
+    setChanges((n) => n + 1);
+    polled.reload();
+  };
   const action = useAction();
   const purge = () =>
     action.run(async () => {
       if (!confirm(`Purge every ready message of ${props.name}?`)) return;
       await api("DELETE", `${path}/contents`);
-      polled.reload();
+      changed();
       return "purged";
     });
   const remove = () =>
@@ -66,37 +75,58 @@ export function Queue(props: { name: string }) {
         </button>
         <ActionResult action={action} />
       </div>
-      <div class="charts">
-        <Chart
-          id="queue-depth"
-          title="Depth"
-          format={num}
-          at={history.at}
-          series={[
-            { label: "ready", color: "#2563eb" },
-            { label: "unacked", color: "#d97706" },
-          ]}
-          values={history.values.slice(0, 2)}
-        />
-        <Chart
-          id="queue-rates"
-          title="Rates"
-          format={rate}
-          axis={(v) => `${compact(v)}/s`}
-          at={history.at}
-          series={RATES.map(([, label, color]) => ({ label, color }))}
-          values={history.values.slice(2)}
-        />
-      </div>
+      <QueueCharts depth={depth} rates={{ at: history.at, values: history.values.slice(2) }} />
       <Section title="Publish a message">
-        <Publish exchange="" routingKey={props.name} onDone={polled.reload} />
+        <Publish exchange="" routingKey={props.name} onDone={changed} />
       </Section>
-      <Peek queue={props.name} />
-      <Move queue={props.name} onDone={polled.reload} />
+      <Peek queue={props.name} changes={changes} />
+      <Move queue={props.name} onDone={changed} />
       <Consumers q={q} />
       <Bindings queue={props.name} />
     </>
   );
+}
+
+function QueueCharts(props: { depth: Series; rates: Series }) {
+  return (
+    <div class="charts">
+      <Chart
+        id="queue-depth"
+        title="Depth"
+        format={num}
+        at={props.depth.at}
+        series={[
+          { label: "ready", color: "#2563eb" },
+          { label: "unacked", color: "#d97706" },
+        ]}
+        values={props.depth.values}
+      />
+      <Chart
+        id="queue-rates"
+        title="Rates"
+        format={rate}
+        axis={(v) => `${compact(v)}/s`}
+        at={props.rates.at}
+        series={RATES.map(([, label, color]) => ({ label, color }))}
+        values={props.rates.values}
+      />
+    </div>
+  );
+}
+
+/** The queue's depth over the live feed's samples (minutes, not only since the page opened), when the
+ *  queue is among the feed's deepest; null otherwise. */
+function liveDepth(name: string): Series | null {
+  const list = samples.value;
+  const rows = list.map((s) => s.queues.find((x) => x.name === name));
+  if (!rows.some((r) => r !== undefined)) return null;
+  return {
+    at: list.map((s) => s.ts),
+    values: [
+      rows.map((r) => r?.messages_ready ?? Number.NaN),
+      rows.map((r) => r?.messages_unacknowledged ?? Number.NaN),
+    ],
+  };
 }
 
 function Consumers(props: { q: QueueInfo | undefined }) {

@@ -3,7 +3,7 @@
 
 import { useState } from "preact/hooks";
 import { api } from "../api.ts";
-import { ActionResult, ErrorText, Field, Section, useAction } from "../components/ui.tsx";
+import { ActionResult, ErrorText, Field, Section, Select, useAction } from "../components/ui.tsx";
 import { num, time } from "../format.ts";
 import { usePoll } from "../poll.ts";
 import { href } from "../router.ts";
@@ -67,21 +67,19 @@ export function Topic(props: { name: string }) {
 function Records(props: { topic: string; partitions: number[] }) {
   const [partition, setPartition] = useState("0");
   const [by, setBy] = useState<"offset" | "timestamp">("offset");
-  const [offset, setOffset] = useState("0");
-  const [when, setWhen] = useState("");
+  // an offset, or a datetime-local value when `by` is "timestamp"
+  const [start, setStart] = useState("0");
   const [limit, setLimit] = useState("20");
   const [page, setPage] = useState<{ records: RecordInfo[]; next_offset: number } | null>(null);
   const action = useAction();
   const load = (from: { offset: number } | null) =>
     action.run(async () => {
-      const q = new URLSearchParams({ partition, limit: limit || "20" });
-      if (from !== null) q.set("offset", String(from.offset));
-      else if (by === "offset") q.set("offset", offset || "0");
-      else {
-        const ms = new Date(when).getTime();
-        if (!Number.isFinite(ms)) throw new Error("choose a date and time to start from");
-        q.set("timestamp", String(ms));
-      }
+      const q = recordsQuery(
+        partition,
+        limit,
+        from !== null ? String(from.offset) : start,
+        from === null && by === "timestamp",
+      );
       setPage(await api("GET", `topics/${encodeURIComponent(props.topic)}/records?${q}`));
     });
   return (
@@ -94,31 +92,30 @@ function Records(props: { topic: string; partitions: number[] }) {
           void load(null);
         }}
       >
-        <label class="field">
-          <span>partition</span>
-          <select name="partition" value={partition} onChange={(e) => setPartition(e.currentTarget.value)}>
-            {(props.partitions.length > 0 ? props.partitions : [0]).map((p) => (
-              <option key={p} value={String(p)}>
-                {p}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label class="field">
-          <span>from</span>
-          <select
-            name="by"
-            value={by}
-            onChange={(e) => setBy(e.currentTarget.value === "timestamp" ? "timestamp" : "offset")}
-          >
-            <option value="offset">offset</option>
-            <option value="timestamp">time</option>
-          </select>
-        </label>
+        <Select
+          label="partition"
+          name="partition"
+          value={partition}
+          options={(props.partitions.length > 0 ? props.partitions : [0]).map((p) => [String(p), String(p)])}
+          onChange={setPartition}
+        />
+        <Select
+          label="from"
+          name="by"
+          value={by}
+          options={[
+            ["offset", "offset"],
+            ["timestamp", "time"],
+          ]}
+          onChange={(v) => {
+            setBy(v === "timestamp" ? "timestamp" : "offset");
+            setStart(v === "timestamp" ? "" : "0");
+          }}
+        />
         {by === "offset" ? (
-          <Field label="offset" name="offset" type="number" value={offset} onInput={setOffset} />
+          <Field label="offset" name="offset" type="number" value={start} onInput={setStart} />
         ) : (
-          <Field label="time" name="time" type="datetime-local" value={when} onInput={setWhen} />
+          <Field label="time" name="time" type="datetime-local" value={start} onInput={setStart} />
         )}
         <Field label="limit" name="limit" type="number" value={limit} onInput={setLimit} />
         <button type="submit" disabled={action.busy}>
@@ -134,6 +131,19 @@ function Records(props: { topic: string; partitions: number[] }) {
       {page !== null && <RecordTable list={page.records} />}
     </Section>
   );
+}
+
+/** `start`: an offset, or a datetime-local value when `byTime`. */
+function recordsQuery(partition: string, limit: string, start: string, byTime: boolean): URLSearchParams {
+  const q = new URLSearchParams({ partition, limit: limit || "20" });
+  if (!byTime) {
+    q.set("offset", start || "0");
+    return q;
+  }
+  const ms = new Date(start).getTime();
+  if (!Number.isFinite(ms)) throw new Error("choose a date and time to start from");
+  q.set("timestamp", String(ms));
+  return q;
 }
 
 function RecordTable(props: { list: RecordInfo[] }) {
