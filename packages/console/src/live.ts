@@ -36,8 +36,11 @@ export interface LiveStats {
   readonly connections: number;
   readonly channels: number;
   readonly alarms: readonly string[];
+  /** RSS */
   readonly memory_bytes: number;
-  readonly disk_free_bytes: number;
+  /** what the broker holds for clients (what the memory alarm follows) */
+  readonly memory_held_bytes?: number;
+  readonly disk_free_bytes: number | null;
 }
 
 /** five minutes at the stream's default one sample a second */

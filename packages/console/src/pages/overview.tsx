@@ -109,12 +109,15 @@ function OverviewCharts(props: { list: readonly LiveStats[] }) {
       />
       <Chart
         id="memory"
-        title="Memory (RSS)"
+        title="Memory"
         format={bytes}
         axis={bytes}
         at={at}
-        series={[{ label: "memory", color: "#0f766e" }]}
-        values={[column(list, (s) => s.memory_bytes)]}
+        series={[
+          { label: "rss", color: "#0f766e" },
+          { label: "held for clients", color: "#d97706" },
+        ]}
+        values={[column(list, (s) => s.memory_bytes), column(list, (s) => s.memory_held_bytes ?? Number.NaN)]}
       />
     </div>
   );
