@@ -33,7 +33,8 @@ export function Chart(props: ChartProps) {
   const plot = useRef<uPlot | null>(null);
   const data = (): uPlot.AlignedData => [
     props.at.map((ms) => ms / 1000),
-    ...props.series.map((_, i) => (props.values[i] ?? []).slice()),
+    // a gap is null to uPlot: NaN would make its scales NaN and draw nothing at all
+    ...props.series.map((_, i) => (props.values[i] ?? []).map((v) => (Number.isNaN(v) ? null : v))),
   ];
   const layout = props.series.map((s) => s.label).join("|");
 

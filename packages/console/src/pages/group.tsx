@@ -7,7 +7,8 @@ import { api } from "../api.ts";
 import { Chart } from "../components/chart.tsx";
 import { ActionResult, ErrorText, Field, Section, Select, Stat, useAction } from "../components/ui.tsx";
 import { num } from "../format.ts";
-import { useHistory } from "../history.ts";
+import { type Series, useHistory } from "../history.ts";
+import { samples } from "../live.ts";
 import { usePoll } from "../poll.ts";
 import { href } from "../router.ts";
 import type { GroupDetail } from "../types.ts";
@@ -17,7 +18,8 @@ export function Group(props: { id: string }) {
   const polled = usePoll(async () => ({ at: Date.now(), g: await api<GroupDetail>("GET", path) }), 1000);
   const g = polled.data?.g;
   const lag = g === undefined ? Number.NaN : g.offsets.reduce((sum, o) => sum + o.lag, 0);
-  const history = useHistory(polled.data?.at, [lag]);
+  const polledLag = useHistory(polled.data?.at, [lag]);
+  const history = liveLag(props.id) ?? polledLag;
   const action = useAction();
   const remove = () =>
     action.run(async () => {
@@ -62,6 +64,15 @@ export function Group(props: { id: string }) {
       />
     </>
   );
+}
+
+/** The group's lag over the live feed's samples (minutes of history), when the group is among the feed's
+ *  most lagging; null otherwise. */
+function liveLag(id: string): Series | null {
+  const list = samples.value;
+  const rows = list.map((s) => s.groups.find((g) => g.group_id === id));
+  if (!rows.some((r) => r !== undefined)) return null;
+  return { at: list.map((s) => s.ts), values: [rows.map((r) => r?.lag ?? Number.NaN)] };
 }
 
 function Offsets(props: { g: GroupDetail | undefined }) {
