@@ -70,6 +70,12 @@ export interface SubscribeOptions extends PipelineOptions {
   readonly prefetch?: number;
   /** How long close() waits for running handlers before aborting their signal; default 30 s. */
   readonly drainTimeoutMs?: number;
+  /**
+   * Messages with the same key run one at a time, in arrival order, while other keys run in parallel
+   * (default true): with it, the order a transport keeps per key (a Kafka partition, one AMQP queue)
+   * survives `concurrency` > 1. A delayed retry lets the key's later messages pass.
+   */
+  readonly orderByKey?: boolean;
 }
 
 export interface Subscription {
@@ -194,10 +200,12 @@ export class Bus {
       concurrency,
       prefetch: options.prefetch ?? concurrency,
       ...(options.temporary ? { temporary: true } : {}),
+      orderByKey: options.orderByKey ?? true,
       process: (d, stop) => this.process(topic, group, d, stop, run, consumer, stats),
       onError: (e) => this.reportError(e, `subscription ${topic}/${group}`),
     });
     await consumer.start();
+    stats.observeLag(() => consumer.lag());
     this.consumers.add(consumer);
     const drainMs = options.drainTimeoutMs ?? 30_000;
     return {
@@ -206,6 +214,7 @@ export class Bus {
       close: async () => {
         await consumer.close(drainMs);
         breaker?.dispose();
+        stats.close();
         this.consumers.delete(consumer);
       },
       lag: () => consumer.lag(),

@@ -25,6 +25,45 @@ describe("backpressure, pause/resume, drain and timeouts (fake clock)", () => {
     await bus.close();
   });
 
+  it("messages with one key run one at a time in arrival order; other keys run beside them", async () => {
+    const { bus, clock } = await fakeBus();
+    const log: string[] = [];
+    const running = new Set<string>();
+    let overlapped = false;
+    await bus.subscribe("t", { group: "g", concurrency: 4, prefetch: 8 }, async (m) => {
+      const key = m.key ?? "";
+      if (running.has(key)) overlapped = true;
+      running.add(key);
+      log.push(`${m.data}`);
+      await sleep(clock, 100);
+      running.delete(key);
+    });
+    for (const [i, k] of ["a", "a", "b", "a", "b", "c"].entries())
+      await bus.publish("t", `${k}${i}`, { key: k });
+    await clock.advance(0);
+    assert.deepEqual(log, ["a0", "b2", "c5"], "one per key at first");
+    await clock.advance(1_000);
+    assert.equal(overlapped, false);
+    assert.deepEqual(
+      log.filter((x) => x.startsWith("a")),
+      ["a0", "a1", "a3"],
+    );
+    const unordered = await fakeBus();
+    let most = 0;
+    let now = 0;
+    await unordered.bus.subscribe("t", { group: "g", concurrency: 4, orderByKey: false }, async () => {
+      most = Math.max(most, ++now);
+      await sleep(unordered.clock, 100);
+      now--;
+    });
+    for (let i = 0; i < 4; i++) await unordered.bus.publish("t", i, { key: "same" });
+    await unordered.clock.advance(0);
+    assert.equal(most, 4, "orderByKey: false runs one key's messages in parallel");
+    await unordered.clock.advance(100);
+    await unordered.bus.close();
+    await bus.close();
+  });
+
   it("pause stops taking new messages; resume goes on", async () => {
     const { bus, clock } = await fakeBus();
     const seen: number[] = [];

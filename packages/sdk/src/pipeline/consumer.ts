@@ -1,7 +1,8 @@
 // Backpressure: takes deliveries from a transport subscription and runs at most `concurrency` of them
 // through the pipeline at once, with at most `prefetch` held unsettled (so a slow handler pulls only what
-// it can take). Invariant: every delivery is settled once: by the pipeline (`process`), or released here
-// if the pipeline throws or the consumer closes before it started.
+// it can take). Invariants: every delivery is settled once: by the pipeline (`process`), or released here
+// if the pipeline throws or the consumer closes before it started; with `orderByKey`, two messages with
+// the same key never run at once and start in the order they arrived.
 
 import type { Clock } from "../lib/clock.ts";
 import type { Delivery, Transport, TransportSubscription } from "../transports/transport.ts";
@@ -16,6 +17,8 @@ export interface ConsumerOptions {
   /** Deliveries held unsettled at once (≥ concurrency); defaults to `concurrency`. */
   readonly prefetch: number;
   readonly temporary?: boolean;
+  /** Messages with the same key run one at a time, in the order they arrived (others in parallel). */
+  readonly orderByKey?: boolean;
   /** Runs one delivery through the pipeline, which settles it (or throws, and the delivery is released). */
   readonly process: (delivery: Delivery, stop: AbortSignal) => Promise<void>;
   /** Settling failed (the connection dropped: the broker redelivers) or the pipeline threw. */
@@ -30,6 +33,8 @@ export class Consumer {
   private sub: TransportSubscription | undefined;
   private readonly stop = new AbortController();
   private idle: (() => void)[] = [];
+  /** Keys with a message running, when messages of one key run one at a time. */
+  private readonly busyKeys = new Set<string>();
 
   constructor(private readonly o: ConsumerOptions) {
     if (!Number.isInteger(o.concurrency) || o.concurrency < 1) {
@@ -89,20 +94,28 @@ export class Consumer {
 
   private pump(): void {
     while (!this.paused && !this.closing && this.running < this.o.concurrency) {
-      const d = this.buffer.shift();
+      const at = this.o.orderByKey ? this.buffer.findIndex((d) => this.free(keyOf(d))) : 0;
+      const d = at < 0 ? undefined : this.buffer.splice(at, 1)[0];
       if (d === undefined) return;
       this.running++;
       void this.run(d);
     }
   }
 
+  private free(key: string | undefined): boolean {
+    return key === undefined || !this.busyKeys.has(key);
+  }
+
   private async run(d: Delivery): Promise<void> {
+    const key = keyOf(d);
+    if (this.o.orderByKey && key !== undefined) this.busyKeys.add(key);
     try {
       await this.o.process(d, this.stop.signal);
     } catch (e) {
       this.o.onError(e, d);
       await d.release().catch(() => {});
     } finally {
+      if (key !== undefined) this.busyKeys.delete(key);
       this.running--;
       if (this.running === 0) for (const w of this.idle.splice(0)) w();
       this.pump();
@@ -125,4 +138,8 @@ export class Consumer {
     }
     await this.sub?.close();
   }
+}
+
+function keyOf(d: Delivery): string | undefined {
+  return d.message.key;
 }

@@ -3,7 +3,7 @@
 // each delivery that is settled adds to exactly one of processed, deadLettered, duplicates, released or
 // (sent back for a delayed retry) retried.
 
-import { type Counter, metrics } from "@opentelemetry/api";
+import { type Counter, metrics, type ObservableCallback, type ObservableGauge } from "@opentelemetry/api";
 import { SDK_NAME, SDK_VERSION } from "../version.ts";
 
 export interface SubscriptionStats {
@@ -64,5 +64,26 @@ export class StatsRecorder {
 
   released(): void {
     this.stats.released++;
+  }
+
+  private lagGauge: { gauge: ObservableGauge; callback: ObservableCallback } | undefined;
+
+  /** Reports the group's backlog as the gauge `spindle.sdk.lag` when the transport knows it. */
+  observeLag(lag: () => Promise<number | undefined>): void {
+    const gauge = metrics.getMeter(SDK_NAME, SDK_VERSION).createObservableGauge("spindle.sdk.lag", {
+      description: "messages of the group not yet delivered (consumer lag), where the transport knows",
+      unit: "{message}",
+    });
+    const callback: ObservableCallback = async (result) => {
+      const n = await lag().catch(() => undefined);
+      if (n !== undefined) result.observe(n, this.attrs);
+    };
+    gauge.addCallback(callback);
+    this.lagGauge = { gauge, callback };
+  }
+
+  close(): void {
+    this.lagGauge?.gauge.removeCallback(this.lagGauge.callback);
+    this.lagGauge = undefined;
   }
 }

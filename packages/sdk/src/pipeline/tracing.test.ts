@@ -115,4 +115,21 @@ describe("OpenTelemetry (messaging semantic conventions)", () => {
     assert.ok(dl, "a settle span for the dead letter");
     await bus.close();
   });
+
+  it("lag: a gauge of the group's backlog where the transport knows it", async () => {
+    const { bus, clock } = await fakeBus();
+    const topic = `lag-${process.pid}`;
+    await bus.subscribe(topic, { group: "g" }, () => new Promise(() => {}));
+    for (let i = 0; i < 5; i++) await bus.publish(topic, i);
+    await clock.advance(1);
+    const { resourceMetrics } = await reader.collect();
+    const lag = resourceMetrics.scopeMetrics
+      .flatMap((sm) => sm.metrics)
+      .find((m) => m.descriptor.name === "spindle.sdk.lag")
+      ?.dataPoints.find((p) => p.attributes["messaging.destination.name"] === topic);
+    assert.equal(lag?.value, 4, "one held by the stuck handler, four waiting");
+    const closing = bus.close(); // the stuck handler is aborted after the 30 s drain
+    await clock.advance(30_000);
+    await closing;
+  });
 });
