@@ -98,7 +98,7 @@ export const LIMITS = {
   queuePeekMessagesMax: 1000,
   /** how much of its log one peek reads at most looking for matches (a filter that matches nothing in a
    *  long queue answers with a `next` position instead of reading it all) */
-  queuePeekScanBytesMax: 16 * 1024 * 1024,
+  queuePeekScanBytesMax: 4 * 1024 * 1024,
   /** a move (DLQ redrive) takes at most this many messages, or body bytes, out of the source at a time:
    *  each batch is stored in the destination, then settled in the source, then reported */
   queueMoveBatchMessages: 1000,
