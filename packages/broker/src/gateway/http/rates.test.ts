@@ -38,16 +38,32 @@ test("a rate is the change over the last sample interval, per second, and 0 befo
   r.stop();
 });
 
-test("a queue first seen in the last sample has rate 0, and an unknown counter has rate 0", () => {
+test("a queue declared since the last sample has its rates from 0 (it was empty then); an unknown counter has rate 0", () => {
   const clock = new FakeClock();
   const queues: unknown[] = [];
   const r = new RateSampler(clock, { global: () => ({}), queues: () => queues as Queue[] });
   r.start();
   const q = fakeQueue();
   q.stats.publish = 100;
+  q.messageCount = 100;
   queues.push(q);
   clock.advance(RATE_INTERVAL_MS);
-  assert.equal(r.queueRate(q as unknown as Queue, "publish"), 0);
+  assert.equal(r.queueRate(q as unknown as Queue, "publish"), 20, "100 published in its first 5 s");
+  assert.equal(r.queueRate(q as unknown as Queue, "messages"), 20);
   assert.equal(r.rate("nope"), 0);
+  r.stop();
+});
+
+test("a queue that was there at the first sample has rate 0 until it was sampled twice", () => {
+  const clock = new FakeClock();
+  const q = fakeQueue();
+  q.stats.publish = 100;
+  const r = new RateSampler(clock, { global: () => ({}), queues: () => [q as unknown as Queue] });
+  r.start();
+  assert.equal(
+    r.queueRate(q as unknown as Queue, "publish"),
+    0,
+    "its counters before the sampler are unknown",
+  );
   r.stop();
 });

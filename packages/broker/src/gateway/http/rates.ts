@@ -2,7 +2,7 @@
 // every 5 s on the context's Clock (RabbitMQ's default collect_statistics_interval); a rate is the change
 // between the last two samples per second. Invariant: one sampler per HttpContext, started when the
 // HTTP app loads; a sample costs O(queues) with no allocation per queue after its first, and readers
-// never walk the queues (a rate not yet sampled twice is 0).
+// never walk the queues (a queue that was there at the first sample has rate 0 until it was sampled twice).
 
 import type { Clock, TimerHandle } from "../../lib/index.ts";
 import type { Queue } from "../../queues/index.ts";
@@ -98,7 +98,10 @@ export class RateSampler {
     for (const q of this.sources.queues()) {
       let s = this.perQueue.get(q);
       if (s === undefined) {
-        s = { samples: new Float64Array(2 * FIELDS).fill(Number.NaN), rates: new Float64Array(FIELDS) };
+        // Every sample reads every queue, so one unseen by an earlier sample was declared since it, with
+        // nothing in it and its counters at 0; only at the first sample is its past unknown.
+        const past = Number.isNaN(this.prevMs) ? Number.NaN : 0;
+        s = { samples: new Float64Array(2 * FIELDS).fill(past), rates: new Float64Array(FIELDS) };
         this.perQueue.set(q, s);
       } else s.samples.copyWithin(0, FIELDS);
       const a = s.samples;
