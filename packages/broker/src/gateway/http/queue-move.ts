@@ -31,6 +31,9 @@ export function queueMoveRoutes(ctx: HttpContext): Hono {
       ...(count === undefined ? {} : { count }),
       ...(match === undefined ? {} : { match }),
     };
+    // a move uses both queues, as a consumer and a publisher would: their x-expires countdowns restart
+    ctx.vhost.touch(source);
+    ctx.vhost.touch(destination);
     if ((c.req.header("accept") ?? "").includes("application/x-ndjson")) {
       return streamMove(source, destination, opts);
     }
