@@ -6,6 +6,7 @@ import { spawn } from "node:child_process";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
+import { fakeBus } from "../testing/fake-bus.ts";
 import { inboxStoreContract } from "../testing/inbox-contract.ts";
 import { postgresInbox } from "./postgres-inbox.ts";
 
@@ -69,5 +70,31 @@ describe("postgres inbox: a consumer killed mid-handler", () => {
       ["redelivered"],
     );
     assert.equal(await store.once("kill-test", "m-1", async () => assert.fail("ran twice")), false);
+  });
+});
+
+describe("postgres inbox on a subscription", () => {
+  it("the handler gets the transaction: its writes and the inbox row commit together, duplicates skipped", async () => {
+    const { bus, clock } = await fakeBus();
+    const store = await postgresInbox(pool, { table });
+    let failOnce = true;
+    const sub = await bus.subscribe("payments", { group: "ledger", idempotent: store }, async (m, ctx) => {
+      const tx = ctx.tx as pg.PoolClient;
+      await tx.query(`INSERT INTO ${effects} (value) VALUES ($1)`, [`ledger:${m.id}`]);
+      if (failOnce) {
+        failOnce = false;
+        throw new Error("after the write: rolled back with the inbox row");
+      }
+    });
+    await bus.publish("payments", { cents: 100 }, { id: "pay-1" });
+    await bus.publish("payments", { cents: 100 }, { id: "pay-1" });
+    for (let i = 0; i < 50 && sub.stats.processed + sub.stats.duplicates < 2; i++) await clock.advance(1_000);
+    const rows = (await pool.query(`SELECT value FROM ${effects} WHERE value LIKE 'ledger:%'`)).rows;
+    assert.deepEqual(
+      rows.map((r) => r.value),
+      ["ledger:pay-1"],
+    );
+    assert.deepEqual([sub.stats.failed, sub.stats.processed, sub.stats.duplicates], [1, 1, 1]);
+    await bus.close();
   });
 });
