@@ -272,7 +272,8 @@ export class Bus {
       stats.released();
       return;
     }
-    if (ctx.outcome === "dead-lettered") await this.replyError(delivery.message, ctx);
+    if (ctx.outcome === "dead-lettered" || ctx.outcome === "dropped")
+      await this.replyError(delivery.message, ctx);
     if (ctx.settled) return;
     if (ctx.outcome === undefined) {
       ctx.outcome = "processed";

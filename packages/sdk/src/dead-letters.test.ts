@@ -115,6 +115,20 @@ describe("dead letters and redrive (fake clock)", () => {
     await bus.close();
   });
 
+  it("deadLetter: false drops a failed message after reporting it, and does not count it as processed", async () => {
+    const errors: unknown[] = [];
+    const { bus, clock } = await fakeBus({ onError: (e) => errors.push(e) });
+    const sub = await bus.subscribe("t", { group: "g", retry: false, deadLetter: false }, () => {
+      throw new Error("lost on purpose");
+    });
+    await bus.publish("t", 1);
+    await clock.advance(10);
+    assert.deepEqual([sub.stats.failed, sub.stats.processed, sub.stats.deadLettered], [1, 0, 0]);
+    assert.match(String(errors[0]), /lost on purpose/);
+    assert.equal(await sub.lag(), 0, "acked, not redelivered");
+    await bus.close();
+  });
+
   it("a body that does not decode is dead-lettered at once", async () => {
     const { bus, clock } = await fakeBus();
     let runs = 0;

@@ -71,6 +71,7 @@ export function assemble(
         await next();
       } catch (e) {
         if (ctx.signal.aborted || (e instanceof Error && e.name === "CircuitOpenError")) throw e;
+        ctx.outcome = "dropped";
         env.onDrop(e);
       }
     });

@@ -36,7 +36,7 @@ export interface ConsumeContext {
   readonly subscription: { pause(): void; resume(): void; readonly paused: boolean };
 }
 
-export type Outcome = "processed" | "duplicate" | "retry-later" | "dead-lettered" | "released";
+export type Outcome = "processed" | "duplicate" | "retry-later" | "dead-lettered" | "dropped" | "released";
 
 export type Next = () => Promise<void>;
 export type Middleware = (ctx: ConsumeContext, next: Next) => Promise<void>;
