@@ -29,7 +29,13 @@ import { makeRateLimiter, type RateLimiter, type RateLimitOptions } from "./pipe
 import { StatsRecorder, type SubscriptionStats } from "./pipeline/stats.ts";
 import { tracedPublish, tracedSettle } from "./pipeline/tracing.ts";
 import { Requester, type RequestOptions } from "./request-reply.ts";
-import type { Delivery, Transport, TransportFactory, TransportMessage } from "./transports/transport.ts";
+import type {
+  Delivery,
+  Transport,
+  TransportFactory,
+  TransportMessage,
+  TransportStatus,
+} from "./transports/transport.ts";
 
 export interface ConnectOptions {
   /** Time for every delay, timeout and backoff (a FakeClock in tests). */
@@ -46,6 +52,8 @@ export interface ConnectOptions {
   readonly transport?: TransportFactory;
   /** Errors the SDK cannot hand to a caller (a failed ack, a dropped message); console.error by default. */
   readonly onError?: (error: unknown, context: string) => void;
+  /** Connection state changes (the transport reconnects and resubscribes by itself). */
+  readonly onStatus?: (status: TransportStatus, error?: Error) => void;
 }
 
 /** What a handler gets besides the message. */
@@ -109,6 +117,7 @@ export class Bus {
     this.serializer = options.serializer ?? jsonSerializer;
     this.decoders = [...(options.serializers ?? []), jsonSerializer, bufferSerializer, textSerializer];
     this.publishLimiter = options.publishRateLimit && makeRateLimiter(this.clock, options.publishRateLimit);
+    if (options.onStatus) transport.onStatus?.(options.onStatus);
     this.requester = new Requester({
       clock: this.clock,
       publish: (t, d, o) => this.publish(t, d, o),

@@ -199,7 +199,8 @@ export function patternCases(
   it("reconnects after the broker restarts and keeps consuming", {
     skip: h.restart === undefined,
   }, async () => {
-    const bus = await open();
+    const statuses: string[] = [];
+    const bus = await open({ onStatus: (s) => statuses.push(s) });
     const topic = uniqueName("restart");
     const got: number[] = [];
     await bus.subscribe(topic, { group: "g" }, (m) => {
@@ -210,5 +211,12 @@ export function patternCases(
     await h.restart?.();
     await bus.publish(topic, 2);
     await waitFor("a message published after the restart", () => got.includes(2), timeoutMs * 3);
+    if (bus.transport.onStatus !== undefined) {
+      assert.deepEqual(
+        statuses.slice(0, 2),
+        ["reconnecting", "connected"],
+        "the bus heard the drop and the reconnect",
+      );
+    }
   });
 }
