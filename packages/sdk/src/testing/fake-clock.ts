@@ -1,6 +1,6 @@
 // A Clock that moves only when a test advances it, running the timers it passes in due order and letting
 // the promise continuations each timer starts settle before the next one (the pipeline is async).
-// Test support only: not built into dist/.
+// Test support (exported as @spindle/sdk/testing); production code never imports it.
 
 import type { Clock, TimerHandle } from "../lib/clock.ts";
 

@@ -1,4 +1,4 @@
-// Test support for the SDK and its adapters (source only, not built): the transport contract suite, the
+// Test support for the SDK, its adapters and applications' own tests: the transport contract suite, the
 // inbox store suite, a fake clock and a bus on it, polling waits. Invariant: production code never
 // imports it.
 export { type ContractHarness, transportContract } from "./contract.ts";
