@@ -1,7 +1,8 @@
 // npm run bench:sdk — @spindle/sdk against its peers, 1 KiB JSON jobs handled with concurrency 50 and
 // acknowledged after the handler: (1) the SDK on embedded:// beside BullMQ on the local Redis
 // (127.0.0.1:6379), (2) the SDK's amqp:// transport beside raw amqplib on one Spindle process.
-// Each measurement runs in a fresh process (bench/sdk-worker.ts): a warm-up pass, then the measured one.
+// Each measurement runs in a fresh process (bench/sdk-worker.ts): a warm-up pass, then the measured one,
+// with the SDK and the broker built (dist/, as applications load them; npm run bench:sdk builds first).
 // BENCH_RUNS=N repeats the set (alternating the order of each pair) and prints median (min–max).
 // BENCH_COUNT (default 100,000) and BENCH_WARMUP (default a tenth of it; 0 skips) size the passes.
 // On a machine shared with other work, wall-clock rates move with its load; the CPU columns (every
@@ -39,7 +40,8 @@ function version(pkg: string): string {
 async function runChild(spec: SdkBenchSpec): Promise<PassResult> {
   const child = spawn(
     process.execPath,
-    ["--conditions=source", "--import", "tsx", WORKER, JSON.stringify(spec)],
+    // no --conditions=source: @spindle/sdk and @spindle/broker load from dist/, as an application runs them
+    ["--import", "tsx", WORKER, JSON.stringify(spec)],
     { stdio: ["ignore", "pipe", "pipe"] },
   );
   let out = "";
