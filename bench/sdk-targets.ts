@@ -2,7 +2,7 @@
 // the broker holds them all) and run every delivered job through `onMessage`, acknowledging it after.
 // Invariant: each target deletes on close() exactly what it declared (its queue, exchange or Redis keys).
 
-import { type Bus, connect } from "@spindle/sdk";
+import { type Bus, connect, retry } from "@spindle/sdk";
 import amqplib from "amqplib";
 import { Queue, Worker } from "bullmq";
 import type { SdkBenchSpec, SystemName } from "./sdk-worker.ts";
@@ -61,7 +61,14 @@ async function sdkTarget(ctx: TargetContext, bus: Bus, cleanup: () => Promise<vo
   const { spec, pad, name } = ctx;
   const sub = await bus.subscribe<{ i: number }>(
     name,
-    { group: GROUP, concurrency: spec.concurrency },
+    {
+      group: GROUP,
+      concurrency: spec.concurrency,
+      // the planned failures: retried in process after 10 then 20 ms (the default policy waits seconds)
+      ...(spec.failEvery > 0
+        ? { retry: retry.exponential({ attempts: spec.failTimes + 1, initialMs: 10 }) }
+        : {}),
+    },
     (msg) => ctx.onMessage(msg.data.i, msg.attempt),
   );
   return {

@@ -1,6 +1,7 @@
 // npm run bench:sdk — @spindle/sdk against its peers, 1 KiB JSON jobs handled with concurrency 50 and
 // acknowledged after the handler: (1) the SDK on embedded:// beside BullMQ on the local Redis
-// (127.0.0.1:6379), (2) the SDK's amqp:// transport beside raw amqplib on one Spindle process.
+// (127.0.0.1:6379), (2) the SDK's amqp:// transport beside raw amqplib on one Spindle process, (3) the SDK
+// on embedded:// when 10% of the jobs fail twice before they succeed (in-process retries).
 // Each measurement runs in a fresh process (bench/sdk-worker.ts): a warm-up pass, then the measured one,
 // with the SDK and the broker built (dist/, as applications load them; npm run bench:sdk builds first).
 // BENCH_RUNS=N repeats the set (alternating the order of each pair) and prints median (min–max).
@@ -126,12 +127,14 @@ console.log(
 
 const spindle = await startSpindle();
 const spindlePid = spindle.child.pid as number;
-const results: Record<SystemName, PassResult[]> = {
+const results: Record<SystemName | "sdk-retry", PassResult[]> = {
   "sdk-embedded": [],
   bullmq: [],
   amqplib: [],
   "sdk-amqp": [],
+  "sdk-retry": [],
 };
+const retrySpec = { ...BASE, system: "sdk-embedded", failEvery: 10, failTimes: 2 } as const;
 try {
   for (let run = 1; run <= RUNS; run++) {
     const flip = run % 2 === 0;
@@ -140,6 +143,7 @@ try {
       ["bullmq", { ...BASE, system: "bullmq", peerPid: redisPid }],
       ["amqplib", { ...BASE, system: "amqplib", amqpUrl: spindle.url, peerPid: spindlePid }],
       ["sdk-amqp", { ...BASE, system: "sdk-amqp", amqpUrl: spindle.url, peerPid: spindlePid }],
+      ["sdk-retry", retrySpec],
     ];
     if (flip) [steps[0], steps[1], steps[2], steps[3]] = [steps[1]!, steps[0]!, steps[3]!, steps[2]!];
     for (const [key, spec] of steps) {
@@ -170,6 +174,32 @@ printTable(
     row("amqplib: confirm channel, consumer prefetch 50, ack", raw),
     row("@spindle/sdk, amqp://", viaSdk),
     ["SDK's msgs/s below raw", `${cell(overhead, 1)}%`, "", "", "", "", ""],
+  ],
+);
+const withRetry = results["sdk-retry"];
+const added = (f: (m: PassResult) => number) => {
+  const s = cell(withRetry.map((m, i) => f(m) - f(sdk[i] as PassResult)));
+  return s.startsWith("-") ? s : `+${s}`;
+};
+printTable(
+  "3. Retries: 10% of the jobs fail twice, then succeed (retry.exponential, initialMs 10, in process)",
+  [...HEADER, "handler calls"],
+  [
+    [...row("@spindle/sdk, embedded://, no failures (table 1)", sdk), cell(sdk.map((m) => m.handlerCalls))],
+    [
+      ...row("@spindle/sdk, embedded://, 10% fail twice", withRetry),
+      cell(withRetry.map((m) => m.handlerCalls)),
+    ],
+    [
+      "with retries ÷ without; added ms",
+      `${cell(ratios(sdk, withRetry, jobsPerS), 2)}×`,
+      "",
+      "",
+      added((m) => m.p50),
+      added((m) => m.p99),
+      "",
+      "",
+    ],
   ],
 );
 console.log(
