@@ -27,6 +27,20 @@ export {
 } from "./envelope/serializers.ts";
 export { CircuitOpenError, HandlerTimeoutError, NonRetryableError, RequestTimeoutError } from "./errors.ts";
 export { type Clock, systemClock, type TimerHandle } from "./lib/clock.ts";
+export type { OutboxLayout, OutboxMessage } from "./outbox/outbox.ts";
+export {
+  type PgQueryable,
+  PostgresOutbox,
+  type PostgresOutboxOptions,
+  postgresOutbox,
+} from "./outbox/postgres-outbox.ts";
+export { type OutboxMetrics, OutboxRelay, type Publisher, type RelayOptions } from "./outbox/relay.ts";
+export {
+  SqliteOutbox,
+  type SqliteOutboxOptions,
+  type SqliteRelayOptions,
+  sqliteOutbox,
+} from "./outbox/sqlite-outbox.ts";
 export { DEFAULT_RETRY, type PipelineOptions } from "./pipeline/assemble.ts";
 export {
   CircuitBreaker,

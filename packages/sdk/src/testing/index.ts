@@ -1,8 +1,14 @@
 // Test support for the SDK, its adapters and applications' own tests: the transport contract suite, the
-// inbox store suite, a fake clock and a bus on it, polling waits. Invariant: production code never
-// imports it.
+// inbox and outbox store suites, a fake clock and a bus on it, polling waits. Invariant: production code
+// never imports it.
 export { type ContractHarness, transportContract } from "./contract.ts";
 export { type FakeBus, fakeBus } from "./fake-bus.ts";
 export { FakeClock, settle } from "./fake-clock.ts";
 export { type InboxHarness, inboxStoreContract } from "./inbox-contract.ts";
+export {
+  type OutboxHarness,
+  type OutboxTx,
+  type OutboxUnderTest,
+  outboxStoreContract,
+} from "./outbox-contract.ts";
 export { uniqueName, waitFor } from "./wait.ts";

@@ -1,0 +1,58 @@
+// The outbox store suite on the PostgreSQL server of this machine (127.0.0.1:5432, database `test`), on
+// tables named for this run and dropped after it.
+
+import { after } from "node:test";
+import pg from "pg";
+import { outboxStoreContract } from "../testing/outbox-contract.ts";
+import { postgresOutbox } from "./postgres-outbox.ts";
+
+const url = process.env.SPINDLE_TEST_PG ?? "postgres://postgres@127.0.0.1:5432/test";
+const suffix = `${process.pid}_${Date.now()}`;
+const app = `outbox_app_${suffix}`;
+const pool = new pg.Pool({ connectionString: url, max: 20 });
+const created: string[] = [app];
+let n = 0;
+
+outboxStoreContract("postgres", {
+  open: async (layout) => {
+    const table = `outbox_${suffix}_${n++}`;
+    created.push(table);
+    await pool.query(`CREATE TABLE IF NOT EXISTS ${app} (t text NOT NULL, value text NOT NULL)`);
+    const outbox = await postgresOutbox(pool, layout === undefined ? { table } : { table, layout });
+    return {
+      transaction: async (fn) => {
+        const client = await pool.connect();
+        try {
+          await client.query("BEGIN");
+          await fn({
+            add: (m) => outbox.add(client, m),
+            write: async (v) => {
+              await client.query(`INSERT INTO ${app} (t, value) VALUES ($1, $2)`, [table, v]);
+            },
+          });
+          await client.query("COMMIT");
+        } catch (e) {
+          await client.query("ROLLBACK");
+          throw e;
+        } finally {
+          client.release();
+        }
+      },
+      relay: (bus, options) => outbox.relay(bus, options),
+      rows: async () => (await pool.query(`SELECT count(*)::int AS n FROM ${table}`)).rows[0].n,
+      writes: async () =>
+        (await pool.query(`SELECT value FROM ${app} WHERE t = $1`, [table])).rows.map((r) => r.value),
+      columns: async () =>
+        (
+          await pool.query("SELECT column_name FROM information_schema.columns WHERE table_name = $1", [
+            table,
+          ])
+        ).rows.map((r) => r.column_name),
+    };
+  },
+});
+
+after(async () => {
+  await pool.query(`DROP TABLE IF EXISTS ${created.join(", ")}`);
+  await pool.end();
+});
