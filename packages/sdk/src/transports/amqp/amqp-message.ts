@@ -11,16 +11,12 @@ import type { TransportMessage } from "../transport.ts";
 const BROKER_HEADER = /^(x-death|x-first-death-|x-last-death-|x-delay$|x-delivery-count$)/u;
 
 /** The basic.publish options for `message` (persistent, CloudEvents headers), plus extra headers. */
-export function toAmqp(
-  message: TransportMessage,
-  extra: Record<string, string | number> = {},
-): Options.Publish {
+export function toAmqp(message: TransportMessage, extra?: Record<string, string | number>): Options.Publish {
   const { headers, contentType } = toBinaryHeaders("amqp", message);
-  const options: Options.Publish = {
-    persistent: true,
-    messageId: message.attributes.id,
-    headers: { ...headers, ...extra },
-  };
+  // toBinaryHeaders made this object: extra keys go straight in (no copy per publish)
+  if (extra !== undefined) Object.assign(headers, extra);
+  // message_id too (a shortstr property, cheap): AMQP tools show it
+  const options: Options.Publish = { persistent: true, messageId: message.attributes.id, headers };
   if (contentType !== undefined) options.contentType = contentType;
   return options;
 }
@@ -35,20 +31,20 @@ function headerString(v: unknown): string | undefined {
 
 export function fromAmqp(msg: Message): TransportMessage {
   const received: Record<string, string> = {};
-  for (const [k, v] of Object.entries(msg.properties.headers ?? {})) {
-    if (BROKER_HEADER.test(k)) continue;
-    const s = headerString(v);
-    if (s !== undefined) received[k] = s;
-  }
-  // the AMQP binding's spec text says "cloudEvents:"; JMS-minded senders use "cloudEvents_": read both
-  for (const k of Object.keys(received)) {
-    if (k.startsWith("cloudEvents_")) {
-      received[`cloudEvents:${k.slice(12)}`] ??= received[k] as string;
-      delete received[k];
+  const headers = msg.properties.headers;
+  if (headers !== undefined) {
+    for (const k in headers) {
+      if (k.charCodeAt(0) === 120 /* x */ && BROKER_HEADER.test(k)) continue;
+      const s = headerString(headers[k]);
+      if (s === undefined) continue;
+      // the AMQP binding's spec text says "cloudEvents:"; JMS-minded senders use "cloudEvents_": read both
+      if (k.startsWith("cloudEvents_")) received[`cloudEvents:${k.slice(12)}`] ??= s;
+      else received[k] = s;
     }
   }
   const ct = msg.properties.contentType as string | undefined;
-  const fallbackId = (msg.properties.messageId as string | undefined) ?? randomUUID();
+  const fallbackId =
+    received["cloudEvents:id"] ?? (msg.properties.messageId as string | undefined) ?? randomUUID();
   return fromBinaryHeaders("amqp", received, msg.content, {
     ...(ct === undefined ? {} : { contentType: ct }),
     fallbackId,

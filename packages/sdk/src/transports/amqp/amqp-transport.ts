@@ -49,8 +49,18 @@ export class AmqpTransport implements Transport {
     this.system = options.system ?? "amqp";
   }
 
-  async publish(topic: string, message: TransportMessage, target?: PublishTarget): Promise<void> {
-    await this.withSession((s) => this.publishOn(s, topic, message, target));
+  publish(topic: string, message: TransportMessage, target?: PublishTarget): Promise<void> {
+    const s = this.conn.live;
+    if (target === undefined && s !== undefined && s.topicReady(topic)) {
+      // fast path (every publish after a topic's first): no declaration, no await before the write
+      return s
+        .publish(topicExchange(topic), message.key ?? "", message.body, toAmqp(message))
+        .catch((e: unknown) => {
+          if (this.conn.isClosed) throw e;
+          return this.withSession((s2) => this.publishOn(s2, topic, message, target));
+        });
+    }
+    return this.withSession((s2) => this.publishOn(s2, topic, message, target));
   }
 
   private async publishOn(

@@ -53,6 +53,11 @@ export class AmqpConnection {
     this.statusListeners.push(listener);
   }
 
+  /** The live session now, if connected (the publish fast path). */
+  get live(): Session | undefined {
+    return this.current;
+  }
+
   /** The live session, waiting out a reconnect. */
   session(): Promise<Session> {
     if (this.closed) return Promise.reject(new Error("amqp transport closed"));

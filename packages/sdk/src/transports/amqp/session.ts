@@ -13,9 +13,11 @@ const TTL_QUEUE_REDECLARE_MS = 60_000;
 export class Session {
   /** Set once the connection is gone: every channel of it is too. */
   dead = false;
-  private readonly declared = new Map<string, { atMs: number; done: Promise<void> }>();
+  private readonly declared = new Map<string, { atMs: number; done: Promise<void>; ok: boolean }>();
   private declarer: Promise<Channel> | undefined;
   private publisher: Promise<ConfirmChannel> | undefined;
+  /** The confirm channel once open: the publish fast path uses it without awaiting. */
+  private publisherOpen: ConfirmChannel | undefined;
   private drained: Promise<void> | undefined;
 
   constructor(
@@ -29,6 +31,12 @@ export class Session {
     this.declared.clear();
     this.declarer = undefined;
     this.publisher = undefined;
+    this.publisherOpen = undefined;
+  }
+
+  /** Whether the topic's exchange is declared on this connection (the publish fast path). */
+  topicReady(topic: string): boolean {
+    return this.declared.get(`e:${topic}`)?.ok === true;
   }
 
   /** A fresh channel whose errors are taken (they close it; the caller sees the failed call). */
@@ -54,12 +62,14 @@ export class Session {
     const now = Date.now();
     const had = this.declared.get(key);
     if (had !== undefined && now - had.atMs < maxAgeMs) return had.done;
-    const done = this.declarerChannel().then(async (ch) => {
+    const entry = { atMs: now, done: Promise.resolve(), ok: false };
+    entry.done = this.declarerChannel().then(async (ch) => {
       await make(ch);
+      entry.ok = true;
     });
-    this.declared.set(key, { atMs: now, done });
-    done.catch(() => this.declared.get(key)?.done === done && this.declared.delete(key));
-    return done;
+    this.declared.set(key, entry);
+    entry.done.catch(() => this.declared.get(key) === entry && this.declared.delete(key));
+    return entry.done;
   }
 
   ensureTopic(topic: string): Promise<void> {
@@ -116,21 +126,42 @@ export class Session {
       const p = this.model.createConfirmChannel();
       this.publisher = p;
       const drop = () => {
-        if (this.publisher === p) this.publisher = undefined;
+        if (this.publisher !== p) return;
+        this.publisher = undefined;
+        this.publisherOpen = undefined;
       };
       p.then((ch) => {
         ch.on("error", () => {});
         ch.on("close", drop);
+        if (this.publisher === p) this.publisherOpen = ch;
       }, drop);
     }
     return this.publisher;
   }
 
   /** basic.publish on the confirm channel; resolves on the broker's ack, rejects on nack or a close. */
-  async publish(exchange: string, routingKey: string, body: Buffer, options: Options.Publish): Promise<void> {
+  publish(exchange: string, routingKey: string, body: Buffer, options: Options.Publish): Promise<void> {
+    const open = this.publisherOpen;
+    // fast path, no await before the write: the channel is open and the socket takes more
+    if (open !== undefined && this.drained === undefined)
+      return this.send(open, exchange, routingKey, body, options);
+    return this.publishSlow(exchange, routingKey, body, options);
+  }
+
+  private async publishSlow(exchange: string, routingKey: string, body: Buffer, options: Options.Publish) {
     const ch = await this.publisherChannel();
     while (this.drained !== undefined) await this.drained;
-    await new Promise<void>((resolve, reject) => {
+    await this.send(ch, exchange, routingKey, body, options);
+  }
+
+  private send(
+    ch: ConfirmChannel,
+    exchange: string,
+    routingKey: string,
+    body: Buffer,
+    options: Options.Publish,
+  ) {
+    return new Promise<void>((resolve, reject) => {
       const written = ch.publish(exchange, routingKey, body, options, (err: unknown) =>
         err
           ? reject(err instanceof Error ? err : new Error(`publish to ${exchange || routingKey} nacked`))
