@@ -11,6 +11,7 @@ const LOADERS: Record<string, Loader> = {
   amqps: () => import("./amqp/index.ts"),
   embedded: () => import("./embedded/index.ts"),
   nats: () => import("./nats/index.ts"),
+  kafka: () => import("./kafka/index.ts"),
 };
 
 /** The factory for `url`'s scheme, or an error naming the schemes there are. */

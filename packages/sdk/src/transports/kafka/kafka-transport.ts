@@ -1,0 +1,138 @@
+// The kafka:// transport (@platformatic/kafka, pure TypeScript): topic per destination, a consumer group
+// per (topic, group), the record key picks the partition (per-key order), acks=all, retry topics per
+// group for delayed copies, dead-letter topics. Invariant: publish resolves once every in-sync replica
+// has the record (acks -1); the client retries a produce across a broker restart.
+
+import type { Producer } from "@platformatic/kafka";
+import type { Clock } from "../../lib/clock.ts";
+import { DUE_HEADER } from "../delay-tiers.ts";
+import type {
+  Delivery,
+  PublishTarget,
+  Taken,
+  Transport,
+  TransportMessage,
+  TransportSubscribeOptions,
+  TransportSubscription,
+} from "../transport.ts";
+import { toRecord } from "./kafka-message.ts";
+import { KafkaQueue } from "./kafka-queue.ts";
+import { KafkaSubscription, type KafkaSubscriptionDeps } from "./kafka-subscription.ts";
+import { closeNow, kafkaTier, retryTopic } from "./names.ts";
+
+type KafkaLib = typeof import("@platformatic/kafka");
+
+export class KafkaTransport implements Transport {
+  readonly system = "kafka";
+  private readonly subscriptions = new Set<KafkaSubscription>();
+  private readonly queues = new Map<string, KafkaQueue>();
+  private readonly known = new Set<string>();
+  private readonly creating = new Map<string, Promise<void>>();
+  private readonly deps: KafkaSubscriptionDeps;
+  private closed = false;
+
+  constructor(
+    private readonly lib: KafkaLib,
+    private readonly brokers: string[],
+    clock: Clock,
+    private readonly producer: Producer<Buffer, Buffer, Buffer, Buffer>,
+    /** Partitions of a topic this transport creates: a group's parallelism (competing consumers) */
+    private readonly partitions: number,
+  ) {
+    this.deps = { lib, brokers, clock, partitions, ensureTopics: (t, p) => this.ensureTopics(t, p) };
+  }
+
+  /**
+   * Creates the topics that do not exist yet with `partitions` partitions (an existing topic keeps its
+   * own); retry and dead-letter topics take 1, so each stays in order.
+   */
+  private ensureTopics(topics: string[], partitions = 1): Promise<void> {
+    const missing = topics.filter((t) => !this.known.has(t));
+    if (missing.length === 0) return Promise.resolve();
+    // one creation per topic at a time: concurrent sends to a new dead-letter topic share it
+    return Promise.all(
+      missing.map((t) => {
+        let p = this.creating.get(t);
+        if (p === undefined) {
+          p = this.createTopic(t, partitions).finally(() => this.creating.delete(t));
+          this.creating.set(t, p);
+        }
+        return p;
+      }),
+    ).then(() => undefined);
+  }
+
+  private async createTopic(topic: string, partitions: number): Promise<void> {
+    const admin = new this.lib.Admin({
+      clientId: `spindle-sdk-${process.pid}`,
+      bootstrapBrokers: this.brokers,
+    });
+    try {
+      if (!(await admin.listTopics()).includes(topic)) {
+        await admin.createTopics({ topics: [topic], partitions, replicas: -1 }).catch(async (e: unknown) => {
+          // made meanwhile by another client (TOPIC_ALREADY_EXISTS): fine if it exists now
+          if (!(await admin.listTopics()).includes(topic)) throw e;
+        });
+      }
+      this.known.add(topic);
+    } finally {
+      await admin.close().catch(() => {});
+    }
+  }
+
+  async publish(topic: string, message: TransportMessage, target?: PublishTarget): Promise<void> {
+    if (target?.group === undefined) {
+      await this.ensureTopics([topic], this.partitions);
+      await this.producer.send({ messages: [toRecord(topic, message)] });
+      return;
+    }
+    const delayMs = Math.max(0, target.delayMs ?? 0);
+    const to = retryTopic(topic, target.group, kafkaTier(delayMs));
+    await this.ensureTopics([to]);
+    await this.producer.send({
+      messages: [toRecord(to, message, { [DUE_HEADER]: String(Date.now() + delayMs) })],
+    });
+  }
+
+  async subscribe(
+    topic: string,
+    options: TransportSubscribeOptions,
+    onDelivery: (d: Delivery) => void,
+  ): Promise<TransportSubscription> {
+    if (!Number.isInteger(options.prefetch) || options.prefetch < 1) {
+      throw new RangeError(`prefetch must be an integer ≥ 1, got ${options.prefetch}`);
+    }
+    const sub = new KafkaSubscription(this.deps, topic, options, onDelivery);
+    await sub.start();
+    this.subscriptions.add(sub);
+    sub.onClosed = () => this.subscriptions.delete(sub);
+    return sub;
+  }
+
+  private queue(name: string): KafkaQueue {
+    let q = this.queues.get(name);
+    if (q === undefined) this.queues.set(name, (q = new KafkaQueue(this.deps, name)));
+    return q;
+  }
+
+  async send(queue: string, message: TransportMessage): Promise<void> {
+    await this.ensureTopics([queue]);
+    await this.producer.send({ messages: [toRecord(queue, message)] });
+  }
+
+  browse(queue: string, limit: number): Promise<TransportMessage[]> {
+    return this.queue(queue).browse(limit);
+  }
+
+  take(queue: string, limit: number): Promise<Taken[]> {
+    return this.queue(queue).take(limit);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const s of [...this.subscriptions]) await s.close();
+    for (const q of this.queues.values()) await q.close();
+    await closeNow(this.producer);
+  }
+}
