@@ -7,6 +7,8 @@ import type { Transport, TransportContext } from "../transport.ts";
 import { acquireBroker } from "./embedded-broker.ts";
 
 export async function createEmbeddedTransport(context: TransportContext): Promise<Transport> {
+  // amqplib loads while the broker starts (both are mostly module loading)
+  void import("amqplib").catch(() => {});
   const { broker, release } = await acquireBroker(context.url);
   try {
     const url = new URL(`amqp://guest:guest@${broker.addresses.amqp}`);

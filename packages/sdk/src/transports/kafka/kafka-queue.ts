@@ -58,7 +58,10 @@ export class KafkaQueue {
 
   private tracker(partition: number): OffsetTracker {
     let t = this.trackers.get(partition);
-    if (t === undefined) this.trackers.set(partition, (t = new OffsetTracker()));
+    if (t === undefined) {
+      t = new OffsetTracker();
+      this.trackers.set(partition, t);
+    }
     return t;
   }
 

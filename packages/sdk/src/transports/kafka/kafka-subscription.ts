@@ -111,20 +111,27 @@ export class KafkaSubscription implements TransportSubscription {
   private tracker(m: Msg): OffsetTracker {
     const k = `${m.topic}\0${m.partition}`;
     let t = this.trackers.get(k);
-    if (t === undefined) this.trackers.set(k, (t = new OffsetTracker()));
+    if (t === undefined) {
+      t = new OffsetTracker();
+      this.trackers.set(k, t);
+    }
     return t;
   }
 
   private received(m: Msg): void {
     this.tracker(m).seen(m.offset);
-    if (m.topic !== this.topic) return this.waitDue(m);
+    if (m.topic !== this.topic) {
+      this.waitDue(m);
+      return;
+    }
     const key = m.key === null || m.key === undefined || m.key.length === 0 ? undefined : m.key.toString();
     this.held++;
     if (key !== undefined) {
       const q = this.keyQueues.get(key);
       if (q !== undefined) {
         q.push(m); // one record of a key at a time: the partition's order per key holds
-        return this.flow();
+        this.flow();
+        return;
       }
       this.keyQueues.set(key, []);
     }
@@ -136,7 +143,10 @@ export class KafkaSubscription implements TransportSubscription {
   private waitDue(m: Msg): void {
     const k = `${m.topic}\0${m.partition}`;
     const q = this.tierQueues.get(k);
-    if (q !== undefined) return void q.push(m);
+    if (q !== undefined) {
+      q.push(m);
+      return;
+    }
     this.tierQueues.set(k, [m]);
     this.pumpTier(k, this.epoch);
   }
@@ -147,7 +157,10 @@ export class KafkaSubscription implements TransportSubscription {
     while (q.length > 0) {
       const m = q[0] as Msg;
       const left = Number(headerValue(m.headers, DUE_HEADER) ?? 0) - Date.now();
-      if (left > 0) return void this.deps.clock.setTimer(left, () => this.pumpTier(k, epoch));
+      if (left > 0) {
+        this.deps.clock.setTimer(left, () => this.pumpTier(k, epoch));
+        return;
+      }
       q.shift();
       this.held++;
       this.dispatch(m, undefined, 0, epoch);

@@ -111,7 +111,10 @@ export class KafkaTransport implements Transport {
 
   private queue(name: string): KafkaQueue {
     let q = this.queues.get(name);
-    if (q === undefined) this.queues.set(name, (q = new KafkaQueue(this.deps, name)));
+    if (q === undefined) {
+      q = new KafkaQueue(this.deps, name);
+      this.queues.set(name, q);
+    }
     return q;
   }
 
