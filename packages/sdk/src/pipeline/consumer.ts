@@ -4,6 +4,7 @@
 // if the pipeline throws or the consumer closes before it started; with `orderByKey`, two messages with
 // the same key never run at once and start in the order they arrived.
 
+import { setMaxListeners } from "node:events";
 import type { Clock } from "../lib/clock.ts";
 import type { Delivery, Transport, TransportSubscription } from "../transports/transport.ts";
 
@@ -37,6 +38,8 @@ export class Consumer {
   private readonly busyKeys = new Set<string>();
 
   constructor(private readonly o: ConsumerOptions) {
+    // every running handler listens on it: concurrency > 10 is no leak, so no MaxListenersExceededWarning
+    setMaxListeners(0, this.stop.signal);
     if (!Number.isInteger(o.concurrency) || o.concurrency < 1) {
       throw new RangeError(`subscribe: concurrency must be an integer ≥ 1, got ${o.concurrency}`);
     }
