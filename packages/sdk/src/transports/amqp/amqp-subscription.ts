@@ -133,6 +133,8 @@ export class AmqpSubscription implements TransportSubscription {
     this.channel = undefined;
     // closing the channel hands every unacked delivery back to the group's queue
     if (ch !== undefined) await ch.close().catch(() => {});
+    // a temporary topic is this bus's own (request/reply): left behind, each bus would leave an exchange
+    if (this.options.temporary) await this.conn.live?.dropTopic(this.topic).catch(() => {});
   }
 
   async lag(): Promise<number | undefined> {

@@ -18,6 +18,7 @@ import { uniqueName, waitFor } from "../../testing/wait.ts";
 import { createEmbeddedTransport } from "../embedded/embedded-transport.ts";
 import type { Transport } from "../transport.ts";
 import { createAmqpTransport } from "./amqp-transport.ts";
+import { topicExchange } from "./names.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "spindle-sdk-amqp-"));
 const open: Transport[] = [];
@@ -57,3 +58,28 @@ test("RabbitMQ closes the connection: the adapter reconnects, resubscribes and p
   await waitFor("the message published after the reconnect", () => got.includes("after"), 15_000);
   assert.deepEqual(statuses.slice(0, 2), ["reconnecting", "connected"]);
 });
+
+test("a temporary subscription (a bus's reply topic) takes its topic's exchange with it when closed", async () => {
+  const t = await opened(createAmqpTransport({ url: new URL(RABBITMQ_URL), clock: systemClock }));
+  const topic = uniqueName("private");
+  const sub = await t.subscribe(topic, { group: topic, prefetch: 1, temporary: true }, (d) => void d.ack());
+  assert.equal(await exchangeExists(topicExchange(topic)), true, "the exchange exists while subscribed");
+  await sub.close();
+  assert.equal(await exchangeExists(topicExchange(topic)), false, "the exchange is gone");
+});
+
+/** checkExchange on its own connection: a missing exchange closes the channel with 404. */
+async function exchangeExists(name: string): Promise<boolean> {
+  const amqplib = await import("amqplib");
+  const conn = await amqplib.connect(RABBITMQ_URL);
+  try {
+    const ch = await conn.createChannel();
+    ch.on("error", () => {});
+    return await ch.checkExchange(name).then(
+      () => true,
+      () => false,
+    );
+  } finally {
+    await conn.close().catch(() => {});
+  }
+}

@@ -78,6 +78,17 @@ export class Session {
     );
   }
 
+  /** A private topic (a bus's reply topic) goes with its only subscription: its exchange is deleted. */
+  async dropTopic(topic: string): Promise<void> {
+    this.declared.delete(`e:${topic}`);
+    const ch = await this.channel();
+    try {
+      await ch.deleteExchange(topicExchange(topic));
+    } finally {
+      await ch.close().catch(() => {});
+    }
+  }
+
   ensureDelayedExchange(): Promise<void> {
     return this.declare("delayed", (ch) =>
       ch.assertExchange(DELAYED_EXCHANGE, "x-delayed-message", {

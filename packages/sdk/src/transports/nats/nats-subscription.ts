@@ -114,7 +114,8 @@ export class NatsSubscription implements TransportSubscription {
     await Promise.all(this.loops.map((l) => l.close()));
     for (const m of this.inflight) m.nak();
     this.inflight.clear();
-    if (this.options.temporary) await this.t.deleteConsumer(this.topic, this.mainName);
+    // a temporary topic is this bus's own (request/reply): left behind, each bus would leave a stream
+    if (this.options.temporary) await this.t.dropTopic(this.topic);
   }
 
   async lag(): Promise<number | undefined> {

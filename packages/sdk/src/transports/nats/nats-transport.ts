@@ -139,6 +139,12 @@ export class NatsTransport implements Transport {
     await this.jsm.consumers.delete(topicStream(topic), name).catch(() => {});
   }
 
+  /** A private topic (a bus's reply topic) goes with its only subscription: its stream is deleted. */
+  async dropTopic(topic: string): Promise<void> {
+    this.ensured.delete(`t:${topic}`);
+    await this.jsm.streams.delete(topicStream(topic)).catch(() => {});
+  }
+
   async publish(topic: string, message: TransportMessage, target?: PublishTarget): Promise<void> {
     await this.ensureTopic(topic);
     let subject = topic;

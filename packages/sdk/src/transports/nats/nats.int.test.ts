@@ -49,3 +49,26 @@ test("the connection drops: the client reconnects, pulls again and publishes aga
   await waitFor("the message published after the reconnect", () => got.includes("after"), 20_000);
   assert.ok(statuses.includes("connected"));
 });
+
+test("a temporary subscription (a bus's reply topic) takes its topic's stream with it when closed", async () => {
+  const t = await nats();
+  const topic = uniqueName("private");
+  const sub = await t.subscribe(topic, { group: topic, prefetch: 1, temporary: true }, (d) => void d.ack());
+  const marker = `spindle_t_${topic}`;
+  assert.equal(await countStreams(marker), 1, "the stream exists while subscribed");
+  await sub.close();
+  assert.equal(await countStreams(marker), 0, "the stream is gone");
+});
+
+async function countStreams(marker: string): Promise<number> {
+  const { jetstreamManager } = await import("@nats-io/jetstream");
+  const { connect } = await import("@nats-io/transport-node");
+  const nc = await connect({ servers: "127.0.0.1:4222" });
+  try {
+    let n = 0;
+    for await (const name of (await jetstreamManager(nc)).streams.names()) if (name.includes(marker)) n++;
+    return n;
+  } finally {
+    await nc.close();
+  }
+}
