@@ -3,6 +3,7 @@
 // through. Invariant: a publish resolves only on the broker's confirm; a failed declaration is not cached.
 
 import type { Channel, ChannelModel, ConfirmChannel, Options } from "amqplib";
+import { publishConfirmed } from "./confirm-publish.ts";
 import { DELAYED_EXCHANGE, groupQueue, topicExchange, ttlQueue } from "./names.ts";
 
 /** How long a TTL delay queue lives unused past its longest hold; it is redeclared (kept alive) at least
@@ -173,7 +174,7 @@ export class Session {
     options: Options.Publish,
   ) {
     return new Promise<void>((resolve, reject) => {
-      const written = ch.publish(exchange, routingKey, body, options, (err: unknown) =>
+      const written = publishConfirmed(ch, exchange, routingKey, body, options, (err: unknown) =>
         err
           ? reject(err instanceof Error ? err : new Error(`publish to ${exchange || routingKey} nacked`))
           : resolve(),
