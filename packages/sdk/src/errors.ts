@@ -27,3 +27,18 @@ export function isNonRetryable(err: unknown): boolean {
   }
   return false;
 }
+
+/**
+ * An append found its stream at another version than it expected: someone else wrote first. Load the
+ * stream again and decide again (the event store's command handler does so by itself).
+ */
+export class ConflictError extends Error {
+  override readonly name: string = "ConflictError";
+  constructor(
+    readonly streamId: string,
+    readonly expected: number | string,
+    readonly actual: number,
+  ) {
+    super(`stream "${streamId}" is at version ${actual}, not ${expected} as expected: someone else wrote it`);
+  }
+}

@@ -25,7 +25,59 @@ export {
   type Serializer,
   textSerializer,
 } from "./envelope/serializers.ts";
-export { CircuitOpenError, HandlerTimeoutError, NonRetryableError, RequestTimeoutError } from "./errors.ts";
+export {
+  CircuitOpenError,
+  ConflictError,
+  HandlerTimeoutError,
+  NonRetryableError,
+  RequestTimeoutError,
+} from "./errors.ts";
+export {
+  aggregateStream,
+  type CommandHandlerOptions,
+  type CommandResult,
+  commandHandler,
+  type HandleOptions,
+} from "./eventsourcing/command-handler.ts";
+export { type Decider, type DomainEvent, fold } from "./eventsourcing/decider.ts";
+export { type DeciderSpec, type DeciderThen, deciderSpec } from "./eventsourcing/decider-spec.ts";
+export type {
+  AppendOptions,
+  AppendResult,
+  EventHandler,
+  EventOutboxOptions,
+  EventStore,
+  EventStoreOptions,
+  EventSubscribeOptions,
+  EventSubscription,
+  ExpectedVersion,
+  NewEvent,
+  ReadAllOptions,
+  ReadStreamOptions,
+  Snapshot,
+  StoredEvent,
+} from "./eventsourcing/event-store.ts";
+export {
+  MemoryEventStore,
+  type MemoryEventStoreOptions,
+  memoryEventStore,
+} from "./eventsourcing/memory-event-store.ts";
+export {
+  PostgresEventStore,
+  type PostgresEventStoreOptions,
+  postgresEventStore,
+} from "./eventsourcing/postgres-event-store.ts";
+export {
+  SqliteEventStore,
+  type SqliteEventStoreOptions,
+  sqliteEventStore,
+} from "./eventsourcing/sqlite-event-store.ts";
+export {
+  DATA_VERSION_EXTENSION,
+  Upcasters,
+  type UpcastStep,
+  type Versioned,
+} from "./eventsourcing/upcasters.ts";
 export { type Clock, systemClock, type TimerHandle } from "./lib/clock.ts";
 export type { OutboxLayout, OutboxMessage } from "./outbox/outbox.ts";
 export {

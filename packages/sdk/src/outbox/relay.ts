@@ -5,7 +5,8 @@
 
 import { type Counter, metrics, type ObservableGauge } from "@opentelemetry/api";
 import type { PublishOptions } from "../envelope/envelope.ts";
-import { type Clock, sleep, systemClock, type TimerHandle } from "../lib/clock.ts";
+import { type Clock, sleep, systemClock } from "../lib/clock.ts";
+import { Waker } from "../lib/waker.ts";
 import { SDK_NAME, SDK_VERSION } from "../version.ts";
 import type { ClaimResult, OutboxRow, RelayStore } from "./outbox.ts";
 
@@ -50,8 +51,7 @@ export class OutboxRelay {
   private readonly retentionMs: number;
   private readonly rateWindowMs: number;
   private closed = false;
-  private dirty = true;
-  private waiter: (() => void) | undefined;
+  private readonly waker: Waker;
   private readonly stop = new AbortController();
   private batchFailed = false;
   private publishedTotal = 0;
@@ -72,8 +72,9 @@ export class OutboxRelay {
     this.pollMs = positive("pollMs", options.pollMs ?? 5_000);
     this.retentionMs = options.retentionMs ?? 0;
     this.rateWindowMs = positive("rateWindowMs", options.rateWindowMs ?? 10_000);
+    this.waker = new Waker(this.clock);
     this.otel = otelRelay(() => this.store.backlog());
-    this.watch = store.watch(() => this.wake());
+    this.watch = store.watch(() => this.waker.wake());
     this.loop = this.run();
   }
 
@@ -81,32 +82,10 @@ export class OutboxRelay {
     (this.options.onError ?? reportRelayError)(e);
   }
 
-  private wake(): void {
-    this.dirty = true;
-    const w = this.waiter;
-    this.waiter = undefined;
-    w?.();
-  }
-
-  private waitForWake(ms: number): Promise<void> {
-    if (this.dirty || this.closed) return Promise.resolve();
-    return new Promise((resolve) => {
-      let timer: TimerHandle | undefined;
-      this.waiter = () => {
-        this.clock.clearTimer(timer);
-        resolve();
-      };
-      timer = this.clock.setTimer(ms, () => {
-        this.waiter = undefined;
-        resolve();
-      });
-    });
-  }
-
   private async run(): Promise<void> {
     let failures = 0;
     while (!this.closed) {
-      this.dirty = false;
+      this.waker.clear();
       this.batchFailed = false;
       let r: ClaimResult | undefined;
       try {
@@ -128,7 +107,7 @@ export class OutboxRelay {
       failures = 0;
       if (r.claimed > 0 && r.claimed + r.heldBack >= this.batchSize) continue;
       const idleMs = r.heldBack > 0 || r.busy === true ? HELD_BACK_RETRY_MS : this.pollMs;
-      await this.waitForWake(this.retentionMs > 0 ? Math.min(idleMs, this.purgeEveryMs()) : idleMs);
+      await this.waker.wait(this.retentionMs > 0 ? Math.min(idleMs, this.purgeEveryMs()) : idleMs);
     }
   }
 
@@ -214,7 +193,7 @@ export class OutboxRelay {
     if (this.closed) return this.loop;
     this.closed = true;
     this.stop.abort();
-    this.wake();
+    this.waker.wake();
     await this.loop;
     clearInterval(this.keepAlive);
     this.otel.dispose();
