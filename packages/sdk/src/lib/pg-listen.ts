@@ -34,12 +34,14 @@ class Listener implements PgListener {
         return;
       }
       const client = c;
-      client.on("notification", (n) => {
-        if (n.channel === this.channel) this.onWake();
-      });
-      client.on("error", (e) => this.lost(client, e));
+      client.on("notification", this.onNotification);
+      client.on("error", this.onClientError);
       await client.query(`LISTEN "${this.channel}"`);
       this.client = client;
+      if (this.closed) {
+        await this.close();
+        return;
+      }
       this.onWake();
     } catch (e) {
       c?.release(e instanceof Error ? e : new Error(String(e)));
@@ -48,13 +50,20 @@ class Listener implements PgListener {
     }
   }
 
-  private lost(c: PoolClient, e: Error): void {
-    if (this.client !== c) return;
+  private readonly onNotification = (n: { channel: string }): void => {
+    if (n.channel === this.channel) this.onWake();
+  };
+
+  private readonly onClientError = (e: Error): void => {
+    const c = this.client;
+    if (c === undefined) return;
     this.client = undefined;
+    c.off("notification", this.onNotification);
+    c.off("error", this.onClientError);
     c.release(e);
     this.onError(e);
     this.retry(1);
-  }
+  };
 
   private retry(attempt: number): void {
     if (this.closed) return;
@@ -69,6 +78,9 @@ class Listener implements PgListener {
     this.client = undefined;
     if (c === undefined) return;
     await c.query(`UNLISTEN "${this.channel}"`).catch(() => {});
+    // the client goes back to the pool: it must not keep waking us
+    c.off("notification", this.onNotification);
+    c.off("error", this.onClientError);
     c.release();
   }
 }

@@ -1,9 +1,12 @@
 // The outbox store suite on the PostgreSQL server of this machine (127.0.0.1:5432, database `test`), on
-// tables named for this run and dropped after it.
+// tables named for this run and dropped after it; and the relay's LISTEN connection killed by the server.
 
-import { after } from "node:test";
+import { after, describe, it } from "node:test";
+import { setTimeout } from "node:timers/promises";
 import pg from "pg";
+import { connect } from "../index.ts";
 import { outboxStoreContract } from "../testing/outbox-contract.ts";
+import { uniqueName, waitFor } from "../testing/wait.ts";
 import { postgresOutbox } from "./postgres-outbox.ts";
 
 const url = process.env.SPINDLE_TEST_PG ?? "postgres://postgres@127.0.0.1:5432/test";
@@ -55,4 +58,38 @@ outboxStoreContract("postgres", {
 after(async () => {
   await pool.query(`DROP TABLE IF EXISTS ${created.join(", ")}`);
   await pool.end();
+});
+
+describe("postgres outbox: the relay's LISTEN connection", () => {
+  it("is re-established after the server drops it, and the relay wakes on commits again", async () => {
+    const table = `outbox_${suffix}_listen`;
+    created.push(table);
+    const outbox = await postgresOutbox(pool, { table });
+    const bus = await connect(`memory://${uniqueName("listen")}`);
+    const got: unknown[] = [];
+    await bus.subscribe("t", { group: "g" }, (m) => {
+      got.push(m.data);
+    });
+    const errors: unknown[] = [];
+    const relay = outbox.relay(bus, { pollMs: 600_000, onError: (e) => errors.push(e) });
+    const listener = async () =>
+      (
+        await pool.query("SELECT pid FROM pg_stat_activity WHERE query = $1 AND state = 'idle'", [
+          `LISTEN "${table}"`,
+        ])
+      ).rows;
+    for (let rows = await listener(); rows.length === 0; rows = await listener()) await setTimeout(20);
+    const [{ pid }] = await listener();
+    await pool.query("SELECT pg_terminate_backend($1)", [pid]);
+    await waitFor("the dropped connection noticed", () => errors.length > 0, 15_000);
+    for (let rows = await listener(); rows.length === 0; rows = await listener()) await setTimeout(20);
+    const client = await pool.connect();
+    await client.query("BEGIN");
+    await outbox.add(client, { topic: "t", data: "after the drop" });
+    await client.query("COMMIT");
+    client.release();
+    await waitFor("the message, long before the 10-minute poll", () => got.length === 1, 15_000);
+    await relay.close();
+    await bus.close();
+  });
 });
