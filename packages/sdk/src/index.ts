@@ -128,6 +128,28 @@ export {
 export type { SubscriptionStats } from "./pipeline/stats.ts";
 export { timeoutMiddleware } from "./pipeline/timeout.ts";
 export { tracingMiddleware } from "./pipeline/tracing.ts";
+export {
+  MemoryProjectionStore,
+  memoryProjectionStore,
+} from "./projections/memory-projection-store.ts";
+export {
+  PostgresProjectionStore,
+  type PostgresProjectionStoreOptions,
+  postgresProjectionStore,
+} from "./projections/postgres-projection-store.ts";
+export type { Projection, ProjectionStore } from "./projections/projection.ts";
+export {
+  type EventSource,
+  type ProjectionLag,
+  Projector,
+  type ProjectorOptions,
+  project,
+} from "./projections/projector.ts";
+export {
+  SqliteProjectionStore,
+  type SqliteProjectionStoreOptions,
+  sqliteProjectionStore,
+} from "./projections/sqlite-projection-store.ts";
 export { RemoteError, type RequestOptions } from "./request-reply.ts";
 export { MemoryInbox } from "./stores/memory-inbox.ts";
 export { PostgresInbox, type PostgresInboxOptions, postgresInbox } from "./stores/postgres-inbox.ts";

@@ -116,6 +116,14 @@ export interface EventStore<Tx = never> {
   /** The checkpoint of the last event readable now ("" when none). */
   head(): Promise<string>;
   subscribe(handler: EventHandler, options?: EventSubscribeOptions): EventSubscription;
+  /** The same, a batch at a time: the handler gets every event of a read together (a projection's
+   * transaction), and the whole batch is retried when it throws. */
+  subscribeBatches(
+    handler: (events: readonly StoredEvent[]) => Promise<void>,
+    options?: EventSubscribeOptions,
+  ): EventSubscription;
+  /** How many events are readable after `after` (default: all): a reader's lag. */
+  countAfter(after?: string): Promise<number>;
   loadSnapshot<S>(streamId: string, options?: { schemaVersion?: number }): Promise<Snapshot<S> | undefined>;
   saveSnapshot<S>(streamId: string, snapshot: Snapshot<S>, options?: { tx?: Tx }): Promise<void>;
   close(): Promise<void>;

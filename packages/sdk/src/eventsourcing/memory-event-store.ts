@@ -20,7 +20,7 @@ import {
   type StoredEvent,
   upcastStored,
 } from "./event-store.ts";
-import { CatchUpSubscription } from "./subscription.ts";
+import { type BatchHandler, CatchUpSubscription, type SubscriptionSource } from "./subscription.ts";
 
 export interface MemoryEventStoreOptions extends EventStoreOptions {
   readonly clock?: Clock;
@@ -107,20 +107,28 @@ export class MemoryEventStore implements EventStore<never> {
     return this.all.length === 0 ? "" : String(this.all.length);
   }
 
-  subscribe(handler: EventHandler, options: EventSubscribeOptions = {}): CatchUpSubscription {
-    return new CatchUpSubscription(
-      {
-        readAll: (o) => this.readAll(o),
-        head: () => this.head(),
-        watch: (onWake) => {
-          this.wakers.add(onWake);
-          return { close: () => void this.wakers.delete(onWake) };
-        },
+  private source(): SubscriptionSource {
+    return {
+      readAll: (o) => this.readAll(o),
+      head: () => this.head(),
+      watch: (onWake) => {
+        this.wakers.add(onWake);
+        return { close: () => void this.wakers.delete(onWake) };
       },
-      handler,
-      options,
-      this.clock,
-    );
+    };
+  }
+
+  subscribe(handler: EventHandler, options: EventSubscribeOptions = {}): CatchUpSubscription {
+    return new CatchUpSubscription(this.source(), handler, options, this.clock);
+  }
+
+  subscribeBatches(handler: BatchHandler, options: EventSubscribeOptions = {}): CatchUpSubscription {
+    return new CatchUpSubscription(this.source(), { batch: handler }, options, this.clock);
+  }
+
+  async countAfter(after?: string): Promise<number> {
+    const [first] = await this.readAll({ ...(after === undefined ? {} : { after }), limit: 1 });
+    return first === undefined ? 0 : this.all.length - first.position + 1;
   }
 
   async loadSnapshot<S>(

@@ -33,7 +33,7 @@ import {
   type StoredEvent,
   upcastStored,
 } from "./event-store.ts";
-import { CatchUpSubscription } from "./subscription.ts";
+import { type BatchHandler, CatchUpSubscription, type SubscriptionSource } from "./subscription.ts";
 
 export interface PostgresEventStoreOptions extends EventStoreOptions {
   /** Events table; `<table>_streams` and `<table>_snapshots` beside it. Default `spindle_events`. */
@@ -207,18 +207,31 @@ export class PostgresEventStore implements EventStore<PgQueryable> {
     return row === undefined ? "" : `${row.tx_id}:${row.position}`;
   }
 
-  subscribe(handler: EventHandler, options: EventSubscribeOptions = {}): CatchUpSubscription {
+  private source(): SubscriptionSource {
     const onError = this.options.onError ?? ((e: unknown) => console.error("@spindle/sdk: event store:", e));
-    return new CatchUpSubscription(
-      {
-        readAll: (o) => this.readAll(o),
-        head: () => this.head(),
-        watch: (onWake) => pgListen(this.pool, this.table, onWake, this.clock, onError),
-      },
-      handler,
-      options,
-      this.clock,
+    return {
+      readAll: (o) => this.readAll(o),
+      head: () => this.head(),
+      watch: (onWake) => pgListen(this.pool, this.table, onWake, this.clock, onError),
+    };
+  }
+
+  subscribe(handler: EventHandler, options: EventSubscribeOptions = {}): CatchUpSubscription {
+    return new CatchUpSubscription(this.source(), handler, options, this.clock);
+  }
+
+  subscribeBatches(handler: BatchHandler, options: EventSubscribeOptions = {}): CatchUpSubscription {
+    return new CatchUpSubscription(this.source(), { batch: handler }, options, this.clock);
+  }
+
+  async countAfter(after?: string): Promise<number> {
+    const [xid, position] = parseCheckpoint(after);
+    const r = await this.pool.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM ${this.table} WHERE (tx_id, position) > ($1::xid8, $2::bigint) ` +
+        "AND tx_id < pg_snapshot_xmin(pg_current_snapshot())",
+      [xid, position],
     );
+    return r.rows[0]?.n ?? 0;
   }
 
   async loadSnapshot<S>(

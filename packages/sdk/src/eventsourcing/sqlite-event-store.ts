@@ -28,7 +28,7 @@ import {
   type StoredEvent,
   upcastStored,
 } from "./event-store.ts";
-import { CatchUpSubscription } from "./subscription.ts";
+import { type BatchHandler, CatchUpSubscription, type SubscriptionSource } from "./subscription.ts";
 
 type Database = BetterSqlite3.Database;
 
@@ -165,34 +165,45 @@ export class SqliteEventStore implements EventStore<Database> {
     return r.p === null ? "" : String(r.p);
   }
 
-  subscribe(handler: EventHandler, options: EventSubscribeOptions = {}): CatchUpSubscription {
+  /** What one subscription reads through: this connection, woken by its appends and other commits. */
+  private source(): SubscriptionSource {
     let wake = (): void => {};
-    return new CatchUpSubscription(
-      {
-        readAll: async (o) => {
-          // a transaction open on this connection would show its uncommitted events: look again soon
-          if (!this.db.inTransaction) return this.readAll(o);
-          this.clock.setTimer(10, () => wake());
-          return [];
-        },
-        head: () => this.head(),
-        watch: (onWake) => {
-          wake = onWake;
-          // appends on this connection wake it directly; other connections' commits change data_version
-          this.wakers.add(onWake);
-          const w = sqliteWatch(this.db, onWake, this.clock, this.options.watchMs ?? 25);
-          return {
-            close: () => {
-              this.wakers.delete(onWake);
-              w.close();
-            },
-          };
-        },
+    return {
+      readAll: async (o) => {
+        // a transaction open on this connection would show its uncommitted events: look again soon
+        if (!this.db.inTransaction) return this.readAll(o);
+        this.clock.setTimer(10, () => wake());
+        return [];
       },
-      handler,
-      options,
-      this.clock,
-    );
+      head: () => this.head(),
+      watch: (onWake) => {
+        wake = onWake;
+        // appends on this connection wake it directly; other connections' commits change data_version
+        this.wakers.add(onWake);
+        const w = sqliteWatch(this.db, onWake, this.clock, this.options.watchMs ?? 25);
+        return {
+          close: () => {
+            this.wakers.delete(onWake);
+            w.close();
+          },
+        };
+      },
+    };
+  }
+
+  subscribe(handler: EventHandler, options: EventSubscribeOptions = {}): CatchUpSubscription {
+    return new CatchUpSubscription(this.source(), handler, options, this.clock);
+  }
+
+  subscribeBatches(handler: BatchHandler, options: EventSubscribeOptions = {}): CatchUpSubscription {
+    return new CatchUpSubscription(this.source(), { batch: handler }, options, this.clock);
+  }
+
+  async countAfter(after?: string): Promise<number> {
+    const from = after === undefined || after === "" ? 0 : Number(after);
+    return (
+      this.db.prepare(`SELECT count(*) AS n FROM ${this.table} WHERE position > ?`).get(from) as { n: number }
+    ).n;
   }
 
   async loadSnapshot<S>(

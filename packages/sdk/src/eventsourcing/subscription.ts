@@ -1,8 +1,8 @@
 // A subscription to all events of a store: catch up from a checkpoint in batches, then stay live, woken
 // by the store's signal (NOTIFY, a commit, an append in this process) with a poll as the fallback.
-// Invariant: the handler sees events in the store's global order, one at a time, each until it succeeds
-// — a failing event is retried after a backoff, never skipped — and the checkpoint moves only past
-// events the handler finished.
+// Invariant: the handler sees events in the store's global order, one at a time (or one batch at a
+// time), each until it succeeds — a failing event or batch is retried after a backoff, never skipped —
+// and the checkpoint moves only past events the handler finished.
 
 import { type Clock, sleep } from "../lib/clock.ts";
 import { Waker } from "../lib/waker.ts";
@@ -21,6 +21,9 @@ export interface SubscriptionSource {
   watch(onWake: () => void): { close(): Promise<void> | void };
 }
 
+/** Handles a batch as a whole (a projection's transaction): all of it, or it is retried. */
+export type BatchHandler = (events: readonly StoredEvent[]) => Promise<void>;
+
 const BACKOFF_MS_MAX = 30_000;
 
 export class CatchUpSubscription implements EventSubscription {
@@ -38,7 +41,7 @@ export class CatchUpSubscription implements EventSubscription {
 
   constructor(
     private readonly source: SubscriptionSource,
-    private readonly handler: EventHandler,
+    private readonly handler: EventHandler | { readonly batch: BatchHandler },
     private readonly options: EventSubscribeOptions,
     private readonly clock: Clock,
   ) {
@@ -96,9 +99,15 @@ export class CatchUpSubscription implements EventSubscription {
         await this.backoff(++failures);
         continue;
       }
-      for (const event of batch) {
-        if (!(await this.deliver(event))) return;
-        this.checkpoint = event.checkpoint;
+      const h = this.handler;
+      if (typeof h !== "function") {
+        if (batch.length > 0 && !(await this.deliver(batch, () => h.batch(batch)))) return;
+        this.checkpoint = batch.at(-1)?.checkpoint ?? this.checkpoint;
+      } else {
+        for (const event of batch) {
+          if (!(await this.deliver(event, () => h(event)))) return;
+          this.checkpoint = event.checkpoint;
+        }
       }
       if (batch.length < this.batchSize) {
         this.markCaughtUp();
@@ -108,13 +117,13 @@ export class CatchUpSubscription implements EventSubscription {
   }
 
   /** Runs the handler until it succeeds; false when the subscription closed first. */
-  private async deliver(event: StoredEvent): Promise<boolean> {
+  private async deliver(what: StoredEvent | readonly StoredEvent[], run: () => unknown): Promise<boolean> {
     for (let failures = 1; !this.closed; failures++) {
       try {
-        await this.handler(event);
+        await run();
         return true;
       } catch (e) {
-        this.report(e, event);
+        this.report(e, "checkpoint" in what ? what : what[0]);
         await this.backoff(failures);
       }
     }

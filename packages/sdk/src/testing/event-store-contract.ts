@@ -186,6 +186,36 @@ export function eventStoreContract<Tx>(name: string, h: EventStoreHarness<Tx>): 
       assert.deepEqual(resumed, [6]);
     });
 
+    it("subscribeBatches retries a failing batch whole; countAfter counts what a reader has left", async () => {
+      const s = await open();
+      const from = await s.head();
+      const id = stream();
+      await s.append(id, [ev("E", 1), ev("E", 2), ev("E", 3), ev("E", 4), ev("E", 5)]);
+      assert.equal(await s.countAfter(from), 5);
+      const all = (await s.readAll({ after: from })).filter((e) => e.streamId === id);
+      assert.equal(await s.countAfter(all[1]?.checkpoint), 3);
+      assert.equal(await s.countAfter(await s.head()), 0);
+      const batches: unknown[][] = [];
+      let failOnce = true;
+      const sub = s.subscribeBatches(
+        async (events) => {
+          if (failOnce) {
+            failOnce = false;
+            throw new Error("the read model's transaction failed");
+          }
+          batches.push(events.map((e) => e.data));
+        },
+        { from, batchSize: 3, onError: () => {} },
+      );
+      closers.push(() => sub.close());
+      await sub.caughtUp;
+      assert.deepEqual(batches, [
+        [1, 2, 3],
+        [4, 5],
+      ]);
+      assert.equal(sub.checkpoint, all[4]?.checkpoint);
+    });
+
     it("snapshots: the newest is kept; one of another schema version is not used", async () => {
       const s = await open();
       const id = stream();

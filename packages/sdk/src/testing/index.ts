@@ -1,6 +1,6 @@
-// Test support for the SDK, its adapters and applications' own tests: the transport contract suite, the
-// inbox, outbox and event store suites, a sample decider, a fake clock and a bus on it, polling waits.
-// Invariant: production code never imports it.
+// Test support for the SDK, its adapters and applications' own tests: the transport contract suite; the
+// inbox, outbox, event store and projection suites; a sample decider; a fake clock and a bus on it;
+// polling waits. Invariant: production code never imports it.
 
 export {
   type AccountCommand,
@@ -20,4 +20,5 @@ export {
   type OutboxUnderTest,
   outboxStoreContract,
 } from "./outbox-contract.ts";
+export { type BalanceModel, type ProjectionHarness, projectionContract } from "./projection-contract.ts";
 export { uniqueName, waitFor } from "./wait.ts";

@@ -1,0 +1,80 @@
+// Read models and their checkpoints in PostgreSQL (pg, loaded on first use). Each batch runs on a pooled
+// client inside BEGIN … COMMIT, the client being `tx`. Invariant: the read-model writes of a batch and
+// its checkpoint commit together; a process killed mid-batch leaves neither.
+
+import type { Pool, PoolClient } from "pg";
+import { sqlIdent } from "../lib/sql.ts";
+import type { ProjectionStore } from "./projection.ts";
+
+export interface PostgresProjectionStoreOptions {
+  /** Checkpoints table; default `spindle_projections`. */
+  readonly table?: string;
+}
+
+export class PostgresProjectionStore implements ProjectionStore<PoolClient> {
+  constructor(
+    readonly pool: Pool,
+    private readonly table: string,
+    private readonly ownsPool: boolean,
+  ) {}
+
+  async transaction<T>(fn: (tx: PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query("BEGIN");
+      const r = await fn(client);
+      await client.query("COMMIT");
+      return r;
+    } catch (e) {
+      await client.query("ROLLBACK").catch((re: unknown) => {
+        broken = re instanceof Error ? re : new Error(String(re));
+      });
+      throw e;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  async loadCheckpoint(name: string): Promise<string | undefined> {
+    const r = await this.pool.query<{ checkpoint: string }>(
+      `SELECT checkpoint FROM ${this.table} WHERE name = $1`,
+      [name],
+    );
+    return r.rows[0]?.checkpoint;
+  }
+
+  async saveCheckpoint(tx: PoolClient, name: string, checkpoint: string): Promise<void> {
+    await tx.query(
+      `INSERT INTO ${this.table} (name, checkpoint) VALUES ($1, $2) ` +
+        "ON CONFLICT (name) DO UPDATE SET checkpoint = EXCLUDED.checkpoint, updated_at = now()",
+      [name, checkpoint],
+    );
+  }
+
+  async clearCheckpoint(tx: PoolClient, name: string): Promise<void> {
+    await tx.query(`DELETE FROM ${this.table} WHERE name = $1`, [name]);
+  }
+
+  async close(): Promise<void> {
+    if (this.ownsPool) await this.pool.end();
+  }
+}
+
+/** Read-model transactions on a pool the caller owns, or a new pool for a connection string. */
+export async function postgresProjectionStore(
+  poolOrUrl: Pool | string,
+  options: PostgresProjectionStoreOptions = {},
+): Promise<PostgresProjectionStore> {
+  const table = sqlIdent("postgresProjectionStore", options.table ?? "spindle_projections");
+  let pool: Pool;
+  if (typeof poolOrUrl === "string") {
+    const pg = await import("pg");
+    pool = new pg.default.Pool({ connectionString: poolOrUrl });
+  } else pool = poolOrUrl;
+  const ddl =
+    `CREATE TABLE IF NOT EXISTS ${table} (name text PRIMARY KEY, checkpoint text NOT NULL, ` +
+    "updated_at timestamptz NOT NULL DEFAULT now())";
+  await pool.query(ddl).catch(() => pool.query(ddl));
+  return new PostgresProjectionStore(pool, table, typeof poolOrUrl === "string");
+}
