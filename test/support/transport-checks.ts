@@ -64,6 +64,10 @@ export function transportChecks(name: string, transport: () => Promise<Transport
       await taken[0]?.ack();
       await taken[1]?.release();
       assert.deepEqual(ids(await t.browse(queue, 10)), ["d2", "d3"]);
+      // a released message can be taken again (a second redrive finds it)
+      const again = await t.take(queue, 10);
+      assert.deepEqual(ids(again.map((x) => x.message)).sort(), ["d2", "d3"]);
+      for (const x of again) await x.ack();
       assert.deepEqual(await t.take(uniqueName("empty"), 5), []);
     });
   });

@@ -237,7 +237,10 @@ export class NatsTransport implements Transport {
   async take(queue: string, limit: number): Promise<Taken[]> {
     await this.ensureQueue(queue);
     const c = await this.js.consumers.get(queueStream(queue), TAKE_CONSUMER);
-    const n = Math.min(limit, (await c.info()).num_pending);
+    // the work-queue stream holds every message not yet acked; the consumer's num_pending leaves out
+    // released (nak'd) ones, which would then never be taken again
+    const held = (await this.jsm.streams.info(queueStream(queue))).state.messages;
+    const n = Math.min(limit, held);
     if (n <= 0) return [];
     const out: Taken[] = [];
     for await (const m of await c.fetch({ max_messages: n, expires: 2_000 })) {
