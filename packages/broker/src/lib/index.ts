@@ -12,6 +12,7 @@ export { type FileHandle, type Fs, makeDirs, mkdirpDurably, nodeFs, writeFileDur
 export { lazySocketHandler, type SocketHandler } from "./lazy-socket-handler.ts";
 export { LIMITS } from "./limits.ts";
 export { type Logger, silentLogger } from "./logger.ts";
+export { isLoopback } from "./loopback.ts";
 export { MEMORY_KINDS, MemoryAccount, type MemoryKind } from "./memory-account.ts";
 export { meteredFs } from "./metered-fs.ts";
 export { mathRng, type Rng, seededRng } from "./rng.ts";

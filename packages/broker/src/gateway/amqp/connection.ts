@@ -5,13 +5,20 @@
 
 import type { Socket } from "node:net";
 import * as amqp from "@spindle/protocol/amqp";
-import { type Clock, LIMITS, type Logger, type MemoryAccount, type TimerHandle } from "../../lib/index.ts";
+import {
+  type Clock,
+  isLoopback,
+  LIMITS,
+  type Logger,
+  type MemoryAccount,
+  type TimerHandle,
+} from "../../lib/index.ts";
 import type { Message, Vhost } from "../../queues/index.ts";
 import { type BodyBudget, ConnectionBodies } from "./body-budget.ts";
 import { Channel } from "./channel.ts";
 import type { ChannelHost } from "./channel-context.ts";
 import { connectionError, toReply } from "./error-map.ts";
-import { clientCapability, credentials, HEARTBEAT_S, isLoopback, serverProperties } from "./handshake.ts";
+import { clientCapability, credentials, HEARTBEAT_S, serverProperties } from "./handshake.ts";
 import { Outbox } from "./outbox.ts";
 import type { Blockable, PublishGate } from "./publish-gate.ts";
 import { plainTable } from "./tables.ts";

@@ -27,11 +27,6 @@ export function serverProperties(version: string): amqp.FieldTable {
   };
 }
 
-export function isLoopback(address: string | undefined): boolean {
-  if (address === undefined) return false;
-  return address === "::1" || address.startsWith("127.") || address.startsWith("::ffff:127.");
-}
-
 /** The user and password a start-ok carries, or null when the mechanism or response is malformed. */
 export function credentials(mechanism: string, response: Buffer): { user: string; pass: string } | null {
   if (mechanism === "PLAIN") {

@@ -4,14 +4,10 @@
 
 import { getConnInfo } from "@hono/node-server/conninfo";
 import type { MiddlewareHandler } from "hono";
+import { isLoopback } from "../../lib/index.ts";
 import { errorBody } from "./errors.ts";
 
 const REALM = 'Basic realm="Spindle Management"';
-
-function isLoopback(address: string | undefined): boolean {
-  if (address === undefined) return false;
-  return address === "::1" || address.startsWith("127.") || address.startsWith("::ffff:127.");
-}
 
 function credentials(header: string | undefined): { user: string; pass: string } | null {
   if (header === undefined || !header.startsWith("Basic ")) return null;
