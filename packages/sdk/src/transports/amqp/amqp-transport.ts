@@ -6,6 +6,7 @@
 import { setImmediate as tick } from "node:timers/promises";
 import type { Clock } from "../../lib/clock.ts";
 import { loadPeer } from "../load-peer.ts";
+import { checkSubscribeOptions } from "../subscribe-options.ts";
 import type {
   Delivery,
   PublishTarget,
@@ -107,9 +108,7 @@ export class AmqpTransport implements Transport {
     options: TransportSubscribeOptions,
     onDelivery: (d: Delivery) => void,
   ): Promise<TransportSubscription> {
-    if (!Number.isInteger(options.prefetch) || options.prefetch < 1) {
-      throw new RangeError(`prefetch must be an integer ≥ 1, got ${options.prefetch}`);
-    }
+    checkSubscribeOptions(options);
     const sub = new AmqpSubscription(this.conn, this.clock, topic, options, onDelivery);
     await sub.start();
     this.subscriptions.add(sub);

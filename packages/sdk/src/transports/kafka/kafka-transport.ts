@@ -6,6 +6,7 @@
 import type { Producer } from "@platformatic/kafka";
 import type { Clock } from "../../lib/clock.ts";
 import { DUE_HEADER } from "../delay-tiers.ts";
+import { checkSubscribeOptions } from "../subscribe-options.ts";
 import type {
   Delivery,
   PublishTarget,
@@ -99,9 +100,7 @@ export class KafkaTransport implements Transport {
     options: TransportSubscribeOptions,
     onDelivery: (d: Delivery) => void,
   ): Promise<TransportSubscription> {
-    if (!Number.isInteger(options.prefetch) || options.prefetch < 1) {
-      throw new RangeError(`prefetch must be an integer ≥ 1, got ${options.prefetch}`);
-    }
+    checkSubscribeOptions(options);
     const sub = new KafkaSubscription(this.deps, topic, options, onDelivery);
     await sub.start();
     this.subscriptions.add(sub);

@@ -3,6 +3,7 @@
 // subscription is consuming again and waiting publishes go through, as a network adapter reconnects.
 
 import { sleep } from "../../lib/clock.ts";
+import { checkSubscribeOptions } from "../subscribe-options.ts";
 import type {
   Delivery,
   PublishTarget,
@@ -124,9 +125,7 @@ export class MemoryTransport implements Transport {
     options: TransportSubscribeOptions,
     onDelivery: (d: Delivery) => void,
   ): Promise<TransportSubscription> {
-    if (!Number.isInteger(options.prefetch) || options.prefetch < 1) {
-      throw new RangeError(`prefetch must be an integer ≥ 1, got ${options.prefetch}`);
-    }
+    checkSubscribeOptions(options);
     await this.ready();
     const s = new MemorySubscription(this, topic, options, onDelivery);
     this.subscriptions.add(s);

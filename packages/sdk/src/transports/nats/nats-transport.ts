@@ -9,6 +9,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { type Clock, sleep } from "../../lib/clock.ts";
 import { backoffMs } from "../backoff.ts";
 import { DUE_HEADER } from "../delay-tiers.ts";
+import { checkSubscribeOptions } from "../subscribe-options.ts";
 import type {
   Delivery,
   PublishTarget,
@@ -180,9 +181,7 @@ export class NatsTransport implements Transport {
     options: TransportSubscribeOptions,
     onDelivery: (d: Delivery) => void,
   ): Promise<TransportSubscription> {
-    if (!Number.isInteger(options.prefetch) || options.prefetch < 1) {
-      throw new RangeError(`prefetch must be an integer ≥ 1, got ${options.prefetch}`);
-    }
+    checkSubscribeOptions(options);
     const sub = new NatsSubscription(this, this.clock, topic, options, onDelivery);
     await sub.start();
     this.subscriptions.add(sub);
