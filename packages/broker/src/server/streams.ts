@@ -12,6 +12,9 @@ import {
   ProducerIds,
   StreamTraffic,
   Topics,
+  Transactions,
+  TxnStore,
+  transactionsDir,
 } from "../streams/index.ts";
 import type { BrokerConfig } from "./config.ts";
 import type { Storage } from "./storage.ts";
@@ -62,10 +65,36 @@ export async function openStreams(
     await topics.close();
     throw e;
   }
+  const producerIds = new ProducerIds(storage.meta);
+  let transactions: Transactions;
+  try {
+    const store = await TxnStore.open({
+      fs: storage.fs,
+      dir: transactionsDir(storage.dataDir),
+      clock: systemClock,
+      logger,
+      fsync: config.fsync,
+      watch: { damageStats: storage.watch.damageStats, syncLatency: storage.watch.syncLatency },
+    });
+    // finishes transactions that were preparing at the last stop and aborts open ones
+    transactions = await Transactions.open({
+      store,
+      topics,
+      groups,
+      producerIds,
+      clock: systemClock,
+      logger,
+    });
+  } catch (e) {
+    await groups.close();
+    await topics.close();
+    throw e;
+  }
   const kafka: KafkaBroker = {
     topics,
     groups,
-    producerIds: new ProducerIds(storage.meta),
+    producerIds,
+    transactions,
     traffic: new StreamTraffic(),
     clusterId: clusterIdFor(storage.dataDir),
     nodeId: 0,
@@ -73,6 +102,7 @@ export async function openStreams(
     logger,
   };
   const close = async () => {
+    await transactions.close();
     await groups.close();
     await topics.close();
   };

@@ -2,7 +2,7 @@
 // Invariant: a commit is answered only once it is durable, and committed offsets survive a restart.
 
 import { join } from "node:path";
-import { type Clock, type Fs, isBrokerError, type Logger } from "../lib/index.ts";
+import { BrokerError, type Clock, type Fs, isBrokerError, type Logger } from "../lib/index.ts";
 import type { DamageWatch, FsyncPolicy } from "../log/index.ts";
 import { MetaStore } from "../meta/index.ts";
 import { Group } from "./group.ts";
@@ -96,6 +96,19 @@ export class Groups {
         ? "NONE"
         : "UNKNOWN_MEMBER_ID";
     if (check !== "NONE") return check;
+    return this.storeOffsets(groupId, offsets);
+  }
+
+  /**
+   * Writes offsets a transaction committed (TxnOffsetCommit checked the member when they were sent; the
+   * transaction's commit makes them visible). Durable once resolved; a full disk rejects, to be retried.
+   */
+  async commitTransactional(groupId: string, offsets: readonly CommittedOffset[]): Promise<void> {
+    const outcome = await this.storeOffsets(groupId, offsets);
+    if (outcome !== "NONE") throw new BrokerError("DISK_FULL", `offsets of group ${groupId} not stored`);
+  }
+
+  private async storeOffsets(groupId: string, offsets: readonly CommittedOffset[]): Promise<GroupError> {
     const now = this.opts.clock.nowMs();
     const changes = offsets.map((o) => ({
       kind: offsetKind(groupId),

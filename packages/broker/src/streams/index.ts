@@ -36,3 +36,4 @@ export {
 export { topicNameProblem } from "./topic-name.ts";
 export { type Topic, type TopicDefinition, Topics, type TopicsOptions } from "./topics.ts";
 export { StreamTraffic } from "./traffic.ts";
+export * from "./transactions/index.ts";

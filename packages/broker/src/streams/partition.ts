@@ -4,6 +4,7 @@
 import { BATCH_LOG_OVERHEAD, readInt64 } from "@spindle/protocol";
 import type { AppendResult, Log, LogConfig, ReadResult, TimestampLookup } from "../log/index.ts";
 import { ProducerState, type SequenceOutcome } from "./producer-state.ts";
+import { controlBatch, isControlBatch, type MarkerType } from "./transactions/control-batch.ts";
 
 export type AppendListener = () => void;
 
@@ -92,6 +93,20 @@ export class Partition {
   }
 
   /**
+   * Appends a transaction's commit or abort marker after every batch already queued here, and fences the
+   * producer's older epochs (a marker may carry an epoch the partition has not seen: a bump by the coordinator).
+   */
+  appendMarker(producerId: number, epoch: number, type: MarkerType, nowMs: number): Promise<AppendResult> {
+    const batch = controlBatch(producerId, epoch, type, nowMs);
+    return Promise.resolve(
+      this.inOrder(() => {
+        this.producers.fence(producerId, epoch);
+        return this.append(batch);
+      }),
+    );
+  }
+
+  /**
    * Reads like the log, and then starts reading the next chunk a sequential consumer will ask for, so
    * that its next fetch finds the data ready instead of waiting on the disk read and the CRC checks.
    */
@@ -134,6 +149,11 @@ export class Partition {
         const batch = data.subarray(pos);
         const producerId = readInt64(batch, 43);
         if (producerId < 0) continue;
+        if (isControlBatch(batch)) {
+          // a marker carries no sequence numbers, only the epoch its producer must have from now on
+          this.producers.fence(producerId, batch.readInt16BE(51));
+          continue;
+        }
         const baseOffset = readInt64(batch, 0);
         const lastOffset = baseOffset + batch.readInt32BE(23);
         const firstSeq = batch.readInt32BE(53);

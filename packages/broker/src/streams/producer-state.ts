@@ -53,6 +53,14 @@ export class ProducerState {
     return { kind: "out-of-order", expected: next(last.lastSeq) };
   }
 
+  /** Makes `epoch` the producer's current one (a transaction marker's); older epochs are refused from now on. */
+  fence(producerId: number, epoch: number): void {
+    const entry = this.producers.get(producerId);
+    if (entry !== undefined && entry.epoch >= epoch) return;
+    this.producers.delete(producerId);
+    this.producers.set(producerId, { epoch, recent: [] });
+  }
+
   record(b: BatchIdentity, result: Promise<AppendResult>): void {
     let entry = this.producers.get(b.producerId);
     if (entry === undefined || b.epoch > entry.epoch) entry = { epoch: b.epoch, recent: [] };

@@ -3,7 +3,7 @@
 
 import { KafkaErrorCode } from "@spindle/protocol";
 import { type ErrorCode, isBrokerError } from "../../lib/index.ts";
-import type { GroupError } from "../../streams/index.ts";
+import type { GroupError, TxnError } from "../../streams/index.ts";
 
 export const KAFKA_ERROR_FOR: Readonly<Record<ErrorCode, number>> = {
   LOG_FAILED: KafkaErrorCode.KAFKA_STORAGE_ERROR,
@@ -49,3 +49,30 @@ export const KAFKA_GROUP_ERROR: Readonly<Record<GroupError, number>> = {
   FENCED_INSTANCE_ID: KafkaErrorCode.FENCED_INSTANCE_ID,
   COORDINATOR_NOT_AVAILABLE: KafkaErrorCode.COORDINATOR_NOT_AVAILABLE,
 };
+
+/** Transaction-coordinator outcomes, named after Kafka's errors; the Record keeps the map complete. */
+export const KAFKA_TXN_ERROR: Readonly<Record<TxnError, number>> = {
+  NONE: KafkaErrorCode.NONE,
+  INVALID_PRODUCER_EPOCH: KafkaErrorCode.INVALID_PRODUCER_EPOCH,
+  PRODUCER_FENCED: KafkaErrorCode.PRODUCER_FENCED,
+  INVALID_TXN_STATE: KafkaErrorCode.INVALID_TXN_STATE,
+  INVALID_PRODUCER_ID_MAPPING: KafkaErrorCode.INVALID_PRODUCER_ID_MAPPING,
+  INVALID_TRANSACTION_TIMEOUT: KafkaErrorCode.INVALID_TRANSACTION_TIMEOUT,
+  CONCURRENT_TRANSACTIONS: KafkaErrorCode.CONCURRENT_TRANSACTIONS,
+  UNKNOWN_TOPIC_OR_PARTITION: KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+  COORDINATOR_NOT_AVAILABLE: KafkaErrorCode.COORDINATOR_NOT_AVAILABLE,
+  TRANSACTIONAL_ID_NOT_FOUND: KafkaErrorCode.TRANSACTIONAL_ID_NOT_FOUND,
+  ILLEGAL_GENERATION: KafkaErrorCode.ILLEGAL_GENERATION,
+  UNKNOWN_MEMBER_ID: KafkaErrorCode.UNKNOWN_MEMBER_ID,
+  FENCED_INSTANCE_ID: KafkaErrorCode.FENCED_INSTANCE_ID,
+  REBALANCE_IN_PROGRESS: KafkaErrorCode.REBALANCE_IN_PROGRESS,
+};
+
+/**
+ * A transaction outcome's code at a request version: PRODUCER_FENCED exists only from `fencedSince` on
+ * (KIP-588); older clients get INVALID_PRODUCER_EPOCH, as Kafka answers them.
+ */
+export function txnErrorCode(e: TxnError, version: number, fencedSince: number): number {
+  if (e === "PRODUCER_FENCED" && version < fencedSince) return KafkaErrorCode.INVALID_PRODUCER_EPOCH;
+  return KAFKA_TXN_ERROR[e];
+}

@@ -3,13 +3,14 @@
 
 import type { KafkaApiCodec, RequestHeader } from "@spindle/protocol";
 import type { Clock, Logger } from "../../lib/index.ts";
-import type { Groups, ProducerIds, StreamTraffic, Topics } from "../../streams/index.ts";
+import type { Groups, ProducerIds, StreamTraffic, Topics, Transactions } from "../../streams/index.ts";
 
 /** Everything a handler may use: the stream domain and the identity this broker advertises. */
 export interface KafkaBroker {
   readonly topics: Topics;
   readonly groups: Groups;
   readonly producerIds: ProducerIds;
+  readonly transactions: Transactions;
   /** bytes produced and fetched, for /metrics and the console */
   readonly traffic: StreamTraffic;
   readonly clusterId: string;

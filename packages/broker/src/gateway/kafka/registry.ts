@@ -3,6 +3,7 @@
 
 import { KafkaErrorCode } from "@spindle/protocol";
 import type { KafkaHandler } from "./handler.ts";
+import { addPartitionsToTxnHandler } from "./handlers/add-partitions-to-txn.ts";
 import { apiVersionsBody, apiVersionsHandler } from "./handlers/api-versions.ts";
 import {
   alterConfigsHandler,
@@ -14,6 +15,8 @@ import { createTopicsHandler } from "./handlers/create-topics.ts";
 import { deleteRecordsHandler } from "./handlers/delete-records.ts";
 import { deleteTopicsHandler } from "./handlers/delete-topics.ts";
 import { describeClusterHandler } from "./handlers/describe-cluster.ts";
+import { describeTransactionsHandler, listTransactionsHandler } from "./handlers/describe-transactions.ts";
+import { addOffsetsToTxnHandler, endTxnHandler } from "./handlers/end-txn.ts";
 import { fetchHandler } from "./handlers/fetch.ts";
 import {
   deleteGroupsHandler,
@@ -33,6 +36,7 @@ import { initProducerIdHandler } from "./handlers/init-producer-id.ts";
 import { listOffsetsHandler } from "./handlers/list-offsets.ts";
 import { metadataHandler } from "./handlers/metadata.ts";
 import { produceHandler } from "./handlers/produce.ts";
+import { txnOffsetCommitHandler } from "./handlers/txn-offset-commit.ts";
 
 const list: KafkaHandler[] = [
   produceHandler,
@@ -60,6 +64,12 @@ const list: KafkaHandler[] = [
   deleteGroupsHandler,
   initProducerIdHandler,
   offsetDeleteHandler,
+  addPartitionsToTxnHandler,
+  addOffsetsToTxnHandler,
+  endTxnHandler,
+  txnOffsetCommitHandler,
+  describeTransactionsHandler,
+  listTransactionsHandler,
 ];
 
 export const HANDLERS: ReadonlyMap<number, KafkaHandler> = new Map(list.map((h) => [h.api.apiKey, h]));

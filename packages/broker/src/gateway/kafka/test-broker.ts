@@ -13,6 +13,9 @@ import {
   ProducerIds,
   StreamTraffic,
   Topics,
+  Transactions,
+  TxnStore,
+  transactionsDir,
 } from "../../streams/index.ts";
 import { tempDir } from "../../testing/index.ts";
 import { createKafkaServer, type KafkaServerOptions } from "./server.ts";
@@ -24,7 +27,9 @@ export interface TestKafka {
   close(): Promise<void>;
 }
 
-export async function startTestKafka(opts: KafkaServerOptions = {}): Promise<TestKafka> {
+export async function startTestKafka(
+  opts: KafkaServerOptions & { txnAbortCheckMs?: number } = {},
+): Promise<TestKafka> {
   const dataDir = tempDir("kafka");
   const common = { fs: nodeFs, clock: systemClock, logger: silentLogger, fsync: { mode: "group" } as const };
   const meta = await MetaStore.open({ ...common, dir: join(dataDir, "meta") });
@@ -37,10 +42,22 @@ export async function startTestKafka(opts: KafkaServerOptions = {}): Promise<Tes
     retentionCheckMs: 60_000,
   });
   const groups = await Groups.open({ ...common, dir: groupsDir(dataDir), timings: DEFAULT_GROUP_TIMINGS });
+  const producerIds = new ProducerIds(meta);
+  const store = await TxnStore.open({ ...common, dir: transactionsDir(dataDir) });
+  const transactions = await Transactions.open({
+    store,
+    topics,
+    groups,
+    producerIds,
+    clock: systemClock,
+    logger: silentLogger,
+    ...(opts.txnAbortCheckMs !== undefined ? { abortCheckMs: opts.txnAbortCheckMs } : {}),
+  });
   const broker = {
     topics,
     groups,
-    producerIds: new ProducerIds(meta),
+    producerIds,
+    transactions,
     traffic: new StreamTraffic(),
     clusterId: "test-cluster",
     nodeId: 0,
@@ -63,6 +80,7 @@ export async function startTestKafka(opts: KafkaServerOptions = {}): Promise<Tes
         server.close(() => resolve());
         for (const s of sockets) s.destroy();
       });
+      await transactions.close();
       await groups.close();
       await topics.close();
       await meta.close();

@@ -8,12 +8,13 @@ import {
   type FetchResponsePartitionData as PartData,
 } from "@spindle/protocol";
 import { LIMITS, type TimerHandle } from "../../../lib/index.ts";
-import type { Partition } from "../../../streams/index.ts";
+import { batchesBelow, type Partition, type Transactions } from "../../../streams/index.ts";
 import { kafkaError } from "../error-map.ts";
 import { defineHandler, type RequestContext } from "../handler.ts";
 import { uuidFromWire } from "../topic-id.ts";
 
 let parked = 0;
+const READ_COMMITTED = 1;
 const EMPTY = Buffer.alloc(0);
 
 interface Wanted {
@@ -25,6 +26,10 @@ interface Wanted {
   offset: number;
   maxBytes: number;
   partition: Partition | undefined;
+  topicId: string;
+  /** read_committed: nothing at or past the last stable offset, with the aborted transactions listed */
+  committed: boolean;
+  txns: Transactions;
 }
 
 function wanted(req: FetchRequest, ctx: RequestContext): Wanted[] {
@@ -45,22 +50,28 @@ function wanted(req: FetchRequest, ctx: RequestContext): Wanted[] {
         offset: Number(p.fetchOffset),
         maxBytes: p.partitionMaxBytes,
         partition: topic?.partitions[p.partition],
+        topicId: topic?.def.topicId ?? "",
+        committed: req.isolationLevel === READ_COMMITTED,
+        txns: ctx.broker.transactions,
       });
     }
   }
   return out;
 }
 
+function lastStable(w: Wanted, p: Partition): number {
+  return w.txns.lastStableOffset(w.topicId, p.index, p.endOffset);
+}
+
 function empty(w: Wanted, errorCode: number): PartData {
   const p = w.partition;
-  const hw = BigInt(p?.endOffset ?? -1);
   return {
     partitionIndex: w.index,
     errorCode,
-    highWatermark: hw,
-    lastStableOffset: hw,
+    highWatermark: BigInt(p?.endOffset ?? -1),
+    lastStableOffset: BigInt(p === undefined ? -1 : lastStable(w, p)),
     logStartOffset: BigInt(p?.startOffset ?? -1),
-    abortedTransactions: null,
+    abortedTransactions: w.committed ? [] : null,
     preferredReadReplica: -1,
     // Empty, not null: librdkafka rejects a null record set.
     records: EMPTY,
@@ -71,13 +82,25 @@ async function readOne(w: Wanted, budget: number): Promise<PartData> {
   const p = w.partition;
   if (p === undefined) return empty(w, w.missing);
   if (w.offset < p.startOffset || w.offset > p.endOffset) return empty(w, KafkaErrorCode.OFFSET_OUT_OF_RANGE);
-  if (w.offset === p.endOffset || budget <= 0) return empty(w, KafkaErrorCode.NONE);
+  const limit = w.committed ? lastStable(w, p) : p.endOffset;
+  if (w.offset >= limit || budget <= 0) return empty(w, KafkaErrorCode.NONE);
   try {
     // A damaged batch at the offset is answered with the next intact ones (the log reports the damage),
     // as a compacted topic's gap, not with CORRUPT_MESSAGE: on that error kcat exits, librdkafka retries
     // the same offset forever and kafkajs too (silently, failing the whole fetch), so no consumer got past.
     const { data } = await p.read(w.offset, Math.max(1, Math.min(w.maxBytes, budget)));
-    return { ...empty(w, KafkaErrorCode.NONE), records: data };
+    if (!w.committed) return { ...empty(w, KafkaErrorCode.NONE), records: data };
+    // the limit is read again: the read took time, and the LSO only moves forward
+    const stable = lastStable(w, p);
+    const aborted = w.txns.abortedIn(w.topicId, p.index, w.offset, stable).map((a) => ({
+      producerId: BigInt(a.producerId),
+      firstOffset: BigInt(a.firstOffset),
+    }));
+    return {
+      ...empty(w, KafkaErrorCode.NONE),
+      records: batchesBelow(data, stable),
+      abortedTransactions: aborted,
+    };
   } catch (e) {
     return empty(w, kafkaError(e).code);
   }

@@ -6,24 +6,14 @@ import { KAFKA_GROUP_ERROR } from "../error-map.ts";
 import { defineHandler } from "../handler.ts";
 
 const GROUP_KEY = 0;
+/** this broker is also every transactional id's coordinator */
 const TRANSACTION_KEY = 1;
-/**
- * There is no transaction coordinator yet. A retriable error (COORDINATOR_NOT_AVAILABLE) made clients
- * look for one until their timeout (kafkajs retries it; librdkafka re-queries every 500 ms until
- * init_transactions times out). TRANSACTIONAL_ID_AUTHORIZATION_FAILED is a code both give up on at
- * once: kafkajs bails on anything but COORDINATOR_NOT_AVAILABLE, librdkafka makes it a fatal error and
- * prints our message with it. UNSUPPORTED_VERSION would fail kafkajs fast but keep librdkafka querying.
- */
-const NO_TRANSACTIONS =
-  "Spindle does not support Kafka transactions yet; unset transactional.id (an idempotent producer " +
-  "still writes each record once per partition)";
 
 const NO_NODE = { nodeId: -1, host: "", port: -1 };
 
 function coordinatorError(keyType: number): { errorCode: number; errorMessage: string | null } {
-  if (keyType === GROUP_KEY) return { errorCode: KafkaErrorCode.NONE, errorMessage: null };
-  if (keyType === TRANSACTION_KEY)
-    return { errorCode: KafkaErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, errorMessage: NO_TRANSACTIONS };
+  if (keyType === GROUP_KEY || keyType === TRANSACTION_KEY)
+    return { errorCode: KafkaErrorCode.NONE, errorMessage: null };
   return {
     errorCode: KafkaErrorCode.INVALID_REQUEST,
     errorMessage: `unknown coordinator key type ${keyType}`,

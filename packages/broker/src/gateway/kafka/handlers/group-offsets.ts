@@ -54,7 +54,16 @@ export const offsetCommitHandler = defineHandler(kafkaApis[8], 0, 8, async (req,
   };
 });
 
-function fetchOffsets(groups: Groups, groupId: string, asked: FetchTopic[] | null) {
+/**
+ * `stable` (require_stable, KIP-447): a partition whose offset an open transaction is about to commit answers
+ * UNSTABLE_OFFSET_COMMIT, which consumers retry, so a restarted consumer does not start from the older one.
+ */
+function fetchOffsets(
+  groups: Groups,
+  groupId: string,
+  asked: FetchTopic[] | null,
+  unstable: (topic: string, partition: number) => boolean,
+) {
   const byTopic = new Map<
     string,
     {
@@ -73,7 +82,7 @@ function fetchOffsets(groups: Groups, groupId: string, asked: FetchTopic[] | nul
       committedOffset: BigInt(c?.offset ?? -1),
       committedLeaderEpoch: -1,
       metadata: c?.metadata ?? "",
-      errorCode: KafkaErrorCode.NONE,
+      errorCode: unstable(topic, partition) ? KafkaErrorCode.UNSTABLE_OFFSET_COMMIT : KafkaErrorCode.NONE,
     });
     byTopic.set(topic, list);
   };
@@ -84,15 +93,18 @@ function fetchOffsets(groups: Groups, groupId: string, asked: FetchTopic[] | nul
 
 // v8 asks for several groups at once (KIP-709); @platformatic/kafka speaks only v8+.
 export const offsetFetchHandler = defineHandler(kafkaApis[9], 1, 8, (req, ctx) => {
+  const { transactions } = ctx.broker;
+  const unstableIn = (groupId: string) => (topic: string, partition: number) =>
+    req.requireStable === true && transactions.hasPendingOffset(groupId, topic, partition);
   if (req.groups !== undefined && req.groups.length > 0) {
     const groups = req.groups.map((g) => ({
       groupId: g.groupId,
-      topics: fetchOffsets(ctx.broker.groups, g.groupId, g.topics),
+      topics: fetchOffsets(ctx.broker.groups, g.groupId, g.topics, unstableIn(g.groupId)),
       errorCode: KafkaErrorCode.NONE,
     }));
     return { throttleTimeMs: 0, groups };
   }
   const groupId = req.groupId ?? "";
-  const topics = fetchOffsets(ctx.broker.groups, groupId, req.topics ?? null);
+  const topics = fetchOffsets(ctx.broker.groups, groupId, req.topics ?? null, unstableIn(groupId));
   return { throttleTimeMs: 0, topics, errorCode: KafkaErrorCode.NONE };
 });

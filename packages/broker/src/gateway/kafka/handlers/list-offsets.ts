@@ -13,14 +13,16 @@ import { defineHandler } from "../handler.ts";
 
 const LATEST = -1n;
 const EARLIEST = -2n;
+const READ_COMMITTED = 1;
 
 function answer(partitionIndex: number, errorCode: number, offset: number, timestamp = -1): PartResult {
   return { partitionIndex, errorCode, timestamp: BigInt(timestamp), offset: BigInt(offset), leaderEpoch: 0 };
 }
 
-async function lookup(p: Partition, timestamp: bigint): Promise<PartResult> {
+/** `latest` is the high watermark, or for read_committed the last stable offset */
+async function lookup(p: Partition, timestamp: bigint, latest: number): Promise<PartResult> {
   if (timestamp === EARLIEST) return answer(p.index, KafkaErrorCode.NONE, p.startOffset);
-  if (timestamp === LATEST) return answer(p.index, KafkaErrorCode.NONE, p.endOffset);
+  if (timestamp === LATEST) return answer(p.index, KafkaErrorCode.NONE, latest);
   if (timestamp < 0n) return answer(p.index, KafkaErrorCode.INVALID_REQUEST, -1);
   try {
     const found = await p.offsetForTimestamp(Number(timestamp));
@@ -39,7 +41,13 @@ export const listOffsetsHandler = defineHandler(kafkaApis[2], 1, 6, async (req, 
         t.partitions.map((rp) => {
           const p = topic?.partitions[rp.partitionIndex];
           return p
-            ? lookup(p, rp.timestamp)
+            ? lookup(
+                p,
+                rp.timestamp,
+                req.isolationLevel === READ_COMMITTED
+                  ? ctx.broker.transactions.lastStableOffset(topic?.def.topicId ?? "", p.index, p.endOffset)
+                  : p.endOffset,
+              )
             : answer(rp.partitionIndex, KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION, -1);
         }),
       );

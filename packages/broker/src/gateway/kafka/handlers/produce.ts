@@ -10,9 +10,14 @@ import {
   type ProduceResponseTopicProduceResponse as TopicResult,
 } from "@spindle/protocol";
 import type { AppendResult } from "../../../log/index.ts";
-import type { Partition, StreamTraffic, Topic } from "../../../streams/index.ts";
-import { topicNameProblem } from "../../../streams/index.ts";
-import { kafkaError } from "../error-map.ts";
+import type { Partition, StreamTraffic, Topic, Transactions } from "../../../streams/index.ts";
+import {
+  batchProducer,
+  isControlBatch,
+  isTransactionalBatch,
+  topicNameProblem,
+} from "../../../streams/index.ts";
+import { KAFKA_TXN_ERROR, kafkaError } from "../error-map.ts";
 import { defineHandler } from "../handler.ts";
 import { compressedRecordsProblem, isCompressed, recordsProblem } from "../record-check.ts";
 
@@ -115,16 +120,38 @@ function result0(index: number, code: number, message: string): PartResult {
   return result(index, code, -1, -1, message);
 }
 
+/**
+ * Markers are the coordinator's to write; a transactional batch needs its partition in its producer's open
+ * transaction (else nothing would ever end it, and read_committed consumers would wait on it forever).
+ */
+function transactionProblem(
+  topic: Topic,
+  index: number,
+  batches: Buffer[],
+  txns: Transactions,
+): PartResult | null {
+  for (const b of batches) {
+    if (isControlBatch(b))
+      return result0(index, KafkaErrorCode.INVALID_RECORD, "control batches are written by the broker only");
+    if (!isTransactionalBatch(b)) continue;
+    const { producerId, epoch } = batchProducer(b);
+    const e = txns.checkProduce(producerId, epoch, topic.def.topicId, index);
+    if (e !== "NONE") return result0(index, KAFKA_TXN_ERROR[e], `transactional batch refused: ${e}`);
+  }
+  return null;
+}
+
 function producePartition(
   topic: Topic,
   part: PartData,
   traffic: StreamTraffic,
+  txns: Transactions,
 ): Promise<PartResult> | PartResult {
   const p = topic.partitions[part.index];
   if (p === undefined) return result(part.index, KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
   const batches = splitBatches(part.records, topic.def.config.maxMessageBytes);
   if (!Array.isArray(batches)) return result(part.index, batches.code, -1, -1, batches.why);
-  return appendAll(p, batches, traffic);
+  return transactionProblem(topic, part.index, batches, txns) ?? appendAll(p, batches, traffic);
 }
 
 export const produceHandler = defineHandler(kafkaApis[0], 3, 9, async (req, ctx) => {
@@ -150,7 +177,9 @@ export const produceHandler = defineHandler(kafkaApis[0], 3, 9, async (req, ctx)
     const found = topic;
     work.push({
       name: t.name,
-      parts: t.partitionData.map((part) => producePartition(found, part, ctx.broker.traffic)),
+      parts: t.partitionData.map((part) =>
+        producePartition(found, part, ctx.broker.traffic, ctx.broker.transactions),
+      ),
     });
   }
   if (req.acks === 0) return null;

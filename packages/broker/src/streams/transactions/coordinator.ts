@@ -1,0 +1,402 @@
+// The transaction coordinator (KIP-98): producer ids and epochs per transactional id, the partitions and
+// groups of each open transaction, commit/abort markers, timeouts, and recovery after a restart.
+// Invariants: every state change is durable before it is answered; operations on one transactional id run
+// one at a time; a transaction is Complete only after its marker is in every partition and its offsets are
+// committed; an older epoch is fenced.
+
+import type { Clock, Logger, TimerHandle } from "../../lib/index.ts";
+import type { Groups } from "../groups.ts";
+import type { ProducerIds } from "../producer-ids.ts";
+import type { Topics } from "../topics.ts";
+import type { MarkerType } from "./control-batch.ts";
+import { PartitionTxns } from "./partition-txns.ts";
+import type { StoredAborted, TxnStore } from "./txn-store.ts";
+import type { AbortedRange, PendingOffset, TxnError, TxnRecord, TxnState } from "./txn-types.ts";
+
+/** Kafka's transaction.max.timeout.ms default */
+export const TXN_MAX_TIMEOUT_MS = 900_000;
+const EPOCH_MAX = 32767;
+
+export interface TransactionsOptions {
+  store: TxnStore;
+  topics: Topics;
+  groups: Groups;
+  producerIds: ProducerIds;
+  clock: Clock;
+  logger: Logger;
+  /** how often hung transactions are looked for (Kafka: 10 s) */
+  abortCheckMs?: number;
+}
+
+export interface InitResult {
+  error: TxnError;
+  producerId: number;
+  epoch: number;
+}
+
+export interface TxnOffsetCommitInput {
+  groupId: string;
+  generationId: number;
+  memberId: string;
+  groupInstanceId: string | null;
+  offsets: Omit<PendingOffset, "groupId">[];
+}
+
+const partitionKey = (topicId: string, partition: number) => `${topicId}:${partition}`;
+
+export class Transactions {
+  private readonly txns = new Map<string, TxnRecord>();
+  private readonly byProducer = new Map<number, string>();
+  private readonly partitions = new Map<string, PartitionTxns>();
+  private readonly chains = new Map<string, Promise<unknown>>();
+  private timer: TimerHandle | undefined;
+  private closed = false;
+
+  private constructor(private readonly opts: TransactionsOptions) {}
+
+  /** Loads the state, finishes what was preparing, aborts what was open, then starts the timeout check. */
+  static async open(opts: TransactionsOptions): Promise<Transactions> {
+    const t = new Transactions(opts);
+    for (const a of opts.store.aborted()) t.partitionTxns(a.topicId, a.partition).addAborted(a);
+    for (const r of opts.store.records()) {
+      t.txns.set(r.transactionalId, r);
+      t.byProducer.set(r.producerId, r.transactionalId);
+      for (const p of r.partitions)
+        t.partitionTxns(p.topicId, p.partition).begin(r.producerId, p.firstOffset);
+    }
+    await t.recover();
+    t.timer = opts.clock.setRepeating(opts.abortCheckMs ?? 10_000, () => t.abortExpired());
+    return t;
+  }
+
+  private async recover(): Promise<void> {
+    for (const r of [...this.txns.values()]) {
+      if (r.state === "PrepareCommit") await this.complete(r, "commit");
+      else if (r.state === "PrepareAbort") await this.complete(r, "abort");
+      else if (r.state === "Ongoing") {
+        this.opts.logger.info(
+          { transactionalId: r.transactionalId },
+          "aborting a transaction open at restart",
+        );
+        await this.abortWithBump(r);
+      }
+    }
+  }
+
+  // --- the coordinator API (one call per Kafka request) ---
+
+  initProducerId(transactionalId: string, timeoutMs: number, given?: { producerId: number; epoch: number }) {
+    if (!(timeoutMs > 0 && timeoutMs <= TXN_MAX_TIMEOUT_MS)) {
+      return Promise.resolve<InitResult>({ error: "INVALID_TRANSACTION_TIMEOUT", producerId: -1, epoch: -1 });
+    }
+    return this.serial(transactionalId, async (): Promise<InitResult> => {
+      let t = this.txns.get(transactionalId);
+      if (t === undefined) {
+        t = this.fresh(transactionalId, await this.opts.producerIds.allocate(), 0, timeoutMs);
+        await this.save(t);
+        return { error: "NONE", producerId: t.producerId, epoch: t.epoch };
+      }
+      if (given && given.producerId >= 0 && (given.producerId !== t.producerId || given.epoch !== t.epoch)) {
+        return { error: "PRODUCER_FENCED", producerId: -1, epoch: -1 };
+      }
+      if (t.state === "PrepareCommit") await this.complete(t, "commit");
+      else if (t.state === "PrepareAbort") await this.complete(t, "abort");
+      // an open transaction of the old epoch is aborted under the new one, which fences its producer
+      if (t.state === "Ongoing") await this.abortWithBump(t);
+      else t.epoch++;
+      if (t.epoch >= EPOCH_MAX - 1) {
+        this.byProducer.delete(t.producerId);
+        t.producerId = await this.opts.producerIds.allocate();
+        t.epoch = 0;
+      }
+      const next = this.fresh(transactionalId, t.producerId, t.epoch, timeoutMs);
+      await this.save(next);
+      return { error: "NONE", producerId: next.producerId, epoch: next.epoch };
+    });
+  }
+
+  addPartitions(
+    transactionalId: string,
+    producerId: number,
+    epoch: number,
+    wanted: readonly { topic: string; partition: number }[],
+  ): Promise<TxnError | Map<string, TxnError>> {
+    return this.serial(transactionalId, async () => {
+      const t = this.txns.get(transactionalId);
+      const bad = this.checkProducer(t, producerId, epoch);
+      if (bad !== "NONE" || t === undefined) return bad;
+      const missing = new Map<string, TxnError>();
+      const added = [];
+      for (const w of wanted) {
+        const topic = this.opts.topics.get(w.topic);
+        const p = topic?.partitions[w.partition];
+        if (topic === undefined || p === undefined) {
+          missing.set(`${w.topic}:${w.partition}`, "UNKNOWN_TOPIC_OR_PARTITION");
+          continue;
+        }
+        if (
+          t.state === "Ongoing" &&
+          t.partitions.some((x) => x.topicId === topic.def.topicId && x.partition === w.partition)
+        )
+          continue;
+        added.push({
+          topic: w.topic,
+          topicId: topic.def.topicId,
+          partition: w.partition,
+          firstOffset: p.endOffset,
+        });
+      }
+      if (missing.size > 0) return missing;
+      this.beginIfIdle(t);
+      t.partitions.push(...added);
+      await this.save(t);
+      for (const a of added) this.partitionTxns(a.topicId, a.partition).begin(t.producerId, a.firstOffset);
+      return "NONE";
+    });
+  }
+
+  addOffsets(transactionalId: string, producerId: number, epoch: number, groupId: string): Promise<TxnError> {
+    return this.serial(transactionalId, async () => {
+      const t = this.txns.get(transactionalId);
+      const bad = this.checkProducer(t, producerId, epoch);
+      if (bad !== "NONE" || t === undefined) return bad;
+      this.beginIfIdle(t);
+      if (!t.groups.includes(groupId)) t.groups.push(groupId);
+      await this.save(t);
+      return "NONE";
+    });
+  }
+
+  txnOffsetCommit(
+    transactionalId: string,
+    producerId: number,
+    epoch: number,
+    c: TxnOffsetCommitInput,
+  ): Promise<TxnError> {
+    return this.serial(transactionalId, async () => {
+      const t = this.txns.get(transactionalId);
+      const bad = this.checkProducer(t, producerId, epoch);
+      if (bad !== "NONE" || t === undefined) return bad;
+      if (t.state !== "Ongoing" || !t.groups.includes(c.groupId)) return "INVALID_TXN_STATE";
+      const live = this.opts.groups.find(c.groupId);
+      if (live !== undefined && (c.generationId >= 0 || c.memberId !== "")) {
+        const check = live.checkCommit(c.generationId, c.memberId, c.groupInstanceId);
+        if (check !== "NONE") return check as TxnError;
+      }
+      for (const o of c.offsets) {
+        t.offsets = t.offsets.filter(
+          (x) => !(x.groupId === c.groupId && x.topic === o.topic && x.partition === o.partition),
+        );
+        t.offsets.push({ ...o, groupId: c.groupId });
+      }
+      await this.save(t);
+      return "NONE";
+    });
+  }
+
+  endTxn(transactionalId: string, producerId: number, epoch: number, commit: boolean): Promise<TxnError> {
+    const type: MarkerType = commit ? "commit" : "abort";
+    return this.serial(transactionalId, async () => {
+      const t = this.txns.get(transactionalId);
+      const bad = this.checkProducer(t, producerId, epoch);
+      if (bad !== "NONE" || t === undefined) return bad;
+      if (t.state === "Ongoing") {
+        await this.complete(t, type);
+        return "NONE";
+      }
+      // a retry of an end that was answered, or interrupted by a failed marker write
+      if (t.state === (commit ? "CompleteCommit" : "CompleteAbort")) return "NONE";
+      if (t.state === (commit ? "PrepareCommit" : "PrepareAbort")) {
+        await this.complete(t, type);
+        return "NONE";
+      }
+      return "INVALID_TXN_STATE";
+    });
+  }
+
+  /** Whether a transactional batch of this producer may be appended to the partition. */
+  checkProduce(producerId: number, epoch: number, topicId: string, partition: number): TxnError {
+    const id = this.byProducer.get(producerId);
+    const t = id === undefined ? undefined : this.txns.get(id);
+    if (t === undefined) return "INVALID_PRODUCER_ID_MAPPING";
+    if (epoch < t.epoch) return "INVALID_PRODUCER_EPOCH";
+    if (epoch > t.epoch) return "INVALID_PRODUCER_ID_MAPPING";
+    if (t.state !== "Ongoing") return "INVALID_TXN_STATE";
+    const joined = t.partitions.some((p) => p.topicId === topicId && p.partition === partition);
+    return joined ? "NONE" : "INVALID_TXN_STATE";
+  }
+
+  // --- what fetches, listings and the group side read ---
+
+  lastStableOffset(topicId: string, partition: number, highWatermark: number): number {
+    return this.partitions.get(partitionKey(topicId, partition))?.lastStable(highWatermark) ?? highWatermark;
+  }
+
+  abortedIn(topicId: string, partition: number, from: number, to: number): AbortedRange[] {
+    return this.partitions.get(partitionKey(topicId, partition))?.abortedIn(from, to) ?? [];
+  }
+
+  /** Whether an open transaction holds offsets for this group partition (OffsetFetch require_stable). */
+  hasPendingOffset(groupId: string, topic: string, partition: number): boolean {
+    for (const t of this.txns.values()) {
+      if (t.state !== "Ongoing" && t.state !== "PrepareCommit") continue;
+      if (t.offsets.some((o) => o.groupId === groupId && o.topic === topic && o.partition === partition))
+        return true;
+    }
+    return false;
+  }
+
+  describe(transactionalId: string): TxnRecord | undefined {
+    const t = this.txns.get(transactionalId);
+    return t && structuredClone(t);
+  }
+
+  list(): TxnRecord[] {
+    return [...this.txns.values()].map((t) => structuredClone(t));
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.opts.clock.clearTimer(this.timer);
+    await Promise.allSettled([...this.chains.values()]);
+    await this.opts.store.close();
+  }
+
+  // --- internals ---
+
+  private fresh(transactionalId: string, producerId: number, epoch: number, timeoutMs: number): TxnRecord {
+    const now = this.opts.clock.nowMs();
+    const t: TxnRecord = {
+      transactionalId,
+      producerId,
+      epoch,
+      timeoutMs,
+      state: "Empty",
+      partitions: [],
+      groups: [],
+      offsets: [],
+      startMs: -1,
+      updatedMs: now,
+    };
+    this.txns.set(transactionalId, t);
+    this.byProducer.set(producerId, transactionalId);
+    return t;
+  }
+
+  private checkProducer(t: TxnRecord | undefined, producerId: number, epoch: number): TxnError {
+    if (t === undefined || t.producerId !== producerId) return "INVALID_PRODUCER_ID_MAPPING";
+    if (epoch !== t.epoch) return "PRODUCER_FENCED";
+    return "NONE";
+  }
+
+  private beginIfIdle(t: TxnRecord): void {
+    if (t.state === "Ongoing") return;
+    t.state = "Ongoing";
+    t.partitions = [];
+    t.groups = [];
+    t.offsets = [];
+    t.startMs = this.opts.clock.nowMs();
+  }
+
+  /** Prepare (durably), write a marker into every partition, commit the offsets, then Complete (durably). */
+  private async complete(t: TxnRecord, type: MarkerType): Promise<void> {
+    const prepare: TxnState = type === "commit" ? "PrepareCommit" : "PrepareAbort";
+    if (t.state !== prepare) {
+      t.state = prepare;
+      await this.save(t);
+    }
+    const added: StoredAborted[] = [];
+    const removed: StoredAborted[] = [];
+    await Promise.all(
+      t.partitions.map(async (tp) => {
+        const topic = this.opts.topics.byId(tp.topicId);
+        const p = topic?.partitions[tp.partition];
+        const pt = this.partitionTxns(tp.topicId, tp.partition);
+        if (p !== undefined) {
+          const { baseOffset } = await p.appendMarker(t.producerId, t.epoch, type, this.opts.clock.nowMs());
+          if (type === "abort") {
+            const range = { producerId: t.producerId, firstOffset: tp.firstOffset, lastOffset: baseOffset };
+            pt.addAborted(range);
+            added.push({ ...range, topicId: tp.topicId, partition: tp.partition });
+          }
+          for (const r of pt.pruneBelow(p.startOffset))
+            removed.push({ ...r, topicId: tp.topicId, partition: tp.partition });
+        }
+        pt.end(t.producerId);
+      }),
+    );
+    if (type === "commit") await this.commitOffsets(t.offsets);
+    t.state = type === "commit" ? "CompleteCommit" : "CompleteAbort";
+    t.partitions = [];
+    t.groups = [];
+    t.offsets = [];
+    await this.save(t, added, removed);
+  }
+
+  private async commitOffsets(offsets: PendingOffset[]): Promise<void> {
+    const byGroup = new Map<string, PendingOffset[]>();
+    for (const o of offsets) byGroup.set(o.groupId, [...(byGroup.get(o.groupId) ?? []), o]);
+    for (const [groupId, list] of byGroup) await this.opts.groups.commitTransactional(groupId, list);
+  }
+
+  /** Aborts the open transaction under the next epoch, so its producer's later requests are fenced. */
+  private async abortWithBump(t: TxnRecord): Promise<void> {
+    t.epoch++;
+    await this.complete(t, "abort");
+  }
+
+  private abortExpired(): void {
+    if (this.closed) return;
+    const now = this.opts.clock.nowMs();
+    for (const t of this.txns.values()) {
+      const hung = t.state === "Ongoing" && now - t.startMs > t.timeoutMs;
+      const stuck = t.state === "PrepareCommit" || t.state === "PrepareAbort";
+      if (!hung && !stuck) continue;
+      this.serial(t.transactionalId, async () => {
+        if (t.state === "Ongoing" && this.opts.clock.nowMs() - t.startMs > t.timeoutMs) {
+          this.opts.logger.info(
+            { transactionalId: t.transactionalId, timeoutMs: t.timeoutMs },
+            "aborting a transaction past its timeout",
+          );
+          await this.abortWithBump(t);
+        } else if (t.state === "PrepareCommit") await this.complete(t, "commit");
+        else if (t.state === "PrepareAbort") await this.complete(t, "abort");
+      }).catch((err: unknown) => {
+        this.opts.logger.warn(
+          { err, transactionalId: t.transactionalId },
+          "transaction end failed; retried later",
+        );
+      });
+    }
+  }
+
+  private partitionTxns(topicId: string, partition: number): PartitionTxns {
+    const key = partitionKey(topicId, partition);
+    let pt = this.partitions.get(key);
+    if (pt === undefined) {
+      pt = new PartitionTxns();
+      this.partitions.set(key, pt);
+    }
+    return pt;
+  }
+
+  private save(t: TxnRecord, added: StoredAborted[] = [], removed: StoredAborted[] = []): Promise<void> {
+    t.updatedMs = this.opts.clock.nowMs();
+    return this.opts.store.save(t, added, removed);
+  }
+
+  /** Runs `fn` after every earlier operation on the same transactional id. */
+  private serial<T>(transactionalId: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.chains.get(transactionalId) ?? Promise.resolve();
+    const run = prev.then(fn, fn);
+    const tail = run.then(
+      () => {},
+      () => {},
+    );
+    this.chains.set(transactionalId, tail);
+    tail.then(() => {
+      if (this.chains.get(transactionalId) === tail) this.chains.delete(transactionalId);
+    });
+    return run;
+  }
+}

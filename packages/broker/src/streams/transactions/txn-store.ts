@@ -1,0 +1,69 @@
+// The transaction coordinator's durable state: one record per transactional id and one per aborted range,
+// in a MetaStore of its own at <data-dir>/transactions (Kafka keeps the same in __transaction_state and in
+// each segment's .txnindex). Invariant: a change resolves only once durable; values are stored as copies.
+
+import { join } from "node:path";
+import type { Clock, Fs, Logger } from "../../lib/index.ts";
+import type { DamageWatch, FsyncPolicy } from "../../log/index.ts";
+import { type MetaChange, MetaStore } from "../../meta/index.ts";
+import type { AbortedRange, TxnRecord } from "./txn-types.ts";
+
+const TXN = "txn";
+const ABORTED = "aborted";
+
+export interface StoredAborted extends AbortedRange {
+  topicId: string;
+  partition: number;
+}
+
+const abortedKey = (a: StoredAborted) => `${a.topicId}:${a.partition}:${a.firstOffset}`;
+
+export interface TxnStoreOptions {
+  fs: Fs;
+  dir: string;
+  clock: Clock;
+  logger: Logger;
+  fsync: FsyncPolicy;
+  watch?: DamageWatch;
+}
+
+export class TxnStore {
+  private constructor(private readonly meta: MetaStore) {}
+
+  static async open(opts: TxnStoreOptions): Promise<TxnStore> {
+    const meta = await MetaStore.open({
+      fs: opts.fs,
+      dir: opts.dir,
+      clock: opts.clock,
+      logger: opts.logger,
+      fsync: opts.fsync,
+      snapshotEvery: 10_000,
+      ...(opts.watch ? { watch: opts.watch } : {}),
+    });
+    return new TxnStore(meta);
+  }
+
+  records(): TxnRecord[] {
+    return this.meta.list(TXN).map(([, v]) => structuredClone(v as TxnRecord));
+  }
+
+  aborted(): StoredAborted[] {
+    return this.meta.list(ABORTED).map(([, v]) => v as StoredAborted);
+  }
+
+  /** Saves a transaction's record with ranges added and removed, atomically. */
+  save(t: TxnRecord, added: StoredAborted[] = [], removed: StoredAborted[] = []): Promise<void> {
+    const changes: MetaChange[] = [{ kind: TXN, key: t.transactionalId, value: structuredClone(t) }];
+    for (const a of added) changes.push({ kind: ABORTED, key: abortedKey(a), value: a });
+    for (const a of removed) changes.push({ kind: ABORTED, key: abortedKey(a), value: null });
+    return this.meta.apply(changes);
+  }
+
+  close(): Promise<void> {
+    return this.meta.close();
+  }
+}
+
+export function transactionsDir(dataDir: string): string {
+  return join(dataDir, "transactions");
+}
