@@ -2,8 +2,8 @@
 # example runs it: init_transactions, then per batch begin_transaction, produce the results,
 # send_offsets_to_transaction, commit_transaction; consumers read with isolation.level=read_committed.
 #
-#   eos_processor.py process BOOTSTRAP IN OUT GROUP TRANSACTIONAL_ID   exits 0 after 4 s without input,
-#                                                                    2 when fenced or on a fatal error
+#   eos_processor.py process BOOTSTRAP IN OUT GROUP TRANSACTIONAL_ID [IDLE_S]   exits 0 after IDLE_S
+#                                             (default 4) seconds without input, 2 when fenced or on a fatal error
 #   eos_processor.py read BOOTSTRAP TOPIC PARTITIONS                 prints the read_committed values as JSON
 import json
 import sys
@@ -27,7 +27,7 @@ def rewind(consumer):
         consumer.seek(TopicPartition(tp.topic, tp.partition, tp.offset if tp.offset >= 0 else 0))
 
 
-def process(bootstrap, src, dst, group, txid):
+def process(bootstrap, src, dst, group, txid, idle_s=IDLE_EXIT_S):
     consumer = Consumer({
         "bootstrap.servers": bootstrap,
         "group.id": group,
@@ -45,7 +45,7 @@ def process(bootstrap, src, dst, group, txid):
         producer.init_transactions(60)
         consumer.subscribe([src])
         idle_since = time.time()
-        while time.time() - idle_since < IDLE_EXIT_S:
+        while time.time() - idle_since < float(idle_s):
             msgs = [m for m in consumer.consume(50, 0.5) if m.error() is None]
             if not msgs:
                 continue
@@ -96,5 +96,5 @@ def read(bootstrap, topic, partitions):
 if __name__ == "__main__":
     mode = sys.argv[1]
     if mode == "process":
-        sys.exit(process(*sys.argv[2:7]))
+        sys.exit(process(*sys.argv[2:8]))
     sys.exit(read(sys.argv[2], sys.argv[3], int(sys.argv[4])))
