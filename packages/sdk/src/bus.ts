@@ -124,7 +124,7 @@ export class Bus {
       subscribeReplies: async (topic, handler) => {
         await this.subscribe(
           topic,
-          { group: topic, retry: false, deadLetter: false, temporary: true },
+          { group: topic, retry: false, deadLetter: false, maxRedeliveries: false, temporary: true },
           (m) => {
             handler(m);
           },

@@ -21,6 +21,15 @@ export class CircuitOpenError extends Error {
   override readonly name: string = "CircuitOpenError";
 }
 
+/**
+ * The broker delivered a message more than the subscription's `maxRedeliveries` times without it being
+ * settled (its handler crashed the process, or outlived the broker's ack deadline, each time): it went to
+ * the dead-letter queue without calling the handler again.
+ */
+export class RedeliveryLimitError extends Error {
+  override readonly name: string = "RedeliveryLimitError";
+}
+
 export function isNonRetryable(err: unknown): boolean {
   for (let e = err, depth = 0; e instanceof Error && depth < 10; e = e.cause, depth++) {
     if (e instanceof NonRetryableError) return true;

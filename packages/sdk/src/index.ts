@@ -30,6 +30,7 @@ export {
   ConflictError,
   HandlerTimeoutError,
   NonRetryableError,
+  RedeliveryLimitError,
   RequestTimeoutError,
 } from "./errors.ts";
 export {

@@ -20,6 +20,11 @@ export const HEADER = {
   topic: "x-spindle-topic",
   group: "x-spindle-group",
   deadLetteredMs: "x-spindle-dead-lettered-ms",
+  /**
+   * Broker redeliveries counted by a transport whose broker only flags them (AMQP classic queues): the
+   * adapter republishes a redelivered message with this count raised by one (transports/amqp).
+   */
+  redeliveries: "x-spindle-redeliveries",
 } as const;
 
 export interface PublishOptions {

@@ -1,5 +1,5 @@
 // Builds a subscription's middleware chain from its options, in the one order that makes the patterns
-// compose: tracing → dead letter → retry → rate limit → circuit breaker → inbox → timeout → the
+// compose: tracing → redelivery limit → dead letter → retry → rate limit → circuit breaker → inbox → timeout → the
 // application's own middleware → handler. Invariant: every attempt passes the limiter, the breaker, the
 // inbox and the timeout; only a message's final failure reaches the dead-letter queue.
 
@@ -14,6 +14,7 @@ import {
   type RateLimitOptions,
   rateLimitMiddleware,
 } from "./rate-limit.ts";
+import { checkMaxRedeliveries, redeliveryLimitMiddleware } from "./redelivery-limit.ts";
 import { type RetryPolicy, retry, retryMiddleware } from "./retry.ts";
 import type { StatsRecorder } from "./stats.ts";
 import { timeoutMiddleware } from "./timeout.ts";
@@ -27,6 +28,12 @@ export interface PipelineOptions {
    * them (after logging) — only for messages that may be lost.
    */
   readonly deadLetter?: string | false;
+  /**
+   * A message the broker redelivered more than this many times without it being settled (its handler
+   * crashed the process or outlived the ack deadline) is dead-lettered without calling the handler;
+   * default 5. false: no limit. See pipeline/redelivery-limit.ts for what each transport counts.
+   */
+  readonly maxRedeliveries?: number | false;
   /** Pauses the subscription while the downstream keeps failing. */
   readonly circuitBreaker?: CircuitBreakerOptions | CircuitBreaker;
   /** Handler runs per second (token bucket) or per window (sliding window), optionally per key. */
@@ -64,6 +71,15 @@ export function assemble(
   const { stats } = env;
   const m: Middleware[] = [tracingMiddleware(env.system)];
   const dlq = deadLetterQueueOf(topic, group, o);
+  const maxRedeliveries = checkMaxRedeliveries(o.maxRedeliveries);
+  if (maxRedeliveries !== false) {
+    m.push(
+      redeliveryLimitMiddleware(maxRedeliveries, dlq, {
+        onDeadLetter: () => stats.add("deadLettered"),
+        onDrop: env.onDrop,
+      }),
+    );
+  }
   if (dlq !== false) m.push(deadLetterMiddleware(dlq, { onDeadLetter: () => stats.add("deadLettered") }));
   else {
     m.push(async (ctx, next) => {

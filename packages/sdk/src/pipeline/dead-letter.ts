@@ -8,7 +8,7 @@
 import { HEADER, withHeaders } from "../envelope/envelope.ts";
 import { CircuitOpenError } from "../errors.ts";
 import type { TransportMessage } from "../transports/transport.ts";
-import type { Middleware } from "./context.ts";
+import type { ConsumeContext, Middleware } from "./context.ts";
 
 /** How many lines of a stack a dead letter keeps: the head says where, the rest is noise in a header. */
 const STACK_LINES = 6;
@@ -38,6 +38,23 @@ export function describeError(error: unknown): { name: string; message: string; 
   return { name: "Error", message: String(error).slice(0, ERROR_CHARS_MAX), stack: "" };
 }
 
+/** The dead letter of the delivery `ctx` holds, failed for good with `error`. */
+export function deadLetterOf(ctx: ConsumeContext, error: unknown): TransportMessage {
+  const now = ctx.clock.nowMs();
+  const e = describeError(error);
+  return withHeaders(ctx.delivery.message, {
+    [HEADER.error]: headerSafe(e.message),
+    [HEADER.errorName]: headerSafe(e.name),
+    [HEADER.stack]: headerSafe(e.stack),
+    [HEADER.attempts]: String(ctx.attempt),
+    [HEADER.topic]: ctx.topic,
+    [HEADER.group]: ctx.group,
+    [HEADER.firstFailureMs]: String(ctx.firstFailureMs ?? now),
+    [HEADER.lastFailureMs]: String(now),
+    [HEADER.deadLetteredMs]: String(now),
+  });
+}
+
 /** Sends a message whose handling failed for good to `queue`, then acks it. */
 export function deadLetterMiddleware(queue: string, hooks: DeadLetterHooks = {}): Middleware {
   return async (ctx, next) => {
@@ -45,19 +62,7 @@ export function deadLetterMiddleware(queue: string, hooks: DeadLetterHooks = {})
       await next();
     } catch (error) {
       if (error instanceof CircuitOpenError || ctx.signal.aborted) throw error;
-      const now = ctx.clock.nowMs();
-      const e = describeError(error);
-      const dead = withHeaders(ctx.delivery.message, {
-        [HEADER.error]: headerSafe(e.message),
-        [HEADER.errorName]: headerSafe(e.name),
-        [HEADER.stack]: headerSafe(e.stack),
-        [HEADER.attempts]: String(ctx.attempt),
-        [HEADER.topic]: ctx.topic,
-        [HEADER.group]: ctx.group,
-        [HEADER.firstFailureMs]: String(ctx.firstFailureMs ?? now),
-        [HEADER.lastFailureMs]: String(now),
-        [HEADER.deadLetteredMs]: String(now),
-      });
+      const dead = deadLetterOf(ctx, error);
       await ctx.settle("dead_letter", async () => {
         await ctx.transport.send(queue, dead);
         await ctx.delivery.ack();

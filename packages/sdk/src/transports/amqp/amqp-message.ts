@@ -5,6 +5,7 @@
 import { randomUUID } from "node:crypto";
 import type { Message, Options } from "amqplib";
 import { fromBinaryHeaders, toBinaryHeaders } from "../../envelope/bindings.ts";
+import { HEADER } from "../../envelope/envelope.ts";
 import type { TransportMessage } from "../transport.ts";
 
 /** Headers the broker adds (dead-lettering, delays): dropped on receipt, so a redriven copy is clean. */
@@ -51,9 +52,58 @@ export function fromAmqp(msg: Message): TransportMessage {
   });
 }
 
-/** How often the broker delivered this copy before: x-delivery-count where counted, else at least 1. */
+/** The redeliveries counted so far in the SDK's own header (see `recounted`). */
+function carried(msg: Message): number {
+  const n = Number(headerString(msg.properties.headers?.[HEADER.redeliveries]) ?? 0);
+  return Number.isSafeInteger(n) && n > 0 ? n : 0;
+}
+
+/**
+ * How often this message was delivered before without being settled: the broker's x-delivery-count where
+ * it counts (quorum queues, queues with x-delivery-limit), plus what the SDK counted in its header.
+ */
 export function redeliveries(msg: Message): number {
   const count = msg.properties.headers?.["x-delivery-count"];
-  if (typeof count === "number") return count;
-  return msg.fields.redelivered ? 1 : 0;
+  return (typeof count === "number" ? count : 0) + carried(msg);
+}
+
+/**
+ * A classic queue only flags a redelivery (the redelivered bit), so nobody counts a crash loop: such a
+ * delivery is republished to its queue with the SDK's count raised by one, and the original acked.
+ */
+export function needsRecount(msg: Message): boolean {
+  return msg.fields.redelivered && typeof msg.properties.headers?.["x-delivery-count"] !== "number";
+}
+
+/** The basic.publish options of `msg` again, with its redelivery count raised by one. */
+export function recounted(msg: Message): Options.Publish {
+  const p = msg.properties;
+  const headers: Record<string, unknown> = {};
+  for (const k in p.headers ?? {}) if (!BROKER_HEADER.test(k)) headers[k] = p.headers?.[k];
+  headers[HEADER.redeliveries] = carried(msg) + 1;
+  const options: Options.Publish = { persistent: true, headers };
+  // user_id is left out: the broker checks it against the connection's user
+  const copy = [
+    "contentType",
+    "contentEncoding",
+    "priority",
+    "correlationId",
+    "replyTo",
+    "expiration",
+    "messageId",
+    "timestamp",
+    "type",
+    "appId",
+  ] as const;
+  for (const k of copy)
+    if (p[k] !== undefined && p[k] !== null) (options as Record<string, unknown>)[k] = p[k];
+  return options;
+}
+
+/** The id a release is remembered by (the CloudEvents id, as the SDK publishes it in message_id too). */
+export function idOf(msg: Message): string | undefined {
+  return (
+    (msg.properties.messageId as string | undefined) ??
+    headerString(msg.properties.headers?.["cloudEvents:id"])
+  );
 }

@@ -2,15 +2,23 @@
 // many unacked), ack/requeue per delivery, pause as basic.cancel, and re-attach on a new connection.
 // Invariant: a delivery is settled only on the channel it came on; once that channel is gone the settle
 // is a no-op, because the broker has already put the message back for the group.
+//
+// Redeliveries are counted for the pipeline's redelivery limit: a classic queue only flags them, so a
+// flagged delivery is republished to the group's queue with the SDK's count raised by one (then acked) and
+// the copy is what the handler gets. Releases by this subscription (pause, shutdown, open breaker) are
+// remembered by message id and not counted.
 
 import type { Channel, ConsumeMessage } from "amqplib";
 import type { Clock } from "../../lib/clock.ts";
 import { backoffMs } from "../backoff.ts";
 import type { Delivery, TransportSubscribeOptions, TransportSubscription } from "../transport.ts";
-import { fromAmqp, redeliveries } from "./amqp-message.ts";
+import { fromAmqp, idOf, needsRecount, recounted, redeliveries } from "./amqp-message.ts";
 import type { AmqpConnection } from "./connection.ts";
 import { groupQueue, topicExchange } from "./names.ts";
 import type { Session } from "./session.ts";
+
+/** Released message ids remembered at most (the oldest are forgotten: their redelivery then counts). */
+const RELEASED_MAX = 10_000;
 
 export class AmqpSubscription implements TransportSubscription {
   private channel: Channel | undefined;
@@ -19,6 +27,8 @@ export class AmqpSubscription implements TransportSubscription {
   private paused = false;
   private closed = false;
   private failures = 0;
+  /** Message ids this subscription released (handed back itself): their redelivery is not counted. */
+  private readonly released = new Set<string>();
   private readonly onReconnect = (s: Session) => void this.attachOrRetry(s);
   /** Told once close() begins (the transport forgets the subscription). */
   onClosed: () => void = () => {};
@@ -83,9 +93,42 @@ export class AmqpSubscription implements TransportSubscription {
         if (this.channel === ch) void ch.close().catch(() => {});
         return;
       }
+      if (needsRecount(msg) && !this.options.temporary && !this.releasedByUs(msg)) {
+        void this.recount(ch, msg);
+        return;
+      }
       this.onDelivery(this.delivery(ch, msg));
     });
     this.consumerTag = consumerTag;
+  }
+
+  private releasedByUs(msg: ConsumeMessage): boolean {
+    const id = idOf(msg);
+    return id !== undefined && this.released.delete(id);
+  }
+
+  /** The copy with the count goes to the back of the queue; the original is acked once it is confirmed. */
+  private async recount(ch: Channel, msg: ConsumeMessage): Promise<void> {
+    try {
+      const s = await this.conn.session();
+      await s.publish("", this.queue, msg.content, recounted(msg));
+    } catch {
+      return; // not acked: the broker delivers it again
+    }
+    if (this.channel !== ch) return; // the channel went: the broker requeued the original (a duplicate)
+    try {
+      ch.ack(msg);
+    } catch {
+      // closed between the check and the call: as above
+    }
+  }
+
+  private remember(msg: ConsumeMessage): void {
+    const id = idOf(msg);
+    if (id === undefined) return;
+    this.released.add(id);
+    if (this.released.size > RELEASED_MAX)
+      this.released.delete(this.released.values().next().value as string);
   }
 
   private delivery(ch: Channel, msg: ConsumeMessage): Delivery {
@@ -104,7 +147,11 @@ export class AmqpSubscription implements TransportSubscription {
       message: fromAmqp(msg),
       redeliveries: redeliveries(msg),
       ack: () => settle(() => ch.ack(msg)),
-      release: () => settle(() => ch.nack(msg, false, true)),
+      release: () =>
+        settle(() => {
+          this.remember(msg);
+          ch.nack(msg, false, true);
+        }),
     };
   }
 

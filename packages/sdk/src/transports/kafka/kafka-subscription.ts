@@ -135,7 +135,7 @@ export class KafkaSubscription implements TransportSubscription {
       }
       this.keyQueues.set(key, []);
     }
-    this.dispatch(m, key, 0, this.epoch);
+    this.dispatch(m, key, this.epoch);
     this.flow();
   }
 
@@ -163,19 +163,20 @@ export class KafkaSubscription implements TransportSubscription {
       }
       q.shift();
       this.held++;
-      this.dispatch(m, undefined, 0, epoch);
+      this.dispatch(m, undefined, epoch);
     }
     this.tierQueues.delete(k);
   }
 
-  private dispatch(m: Msg, key: string | undefined, redeliveries: number, epoch: number): void {
+  /** No `redeliveries`: Kafka counts none (a record read again after a rebalance looks like a first read). */
+  private dispatch(m: Msg, key: string | undefined, epoch: number): void {
     let settled = false;
     const settle = (release: boolean): Promise<void> => {
       if (settled || epoch !== this.epoch) return Promise.resolve();
       settled = true;
       if (release) {
         this.deps.clock.setTimer(RELEASE_AGAIN_MS, () => {
-          if (epoch === this.epoch && !this.closed) this.dispatch(m, key, redeliveries + 1, epoch);
+          if (epoch === this.epoch && !this.closed) this.dispatch(m, key, epoch);
         });
         return Promise.resolve();
       }
@@ -188,7 +189,6 @@ export class KafkaSubscription implements TransportSubscription {
     };
     this.onDelivery({
       message: fromRecord(m.key, m.value, m.headers, `${m.topic}-${m.partition}-${m.offset}`, DUE_HEADER),
-      redeliveries,
       ack: () => settle(false),
       release: () => settle(true),
     });
@@ -198,7 +198,7 @@ export class KafkaSubscription implements TransportSubscription {
     const q = this.keyQueues.get(key);
     const next = q?.shift();
     if (next === undefined) this.keyQueues.delete(key);
-    else this.dispatch(next, key, 0, epoch);
+    else this.dispatch(next, key, epoch);
   }
 
   private flow(): void {

@@ -93,8 +93,9 @@ export class GroupQueue {
     return undefined;
   }
 
-  private requeue(e: Entry): void {
-    e.redeliveries++;
+  /** Back to the head; `counted` unless the SDK released it itself (redeliveries count unsettled ends). */
+  private requeue(e: Entry, counted = true): void {
+    if (counted) e.redeliveries++;
     this.ready.unshift(e);
     this.schedule();
   }
@@ -104,7 +105,7 @@ export class GroupQueue {
       // a delivery whose consumer was closed or whose connection dropped was already given back
       if (!c.held.delete(e))
         return Promise.reject(new Error("delivery no longer held: the broker redelivers it"));
-      if (requeue) this.requeue(e);
+      if (requeue) this.requeue(e, false);
       else this.schedule();
       return Promise.resolve();
     };

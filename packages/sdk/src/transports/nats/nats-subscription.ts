@@ -10,6 +10,9 @@ import { fromNats } from "./nats-message.ts";
 import type { NatsTransport } from "./nats-transport.ts";
 import { PullLoop, Slots } from "./pull-loop.ts";
 
+/** Stream sequences whose naks this subscription remembers (a bound: older ones are forgotten). */
+const RETURNED_MAX = 10_000;
+
 /** In-flight deliveries tell the server they are being worked on this often (ack_wait is 30 s). */
 const WORKING_EVERY_MS = 10_000;
 
@@ -20,6 +23,11 @@ export class NatsSubscription implements TransportSubscription {
   private keepAlive: TimerHandle | undefined;
   private closed = false;
   private mainName = "";
+  /**
+   * Naks this process sent per stream sequence (releases, copies not yet due): JetStream's delivery count
+   * includes them, `redeliveries` must not (it counts deliveries that ended unsettled).
+   */
+  private readonly returned = new Map<number, number>();
   /** Told once close() begins (the transport forgets the subscription). */
   onClosed: () => void = () => {};
 
@@ -62,6 +70,7 @@ export class NatsSubscription implements TransportSubscription {
       // the due time is the publisher's wall clock, as JetStream's own timestamps are
       const left = Number(m.headers?.get(DUE_HEADER) ?? 0) - Date.now();
       if (left > 0) {
+        this.countReturn(m);
         m.nak(left);
         return;
       }
@@ -84,10 +93,25 @@ export class NatsSubscription implements TransportSubscription {
     };
     return {
       message: fromNats(m.headers, m.data, DUE_HEADER),
-      redeliveries: m.info.deliveryCount - 1,
-      ack: () => settle(() => m.ack()),
-      release: () => settle(() => m.nak()),
+      redeliveries: Math.max(0, m.info.deliveryCount - 1 - (this.returned.get(m.seq) ?? 0)),
+      ack: () =>
+        settle(() => {
+          this.returned.delete(m.seq);
+          m.ack();
+        }),
+      release: () =>
+        settle(() => {
+          this.countReturn(m);
+          m.nak();
+        }),
     };
+  }
+
+  private countReturn(m: JsMsg): void {
+    const n = this.returned.get(m.seq) ?? 0;
+    this.returned.delete(m.seq);
+    this.returned.set(m.seq, n + 1);
+    if (this.returned.size > RETURNED_MAX) this.returned.delete(this.returned.keys().next().value as number);
   }
 
   private armKeepAlive(): void {
