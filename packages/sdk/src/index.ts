@@ -152,6 +152,26 @@ export {
   sqliteProjectionStore,
 } from "./projections/sqlite-projection-store.ts";
 export { RemoteError, type RequestOptions } from "./request-reply.ts";
+export { MemorySagaStore, memorySagaStore } from "./saga/memory-saga-store.ts";
+export {
+  SagaOrchestrator,
+  type SagaOrchestratorOptions,
+  type StartSagaOptions,
+  sagaOrchestrator,
+} from "./saga/orchestrator.ts";
+export {
+  defineSaga,
+  type PendingCommand,
+  type SagaCommand,
+  type SagaContext,
+  type SagaDefinition,
+  type SagaEvent,
+  type SagaHistoryEntry,
+  type SagaState,
+  type SagaStatus,
+  type SagaStep,
+} from "./saga/saga.ts";
+export type { SagaQuery, SagaStore, SagaTimeout } from "./saga/saga-store.ts";
 export { MemoryInbox } from "./stores/memory-inbox.ts";
 export { PostgresInbox, type PostgresInboxOptions, postgresInbox } from "./stores/postgres-inbox.ts";
 export { SqliteInbox, type SqliteInboxOptions, sqliteInbox } from "./stores/sqlite-inbox.ts";

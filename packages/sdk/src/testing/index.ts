@@ -21,4 +21,5 @@ export {
   outboxStoreContract,
 } from "./outbox-contract.ts";
 export { type BalanceModel, type ProjectionHarness, projectionContract } from "./projection-contract.ts";
+export { type SagaHarness, sagaStoreContract } from "./saga-contract.ts";
 export { uniqueName, waitFor } from "./wait.ts";
