@@ -14,20 +14,23 @@ import {
 import {
   bufferSerializer,
   decodeBody,
+  type Encoded,
   jsonSerializer,
   type Serializer,
   textSerializer,
 } from "./envelope/serializers.ts";
 import { CircuitOpenError, NonRetryableError } from "./errors.ts";
+import { untilAborted } from "./lib/abort.ts";
 import { type Clock, systemClock } from "./lib/clock.ts";
 import { assemble, type PipelineOptions } from "./pipeline/assemble.ts";
 import type { CircuitState } from "./pipeline/circuit-breaker.ts";
 import { Consumer } from "./pipeline/consumer.ts";
 import { type ConsumeContext, compose } from "./pipeline/context.ts";
 import { type DeadLetter, describeError } from "./pipeline/dead-letter.ts";
+import { Processing, type SubscriptionScope } from "./pipeline/processing.ts";
 import { makeRateLimiter, type RateLimiter, type RateLimitOptions } from "./pipeline/rate-limit.ts";
 import { StatsRecorder, type SubscriptionStats } from "./pipeline/stats.ts";
-import { tracedPublish, tracedSettle } from "./pipeline/tracing.ts";
+import { tracedPublish } from "./pipeline/tracing.ts";
 import { Requester, type RequestOptions } from "./request-reply.ts";
 import type {
   Delivery,
@@ -139,29 +142,52 @@ export class Bus {
   }
 
   /** Publishes `data` to every group of `topic`; resolves with the message id once the broker holds it. */
-  async publish(topic: string, data: unknown, options: PublishOptions = {}): Promise<string> {
-    const m = await this.encode(topic, data, options);
-    if (this.publishLimiter) await this.publishLimiter.acquire(options.key);
-    await tracedPublish(this.transport.system, topic, m, (traceContext) =>
-      this.transport.publish(topic, {
-        ...m,
-        attributes: { ...m.attributes, extensions: { ...m.attributes.extensions, ...traceContext } },
-      }),
-    );
-    return m.attributes.id;
+  publish(topic: string, data: unknown, options: PublishOptions = NO_OPTIONS): Promise<string> {
+    // not async: with a synchronous serializer and no rate limit, nothing is awaited before the transport
+    try {
+      this.checkOpen();
+      checkPublish(topic, options);
+      const s = options.serializer ?? (Buffer.isBuffer(data) ? bufferSerializer : this.serializer);
+      const encoded = s.encode(data, { topic, type: options.type ?? topic });
+      if (isThenable(encoded) || this.publishLimiter !== undefined) {
+        return this.publishLater(topic, options, s.contentType, encoded);
+      }
+      return this.send(topic, this.envelope(topic, options, s.contentType, encoded));
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
-  private async encode(topic: string, data: unknown, options: PublishOptions): Promise<TransportMessage> {
-    this.checkOpen();
-    checkPublish(topic, options);
-    const s = options.serializer ?? (Buffer.isBuffer(data) ? bufferSerializer : this.serializer);
-    const encoded = await s.encode(data, { topic, type: options.type ?? topic });
+  private async publishLater(
+    topic: string,
+    options: PublishOptions,
+    contentType: string,
+    encoded: Encoded | PromiseLike<Encoded>,
+  ): Promise<string> {
+    const m = this.envelope(topic, options, contentType, await encoded);
+    if (this.publishLimiter) await this.publishLimiter.acquire(options.key);
+    return this.send(topic, m);
+  }
+
+  private envelope(
+    topic: string,
+    options: PublishOptions,
+    contentType: string,
+    e: Encoded,
+  ): TransportMessage {
     return buildMessage(
       topic,
       options,
-      { body: encoded.body, contentType: s.contentType, dataschema: encoded.dataschema },
+      { body: e.body, contentType, dataschema: e.dataschema },
       { source: this.source, nowMs: this.clock.nowMs() },
     );
+  }
+
+  private send(topic: string, m: TransportMessage): Promise<string> {
+    const id = m.attributes.id;
+    return tracedPublish(this.transport.system, topic, m, (traceContext) =>
+      this.transport.publish(topic, traceContext === undefined ? m : withTraceContext(m, traceContext)),
+    ).then(() => id);
   }
 
   /** Decodes a received message (a body that does not decode is a NonRetryableError: dead-lettered). */
@@ -201,6 +227,20 @@ export class Bus {
     });
     const run = compose(middleware, (ctx) => this.callHandler(ctx, handler as Handler));
     const concurrency = options.concurrency ?? 1;
+    const scope: SubscriptionScope = {
+      topic,
+      group,
+      transport: this.transport,
+      clock: this.clock,
+      decode: (m, attempt) => this.decode(topic, m, attempt),
+      subscription: {
+        pause: () => consumer.pause("pipeline"),
+        resume: () => consumer.resume("pipeline"),
+        get paused() {
+          return consumer.paused;
+        },
+      },
+    };
     const consumer: Consumer = new Consumer({
       topic,
       group,
@@ -210,7 +250,7 @@ export class Bus {
       prefetch: options.prefetch ?? concurrency,
       ...(options.temporary ? { temporary: true } : {}),
       orderByKey: options.orderByKey ?? true,
-      process: (d, stop) => this.process(topic, group, d, stop, run, consumer, stats),
+      process: (d, stop) => this.process(scope, d, stop, run, stats),
       onError: (e) => this.reportError(e, `subscription ${topic}/${group}`),
     });
     await consumer.start();
@@ -235,42 +275,14 @@ export class Bus {
   }
 
   private async process(
-    topic: string,
-    group: string,
+    scope: SubscriptionScope,
     delivery: Delivery,
     stop: AbortSignal,
     run: (ctx: ConsumeContext) => Promise<void>,
-    consumer: Consumer,
     stats: StatsRecorder,
   ): Promise<void> {
-    const system = this.transport.system;
-    const ctx: ConsumeContext = {
-      topic,
-      group,
-      delivery,
-      transport: this.transport,
-      clock: this.clock,
-      attempt: positiveInt(delivery.message.headers[HEADER.attempt]) ?? 1,
-      firstFailureMs: undefined,
-      error: undefined,
-      signal: stop,
-      settled: false,
-      outcome: undefined,
-      result: undefined,
-      tx: undefined,
-      message: () => this.decode(topic, delivery.message, ctx.attempt),
-      settle: async (operation, fn) => {
-        ctx.settled = true;
-        await tracedSettle(system, topic, operation, fn);
-      },
-      subscription: {
-        pause: () => consumer.pause("pipeline"),
-        resume: () => consumer.resume("pipeline"),
-        get paused() {
-          return consumer.paused;
-        },
-      },
-    };
+    const attempt = positiveInt(delivery.message.headers[HEADER.attempt]) ?? 1;
+    const ctx = new Processing(scope, delivery, stop, attempt);
     try {
       await run(ctx);
     } catch (e) {
@@ -287,36 +299,22 @@ export class Bus {
     if (ctx.outcome === undefined) {
       ctx.outcome = "processed";
       stats.add("processed");
-      await this.reply(delivery.message, ctx.result);
+      if (delivery.message.attributes.extensions.replyto !== undefined)
+        await this.reply(delivery.message, ctx.result);
     }
     await ctx.settle("ack", () => delivery.ack());
   }
 
-  /** The terminal step: decode, call the handler, and stop waiting for it once the signal aborts. */
+  /**
+   * The terminal step: decode, call the handler, and stop waiting for it once the signal aborts. A handler
+   * that returns no promise is done when it returns: nothing to race against the signal.
+   */
   private async callHandler(ctx: ConsumeContext, handler: Handler): Promise<void> {
     const message = await ctx.message();
     const signal = ctx.signal;
     signal.throwIfAborted();
-    const hctx: HandlerContext = {
-      signal,
-      tx: ctx.tx,
-      publish: (t, data, o = {}) =>
-        this.publish(t, data, {
-          correlationId: message.correlationId ?? message.id,
-          causationId: message.id,
-          ...o,
-        }),
-    };
-    let onAbort: (() => void) | undefined;
-    const aborted = new Promise<never>((_, reject) => {
-      onAbort = () => reject(signal.reason);
-      signal.addEventListener("abort", onAbort, { once: true });
-    });
-    try {
-      ctx.result = await Promise.race([Promise.resolve().then(() => handler(message, hctx)), aborted]);
-    } finally {
-      signal.removeEventListener("abort", onAbort as () => void);
-    }
+    const result = handler(message, new HandlerCall(this, message, signal, ctx.tx));
+    ctx.result = isThenable(result) ? await untilAborted(result, signal) : result;
   }
 
   private async reply(request: TransportMessage, result: unknown): Promise<void> {
@@ -370,4 +368,38 @@ export class Bus {
 function positiveInt(v: string | undefined): number | undefined {
   const n = Number(v);
   return v !== undefined && Number.isSafeInteger(n) && n >= 1 ? n : undefined;
+}
+
+const NO_OPTIONS: PublishOptions = Object.freeze({});
+
+function isThenable<T>(v: T | PromiseLike<T>): v is PromiseLike<T> {
+  return typeof (v as { then?: unknown } | null | undefined)?.then === "function";
+}
+
+/** `m` with the trace context a publish span hands over, as CloudEvents extension attributes. */
+function withTraceContext(m: TransportMessage, traceContext: Record<string, string>): TransportMessage {
+  return {
+    ...m,
+    attributes: { ...m.attributes, extensions: { ...m.attributes.extensions, ...traceContext } },
+  };
+}
+
+/** A handler's HandlerContext: one object per call; `publish` is made only when the handler reads it. */
+class HandlerCall implements HandlerContext {
+  constructor(
+    private readonly bus: Bus,
+    private readonly cause: Message<unknown>,
+    readonly signal: AbortSignal,
+    readonly tx: unknown,
+  ) {}
+
+  get publish(): HandlerContext["publish"] {
+    const { bus, cause } = this;
+    return (topic, data, o = {}) =>
+      bus.publish(topic, data, {
+        correlationId: cause.correlationId ?? cause.id,
+        causationId: cause.id,
+        ...o,
+      });
+  }
 }

@@ -8,6 +8,8 @@ export type BindingName = "amqp" | "kafka" | "nats";
 interface Binding {
   /** Prefix of a CloudEvents attribute's header name. */
   readonly prefix: string;
+  /** `prefix` in lower case: header names are matched without case. */
+  readonly prefixLower: string;
   /**
    * Where `datacontenttype` goes: a header of its own ("content-type"), null where the protocol has a
    * property for it (AMQP), or "attribute" for a prefixed header like any other attribute (NATS).
@@ -19,11 +21,16 @@ interface Binding {
 
 const BINDINGS: Record<BindingName, Binding> = {
   // AMQP binding: application properties prefixed "cloudEvents:"; datacontenttype is content-type.
-  amqp: { prefix: "cloudEvents:", contentTypeHeader: null, percentEncode: false },
+  amqp: {
+    prefix: "cloudEvents:",
+    prefixLower: "cloudevents:",
+    contentTypeHeader: null,
+    percentEncode: false,
+  },
   // Kafka binding: headers prefixed "ce_"; datacontenttype is the "content-type" header.
-  kafka: { prefix: "ce_", contentTypeHeader: "content-type", percentEncode: false },
+  kafka: { prefix: "ce_", prefixLower: "ce_", contentTypeHeader: "content-type", percentEncode: false },
   // NATS binding (binary mode, NATS 2.2+ headers): every attribute "ce-"-prefixed, datacontenttype too.
-  nats: { prefix: "ce-", contentTypeHeader: "attribute", percentEncode: true },
+  nats: { prefix: "ce-", prefixLower: "ce-", contentTypeHeader: "attribute", percentEncode: true },
 };
 
 const CORE = ["specversion", "id", "source", "type", "time", "subject", "dataschema"] as const;
@@ -56,17 +63,32 @@ function decode(b: Binding, value: string): string {
 export function toBinaryHeaders(name: BindingName, message: TransportMessage): BinaryHeaders {
   const b = BINDINGS[name];
   const a = message.attributes;
-  const headers: Record<string, string> = { ...message.headers };
+  const headers: Record<string, string> = {};
+  const own = message.headers;
+  for (const k in own) headers[k] = own[k] as string;
   for (const attr of CORE) {
     const v = a[attr];
     if (v !== undefined) headers[b.prefix + attr] = encode(b, v);
   }
-  for (const [k, v] of Object.entries(a.extensions)) headers[b.prefix + k] = encode(b, v);
+  const ext = a.extensions;
+  for (const k in ext) headers[b.prefix + k] = encode(b, ext[k] as string);
   const ct = a.datacontenttype;
   if (ct !== undefined && b.contentTypeHeader === "attribute")
     headers[`${b.prefix}datacontenttype`] = encode(b, ct);
   else if (ct !== undefined && b.contentTypeHeader !== null) headers[b.contentTypeHeader] = ct;
   return ct === undefined ? { headers } : { headers, contentType: ct };
+}
+
+/** The attribute a header names (lower case), or undefined when it is not a `b.prefix` header. */
+function attributeOf(b: Binding, k: string): string | undefined {
+  const n = b.prefix.length;
+  // the binding's own spelling first: no case folding for what the SDK itself wrote
+  if (k.startsWith(b.prefix)) {
+    const attr = k.slice(n);
+    return attr === attr.toLowerCase() ? attr : attr.toLowerCase();
+  }
+  if (k.length <= n || k.slice(0, n).toLowerCase() !== b.prefixLower) return undefined;
+  return k.slice(n).toLowerCase();
 }
 
 /**
@@ -80,33 +102,66 @@ export function fromBinaryHeaders(
   extra: { contentType?: string; key?: string; fallbackId: string },
 ): TransportMessage {
   const b = BINDINGS[name];
-  const attrs: Record<string, string> = {};
   const extensions: Record<string, string> = {};
   const headers: Record<string, string> = {};
-  const core = new Set<string>(CORE);
+  let id: string | undefined;
+  let source: string | undefined;
+  let type: string | undefined;
+  let time: string | undefined;
+  let subject: string | undefined;
+  let dataschema: string | undefined;
   let contentType = extra.contentType;
-  for (const [k, v] of Object.entries(received)) {
+  for (const k in received) {
+    const v = received[k];
     if (v === undefined) continue;
-    const lower = k.toLowerCase();
-    if (lower === "content-type" && b.contentTypeHeader !== null) contentType ??= v;
-    else if (lower.startsWith(b.prefix.toLowerCase())) {
-      const attr = k.slice(b.prefix.length).toLowerCase();
-      if (attr === "datacontenttype") contentType = decode(b, v);
-      else if (core.has(attr)) attrs[attr] = decode(b, v);
-      else extensions[attr] = decode(b, v);
-    } else headers[k] = v;
+    const attr = attributeOf(b, k);
+    if (attr === undefined) {
+      if (b.contentTypeHeader !== null && k.toLowerCase() === "content-type") contentType ??= v;
+      else headers[k] = v;
+      continue;
+    }
+    const value = decode(b, v);
+    switch (attr) {
+      case "specversion":
+        break;
+      case "id":
+        id = value;
+        break;
+      case "source":
+        source = value;
+        break;
+      case "type":
+        type = value;
+        break;
+      case "time":
+        time = value;
+        break;
+      case "subject":
+        subject = value;
+        break;
+      case "dataschema":
+        dataschema = value;
+        break;
+      case "datacontenttype":
+        contentType = value;
+        break;
+      default:
+        extensions[attr] = value;
+    }
   }
-  const attributes: CloudEventAttributes = {
+  const attributes: Mutable<CloudEventAttributes> = {
     specversion: "1.0",
-    id: attrs.id ?? extra.fallbackId,
-    source: attrs.source ?? "unknown",
-    type: attrs.type ?? "unknown",
-    ...(attrs.time === undefined ? {} : { time: attrs.time }),
-    ...(attrs.subject === undefined ? {} : { subject: attrs.subject }),
-    ...(attrs.dataschema === undefined ? {} : { dataschema: attrs.dataschema }),
-    ...(contentType === undefined ? {} : { datacontenttype: contentType }),
+    id: id ?? extra.fallbackId,
+    source: source ?? "unknown",
+    type: type ?? "unknown",
     extensions,
   };
+  if (time !== undefined) attributes.time = time;
+  if (subject !== undefined) attributes.subject = subject;
+  if (dataschema !== undefined) attributes.dataschema = dataschema;
+  if (contentType !== undefined) attributes.datacontenttype = contentType;
   const key = extra.key ?? extensions.partitionkey;
   return key === undefined ? { attributes, headers, body } : { attributes, headers, key, body };
 }
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };

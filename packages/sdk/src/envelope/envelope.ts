@@ -40,7 +40,10 @@ export interface PublishOptions {
   readonly source?: string;
   readonly dataschema?: string;
   readonly headers?: Readonly<Record<string, string>>;
-  /** Ties a conversation together; defaults to the causing message's correlation id, else this id. */
+  /**
+   * Ties a conversation together; defaults to the causing message's correlation id, else this id (then no
+   * `correlationid` attribute is written: receivers take the id).
+   */
   readonly correlationId?: string;
   /** The id of the message that caused this one. */
   readonly causationId?: string;
@@ -64,6 +67,7 @@ export interface Message<T = unknown> {
   readonly subject: string | undefined;
   readonly time: string | undefined;
   readonly topic: string;
+  /** The conversation's id: the `correlationid` attribute, or this message's id when it has none. */
   readonly correlationId: string | undefined;
   readonly causationId: string | undefined;
   readonly attributes: CloudEventAttributes;
@@ -76,12 +80,12 @@ export function checkPublish(topic: string, options: PublishOptions): void {
   if (typeof topic !== "string" || topic.length === 0) {
     throw new TypeError("publish: the topic must be a non-empty string");
   }
-  for (const name of Object.keys(options.extensions ?? {})) {
+  for (const name in options.extensions) {
     if (!EXTENSION_NAME.test(name)) {
       throw new TypeError(`publish: extension attribute "${name}" must be 1-20 lower-case letters or digits`);
     }
   }
-  for (const name of Object.keys(options.headers ?? {})) {
+  for (const name in options.headers) {
     if (name.toLowerCase().startsWith("x-spindle-") || /^(ce[_-]|cloudevents[:_])/iu.test(name)) {
       throw new TypeError(
         `publish: header "${name}" uses a reserved prefix (x-spindle-, ce_, ce-, cloudEvents:)`,
@@ -90,7 +94,19 @@ export function checkPublish(topic: string, options: PublishOptions): void {
   }
 }
 
-/** Builds the transport message for a publish; `body` and `contentType` come from the serializer. */
+/** The last `time` attribute written, by epoch ms: messages published in the same millisecond share it. */
+let lastTime = { ms: Number.NaN, iso: "" };
+
+function isoTime(ms: number): string {
+  if (ms !== lastTime.ms) lastTime = { ms, iso: new Date(ms).toISOString() };
+  return lastTime.iso;
+}
+
+/**
+ * Builds the transport message for a publish; `body` and `contentType` come from the serializer. The
+ * correlation id is written only when it differs from the id: a message that starts its conversation
+ * carries none, and readers imply its own id (`toMessage`), which saves a header on every such message.
+ */
 export function buildMessage(
   topic: string,
   options: PublishOptions,
@@ -98,32 +114,38 @@ export function buildMessage(
   defaults: { source: string; nowMs: number },
 ): TransportMessage {
   const id = options.id ?? randomUUID();
-  const extensions: Record<string, string> = { ...options.extensions };
-  extensions.correlationid = options.correlationId ?? id;
+  const extensions: Record<string, string> =
+    options.extensions === undefined ? {} : { ...options.extensions };
+  const correlationId = options.correlationId;
+  if (correlationId !== undefined && correlationId !== id) extensions.correlationid = correlationId;
+  else if (extensions.correlationid !== undefined) delete extensions.correlationid;
   if (options.causationId !== undefined) extensions.causationid = options.causationId;
   if (options.key !== undefined) extensions.partitionkey = options.key;
   const dataschema = options.dataschema ?? encoded.dataschema;
-  const attributes: CloudEventAttributes = {
+  const attributes: Mutable<CloudEventAttributes> = {
     specversion: "1.0",
     id,
     source: options.source ?? defaults.source,
     type: options.type ?? topic,
-    time: new Date(defaults.nowMs).toISOString(),
+    time: isoTime(defaults.nowMs),
     datacontenttype: encoded.contentType,
-    ...(options.subject === undefined ? {} : { subject: options.subject }),
-    ...(dataschema === undefined ? {} : { dataschema }),
     extensions,
   };
-  const headers = { ...options.headers };
+  if (options.subject !== undefined) attributes.subject = options.subject;
+  if (dataschema !== undefined) attributes.dataschema = dataschema;
+  const headers = options.headers === undefined ? {} : { ...options.headers };
   return options.key === undefined
     ? { attributes, headers, body: encoded.body }
     : { attributes, headers, key: options.key, body: encoded.body };
 }
 
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
 /** The application's view of a transport message (SDK headers hidden). */
 export function toMessage<T>(topic: string, m: TransportMessage, data: T, attempt: number): Message<T> {
   const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(m.headers)) if (!k.startsWith("x-spindle-")) headers[k] = v;
+  const own = m.headers;
+  for (const k in own) if (!k.startsWith("x-spindle-")) headers[k] = own[k] as string;
   const a = m.attributes;
   return {
     data,
@@ -136,7 +158,8 @@ export function toMessage<T>(topic: string, m: TransportMessage, data: T, attemp
     subject: a.subject,
     time: a.time,
     topic,
-    correlationId: a.extensions.correlationid,
+    // none written: the message started its conversation (buildMessage)
+    correlationId: a.extensions.correlationid ?? a.id,
     causationId: a.extensions.causationid,
     attributes: a,
     body: m.body,

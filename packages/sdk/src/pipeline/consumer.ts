@@ -97,12 +97,20 @@ export class Consumer {
 
   private pump(): void {
     while (!this.paused && !this.closing && this.running < this.o.concurrency) {
-      const at = this.o.orderByKey ? this.buffer.findIndex((d) => this.free(keyOf(d))) : 0;
-      const d = at < 0 ? undefined : this.buffer.splice(at, 1)[0];
+      const at = this.o.orderByKey ? this.nextFree() : 0;
+      // the head is the common case: shift, not splice (no array per message)
+      const d = at < 0 ? undefined : at === 0 ? this.buffer.shift() : this.buffer.splice(at, 1)[0];
       if (d === undefined) return;
       this.running++;
       void this.run(d);
     }
+  }
+
+  /** Index of the first buffered delivery whose key runs nothing now, or -1. */
+  private nextFree(): number {
+    const b = this.buffer;
+    for (let i = 0; i < b.length; i++) if (this.free(keyOf(b[i] as Delivery))) return i;
+    return -1;
   }
 
   private free(key: string | undefined): boolean {

@@ -41,16 +41,19 @@ export type Outcome = "processed" | "duplicate" | "retry-later" | "dead-lettered
 export type Next = () => Promise<void>;
 export type Middleware = (ctx: ConsumeContext, next: Next) => Promise<void>;
 
-/** One function running `middleware` outermost first around `terminal`. */
+/**
+ * One function running `middleware` outermost first around `terminal`: the chain is linked once per
+ * subscription, so a message costs one `next` closure per layer and nothing else.
+ */
 export function compose(
   middleware: readonly Middleware[],
   terminal: (ctx: ConsumeContext) => Promise<void>,
 ): (ctx: ConsumeContext) => Promise<void> {
-  return (ctx) => {
-    const run = (i: number): Promise<void> => {
-      const m = middleware[i];
-      return m === undefined ? terminal(ctx) : m(ctx, () => run(i + 1));
-    };
-    return run(0);
-  };
+  let run = terminal;
+  for (let i = middleware.length - 1; i >= 0; i--) {
+    const m = middleware[i] as Middleware;
+    const inner = run;
+    run = (ctx) => m(ctx, () => inner(ctx));
+  }
+  return run;
 }

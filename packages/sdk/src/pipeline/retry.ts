@@ -81,6 +81,8 @@ export const retry = {
 };
 
 export interface RetryHooks {
+  /** Called for each failed attempt (a CircuitOpenError is none), before deciding on a retry, for counters. */
+  readonly onFailure?: (error: unknown) => void;
   /** Called before each retry (in process or delayed), for counters. */
   readonly onRetry?: (failed: number, delayMs: number, delayed: boolean) => void;
 }
@@ -96,7 +98,9 @@ export function retryMiddleware(p: RetryPolicy, hooks: RetryHooks = {}): Middlew
         await next();
         return;
       } catch (error) {
-        if (error instanceof CircuitOpenError || ctx.signal.aborted) throw error;
+        if (error instanceof CircuitOpenError) throw error;
+        hooks.onFailure?.(error);
+        if (ctx.signal.aborted) throw error;
         ctx.error = error;
         const now = ctx.clock.nowMs();
         const carried = Number(ctx.delivery.message.headers[HEADER.firstFailureMs]);

@@ -17,7 +17,7 @@ import {
 } from "@opentelemetry/api";
 import type { TransportMessage } from "../transports/transport.ts";
 import { SDK_NAME, SDK_VERSION } from "../version.ts";
-import type { Middleware } from "./context.ts";
+import type { ConsumeContext, Middleware, Next } from "./context.ts";
 
 const getter: TextMapGetter<Readonly<Record<string, string>>> = {
   keys: (c) => Object.keys(c),
@@ -53,19 +53,31 @@ function messageAttributes(
     "messaging.message.id": m.attributes.id,
     "messaging.message.body.size": m.body.length,
   };
-  const conversation = m.attributes.extensions.correlationid;
-  if (conversation !== undefined) a["messaging.message.conversation_id"] = conversation;
+  // no correlationid: the message started its conversation (envelope.ts)
+  a["messaging.message.conversation_id"] = m.attributes.extensions.correlationid ?? m.attributes.id;
   return a;
 }
 
-/** Runs `publish` inside a PRODUCER span and hands it the trace context to carry. */
-export async function tracedPublish<T>(
+/**
+ * Runs `publish` inside a PRODUCER span and hands it the trace context to carry; without OpenTelemetry set
+ * up it runs `publish(undefined)` at once (nothing to carry, no promise of its own).
+ */
+export function tracedPublish<T>(
+  system: string,
+  topic: string,
+  m: TransportMessage,
+  publish: (traceContext: Record<string, string> | undefined) => Promise<T>,
+): Promise<T> {
+  if (!tracingOn()) return publish(undefined);
+  return publishInSpan(system, topic, m, publish);
+}
+
+async function publishInSpan<T>(
   system: string,
   topic: string,
   m: TransportMessage,
   publish: (traceContext: Record<string, string>) => Promise<T>,
 ): Promise<T> {
-  if (!tracingOn()) return publish({});
   const span = tracer().startSpan(`publish ${topic}`, {
     kind: SpanKind.PRODUCER,
     attributes: {
@@ -98,43 +110,53 @@ export function extractContext(m: TransportMessage): Context {
 
 /** The process span, outermost middleware: the handler (and what it publishes) runs inside it. */
 export function tracingMiddleware(system: string): Middleware {
-  return async (ctx, next) => {
-    if (!tracingOn()) return next();
-    const m = ctx.delivery.message;
-    const span = tracer().startSpan(
-      `process ${ctx.topic}`,
-      {
-        kind: SpanKind.CONSUMER,
-        attributes: {
-          ...messageAttributes(system, ctx.topic, m),
-          "messaging.operation.name": "process",
-          "messaging.operation.type": "process",
-          "messaging.consumer.group.name": ctx.group,
-        },
+  // not async: without OpenTelemetry the layer is one call, no promise of its own
+  return (ctx, next) => (tracingOn() ? processInSpan(system, ctx, next) : next());
+}
+
+async function processInSpan(system: string, ctx: ConsumeContext, next: Next): Promise<void> {
+  const m = ctx.delivery.message;
+  const span = tracer().startSpan(
+    `process ${ctx.topic}`,
+    {
+      kind: SpanKind.CONSUMER,
+      attributes: {
+        ...messageAttributes(system, ctx.topic, m),
+        "messaging.operation.name": "process",
+        "messaging.operation.type": "process",
+        "messaging.consumer.group.name": ctx.group,
       },
-      extractContext(m),
-    );
-    try {
-      await context.with(trace.setSpan(extractContext(m), span), next);
-      span.setAttribute("spindle.attempts", ctx.attempt);
-      if (ctx.outcome !== undefined) span.setAttribute("spindle.outcome", ctx.outcome);
-    } catch (e) {
-      failed(span, e);
-      throw e;
-    } finally {
-      span.end();
-    }
-  };
+    },
+    extractContext(m),
+  );
+  try {
+    await context.with(trace.setSpan(extractContext(m), span), next);
+    span.setAttribute("spindle.attempts", ctx.attempt);
+    if (ctx.outcome !== undefined) span.setAttribute("spindle.outcome", ctx.outcome);
+  } catch (e) {
+    failed(span, e);
+    throw e;
+  } finally {
+    span.end();
+  }
 }
 
 /** A settle span ("ack orders", "dead_letter orders", …) around the call that settles a delivery. */
-export async function tracedSettle(
+export function tracedSettle(
   system: string,
   topic: string,
   operation: string,
   fn: () => Promise<void>,
 ): Promise<void> {
-  if (!tracingOn()) return fn();
+  return tracingOn() ? settleInSpan(system, topic, operation, fn) : fn();
+}
+
+async function settleInSpan(
+  system: string,
+  topic: string,
+  operation: string,
+  fn: () => Promise<void>,
+): Promise<void> {
   const span = tracer().startSpan(`${operation} ${topic}`, {
     kind: SpanKind.CLIENT,
     attributes: {

@@ -6,6 +6,7 @@ import type { ChannelModel } from "amqplib";
 import type { Clock, TimerHandle } from "../../lib/clock.ts";
 import { backoffMs } from "../backoff.ts";
 import type { TransportStatus } from "../transport.ts";
+import { coalesceWrites } from "./coalesce-writes.ts";
 import { Session } from "./session.ts";
 
 type AmqpLib = typeof import("amqplib");
@@ -69,6 +70,7 @@ export class AmqpConnection {
     const model: ChannelModel = await this.amqp.connect(this.url, {
       clientProperties: { connection_name: `spindle-sdk ${process.pid}` },
     });
+    coalesceWrites(model);
     const session = new Session(model, this.delayedExchange);
     model.on("error", () => {}); // 'close' follows with the same error; handled there
     model.on("close", (err?: Error) => this.dropped(session, err));
