@@ -1,13 +1,16 @@
 // The outbox store suite on the PostgreSQL server of this machine (127.0.0.1:5432, database `test`), on
-// tables named for this run and dropped after it; and the relay's LISTEN connection killed by the server.
+// tables named for this run and dropped after it; the relay's LISTEN connection killed by the server; the
+// claim's query plans on a large backlog.
 
+import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
 import { setTimeout } from "node:timers/promises";
 import pg from "pg";
 import { connect } from "../index.ts";
 import { outboxStoreContract } from "../testing/outbox-contract.ts";
 import { uniqueName, waitFor } from "../testing/wait.ts";
-import { postgresOutbox } from "./postgres-outbox.ts";
+import { layoutColumns } from "./outbox.ts";
+import { blockedSql, CLAIM_BEGIN, claimSql, postgresOutbox } from "./postgres-outbox.ts";
 
 const url = process.env.SPINDLE_TEST_PG ?? "postgres://postgres@127.0.0.1:5432/test";
 const suffix = `${process.pid}_${Date.now()}`;
@@ -91,5 +94,40 @@ describe("postgres outbox: the relay's LISTEN connection", () => {
     await waitFor("the message, long before the 10-minute poll", () => got.length === 1, 15_000);
     await relay.close();
     await bus.close();
+  });
+});
+
+describe("postgres outbox: claims on a large backlog", () => {
+  // The table is fresh (no statistics) and half its rows are already deleted, as during a drain: with
+  // a plain BEGIN the planner bitmap-scanned every pending row and sorted them for each claim.
+  it("walk the pending indexes in order, without reading and sorting the whole backlog", async () => {
+    const table = `outbox_${suffix}_plan`;
+    created.push(table);
+    const outbox = await postgresOutbox(pool, { table });
+    const client = await pool.connect();
+    try {
+      await client.query("BEGIN");
+      const messages = Array.from({ length: 4000 }, (_, i) => ({ topic: "t", key: `k${i % 400}`, data: i }));
+      await outbox.addAll(client, messages);
+      await client.query("COMMIT");
+      await client.query(
+        `DELETE FROM ${table} WHERE seq IN (SELECT seq FROM ${table} ORDER BY seq LIMIT 2000)`,
+      );
+      await client.query(CLAIM_BEGIN);
+      const plan = async (sql: string, args: unknown[]) =>
+        (await client.query(`EXPLAIN ${sql}`, args)).rows.map((r) => r["QUERY PLAN"] as string).join("\n");
+      const cols = layoutColumns("spindle");
+      const claim = await plan(claimSql(table, cols), [500]);
+      assert.match(claim, new RegExp(`Index Scan using ${table}_pending on`));
+      assert.doesNotMatch(claim, /Sort|Bitmap/);
+      const claimed = await client.query(`${claimSql(table, cols)}`, [500]);
+      const seqs = claimed.rows.map((r) => r.seq);
+      const blocked = await plan(blockedSql(table, cols), [seqs, claimed.rows.map((r) => r.key)]);
+      assert.match(blocked, new RegExp(`Index Only Scan using ${table}_pending_key on`));
+      assert.doesNotMatch(blocked, /Hash|Bitmap/);
+      await client.query("ROLLBACK");
+    } finally {
+      client.release();
+    }
   });
 });

@@ -101,6 +101,36 @@ export class PostgresOutbox {
   }
 }
 
+/**
+ * Opens a claim's transaction. Without a sort the planner must walk the pending index in seq order and
+ * stop after the batch: an outbox table churns faster than autovacuum analyzes it, and with its stale
+ * estimate (a few rows) the planner read every pending row, sorted them and kept the first batch, so a
+ * backlog of n rows cost each claim O(n) and a drain O(n²) — 23 ms a claim at 10,000 rows.
+ */
+export const CLAIM_BEGIN = "BEGIN; SET LOCAL enable_sort = off";
+
+/** The claim: the oldest pending rows not locked by another relay. */
+export function claimSql(table: string, cols: LayoutColumns): string {
+  return (
+    `SELECT seq, id::text AS id, ${cols.topic} AS topic, ${cols.key} AS key, type, payload, metadata, ` +
+    `(extract(epoch FROM created_at) * 1000)::float8 AS created_ms FROM ${table} ` +
+    "WHERE sent_at IS NULL ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED"
+  );
+}
+
+/**
+ * Of the claimed rows ($1 seqs, $2 keys), those whose key has an earlier pending row outside the claim:
+ * another relay holds it. A scalar subquery runs once per claimed row on the (key, seq) index; as an
+ * EXISTS the planner turned it into a hash join over every pending row.
+ */
+export function blockedSql(table: string, cols: LayoutColumns): string {
+  return (
+    "SELECT o.seq FROM unnest($1::bigint[], $2::text[]) AS o(seq, key) WHERE o.key IS NOT NULL AND " +
+    `(SELECT p.seq FROM ${table} p WHERE p.${cols.key} = o.key AND p.sent_at IS NULL AND p.seq < o.seq ` +
+    "AND NOT (p.seq = ANY($1::bigint[])) ORDER BY p.seq LIMIT 1) IS NOT NULL"
+  );
+}
+
 class PgRelayStore implements RelayStore {
   private readonly select: string;
   private readonly blocked: string;
@@ -113,15 +143,8 @@ class PgRelayStore implements RelayStore {
     private readonly clock: Clock,
     private readonly onError: (e: unknown) => void,
   ) {
-    this.select =
-      `SELECT seq, id::text AS id, ${cols.topic} AS topic, ${cols.key} AS key, type, payload, metadata, ` +
-      `(extract(epoch FROM created_at) * 1000)::float8 AS created_ms FROM ${table} ` +
-      "WHERE sent_at IS NULL ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED";
-    // rows of ours whose key has an earlier pending row we did not get: another relay holds it
-    this.blocked =
-      `SELECT o.seq FROM ${table} o WHERE o.seq = ANY($1::bigint[]) AND EXISTS (SELECT 1 FROM ${table} p ` +
-      `WHERE p.${cols.key} = o.${cols.key} AND p.sent_at IS NULL AND p.seq < o.seq ` +
-      "AND NOT (p.seq = ANY($1::bigint[])))";
+    this.select = claimSql(table, cols);
+    this.blocked = blockedSql(table, cols);
   }
 
   async claim(
@@ -131,7 +154,7 @@ class PgRelayStore implements RelayStore {
     const client: PoolClient = await this.pool.connect();
     let broken: Error | undefined;
     try {
-      await client.query("BEGIN");
+      await client.query(CLAIM_BEGIN);
       const rows = (await client.query<PgRow>(this.select, [limit])).rows;
       if (rows.length === 0) {
         await client.query("COMMIT");
@@ -139,7 +162,9 @@ class PgRelayStore implements RelayStore {
       }
       const seqs = rows.map((r) => r.seq);
       const held = new Set(
-        (await client.query<{ seq: string }>(this.blocked, [seqs])).rows.map((r) => r.seq),
+        (await client.query<{ seq: string }>(this.blocked, [seqs, rows.map((r) => r.key)])).rows.map(
+          (r) => r.seq,
+        ),
       );
       const mine = rows.filter((r) => !held.has(r.seq)).map(toRow);
       const sent = await publish(mine);
