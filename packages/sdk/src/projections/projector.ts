@@ -1,11 +1,12 @@
 // Runs one projection: subscribes to the event store in batches from the stored checkpoint, applies each
-// batch and saves its checkpoint in one read-model transaction, reports its lag, and rebuilds from the
-// beginning on demand. Invariant: the checkpoint saved is always the last event of a batch whose writes
+// batch and saves its checkpoint in one read-model transaction, reports its lag (also as OTel gauges while
+// started), and rebuilds from the beginning on demand. Invariant: the checkpoint saved is always the last event of a batch whose writes
 // committed with it; a failing batch is retried whole after a backoff, never skipped.
 
 import type { EventStore, EventSubscription, StoredEvent } from "../eventsourcing/event-store.ts";
 import { type Clock, systemClock } from "../lib/clock.ts";
 import type { Projection, ProjectionStore } from "./projection.ts";
+import { observeProjectionLag } from "./projection-metrics.ts";
 
 export interface ProjectorOptions {
   /** Events per transaction; default 500. */
@@ -29,6 +30,7 @@ export interface ProjectionLag {
 
 export class Projector<Tx> {
   private sub: EventSubscription | undefined;
+  private gauges: { close(): void } | undefined;
   private readonly clock: Clock;
   private readonly types: ReadonlySet<string> | undefined;
 
@@ -46,6 +48,7 @@ export class Projector<Tx> {
   async start(): Promise<void> {
     if (this.sub !== undefined) return;
     const from = (await this.store.loadCheckpoint(this.projection.name)) ?? "start";
+    this.gauges ??= observeProjectionLag(this.projection.name, () => this.lag());
     this.sub = this.events.subscribeBatches((batch) => this.project(batch), {
       from,
       batchSize: this.options.batchSize ?? 500,
@@ -104,6 +107,8 @@ export class Projector<Tx> {
 
   /** Stops after the batch in hand (committed or rolled back). */
   close(): Promise<void> {
+    this.gauges?.close();
+    this.gauges = undefined;
     return this.stop();
   }
 }
