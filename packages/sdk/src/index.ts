@@ -160,6 +160,11 @@ export {
   sagaOrchestrator,
 } from "./saga/orchestrator.ts";
 export {
+  PostgresSagaStore,
+  type PostgresSagaStoreOptions,
+  postgresSagaStore,
+} from "./saga/postgres-saga-store.ts";
+export {
   defineSaga,
   type PendingCommand,
   type SagaCommand,
@@ -172,6 +177,7 @@ export {
   type SagaStep,
 } from "./saga/saga.ts";
 export type { SagaQuery, SagaStore, SagaTimeout } from "./saga/saga-store.ts";
+export { SqliteSagaStore, type SqliteSagaStoreOptions, sqliteSagaStore } from "./saga/sqlite-saga-store.ts";
 export { MemoryInbox } from "./stores/memory-inbox.ts";
 export { PostgresInbox, type PostgresInboxOptions, postgresInbox } from "./stores/postgres-inbox.ts";
 export { SqliteInbox, type SqliteInboxOptions, sqliteInbox } from "./stores/sqlite-inbox.ts";

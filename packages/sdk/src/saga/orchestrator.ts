@@ -36,7 +36,7 @@ export interface SagaOrchestratorOptions {
   readonly stallMs?: number;
   /** How long after a failed publish of a command it is sent again; default 1 s. */
   readonly resendMs?: number;
-  /** Pipeline options of the reply subscription (retry, dead letters, …). */
+  /** Options of the reply subscription (retry, dead letters, …); concurrency defaults to 16. */
   readonly replies?: Omit<SubscribeOptions, "group">;
   readonly onError?: (error: unknown, context: string) => void;
 }
@@ -86,7 +86,8 @@ export class SagaOrchestrator {
   async open(): Promise<this> {
     this.subscription = await this.bus.subscribe(
       this.replyTopic,
-      { ...this.options.replies, group: this.group },
+      // replies to different sagas are independent (one saga's run one at a time, by `run`)
+      { concurrency: 16, ...this.options.replies, group: this.group },
       (m) => this.onReplyMessage(m),
     );
     await this.resume();

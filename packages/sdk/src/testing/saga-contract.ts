@@ -323,8 +323,16 @@ export function sagaStoreContract(name: string, h: SagaHarness): void {
         return r;
       });
       const trip = tripSaga(topic, log);
-      const one = await orchestrate(b1, s, [trip], orchestratorName);
-      const two = await orchestrate(b2, s, [trip], orchestratorName);
+      // reads take a while, so the two orchestrators' read-decide-write cycles overlap
+      const slow: SagaStore = Object.assign(Object.create(s) as SagaStore, {
+        get: async (id: string) => {
+          const r = await s.get(id);
+          await new Promise((resolve) => setTimeout(resolve, 15));
+          return r;
+        },
+      });
+      const one = await orchestrate(b1, slow, [trip], orchestratorName);
+      const two = await orchestrate(b2, slow, [trip], orchestratorName);
       const ids = Array.from({ length: 10 }, (_, i) => `c${i}`);
       await Promise.all(ids.map((id, i) => (i % 2 ? one : two).start(trip.name, { tripId: id }, { id })));
       for (const id of ids) {
@@ -337,6 +345,9 @@ export function sagaStoreContract(name: string, h: SagaHarness): void {
         assert.equal(done.version, 7, `${id}: 1 start + 2 × (send, reply) + car + complete`);
       }
       assert.equal(log.filter((l) => l === "BookHotel").length, ids.length, "each hotel booked once");
+      // only the writer that won a step goes on to the next: the local call and the hook ran once each
+      assert.equal(log.filter((l) => l.startsWith("RentCar")).length, ids.length, "each car rented once");
+      assert.equal(log.filter((l) => l.startsWith("completed")).length, ids.length, "each completed once");
     });
 
     it("the store refuses a write from a stale version and answers queries", async () => {
