@@ -57,7 +57,7 @@ async function openAll(fs: FaultFs, clock: FakeClock) {
     await topics.close();
     await meta.close();
   };
-  return { meta, topics, groups, store, txns, close };
+  return { meta, topics, groups, store, txns, close, logger };
 }
 
 function txnBatch(producerId: number, epoch: number, seq: number, values: string[]): Buffer {
@@ -196,4 +196,49 @@ test("idempotent sequences carry on across transactions and a restart (markers h
   await next.result;
   assert.equal(p.appendChecked(txnBatch(pid, 0, 2, ["c"])).outcome.kind, "duplicate");
   await b.close();
+});
+
+test("a transactional id idle past transactional.id.expiration.ms is forgotten, durably", async () => {
+  const fs = new FaultFs();
+  const clock = new FakeClock();
+  const a = await openAll(fs, clock);
+  const idle = await a.txns.initProducerId("idle", 60_000);
+  const hour = 3_600_000;
+  clock.advance(6 * 24 * hour);
+  await a.txns.initProducerId("recent", 60_000);
+  clock.advance(24 * hour + hour);
+  for (let i = 0; i < 50 && a.txns.describe("idle") !== undefined; i++)
+    await new Promise((r) => setImmediate(r));
+  assert.equal(a.txns.describe("idle"), undefined);
+  assert.equal(a.txns.describe("recent")?.state, "Empty", "used a day ago: kept");
+  assert.equal(a.txns.checkProduce(idle.producerId, 0, "x", 0), "INVALID_PRODUCER_ID_MAPPING");
+  await a.close();
+  const b = await openAll(fs.clone(), clock);
+  assert.equal(b.txns.describe("idle"), undefined, "forgotten durably");
+  assert.equal(b.txns.describe("recent")?.state, "Empty");
+  await b.close();
+});
+
+test("a full disk answers COORDINATOR_NOT_AVAILABLE and changes nothing; the retry after space is freed works", async () => {
+  const fs = new FaultFs();
+  const clock = new FakeClock();
+  const a = await openAll(fs, clock);
+  await a.topics.create("t", 1, []);
+  const init = await a.txns.initProducerId("tx", 60_000);
+  fs.capacityBytes = fs.usedBytes();
+  const add = () => a.txns.addPartitions("tx", init.producerId, 0, [{ topic: "t", partition: 0 }]);
+  assert.equal(await add(), "COORDINATOR_NOT_AVAILABLE");
+  const d = a.txns.describe("tx");
+  assert.equal(d?.state, "Empty", "the failed change is not half-applied");
+  assert.deepEqual(d?.partitions, []);
+  fs.capacityBytes = Number.POSITIVE_INFINITY;
+  let outcome = await add();
+  // the store's log probes for free space with back-off (real timers, from 50 ms) before it takes appends again
+  for (let i = 0; i < 40 && outcome !== "NONE"; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    outcome = await add();
+  }
+  assert.equal(outcome, "NONE");
+  assert.equal(a.txns.describe("tx")?.partitions.length, 1);
+  await a.close();
 });

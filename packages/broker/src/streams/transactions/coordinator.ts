@@ -11,10 +11,19 @@ import type { Topics } from "../topics.ts";
 import type { MarkerType } from "./control-batch.ts";
 import { PartitionTxns } from "./partition-txns.ts";
 import type { StoredAborted, TxnStore } from "./txn-store.ts";
-import type { AbortedRange, PendingOffset, TxnError, TxnRecord, TxnState } from "./txn-types.ts";
+import type {
+  AbortedRange,
+  PendingOffset,
+  TxnError,
+  TxnPartition,
+  TxnRecord,
+  TxnState,
+} from "./txn-types.ts";
 
 /** Kafka's transaction.max.timeout.ms default */
 export const TXN_MAX_TIMEOUT_MS = 900_000;
+/** Kafka's transactional.id.expiration.ms default: an idle id (no transaction open) is forgotten after it */
+export const TXN_ID_EXPIRATION_MS = 7 * 24 * 3_600_000;
 const EPOCH_MAX = 32767;
 
 export interface TransactionsOptions {
@@ -43,6 +52,7 @@ export interface TxnOffsetCommitInput {
 }
 
 const partitionKey = (topicId: string, partition: number) => `${topicId}:${partition}`;
+const isIdle = (s: TxnState) => s === "Empty" || s === "CompleteCommit" || s === "CompleteAbort";
 
 export class Transactions {
   private readonly txns = new Map<string, TxnRecord>();
@@ -89,30 +99,39 @@ export class Transactions {
     if (!(timeoutMs > 0 && timeoutMs <= TXN_MAX_TIMEOUT_MS)) {
       return Promise.resolve<InitResult>({ error: "INVALID_TRANSACTION_TIMEOUT", producerId: -1, epoch: -1 });
     }
-    return this.serial(transactionalId, async (): Promise<InitResult> => {
-      let t = this.txns.get(transactionalId);
-      if (t === undefined) {
-        t = this.fresh(transactionalId, await this.opts.producerIds.allocate(), 0, timeoutMs);
-        await this.save(t);
-        return { error: "NONE", producerId: t.producerId, epoch: t.epoch };
-      }
-      if (given && given.producerId >= 0 && (given.producerId !== t.producerId || given.epoch !== t.epoch)) {
-        return { error: "PRODUCER_FENCED", producerId: -1, epoch: -1 };
-      }
-      if (t.state === "PrepareCommit") await this.complete(t, "commit");
-      else if (t.state === "PrepareAbort") await this.complete(t, "abort");
-      // an open transaction of the old epoch is aborted under the new one, which fences its producer
-      if (t.state === "Ongoing") await this.abortWithBump(t);
-      else t.epoch++;
-      if (t.epoch >= EPOCH_MAX - 1) {
-        this.byProducer.delete(t.producerId);
-        t.producerId = await this.opts.producerIds.allocate();
-        t.epoch = 0;
-      }
-      const next = this.fresh(transactionalId, t.producerId, t.epoch, timeoutMs);
-      await this.save(next);
-      return { error: "NONE", producerId: next.producerId, epoch: next.epoch };
-    });
+    const unavailable: InitResult = { error: "COORDINATOR_NOT_AVAILABLE", producerId: -1, epoch: -1 };
+    return this.guarded(
+      transactionalId,
+      async (): Promise<InitResult> => {
+        let t = this.txns.get(transactionalId);
+        if (t === undefined) {
+          t = this.fresh(transactionalId, await this.opts.producerIds.allocate(), 0, timeoutMs);
+          await this.save(t);
+          return { error: "NONE", producerId: t.producerId, epoch: t.epoch };
+        }
+        if (
+          given &&
+          given.producerId >= 0 &&
+          (given.producerId !== t.producerId || given.epoch !== t.epoch)
+        ) {
+          return { error: "PRODUCER_FENCED", producerId: -1, epoch: -1 };
+        }
+        if (t.state === "PrepareCommit") await this.complete(t, "commit");
+        else if (t.state === "PrepareAbort") await this.complete(t, "abort");
+        // an open transaction of the old epoch is aborted under the new one, which fences its producer
+        if (t.state === "Ongoing") await this.abortWithBump(t);
+        else t.epoch++;
+        if (t.epoch >= EPOCH_MAX - 1) {
+          this.byProducer.delete(t.producerId);
+          t.producerId = await this.opts.producerIds.allocate();
+          t.epoch = 0;
+        }
+        const next = this.fresh(transactionalId, t.producerId, t.epoch, timeoutMs);
+        await this.save(next);
+        return { error: "NONE", producerId: next.producerId, epoch: next.epoch };
+      },
+      unavailable,
+    );
   }
 
   addPartitions(
@@ -121,50 +140,60 @@ export class Transactions {
     epoch: number,
     wanted: readonly { topic: string; partition: number }[],
   ): Promise<TxnError | Map<string, TxnError>> {
-    return this.serial(transactionalId, async () => {
-      const t = this.txns.get(transactionalId);
-      const bad = this.checkProducer(t, producerId, epoch);
-      if (bad !== "NONE" || t === undefined) return bad;
-      const missing = new Map<string, TxnError>();
-      const added = [];
-      for (const w of wanted) {
-        const topic = this.opts.topics.get(w.topic);
-        const p = topic?.partitions[w.partition];
-        if (topic === undefined || p === undefined) {
-          missing.set(`${w.topic}:${w.partition}`, "UNKNOWN_TOPIC_OR_PARTITION");
-          continue;
+    return this.guarded<TxnError | Map<string, TxnError>>(
+      transactionalId,
+      async () => {
+        const t = this.txns.get(transactionalId);
+        const bad = this.checkProducer(t, producerId, epoch);
+        if (bad !== "NONE" || t === undefined) return bad;
+        const missing = new Map<string, TxnError>();
+        const added: TxnPartition[] = [];
+        for (const w of wanted) {
+          const topic = this.opts.topics.get(w.topic);
+          const p = topic?.partitions[w.partition];
+          if (topic === undefined || p === undefined) {
+            missing.set(`${w.topic}:${w.partition}`, "UNKNOWN_TOPIC_OR_PARTITION");
+            continue;
+          }
+          if (
+            t.state === "Ongoing" &&
+            t.partitions.some((x) => x.topicId === topic.def.topicId && x.partition === w.partition)
+          )
+            continue;
+          added.push({
+            topic: w.topic,
+            topicId: topic.def.topicId,
+            partition: w.partition,
+            firstOffset: p.endOffset,
+          });
         }
-        if (
-          t.state === "Ongoing" &&
-          t.partitions.some((x) => x.topicId === topic.def.topicId && x.partition === w.partition)
-        )
-          continue;
-        added.push({
-          topic: w.topic,
-          topicId: topic.def.topicId,
-          partition: w.partition,
-          firstOffset: p.endOffset,
+        if (missing.size > 0) return missing;
+        await this.change(t, () => {
+          this.beginIfIdle(t);
+          t.partitions.push(...added);
         });
-      }
-      if (missing.size > 0) return missing;
-      this.beginIfIdle(t);
-      t.partitions.push(...added);
-      await this.save(t);
-      for (const a of added) this.partitionTxns(a.topicId, a.partition).begin(t.producerId, a.firstOffset);
-      return "NONE";
-    });
+        for (const a of added) this.partitionTxns(a.topicId, a.partition).begin(t.producerId, a.firstOffset);
+        return "NONE";
+      },
+      "COORDINATOR_NOT_AVAILABLE",
+    );
   }
 
   addOffsets(transactionalId: string, producerId: number, epoch: number, groupId: string): Promise<TxnError> {
-    return this.serial(transactionalId, async () => {
-      const t = this.txns.get(transactionalId);
-      const bad = this.checkProducer(t, producerId, epoch);
-      if (bad !== "NONE" || t === undefined) return bad;
-      this.beginIfIdle(t);
-      if (!t.groups.includes(groupId)) t.groups.push(groupId);
-      await this.save(t);
-      return "NONE";
-    });
+    return this.guarded(
+      transactionalId,
+      async (): Promise<TxnError> => {
+        const t = this.txns.get(transactionalId);
+        const bad = this.checkProducer(t, producerId, epoch);
+        if (bad !== "NONE" || t === undefined) return bad;
+        await this.change(t, () => {
+          this.beginIfIdle(t);
+          if (!t.groups.includes(groupId)) t.groups.push(groupId);
+        });
+        return "NONE";
+      },
+      "COORDINATOR_NOT_AVAILABLE",
+    );
   }
 
   txnOffsetCommit(
@@ -173,45 +202,54 @@ export class Transactions {
     epoch: number,
     c: TxnOffsetCommitInput,
   ): Promise<TxnError> {
-    return this.serial(transactionalId, async () => {
-      const t = this.txns.get(transactionalId);
-      const bad = this.checkProducer(t, producerId, epoch);
-      if (bad !== "NONE" || t === undefined) return bad;
-      if (t.state !== "Ongoing" || !t.groups.includes(c.groupId)) return "INVALID_TXN_STATE";
-      const live = this.opts.groups.find(c.groupId);
-      if (live !== undefined && (c.generationId >= 0 || c.memberId !== "")) {
-        const check = live.checkCommit(c.generationId, c.memberId, c.groupInstanceId);
-        if (check !== "NONE") return check as TxnError;
-      }
-      for (const o of c.offsets) {
-        t.offsets = t.offsets.filter(
-          (x) => !(x.groupId === c.groupId && x.topic === o.topic && x.partition === o.partition),
-        );
-        t.offsets.push({ ...o, groupId: c.groupId });
-      }
-      await this.save(t);
-      return "NONE";
-    });
+    return this.guarded(
+      transactionalId,
+      async (): Promise<TxnError> => {
+        const t = this.txns.get(transactionalId);
+        const bad = this.checkProducer(t, producerId, epoch);
+        if (bad !== "NONE" || t === undefined) return bad;
+        if (t.state !== "Ongoing" || !t.groups.includes(c.groupId)) return "INVALID_TXN_STATE";
+        const live = this.opts.groups.find(c.groupId);
+        if (live !== undefined && (c.generationId >= 0 || c.memberId !== "")) {
+          const check = live.checkCommit(c.generationId, c.memberId, c.groupInstanceId);
+          if (check !== "NONE") return check as TxnError;
+        }
+        await this.change(t, () => {
+          for (const o of c.offsets) {
+            t.offsets = t.offsets.filter(
+              (x) => !(x.groupId === c.groupId && x.topic === o.topic && x.partition === o.partition),
+            );
+            t.offsets.push({ ...o, groupId: c.groupId });
+          }
+        });
+        return "NONE";
+      },
+      "COORDINATOR_NOT_AVAILABLE",
+    );
   }
 
   endTxn(transactionalId: string, producerId: number, epoch: number, commit: boolean): Promise<TxnError> {
     const type: MarkerType = commit ? "commit" : "abort";
-    return this.serial(transactionalId, async () => {
-      const t = this.txns.get(transactionalId);
-      const bad = this.checkProducer(t, producerId, epoch);
-      if (bad !== "NONE" || t === undefined) return bad;
-      if (t.state === "Ongoing") {
-        await this.complete(t, type);
-        return "NONE";
-      }
-      // a retry of an end that was answered, or interrupted by a failed marker write
-      if (t.state === (commit ? "CompleteCommit" : "CompleteAbort")) return "NONE";
-      if (t.state === (commit ? "PrepareCommit" : "PrepareAbort")) {
-        await this.complete(t, type);
-        return "NONE";
-      }
-      return "INVALID_TXN_STATE";
-    });
+    return this.guarded(
+      transactionalId,
+      async (): Promise<TxnError> => {
+        const t = this.txns.get(transactionalId);
+        const bad = this.checkProducer(t, producerId, epoch);
+        if (bad !== "NONE" || t === undefined) return bad;
+        if (t.state === "Ongoing") {
+          await this.complete(t, type);
+          return "NONE";
+        }
+        // a retry of an end that was answered, or interrupted by a failed marker write
+        if (t.state === (commit ? "CompleteCommit" : "CompleteAbort")) return "NONE";
+        if (t.state === (commit ? "PrepareCommit" : "PrepareAbort")) {
+          await this.complete(t, type);
+          return "NONE";
+        }
+        return "INVALID_TXN_STATE";
+      },
+      "COORDINATOR_NOT_AVAILABLE",
+    );
   }
 
   /** Whether a transactional batch of this producer may be appended to the partition. */
@@ -349,18 +387,31 @@ export class Transactions {
     if (this.closed) return;
     const now = this.opts.clock.nowMs();
     for (const t of this.txns.values()) {
+      if (now - t.updatedMs > TXN_ID_EXPIRATION_MS && isIdle(t.state)) {
+        this.serial(t.transactionalId, () => this.expire(t)).catch((err: unknown) => {
+          this.opts.logger.warn(
+            { err, transactionalId: t.transactionalId },
+            "expiring a transactional id failed",
+          );
+        });
+        continue;
+      }
       const hung = t.state === "Ongoing" && now - t.startMs > t.timeoutMs;
       const stuck = t.state === "PrepareCommit" || t.state === "PrepareAbort";
       if (!hung && !stuck) continue;
-      this.serial(t.transactionalId, async () => {
-        if (t.state === "Ongoing" && this.opts.clock.nowMs() - t.startMs > t.timeoutMs) {
+      const id = t.transactionalId;
+      this.serial(id, async () => {
+        // looked up again: an InitProducerId may have replaced the record while this waited
+        const cur = this.txns.get(id);
+        if (cur === undefined) return;
+        if (cur.state === "Ongoing" && this.opts.clock.nowMs() - cur.startMs > cur.timeoutMs) {
           this.opts.logger.info(
-            { transactionalId: t.transactionalId, timeoutMs: t.timeoutMs },
+            { transactionalId: id, timeoutMs: cur.timeoutMs },
             "aborting a transaction past its timeout",
           );
-          await this.abortWithBump(t);
-        } else if (t.state === "PrepareCommit") await this.complete(t, "commit");
-        else if (t.state === "PrepareAbort") await this.complete(t, "abort");
+          await this.abortWithBump(cur);
+        } else if (cur.state === "PrepareCommit") await this.complete(cur, "commit");
+        else if (cur.state === "PrepareAbort") await this.complete(cur, "abort");
       }).catch((err: unknown) => {
         this.opts.logger.warn(
           { err, transactionalId: t.transactionalId },
@@ -368,6 +419,15 @@ export class Transactions {
         );
       });
     }
+  }
+
+  /** Forgets an idle transactional id; a producer that comes back later gets a new producer id. */
+  private async expire(t: TxnRecord): Promise<void> {
+    if (this.txns.get(t.transactionalId) !== t || !isIdle(t.state)) return;
+    if (this.opts.clock.nowMs() - t.updatedMs <= TXN_ID_EXPIRATION_MS) return;
+    await this.opts.store.remove(t.transactionalId);
+    this.txns.delete(t.transactionalId);
+    this.byProducer.delete(t.producerId);
   }
 
   private partitionTxns(topicId: string, partition: number): PartitionTxns {
@@ -380,9 +440,32 @@ export class Transactions {
     return pt;
   }
 
+  /** Applies `mutate` and stores the result; if the store fails, the record is as it was (nothing half-done). */
+  private async change(t: TxnRecord, mutate: () => void): Promise<void> {
+    const before = structuredClone(t);
+    mutate();
+    try {
+      await this.save(t);
+    } catch (e) {
+      Object.assign(t, before);
+      throw e;
+    }
+  }
+
   private save(t: TxnRecord, added: StoredAborted[] = [], removed: StoredAborted[] = []): Promise<void> {
     t.updatedMs = this.opts.clock.nowMs();
     return this.opts.store.save(t, added, removed);
+  }
+
+  /**
+   * Runs an operation in `serial`; a failure to store (a full disk, a failed fsync) answers
+   * COORDINATOR_NOT_AVAILABLE, which clients retry: a Prepare* state left behind is finished by the retry.
+   */
+  private guarded<T>(transactionalId: string, fn: () => Promise<T>, unavailable: T): Promise<T> {
+    return this.serial(transactionalId, fn).catch((err: unknown) => {
+      this.opts.logger.warn({ err, transactionalId }, "transaction state could not be stored");
+      return unavailable;
+    });
   }
 
   /** Runs `fn` after every earlier operation on the same transactional id. */

@@ -59,6 +59,11 @@ export class TxnStore {
     return this.meta.apply(changes);
   }
 
+  /** Forgets a transactional id (expired); its aborted ranges stay, as they describe the logs. */
+  remove(transactionalId: string): Promise<void> {
+    return this.meta.delete(TXN, transactionalId);
+  }
+
   close(): Promise<void> {
     return this.meta.close();
   }
