@@ -11,6 +11,7 @@ import { backoffMs } from "../backoff.ts";
 import { DUE_HEADER } from "../delay-tiers.ts";
 import type { Delivery, TransportSubscribeOptions, TransportSubscription } from "../transport.ts";
 import { fromRecord, headerValue } from "./kafka-message.ts";
+import type { KafkaStatus } from "./kafka-status.ts";
 import { closeNow, groupId, retryTopics } from "./names.ts";
 import { OffsetTracker } from "./offset-tracker.ts";
 
@@ -28,7 +29,12 @@ export interface KafkaSubscriptionDeps {
   ensureTopics(topics: string[], partitions?: number): Promise<void>;
   /** Partitions of a topic made for a subscription or a publish. */
   readonly partitions: number;
+  /** The transport's connection state: a consumer failing or joining again moves it. */
+  readonly status: KafkaStatus;
 }
+
+/** How long lag() answers from its last ListOffsets + OffsetFetch (a metrics scrape may ask every second). */
+const LAG_TTL_MS = 1_000;
 
 export class KafkaSubscription implements TransportSubscription {
   private consumer: Consumer<Buffer, Buffer, Buffer, Buffer> | undefined;
@@ -43,6 +49,7 @@ export class KafkaSubscription implements TransportSubscription {
   private readonly keyQueues = new Map<string, Msg[]>();
   private readonly tierQueues = new Map<string, Msg[]>();
   private commitTimer: TimerHandle | undefined;
+  private lagCache: { atMs: number; value: Promise<number | undefined> } | undefined;
   private readonly group: string;
   private readonly topics: string[];
   onClosed: () => void = () => {};
@@ -69,7 +76,7 @@ export class KafkaSubscription implements TransportSubscription {
       sessionTimeout: 10_000,
       heartbeatInterval: 1_000,
     });
-    consumer.on("error", () => consumer === this.consumer && this.restart());
+    consumer.on("error", (e: Error) => consumer === this.consumer && this.restart(e));
     // committed offsets where the group has them; a new group starts at the end (it exists from now on)
     const stream = await consumer.consume({
       topics: this.topics,
@@ -81,13 +88,16 @@ export class KafkaSubscription implements TransportSubscription {
     this.stream = stream;
     const epoch = ++this.epoch;
     stream.on("data", (m: Msg) => epoch === this.epoch && this.received(m));
-    stream.on("error", () => epoch === this.epoch && this.restart());
+    stream.on("error", (e: Error) => epoch === this.epoch && this.restart(e));
     this.flow();
+    this.deps.status.up();
   }
 
   /** The consumer failed (broker gone): drop it and join again with backoff; unsettled records come again. */
-  private restart(): void {
+  private restart(error?: unknown): void {
     if (this.closed) return;
+    const why = error instanceof Error ? error.message : "the consumer failed";
+    this.deps.status.down(new Error(`kafka: group ${this.group}: ${why}`));
     this.epoch++;
     const old = this.consumer;
     this.consumer = undefined;
@@ -103,7 +113,7 @@ export class KafkaSubscription implements TransportSubscription {
         () => {
           this.failures = 0;
         },
-        () => this.restart(),
+        (e: unknown) => this.restart(e),
       );
     });
   }
@@ -254,7 +264,20 @@ export class KafkaSubscription implements TransportSubscription {
     await closeNow(this.consumer);
   }
 
-  async lag(): Promise<number | undefined> {
+  /** The group's lag on the topic, fetched at most once per LAG_TTL_MS (callers meanwhile share it). */
+  lag(): Promise<number | undefined> {
+    const now = this.deps.clock.nowMs();
+    if (this.lagCache !== undefined && now - this.lagCache.atMs < LAG_TTL_MS) return this.lagCache.value;
+    const value = this.fetchLag();
+    this.lagCache = { atMs: now, value };
+    // a failed fetch is not kept: the next call asks again
+    value.catch(() => {
+      if (this.lagCache?.value === value) this.lagCache = undefined;
+    });
+    return value;
+  }
+
+  private async fetchLag(): Promise<number | undefined> {
     const lag = await this.consumer?.getLag({ topics: [this.topic] });
     let sum = 0n;
     for (const ps of lag?.values() ?? []) for (const p of ps) if (p > 0n) sum += p;

@@ -5,6 +5,7 @@
 
 import type { Producer } from "@platformatic/kafka";
 import type { Clock } from "../../lib/clock.ts";
+import { backoffMs } from "../backoff.ts";
 import { DUE_HEADER } from "../delay-tiers.ts";
 import { checkSubscribeOptions } from "../subscribe-options.ts";
 import type {
@@ -13,11 +14,13 @@ import type {
   Taken,
   Transport,
   TransportMessage,
+  TransportStatus,
   TransportSubscribeOptions,
   TransportSubscription,
 } from "../transport.ts";
 import { toRecord } from "./kafka-message.ts";
 import { KafkaQueue } from "./kafka-queue.ts";
+import { KafkaStatus } from "./kafka-status.ts";
 import { KafkaSubscription, type KafkaSubscriptionDeps } from "./kafka-subscription.ts";
 import { closeNow, kafkaTier, retryTopic } from "./names.ts";
 
@@ -30,17 +33,46 @@ export class KafkaTransport implements Transport {
   private readonly known = new Set<string>();
   private readonly creating = new Map<string, Promise<void>>();
   private readonly deps: KafkaSubscriptionDeps;
+  private readonly status = new KafkaStatus();
+  private reconnecting = false;
   private closed = false;
 
   constructor(
     private readonly lib: KafkaLib,
     private readonly brokers: string[],
-    clock: Clock,
+    private readonly clock: Clock,
     private readonly producer: Producer<Buffer, Buffer, Buffer, Buffer>,
     /** Partitions of a topic this transport creates: a group's parallelism (competing consumers) */
     private readonly partitions: number,
   ) {
-    this.deps = { lib, brokers, clock, partitions, ensureTopics: (t, p) => this.ensureTopics(t, p) };
+    const status = this.status;
+    this.deps = { lib, brokers, clock, partitions, status, ensureTopics: (t, p) => this.ensureTopics(t, p) };
+    // a producer connection the broker closed: say so, and connect again now (with backoff) rather than at
+    // the next publish, so `reconnecting` means the transport is trying and `connected` follows when it can
+    producer.on("client:broker:disconnect", (e: { broker?: { host: string; port: number } }) => {
+      if (this.closed) return;
+      status.down(new Error(`kafka: disconnected from ${brokerName(e)}`));
+      this.reconnectProducer(0);
+    });
+    producer.on("client:broker:connect", () => status.up());
+  }
+
+  private reconnectProducer(failures: number): void {
+    if (this.reconnecting || this.closed) return;
+    this.reconnecting = true;
+    this.clock.setTimer(backoffMs(failures), () => {
+      if (this.closed) return;
+      this.producer.metadata({ topics: [], forceUpdate: true }).then(
+        () => {
+          this.reconnecting = false;
+          this.status.up();
+        },
+        () => {
+          this.reconnecting = false;
+          this.reconnectProducer(failures + 1);
+        },
+      );
+    });
   }
 
   /**
@@ -130,11 +162,20 @@ export class KafkaTransport implements Transport {
     return this.queue(queue).take(limit);
   }
 
+  onStatus(listener: (status: TransportStatus, error?: Error) => void): void {
+    this.status.on(listener);
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.status.closed();
     for (const s of [...this.subscriptions]) await s.close();
     for (const q of this.queues.values()) await q.close();
     await closeNow(this.producer);
   }
+}
+
+function brokerName(e: { broker?: { host: string; port: number } } | undefined): string {
+  return e?.broker === undefined ? "a broker" : `${e.broker.host}:${e.broker.port}`;
 }

@@ -4,11 +4,13 @@
 
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
+import { setTimeout as delay } from "node:timers/promises";
+import { Consumer } from "@platformatic/kafka";
 import { type SpindleProcess, startSpindle } from "../../../../../test/support/spindle-process.ts";
 import { testMessage, transportChecks } from "../../../../../test/support/transport-checks.ts";
 import { systemClock } from "../../lib/clock.ts";
 import { uniqueName, waitFor } from "../../testing/wait.ts";
-import type { Transport } from "../transport.ts";
+import type { Transport, TransportStatus } from "../transport.ts";
 import { createTransport } from "./index.ts";
 
 let spindle: SpindleProcess;
@@ -29,8 +31,41 @@ async function kafka(): Promise<Transport> {
 
 transportChecks("kafka → Spindle", kafka, 30_000);
 
+test("lag() asks the broker at most once a second, however often it is called", async () => {
+  const t = await kafka();
+  const topic = uniqueName("lag");
+  // prefetch 1 and never settled: the rest waits in the topic, which is the lag
+  const sub = await t.subscribe(topic, { group: "g", prefetch: 1 }, () => {});
+  for (let i = 0; i < 4; i++) await t.publish(topic, testMessage(`m${i}`));
+  let lag: number | undefined;
+  for (const start = Date.now(); !(lag !== undefined && lag >= 1); await delay(200)) {
+    assert.ok(Date.now() - start < 20_000, `no lag after 20 s: ${lag}`);
+    lag = await sub.lag?.();
+  }
+  const proto = Consumer.prototype as unknown as { getLag: (...a: unknown[]) => unknown };
+  const getLag = proto.getLag;
+  let calls = 0;
+  proto.getLag = function (this: unknown, ...a: unknown[]) {
+    calls++;
+    return getLag.apply(this, a);
+  };
+  try {
+    await delay(1_100); // past the cached answer
+    const answers = await Promise.all(Array.from({ length: 20 }, () => sub.lag?.()));
+    assert.equal(calls, 1, "20 calls, one request");
+    assert.ok(answers.every((a) => a === answers[0]));
+    await delay(1_100);
+    await sub.lag?.();
+    assert.equal(calls, 2, "asked again once the answer is a second old");
+  } finally {
+    proto.getLag = getLag;
+  }
+});
+
 test("the broker restarts on the same port: the subscription consumes again", async () => {
   const t = await kafka();
+  const statuses: TransportStatus[] = [];
+  t.onStatus?.((s) => statuses.push(s));
   const topic = uniqueName("restart");
   const got: string[] = [];
   await t.subscribe(topic, { group: "g", prefetch: 5 }, (d) => {
@@ -45,4 +80,5 @@ test("the broker restarts on the same port: the subscription consumes again", as
   await t.publish(topic, testMessage("after"));
   await waitFor("the record published after the restart", () => got.includes("after"), 60_000);
   assert.equal(got.filter((id) => id === "before").length, 1, "the committed record is not read again");
+  assert.deepEqual(statuses.slice(0, 2), ["reconnecting", "connected"], "onStatus heard the restart");
 });
