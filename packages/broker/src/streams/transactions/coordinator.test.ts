@@ -242,3 +242,26 @@ test("a full disk answers COORDINATOR_NOT_AVAILABLE and changes nothing; the ret
   assert.equal(a.txns.describe("tx")?.partitions.length, 1);
   await a.close();
 });
+
+test("two transactions that joined a partition at the same offset and aborted both stay aborted after a restart", async () => {
+  const fs = new FaultFs();
+  const clock = new FakeClock();
+  const a = await openAll(fs, clock);
+  const topic = await a.topics.create("t", 1, []);
+  const p = topic.partitions[0]!;
+  const ids = [];
+  for (const id of ["tx-a", "tx-b"]) {
+    const init = await a.txns.initProducerId(id, 60_000);
+    await a.txns.addPartitions(id, init.producerId, 0, [{ topic: "t", partition: 0 }]);
+    ids.push(init.producerId);
+  }
+  for (const pid of ids) await p.appendChecked(txnBatch(pid, 0, 0, ["x"])).result;
+  for (const [i, id] of ["tx-a", "tx-b"].entries())
+    assert.equal(await a.txns.endTxn(id, ids[i]!, 0, false), "NONE");
+  const before = a.txns.abortedIn(topic.def.topicId, 0, 0, p.endOffset);
+  assert.equal(before.length, 2);
+  await a.close();
+  const b = await openAll(fs.clone(), clock);
+  assert.deepEqual(b.txns.abortedIn(topic.def.topicId, 0, 0, p.endOffset), before);
+  await b.close();
+});

@@ -67,7 +67,10 @@ export class Transactions {
   /** Loads the state, finishes what was preparing, aborts what was open, then starts the timeout check. */
   static async open(opts: TransactionsOptions): Promise<Transactions> {
     const t = new Transactions(opts);
-    for (const a of opts.store.aborted()) t.partitionTxns(a.topicId, a.partition).addAborted(a);
+    for (const a of opts.store.aborted()) {
+      const { producerId, firstOffset, lastOffset } = a;
+      t.partitionTxns(a.topicId, a.partition).addAborted({ producerId, firstOffset, lastOffset });
+    }
     for (const r of opts.store.records()) {
       t.txns.set(r.transactionalId, r);
       t.byProducer.set(r.producerId, r.transactionalId);

@@ -16,7 +16,8 @@ export interface StoredAborted extends AbortedRange {
   partition: number;
 }
 
-const abortedKey = (a: StoredAborted) => `${a.topicId}:${a.partition}:${a.firstOffset}`;
+/** two producers can share a first offset (both joined before anything was written): the id keeps both */
+const abortedKey = (a: StoredAborted) => `${a.topicId}:${a.partition}:${a.firstOffset}:${a.producerId}`;
 
 export interface TxnStoreOptions {
   fs: Fs;
