@@ -152,6 +152,16 @@ export {
   sqliteProjectionStore,
 } from "./projections/sqlite-projection-store.ts";
 export { RemoteError, type RequestOptions } from "./request-reply.ts";
+export {
+  type Reaction,
+  type ReactionContext,
+  type ReactionsOptions,
+  reactions,
+  SagaTimeouts,
+  type SagaTimeoutsOptions,
+  sagaTimeouts,
+  type TimeoutEvent,
+} from "./saga/choreography.ts";
 export { MemorySagaStore, memorySagaStore } from "./saga/memory-saga-store.ts";
 export {
   SagaOrchestrator,

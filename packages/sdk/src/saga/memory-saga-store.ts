@@ -10,7 +10,7 @@ const active = (s: SagaState): boolean => s.status === "running" || s.status ===
 
 export class MemorySagaStore implements SagaStore {
   private readonly sagas = new Map<string, SagaState>();
-  private readonly timeouts = new Map<string, SagaTimeout>();
+  private readonly timeouts = new Map<string, { t: SagaTimeout; done: boolean }>();
 
   async create(state: SagaState): Promise<boolean> {
     if (this.sagas.has(state.id)) return false;
@@ -53,20 +53,44 @@ export class MemorySagaStore implements SagaStore {
 
   async scheduleTimeout(t: SagaTimeout): Promise<boolean> {
     if (this.timeouts.has(t.id)) return false;
-    this.timeouts.set(t.id, copy(t));
+    this.timeouts.set(t.id, { t: copy(t), done: false });
     return true;
   }
 
   async cancelTimeout(id: string): Promise<boolean> {
-    return this.timeouts.delete(id);
+    return this.finish(id);
+  }
+
+  async completeTimeout(id: string): Promise<boolean> {
+    return this.finish(id);
+  }
+
+  private finish(id: string): boolean {
+    const e = this.timeouts.get(id);
+    if (e === undefined || e.done) return false;
+    e.done = true;
+    return true;
+  }
+
+  async timeoutPending(id: string): Promise<boolean> {
+    return this.timeouts.get(id)?.done === false;
   }
 
   async dueTimeouts(nowMs: number, limit: number): Promise<SagaTimeout[]> {
     return [...this.timeouts.values()]
-      .filter((t) => t.dueAt <= nowMs)
+      .filter((e) => !e.done && e.t.dueAt <= nowMs)
+      .map((e) => e.t)
       .sort((a, b) => a.dueAt - b.dueAt)
       .slice(0, limit)
       .map(copy);
+  }
+
+  async purgeTimeouts(beforeMs: number): Promise<number> {
+    let n = 0;
+    for (const [id, e] of this.timeouts) {
+      if (e.done && e.t.dueAt < beforeMs && this.timeouts.delete(id)) n++;
+    }
+    return n;
   }
 
   async close(): Promise<void> {}

@@ -85,23 +85,43 @@ export class PostgresSagaStore implements SagaStore {
 
   async scheduleTimeout(t: SagaTimeout): Promise<boolean> {
     const r = await this.pool.query(
-      `INSERT INTO ${this.timeouts} (id, due_at, body) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING`,
+      `INSERT INTO ${this.timeouts} (id, due_at, done, body) VALUES ($1, $2, false, $3) ON CONFLICT (id) DO NOTHING`,
       [t.id, t.dueAt, JSON.stringify(t)],
     );
     return r.rowCount === 1;
   }
 
-  async cancelTimeout(id: string): Promise<boolean> {
-    const r = await this.pool.query(`DELETE FROM ${this.timeouts} WHERE id = $1`, [id]);
+  cancelTimeout(id: string): Promise<boolean> {
+    return this.finish(id);
+  }
+
+  completeTimeout(id: string): Promise<boolean> {
+    return this.finish(id);
+  }
+
+  private async finish(id: string): Promise<boolean> {
+    const r = await this.pool.query(`UPDATE ${this.timeouts} SET done = true WHERE id = $1 AND NOT done`, [
+      id,
+    ]);
+    return r.rowCount === 1;
+  }
+
+  async timeoutPending(id: string): Promise<boolean> {
+    const r = await this.pool.query(`SELECT 1 FROM ${this.timeouts} WHERE id = $1 AND NOT done`, [id]);
     return r.rowCount === 1;
   }
 
   async dueTimeouts(nowMs: number, limit: number): Promise<SagaTimeout[]> {
     const r = await this.pool.query<{ body: SagaTimeout }>(
-      `SELECT body FROM ${this.timeouts} WHERE due_at <= $1 ORDER BY due_at LIMIT $2`,
+      `SELECT body FROM ${this.timeouts} WHERE NOT done AND due_at <= $1 ORDER BY due_at LIMIT $2`,
       [nowMs, limit],
     );
     return r.rows.map((row) => row.body);
+  }
+
+  async purgeTimeouts(beforeMs: number): Promise<number> {
+    const r = await this.pool.query(`DELETE FROM ${this.timeouts} WHERE done AND due_at < $1`, [beforeMs]);
+    return r.rowCount ?? 0;
   }
 
   async close(): Promise<void> {
@@ -125,8 +145,9 @@ export async function postgresSagaStore(
     "version bigint NOT NULL, due_at bigint, updated_ms bigint NOT NULL, state jsonb NOT NULL);" +
     `CREATE INDEX IF NOT EXISTS ${table}_status ON ${table} (status, id);` +
     `CREATE INDEX IF NOT EXISTS ${table}_due ON ${table} (due_at) WHERE ${ACTIVE};` +
-    `CREATE TABLE IF NOT EXISTS ${table}_timeouts (id text PRIMARY KEY, due_at bigint NOT NULL, body jsonb NOT NULL);` +
-    `CREATE INDEX IF NOT EXISTS ${table}_timeouts_due ON ${table}_timeouts (due_at);`;
+    `CREATE TABLE IF NOT EXISTS ${table}_timeouts (id text PRIMARY KEY, due_at bigint NOT NULL, ` +
+    "done boolean NOT NULL, body jsonb NOT NULL);" +
+    `CREATE INDEX IF NOT EXISTS ${table}_timeouts_due ON ${table}_timeouts (due_at) WHERE NOT done;`;
   // two processes creating the same table at once: one fails on the catalog's unique index; try again
   await pool.query(ddl).catch(() => pool.query(ddl));
   return new PostgresSagaStore(pool, table, typeof poolOrUrl === "string");

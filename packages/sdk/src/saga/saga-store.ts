@@ -35,12 +35,21 @@ export interface SagaStore {
   list(query?: SagaQuery): Promise<SagaState[]>;
   /** Running or compensating sagas with `dueAt` ≤ `nowMs`, earliest first. */
   due(nowMs: number, limit: number): Promise<SagaState[]>;
-  /** Stores a timeout; false when one with its id exists (a redelivered event schedules it again). */
+  /**
+   * Stores a timeout; false when one with its id exists or existed (a redelivered event schedules it
+   * again, after it fired or was cancelled: it stays done).
+   */
   scheduleTimeout(timeout: SagaTimeout): Promise<boolean>;
-  /** Removes a timeout; false when there was none (fired already, or never scheduled). */
+  /** Marks a timeout done without firing; false when it was not pending (fired, cancelled, never scheduled). */
   cancelTimeout(id: string): Promise<boolean>;
-  /** Timeouts with `dueAt` ≤ `nowMs`, earliest first. */
+  /** Marks a timeout done after its event was published; false when it was not pending. */
+  completeTimeout(id: string): Promise<boolean>;
+  /** Whether timeout `id` is scheduled and neither fired nor cancelled. */
+  timeoutPending(id: string): Promise<boolean>;
+  /** Pending timeouts with `dueAt` ≤ `nowMs`, earliest first. */
   dueTimeouts(nowMs: number, limit: number): Promise<SagaTimeout[]>;
+  /** Forgets done timeouts due before `beforeMs`; returns how many. */
+  purgeTimeouts(beforeMs: number): Promise<number>;
   close(): Promise<void>;
 }
 

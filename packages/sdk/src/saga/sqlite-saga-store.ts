@@ -88,20 +88,41 @@ export class SqliteSagaStore implements SagaStore {
 
   async scheduleTimeout(t: SagaTimeout): Promise<boolean> {
     const r = this.db
-      .prepare(`INSERT INTO ${this.timeouts} (id, due_at, body) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING`)
+      .prepare(
+        `INSERT INTO ${this.timeouts} (id, due_at, done, body) VALUES (?, ?, 0, ?) ON CONFLICT (id) DO NOTHING`,
+      )
       .run(t.id, t.dueAt, JSON.stringify(t));
     return r.changes === 1;
   }
 
   async cancelTimeout(id: string): Promise<boolean> {
-    return this.db.prepare(`DELETE FROM ${this.timeouts} WHERE id = ?`).run(id).changes === 1;
+    return this.finish(id);
+  }
+
+  async completeTimeout(id: string): Promise<boolean> {
+    return this.finish(id);
+  }
+
+  private finish(id: string): boolean {
+    return (
+      this.db.prepare(`UPDATE ${this.timeouts} SET done = 1 WHERE id = ? AND done = 0`).run(id).changes === 1
+    );
+  }
+
+  async timeoutPending(id: string): Promise<boolean> {
+    return this.db.prepare(`SELECT 1 FROM ${this.timeouts} WHERE id = ? AND done = 0`).get(id) !== undefined;
   }
 
   async dueTimeouts(nowMs: number, limit: number): Promise<SagaTimeout[]> {
     const rows = this.db
-      .prepare(`SELECT body FROM ${this.timeouts} WHERE due_at <= ? ORDER BY due_at LIMIT ?`)
+      .prepare(`SELECT body FROM ${this.timeouts} WHERE done = 0 AND due_at <= ? ORDER BY due_at LIMIT ?`)
       .all(nowMs, limit) as Array<{ body: string }>;
     return rows.map((r) => JSON.parse(r.body) as SagaTimeout);
+  }
+
+  async purgeTimeouts(beforeMs: number): Promise<number> {
+    return this.db.prepare(`DELETE FROM ${this.timeouts} WHERE done = 1 AND due_at < ?`).run(beforeMs)
+      .changes;
   }
 
   async close(): Promise<void> {
@@ -131,8 +152,8 @@ export async function sqliteSagaStore(
       `CREATE INDEX IF NOT EXISTS ${table}_status ON ${table} (status, id);` +
       `CREATE INDEX IF NOT EXISTS ${table}_due ON ${table} (due_at) WHERE ${ACTIVE};` +
       `CREATE TABLE IF NOT EXISTS ${table}_timeouts (id TEXT PRIMARY KEY, due_at INTEGER NOT NULL, ` +
-      "body TEXT NOT NULL) WITHOUT ROWID;" +
-      `CREATE INDEX IF NOT EXISTS ${table}_timeouts_due ON ${table}_timeouts (due_at);`,
+      "done INTEGER NOT NULL, body TEXT NOT NULL) WITHOUT ROWID;" +
+      `CREATE INDEX IF NOT EXISTS ${table}_timeouts_due ON ${table}_timeouts (done, due_at);`,
   );
   return new SqliteSagaStore(db, table, typeof pathOrDb === "string");
 }

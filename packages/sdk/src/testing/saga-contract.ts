@@ -5,7 +5,9 @@
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
 import type { Bus, Handler } from "../bus.ts";
+import type { Message } from "../envelope/envelope.ts";
 import { NonRetryableError } from "../errors.ts";
+import { reactions, sagaTimeouts } from "../saga/choreography.ts";
 import { type SagaOrchestrator, sagaOrchestrator } from "../saga/orchestrator.ts";
 import { defineSaga, type SagaDefinition, type SagaState, type SagaStatus } from "../saga/saga.ts";
 import type { SagaStore } from "../saga/saga-store.ts";
@@ -350,6 +352,71 @@ export function sagaStoreContract(name: string, h: SagaHarness): void {
       assert.equal(log.filter((l) => l.startsWith("completed")).length, ids.length, "each completed once");
     });
 
+    it("choreography: reactions carry correlation and causation ids; a timeout compensates a silent step", async () => {
+      const [b, s] = [await bus(), await store()];
+      const evt = uniqueName("shop");
+      const timeouts = sagaTimeouts(b, { store: s, pollIntervalMs: 50 });
+      closers.push(() => timeouts.close());
+      interface Order {
+        orderId: string;
+        pay: boolean;
+      }
+      const audit: Message<Order>[] = [];
+      await b.subscribe<Order>(evt, { group: "audit" }, (m) => void audit.push(m));
+      await b.subscribe(
+        evt,
+        { group: "inventory" },
+        reactions(
+          {
+            OrderPlaced: async (m, ctx) => {
+              await ctx.expect("payment", 300, { topic: evt, type: "PaymentTimedOut", data: m.data });
+              await ctx.emit(evt, "StockReserved", m.data);
+            },
+            PaymentSucceeded: (_m, ctx) => ctx.fulfil("payment"),
+            PaymentTimedOut: (m, ctx) => ctx.emit(evt, "StockReleased", m.data),
+          },
+          { timeouts },
+        ),
+      );
+      await b.subscribe(
+        evt,
+        { group: "payment" },
+        reactions({
+          StockReserved: async (m, ctx) => {
+            if ((m.data as Order).pay) await ctx.emit(evt, "PaymentSucceeded", m.data);
+          },
+        }),
+      );
+      await b.publish(evt, { orderId: "a", pay: true }, { id: "a", type: "OrderPlaced" });
+      await b.publish(evt, { orderId: "b", pay: false }, { id: "b", type: "OrderPlaced" });
+      const of = (order: string, type: string) =>
+        audit.filter((m) => m.data.orderId === order && m.type === type);
+      await waitFor("b's stock released", () => of("b", "StockReleased").length > 0, timeoutMs);
+      // a redelivered OrderPlaced cannot revive the timeout that fired
+      await b.publish(evt, { orderId: "b", pay: false }, { id: "b", type: "OrderPlaced" });
+      await new Promise((r) => setTimeout(r, 600));
+      const chain = (order: string) =>
+        audit
+          .filter((m) => m.data.orderId === order)
+          .map((m) => `${m.type} ${m.correlationId} ${m.causationId ?? "-"} ${m.id}`);
+      const reserveA = `a>${evt}/StockReserved`;
+      assert.deepEqual(chain("a"), [
+        "OrderPlaced a - a",
+        `StockReserved a a ${reserveA}`,
+        `PaymentSucceeded a ${reserveA} ${reserveA}>${evt}/PaymentSucceeded`,
+      ]);
+      const reserveB = `b>${evt}/StockReserved`;
+      assert.deepEqual(chain("b").slice(0, 4), [
+        "OrderPlaced b - b",
+        `StockReserved b b ${reserveB}`,
+        "PaymentTimedOut b b timeout:b/payment",
+        `StockReleased b timeout:b/payment timeout:b/payment>${evt}/StockReleased`,
+      ]);
+      assert.equal(of("b", "PaymentTimedOut").length, 1, "the timeout fired once");
+      assert.equal(of("a", "PaymentTimedOut").length, 0, "a's payment came in time");
+      assert.equal(await s.timeoutPending("a/payment"), false);
+    });
+
     it("the store refuses a write from a stale version and answers queries", async () => {
       const s = await store();
       const base: SagaState = {
@@ -398,8 +465,17 @@ export function sagaStoreContract(name: string, h: SagaHarness): void {
       assert.equal(await s.scheduleTimeout(t), false);
       assert.deepEqual(await s.dueTimeouts(9, 10), []);
       assert.deepEqual(await s.dueTimeouts(10, 10), [t]);
+      assert.equal(await s.timeoutPending("to1"), true);
       assert.equal(await s.cancelTimeout("to1"), true);
       assert.equal(await s.cancelTimeout("to1"), false);
+      assert.equal(await s.timeoutPending("to1"), false);
+      assert.equal(await s.scheduleTimeout(t), false, "a cancelled timeout stays done");
+      assert.deepEqual(await s.dueTimeouts(10, 10), []);
+      await s.scheduleTimeout({ ...t, id: "to2", dueAt: 20 });
+      assert.equal(await s.completeTimeout("to2"), true);
+      assert.equal(await s.cancelTimeout("to2"), false, "fired: too late to cancel");
+      assert.equal(await s.purgeTimeouts(15), 1);
+      assert.equal(await s.scheduleTimeout(t), true, "purged: the id is free again");
     });
   });
 }
