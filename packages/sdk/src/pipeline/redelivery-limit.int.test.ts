@@ -13,23 +13,41 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
+import { deleteNatsStreams, NATS_URL } from "../../../../test/support/nats.ts";
 import { deleteRabbitMqNames, RABBITMQ_URL } from "../../../../test/support/rabbitmq.ts";
 import { uniqueName } from "../testing/wait.ts";
 
-const MAX = 2;
 const dir = mkdtempSync(join(tmpdir(), "spindle-poison-"));
 after(async () => {
   rmSync(dir, { recursive: true, force: true });
   await deleteRabbitMqNames(`-${process.pid}-`);
+  await deleteNatsStreams(`-${process.pid}-`);
 });
+
+interface Case {
+  readonly name: string;
+  readonly url: string;
+  readonly max: number;
+  /** How long the handler of the poison message runs before it kills the process. */
+  readonly crashMs: number;
+  /** A run ends once nothing arrived for this long (past the broker's redelivery delay). */
+  readonly idleMs: number;
+}
+
+const CASES: Case[] = [
+  { name: "embedded://", url: `embedded://${dir}`, max: 2, crashMs: 300, idleMs: 1_500 },
+  { name: "amqp:// → RabbitMQ", url: RABBITMQ_URL, max: 2, crashMs: 0, idleMs: 1_500 },
+  { name: "nats:// → JetStream", url: NATS_URL, max: 0, crashMs: 0, idleMs: 35_000 },
+];
 
 interface Run {
   readonly code: number | null;
   readonly lines: string[];
 }
 
-function runChild(url: string, topic: string, crashMs: number, publish: boolean): Promise<Run> {
-  const args = [url, topic, "workers", String(MAX), "1500", String(crashMs), ...(publish ? ["publish"] : [])];
+function runChild(c: Case, topic: string, publish: boolean): Promise<Run> {
+  const args = [c.url, topic, "workers", String(c.max), String(c.idleMs), String(c.crashMs)];
+  if (publish) args.push("publish");
   const child = spawn(
     process.execPath,
     [
@@ -50,24 +68,22 @@ function runChild(url: string, topic: string, crashMs: number, publish: boolean)
   );
 }
 
-for (const [name, url, crashMs] of [
-  ["embedded://", `embedded://${dir}`, 300],
-  ["amqp:// → RabbitMQ", RABBITMQ_URL, 0],
-] as const) {
-  describe(`poison message on ${name}`, () => {
-    it("is dead-lettered after maxRedeliveries crashes; the messages behind it are processed", async () => {
+// the brokers are separate, so the cases run side by side (the NATS one waits out ack waits)
+describe("a poison message that kills its process", { concurrency: true }, () => {
+  for (const c of CASES) {
+    it(`on ${c.name}: is dead-lettered after maxRedeliveries crashes; the ones behind it are processed`, async () => {
       const topic = uniqueName("poison");
       const runs: Run[] = [];
-      for (let i = 0; i < MAX + 4; i++) {
-        const run = await runChild(url, topic, crashMs, i === 0);
+      for (let i = 0; i < c.max + 4; i++) {
+        const run = await runChild(c, topic, i === 0);
         runs.push(run);
         if (run.code === 0) break;
       }
       const crashes = runs.filter((r) => r.code === 3).length;
       const last = runs.at(-1) as Run;
       assert.equal(last.code, 0, `the last run ends cleanly: ${JSON.stringify(runs)}`);
-      // delivered at redelivery counts 0..MAX, each time crashing; the next is dead-lettered
-      assert.equal(crashes, MAX + 1, `crashes: ${JSON.stringify(runs)}`);
+      // delivered at redelivery counts 0..max, each time crashing; the next is dead-lettered
+      assert.equal(crashes, c.max + 1, `crashes: ${JSON.stringify(runs)}`);
       const processed = runs.flatMap((r) => r.lines.filter((l) => l.startsWith("processed ")));
       assert.deepEqual(
         [...new Set(processed)].sort(),
@@ -83,8 +99,8 @@ for (const [name, url, crashMs] of [
       for (const d of dead) {
         assert.equal(d.id, `poison-${topic}`);
         assert.equal(d.name, "RedeliveryLimitError");
-        assert.match(d.message, new RegExp(`redelivered ${MAX + 1} times .*maxRedeliveries ${MAX}`));
+        assert.match(d.message, new RegExp(`redelivered ${c.max + 1} times .*maxRedeliveries ${c.max}`));
       }
     });
-  });
-}
+  }
+});
