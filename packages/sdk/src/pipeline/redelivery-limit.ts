@@ -9,7 +9,7 @@
 // the dead letter carries the SDK's reason headers and lands in the subscription's own DLQ.
 
 import { RedeliveryLimitError } from "../errors.ts";
-import type { Middleware } from "./context.ts";
+import type { ConsumeContext, Middleware } from "./context.ts";
 import { deadLetterOf } from "./dead-letter.ts";
 
 /** RabbitMQ's quorum-queue delivery-limit default (20) is for crashes of any cause; 5 catches a crash
@@ -37,26 +37,36 @@ export function redeliveryLimitMiddleware(
   queue: string | false,
   hooks: RedeliveryLimitHooks = {},
 ): Middleware {
-  return async (ctx, next) => {
+  // not async: a delivery under the limit costs one call, no promise of this layer's own
+  return (ctx, next) => {
     const n = ctx.delivery.redeliveries;
-    if (n === undefined || n <= max) return next();
-    const error = new RedeliveryLimitError(
-      `redelivered ${n} times without being settled (maxRedeliveries ${max}): its handler crashed the ` +
-        "process or outlived the broker's ack deadline each time",
-    );
-    ctx.error = error;
-    if (queue === false) {
-      await ctx.settle("ack", () => ctx.delivery.ack());
-      ctx.outcome = "dropped";
-      hooks.onDrop?.(error);
-      return;
-    }
-    const dead = deadLetterOf(ctx, error);
-    await ctx.settle("dead_letter", async () => {
-      await ctx.transport.send(queue, dead);
-      await ctx.delivery.ack();
-    });
-    ctx.outcome = "dead-lettered";
-    hooks.onDeadLetter?.(error);
+    return n === undefined || n <= max ? next() : overLimit(ctx, n, max, queue, hooks);
   };
+}
+
+async function overLimit(
+  ctx: ConsumeContext,
+  n: number,
+  max: number,
+  queue: string | false,
+  hooks: RedeliveryLimitHooks,
+): Promise<void> {
+  const error = new RedeliveryLimitError(
+    `redelivered ${n} times without being settled (maxRedeliveries ${max}): its handler crashed the ` +
+      "process or outlived the broker's ack deadline each time",
+  );
+  ctx.error = error;
+  if (queue === false) {
+    await ctx.settle("ack", () => ctx.delivery.ack());
+    ctx.outcome = "dropped";
+    hooks.onDrop?.(error);
+    return;
+  }
+  const dead = deadLetterOf(ctx, error);
+  await ctx.settle("dead_letter", async () => {
+    await ctx.transport.send(queue, dead);
+    await ctx.delivery.ack();
+  });
+  ctx.outcome = "dead-lettered";
+  hooks.onDeadLetter?.(error);
 }

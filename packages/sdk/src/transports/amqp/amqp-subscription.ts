@@ -1,5 +1,5 @@
 // One subscription's consumer on its own channel: basic.qos = prefetch (the broker stops sending at that
-// many unacked), ack/requeue per delivery, pause as basic.cancel, and re-attach on a new connection.
+// many unacked), acks batched per event-loop turn (ack-batcher.ts), requeue per delivery, pause as basic.cancel, and re-attach on a new connection.
 // Invariant: a delivery is settled only on the channel it came on; once that channel is gone the settle
 // is a no-op, because the broker has already put the message back for the group.
 //
@@ -12,6 +12,7 @@ import type { Channel, ConsumeMessage } from "amqplib";
 import type { Clock } from "../../lib/clock.ts";
 import { backoffMs } from "../backoff.ts";
 import type { Delivery, TransportSubscribeOptions, TransportSubscription } from "../transport.ts";
+import { AckBatcher } from "./ack-batcher.ts";
 import { fromAmqp, idOf, needsRecount, recounted, redeliveries } from "./amqp-message.ts";
 import type { AmqpConnection } from "./connection.ts";
 import { groupQueue, topicExchange } from "./names.ts";
@@ -27,6 +28,8 @@ export class AmqpSubscription implements TransportSubscription {
   private paused = false;
   private closed = false;
   private failures = 0;
+  /** The current channel's acks, sent together at the end of each event-loop turn. */
+  private acks: { ch: Channel; batcher: AckBatcher } | undefined;
   /** Message ids this subscription released (handed back itself): their redelivery is not counted. */
   private readonly released = new Set<string>();
   private readonly onReconnect = (s: Session) => void this.attachOrRetry(s);
@@ -93,11 +96,13 @@ export class AmqpSubscription implements TransportSubscription {
         if (this.channel === ch) void ch.close().catch(() => {});
         return;
       }
+      const acks = this.acksOf(ch);
+      acks.delivered(msg);
       if (needsRecount(msg) && !this.options.temporary && !this.releasedByUs(msg)) {
-        void this.recount(ch, msg);
+        void this.recount(ch, msg, acks);
         return;
       }
-      this.onDelivery(this.delivery(ch, msg));
+      this.onDelivery(this.delivery(ch, msg, acks));
     });
     this.consumerTag = consumerTag;
   }
@@ -108,7 +113,7 @@ export class AmqpSubscription implements TransportSubscription {
   }
 
   /** The copy with the count goes to the back of the queue; the original is acked once it is confirmed. */
-  private async recount(ch: Channel, msg: ConsumeMessage): Promise<void> {
+  private async recount(ch: Channel, msg: ConsumeMessage, acks: AckBatcher): Promise<void> {
     try {
       const s = await this.conn.session();
       await s.publish("", this.queue, msg.content, recounted(msg));
@@ -116,11 +121,13 @@ export class AmqpSubscription implements TransportSubscription {
       return; // not acked: the broker delivers it again
     }
     if (this.channel !== ch) return; // the channel went: the broker requeued the original (a duplicate)
-    try {
-      ch.ack(msg);
-    } catch {
-      // closed between the check and the call: as above
-    }
+    acks.ack(msg);
+  }
+
+  /** The channel's ack batcher (one per channel: delivery tags are the channel's). */
+  private acksOf(ch: Channel): AckBatcher {
+    if (this.acks?.ch !== ch) this.acks = { ch, batcher: new AckBatcher(ch) };
+    return this.acks.batcher;
   }
 
   private remember(msg: ConsumeMessage): void {
@@ -131,7 +138,7 @@ export class AmqpSubscription implements TransportSubscription {
       this.released.delete(this.released.values().next().value as string);
   }
 
-  private delivery(ch: Channel, msg: ConsumeMessage): Delivery {
+  private delivery(ch: Channel, msg: ConsumeMessage, acks: AckBatcher): Delivery {
     let settled = false;
     const settle = (fn: () => void): Promise<void> => {
       if (settled || this.channel !== ch) return Promise.resolve();
@@ -146,11 +153,11 @@ export class AmqpSubscription implements TransportSubscription {
     return {
       message: fromAmqp(msg),
       redeliveries: redeliveries(msg),
-      ack: () => settle(() => ch.ack(msg)),
+      ack: () => settle(() => acks.ack(msg)),
       release: () =>
         settle(() => {
           this.remember(msg);
-          ch.nack(msg, false, true);
+          acks.release(msg);
         }),
     };
   }
@@ -178,6 +185,8 @@ export class AmqpSubscription implements TransportSubscription {
     this.conn.reconnected.delete(this.onReconnect);
     const ch = this.channel;
     this.channel = undefined;
+    // the acks of this turn first: closing the channel would hand those messages back as well
+    if (ch !== undefined && this.acks?.ch === ch) this.acks.batcher.flush();
     // closing the channel hands every unacked delivery back to the group's queue
     if (ch !== undefined) await ch.close().catch(() => {});
     // a temporary topic is this bus's own (request/reply): left behind, each bus would leave an exchange
