@@ -348,8 +348,12 @@ export class Transactions {
     }
     const added: StoredAborted[] = [];
     const removed: StoredAborted[] = [];
-    await Promise.all(
-      t.partitions.map(async (tp) => {
+    // the group's offsets are one more "partition" of the transaction, as __consumer_offsets is in Kafka:
+    // written beside the markers, not after them
+    const offsets = type === "commit" ? this.commitOffsets(t.offsets) : Promise.resolve();
+    await Promise.all([
+      offsets,
+      ...t.partitions.map(async (tp) => {
         const topic = this.opts.topics.byId(tp.topicId);
         const p = topic?.partitions[tp.partition];
         const pt = this.partitionTxns(tp.topicId, tp.partition);
@@ -365,8 +369,7 @@ export class Transactions {
         }
         pt.end(t.producerId);
       }),
-    );
-    if (type === "commit") await this.commitOffsets(t.offsets);
+    ]);
     t.state = type === "commit" ? "CompleteCommit" : "CompleteAbort";
     t.partitions = [];
     t.groups = [];
