@@ -17,6 +17,7 @@ let n = 0;
 sagaStoreContract("sqlite store on embedded://", {
   store: () => sqliteSagaStore(file, { table: `sagas_${n++}` }),
   connect: () => connect(url),
+  stepTimeoutMs: 1000,
 });
 
 after(() => rmSync(dir, { recursive: true, force: true }));

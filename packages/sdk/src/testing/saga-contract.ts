@@ -20,6 +20,8 @@ export interface SagaHarness {
   /** A new connection to the transport under test (the same broker every time). */
   connect(): Promise<Bus>;
   readonly timeoutMs?: number;
+  /** The hotel step's reply timeout (default 400 ms): longer where a broker takes longer. */
+  readonly stepTimeoutMs?: number;
 }
 
 interface Trip {
@@ -32,6 +34,7 @@ interface Trip {
 
 export function sagaStoreContract(name: string, h: SagaHarness): void {
   const timeoutMs = h.timeoutMs ?? 15_000;
+  const stepMs = h.stepTimeoutMs ?? 400;
   const closers: Array<() => Promise<void>> = [];
   after(async () => {
     for (const c of closers.reverse()) await c().catch(() => {});
@@ -58,7 +61,11 @@ export function sagaStoreContract(name: string, h: SagaHarness): void {
     return o;
   };
   const respond = async (b: Bus, topic: string, handler: Handler): Promise<void> => {
-    await b.subscribe(topic, { group: "responder", retry: false, idempotent: new MemoryInbox() }, handler);
+    await b.subscribe(
+      topic,
+      { group: "responder", concurrency: 8, retry: false, idempotent: new MemoryInbox() },
+      handler,
+    );
   };
   const until = async (o: SagaOrchestrator, id: string, status: SagaStatus): Promise<SagaState<Trip>> => {
     let last: SagaState<Trip> | undefined;
@@ -87,7 +94,7 @@ export function sagaStoreContract(name: string, h: SagaHarness): void {
           command: (d) => ({ topic, type: "BookHotel", data: d }),
           onReply: (d, r) => ({ ...d, hotel: (r as { ref: string }).ref }),
           compensate: (d) => ({ topic, type: "CancelHotel", data: d }),
-          timeoutMs: 400,
+          timeoutMs: stepMs,
         },
         {
           name: "car",
@@ -111,7 +118,8 @@ export function sagaStoreContract(name: string, h: SagaHarness): void {
       const trip = m.data as Trip;
       log.push(m.type);
       // too late: the reply comes after the step's timeout (and holds the key's later commands back)
-      if (silent.includes(m.type)) return new Promise((r) => setTimeout(() => r({ ref: "late" }), 1000));
+      if (silent.includes(m.type))
+        return new Promise((r) => setTimeout(() => r({ ref: "late" }), stepMs + 600));
       if (trip.failAt === m.type) throw new NonRetryableError(`${m.type} refused`);
       return { ref: `${m.type}-${trip.tripId}` };
     };
@@ -195,9 +203,9 @@ export function sagaStoreContract(name: string, h: SagaHarness): void {
       const started = Date.now();
       await o.start(trip.name, { tripId: "t4" }, { id: "t4" });
       const t4 = await until(o, "t4", "compensated");
-      assert.ok(Date.now() - started >= 350, `timed out after ${Date.now() - started} ms`);
+      assert.ok(Date.now() - started >= stepMs - 50, `timed out after ${Date.now() - started} ms`);
       assert.deepEqual(log.slice(0, 4), ["BookFlight", "BookHotel", "CancelHotel", "CancelFlight"]);
-      assert.match(t4.error ?? "", /hotel: no reply within 400 ms/u);
+      assert.match(t4.error ?? "", new RegExp(`hotel: no reply within ${stepMs} ms`, "u"));
       assert.deepEqual(
         // the late hotel reply holds CancelHotel back past its timeout too: it may be re-sent (same id)
         t4.history.filter((e) => e.event !== "resent").map((e) => `${e.step} ${e.event}`),
@@ -369,7 +377,7 @@ export function sagaStoreContract(name: string, h: SagaHarness): void {
         reactions(
           {
             OrderPlaced: async (m, ctx) => {
-              await ctx.expect("payment", 300, { topic: evt, type: "PaymentTimedOut", data: m.data });
+              await ctx.expect("payment", stepMs, { topic: evt, type: "PaymentTimedOut", data: m.data });
               await ctx.emit(evt, "StockReserved", m.data);
             },
             PaymentSucceeded: (_m, ctx) => ctx.fulfil("payment"),
