@@ -92,6 +92,11 @@ export class Partition {
     return { outcome, result };
   }
 
+  /** The producers this partition knows (DescribeProducers). */
+  producerStates(): { producerId: number; epoch: number; lastSeq: number }[] {
+    return this.producers.list();
+  }
+
   /**
    * Appends a transaction's commit or abort marker after every batch already queued here, and fences the
    * producer's older epochs (a marker may carry an epoch the partition has not seen: a bump by the coordinator).

@@ -53,6 +53,15 @@ export class ProducerState {
     return { kind: "out-of-order", expected: next(last.lastSeq) };
   }
 
+  /** Every producer known here, oldest first, with the last sequence appended (-1 when none since its epoch). */
+  list(): { producerId: number; epoch: number; lastSeq: number }[] {
+    return [...this.producers].map(([producerId, e]) => ({
+      producerId,
+      epoch: e.epoch,
+      lastSeq: e.recent[e.recent.length - 1]?.lastSeq ?? -1,
+    }));
+  }
+
   /** Makes `epoch` the producer's current one (a transaction marker's); older epochs are refused from now on. */
   fence(producerId: number, epoch: number): void {
     const entry = this.producers.get(producerId);

@@ -15,6 +15,7 @@ import { createTopicsHandler } from "./handlers/create-topics.ts";
 import { deleteRecordsHandler } from "./handlers/delete-records.ts";
 import { deleteTopicsHandler } from "./handlers/delete-topics.ts";
 import { describeClusterHandler } from "./handlers/describe-cluster.ts";
+import { describeProducersHandler } from "./handlers/describe-producers.ts";
 import { describeTransactionsHandler, listTransactionsHandler } from "./handlers/describe-transactions.ts";
 import { addOffsetsToTxnHandler, endTxnHandler } from "./handlers/end-txn.ts";
 import { fetchHandler } from "./handlers/fetch.ts";
@@ -70,6 +71,7 @@ const list: KafkaHandler[] = [
   txnOffsetCommitHandler,
   describeTransactionsHandler,
   listTransactionsHandler,
+  describeProducersHandler,
 ];
 
 export const HANDLERS: ReadonlyMap<number, KafkaHandler> = new Map(list.map((h) => [h.api.apiKey, h]));

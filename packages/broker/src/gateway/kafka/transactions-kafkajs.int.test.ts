@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import type {
+  DescribeProducersResponse,
   DescribeTransactionsResponse,
   FetchResponse,
   FindCoordinatorResponse,
@@ -235,11 +236,21 @@ test("DescribeTransactions and ListTransactions report each transactional id", a
     producerIdFilters: [],
   });
   assert.deepEqual(l.unknownStateFilters, ["Bogus"]);
+  const producers = async () =>
+    (
+      await request<DescribeProducersResponse>(spindle.kafka, 61, 0, {
+        topics: [{ name: topic, partitionIndexes: [1] }],
+      })
+    ).topics[0]?.partitions[0]?.activeProducers ?? [];
+  const [p1] = await producers();
+  assert.equal(p1?.producerId, open?.producerId);
+  assert.equal(p1?.currentTxnStartOffset, 0n, "its open transaction starts at offset 0");
   assert.ok(l.transactionStates.some((x) => x.transactionalId === "tx-desc"));
   await t.commit();
   const after = await request<DescribeTransactionsResponse>(spindle.kafka, 65, 0, {
     transactionalIds: ["tx-desc"],
   });
   assert.equal(after.transactionStates[0]?.transactionState, "CompleteCommit");
+  assert.equal((await producers())[0]?.currentTxnStartOffset, -1n, "none open after the commit");
   await producer.disconnect();
 });

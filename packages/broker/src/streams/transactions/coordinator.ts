@@ -273,6 +273,11 @@ export class Transactions {
     return this.partitions.get(partitionKey(topicId, partition))?.lastStable(highWatermark) ?? highWatermark;
   }
 
+  /** Where this producer's open transaction starts in the partition (a lower bound), or -1. */
+  openTxnStart(topicId: string, partition: number, producerId: number): number {
+    return this.partitions.get(partitionKey(topicId, partition))?.firstOpenOffset(producerId) ?? -1;
+  }
+
   abortedIn(topicId: string, partition: number, from: number, to: number): AbortedRange[] {
     return this.partitions.get(partitionKey(topicId, partition))?.abortedIn(from, to) ?? [];
   }
