@@ -1,5 +1,5 @@
 // Runs every test file that needs no outside service: unit (*.test.ts) and integration (*.int.test.ts)
-// under packages/*/src and test/. Files are listed explicitly because Node 20's --test glob can miss .ts.
+// under packages/*/src, test/ and examples/. Files are listed explicitly because Node 20's --test glob can miss .ts.
 // Tests import the TypeScript sources (the `source` export condition) but start `spindle` from its built
 // JavaScript, so the build runs first: a stale dist/ would test yesterday's broker.
 // Usage: node scripts/run-tests.mjs [filter-substring ...]
@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 
-const roots = ["packages", "test"];
+const roots = ["packages", "test", "examples"];
 const skipDirs = new Set(["node_modules", "generated", "conformance", "fixtures"]);
 
 function walk(dir, out) {
