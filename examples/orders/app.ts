@@ -8,9 +8,9 @@ import {
   commandHandler,
   connect,
   type EventStore,
-  postgresSagaStore,
   type OutboxRelay,
   type Projector,
+  postgresSagaStore,
   project,
   type SagaOrchestrator,
   type Subscription,
@@ -30,7 +30,7 @@ import { startEmail } from "./services/email.ts";
 import { type Intake, startIntake } from "./services/intake.ts";
 import { startInventory } from "./services/inventory.ts";
 import { startPayment } from "./services/payment.ts";
-import { openEventStore, openInbox, openOutbox, openProjectionStore } from "./stores.ts";
+import { openEventStore, openInbox, openOutbox, openProjectionStore, serialized } from "./stores.ts";
 import { streamOf, userDecider, userSummaryProjection, userTransactionsProjection } from "./wallet.ts";
 
 export interface App {
@@ -68,7 +68,7 @@ export async function startApp(config: Config, o: AppOptions = {}): Promise<App>
 
   const sagaStore =
     db.kind === "sqlite"
-      ? await sqliteSagaStore(db.handle as BetterSqlite3.Database, { table: t.sagas })
+      ? serialized(db, await sqliteSagaStore(db.handle as BetterSqlite3.Database, { table: t.sagas }))
       : await postgresSagaStore(db.handle as Pool, { table: t.sagas });
   const sagas = await sagaOrchestrator(bus, {
     name: config.runId,

@@ -196,7 +196,7 @@ async function verify(
   const bobTx = (await fetch(`${app.api.url}/users/bob/transactions`).then((r) => r.json())) as unknown[];
   log(`GET /users/bob → ${JSON.stringify(bob)}`);
   log(
-    `GET /users/bob/transactions → ${bobTx.length} rows: ${JSON.stringify(bobTx.map((x) => (x as { kind: string; amount: number }).kind + " " + (x as { amount: number }).amount))}`,
+    `GET /users/bob/transactions → ${bobTx.length} rows: ${JSON.stringify(bobTx.map((x) => `${(x as { kind: string; amount: number }).kind} ${(x as { amount: number }).amount}`))}`,
   );
   log(`${seen.callbacks} callbacks received, ${charges.size} charges, ${left} ${SKU} left`);
   return {

@@ -72,6 +72,7 @@ export async function dropTables(db: Db, t: Tables): Promise<void> {
     `${t.events}_snapshots`,
     t.projections,
     t.sagas,
+    `${t.sagas}_timeouts`,
   ];
   const own = [
     t.orders,

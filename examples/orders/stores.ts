@@ -61,12 +61,25 @@ export async function openInbox(
   options: { transactional?: boolean } = {},
 ): Promise<InboxStore> {
   if (db.kind === "postgres") return postgresInbox(db.handle as Pool, { table: t.inbox });
-  const inbox = await sqliteInbox(db.handle as BetterSqlite3.Database, { table: t.inbox, ...options });
-  return {
-    once: (consumer, id, fn) => db.serialize(() => inbox.once(consumer, id, fn)),
-    purge: (beforeMs) => db.serialize(() => inbox.purge(beforeMs)),
-    close: () => db.serialize(() => inbox.close()),
-  };
+  return serialized(
+    db,
+    await sqliteInbox(db.handle as BetterSqlite3.Database, { table: t.inbox, ...options }),
+  );
+}
+
+/**
+ * `store` with every method call queued behind the connection's transactions (SQLite). A store's
+ * statement run while a service's transaction is open on the shared connection would join that
+ * transaction; a connection of its own would block the event loop on the file's lock instead.
+ */
+export function serialized<S extends object>(db: Db, store: S): S {
+  return new Proxy(store, {
+    get(target, key) {
+      const v = Reflect.get(target, key, target) as unknown;
+      if (typeof v !== "function") return v;
+      return (...args: unknown[]) => db.serialize(() => Promise.resolve(v.apply(target, args)));
+    },
+  });
 }
 
 /** The event store on the service's own handle (append with `tx: tx.raw` inside `db.tx`). */
