@@ -49,7 +49,7 @@ export interface DamageBound {
   readonly offsetAtEnd?: number;
 }
 
-export type FoundBy = "recovery" | "read" | "verifier";
+export type FoundBy = "recovery" | "read" | "verifier" | "cleaner";
 
 /** The segment a damaged stretch is in, as the log layer sees it. */
 export interface DamagedSegment {
@@ -71,6 +71,11 @@ export class LogDamage {
   /** Known damaged stretches of the segment at `baseOffset`, by position. */
   of(baseOffset: number): readonly DamagedRange[] {
     return this.ranges.get(baseOffset) ?? [];
+  }
+
+  /** Drops the stretches known in the segment at `baseOffset`: the cleaner replaced its file with a whole one. */
+  forget(baseOffset: number): void {
+    this.ranges.delete(baseOffset);
   }
 
   /** The known stretch that contains file position `pos`, if any. */

@@ -3,6 +3,7 @@
 // the log refuses every later append (nothing unsynced is ever acknowledged) and keeps serving reads —
 // except a full disk: the log cuts back to its last acknowledged batch and accepts appends once space is back.
 
+import { join } from "node:path";
 import {
   BATCH_LAST_OFFSET_DELTA,
   BATCH_MAX_TIMESTAMP,
@@ -13,6 +14,10 @@ import {
 } from "@spindle/protocol";
 import { assert, BrokerError, type Clock, crc32c, type Fs, LIMITS, type Logger } from "../lib/index.ts";
 import { checkAppendable } from "./append-check.ts";
+import { isFiller } from "./cleaner/batch-filter.ts";
+import type { CleanerHost } from "./cleaner/clean-log.ts";
+import type { CleanedCopy } from "./cleaner/clean-segments.ts";
+import { commitSwap, finishSwap, type SwapStep } from "./cleaner/swap.ts";
 import { type DamageCounts, type DamageStats, LogDamage } from "./damage.ts";
 import {
   type AckedMark,
@@ -31,7 +36,8 @@ import { activeExpired, countPastRetention } from "./retention.ts";
 import { walkBatches } from "./scan.ts";
 import type { Scrubbable, Scrubber } from "./scrubber.ts";
 import { SealedIndexes } from "./sealed-indexes.ts";
-import { OFFSET_INDEX_SUFFIX, SEGMENT_SUFFIX, type Segment, TIME_INDEX_SUFFIX } from "./segment.ts";
+import { OFFSET_INDEX_SUFFIX, SEGMENT_SUFFIX, Segment, segmentName, TIME_INDEX_SUFFIX } from "./segment.ts";
+import { SegmentFile } from "./segment-file.ts";
 import type { SegmentIndex } from "./segment-index.ts";
 import { findTimestamp, readSegment } from "./segment-reader.ts";
 import { createNextSegment } from "./segment-roll.ts";
@@ -74,7 +80,7 @@ interface PendingAppend {
 /** Index entries hold 32-bit file positions. */
 const SEGMENT_BYTES_MAX = 2 ** 32 - 1;
 
-export class FileLog implements Log, Scrubbable {
+export class FileLog implements Log, Scrubbable, CleanerHost {
   private nextOffset: number;
   private ackedEnd: number;
   private start: number;
@@ -177,6 +183,25 @@ export class FileLog implements Log, Scrubbable {
       this.scrubAt = { base: seg.baseOffset + 1, pos: 0, expected: 0 };
     else this.scrubAt = { base: seg.baseOffset, pos: r.end, expected: r.nextOffset };
     return Math.max(1, r.end - pos);
+  }
+
+  get fs(): Fs {
+    return this.opts.fs;
+  }
+  get damageLog(): LogDamage {
+    return this.damaged;
+  }
+  get indexIntervalBytes(): number {
+    return this.opts.config.indexIntervalBytes;
+  }
+  get segmentBytes(): number {
+    return this.opts.config.segmentBytes;
+  }
+  /** the newest record timestamp still in the log, -1 when none */
+  get maxTimestamp(): number {
+    let max = -1;
+    for (const s of this.segments) if (s.nextOffset > this.start) max = Math.max(max, s.maxTimestamp);
+    return max;
   }
 
   get damage(): Readonly<DamageCounts> {
@@ -425,8 +450,12 @@ export class FileLog implements Log, Scrubbable {
       const r = await this.withSegment(seg, (index) =>
         readSegment(seg, index, offset, maxBytes, this.opts.config.indexIntervalBytes * 2, ctx),
       );
-      if (r.data.length > 0) return r;
-      offset = Math.max(offset, r.nextOffset); // past damage that nothing intact follows in this segment
+      const data = withoutLeadingFillers(r.data);
+      if (data.length > 0) return { data, nextOffset: r.nextOffset };
+      // past offsets the cleaner removed: what follows may still be in this segment
+      if (r.data.length > 0 && r.nextOffset < seg.nextOffset) i--;
+      // past damage that nothing intact follows in this segment, or past removed offsets
+      offset = Math.max(offset, r.nextOffset);
     }
     return { data: Buffer.alloc(0), nextOffset: Math.min(offset, this.ackedEnd) };
   }
@@ -481,9 +510,7 @@ export class FileLog implements Log, Scrubbable {
    * asked for less.
    */
   deleteRecordsBefore(offset: number): Promise<void> {
-    const run = this.trimming.then(() => this.trimTo(offset));
-    this.trimming = run.catch(() => undefined);
-    return run;
+    return this.exclusive(() => this.trimTo(offset));
   }
 
   private async trimTo(offset: number): Promise<void> {
@@ -500,7 +527,21 @@ export class FileLog implements Log, Scrubbable {
     await this.deleteSegments(whollyBelow);
   }
 
-  async enforceRetention(): Promise<number> {
+  /** Runs `fn` after every earlier trim, retention run and cleaning, and before later ones. */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.trimming.then(fn);
+    this.trimming = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  enforceRetention(): Promise<number> {
+    return this.exclusive(() => this.retainNow());
+  }
+
+  private async retainNow(): Promise<number> {
     const { config, clock } = this.opts;
     const expired = () => activeExpired(this.active, config.retentionMs, clock.nowMs());
     if (expired() && !this.failure) {
@@ -531,6 +572,98 @@ export class FileLog implements Log, Scrubbable {
     await fs.syncDir(dir);
   }
 
+  /** Rolls a non-empty active segment older than segment.ms, so the cleaner can reach its records. */
+  async rollIfDue(): Promise<boolean> {
+    const due = () => !this.active.isEmpty && this.opts.clock.nowMs() >= this.active.rollAtMs;
+    if (!due() || this.failure || this.closed) return false;
+    let rolled = false;
+    await this.asWriter(async () => {
+      if (!due()) return;
+      await this.roll().catch((e: unknown) => this.writeFailed(e, []));
+      rolled = true;
+    });
+    return rolled;
+  }
+
+  sealedSegments(): readonly Segment[] {
+    return this.segments.slice(0, -1);
+  }
+
+  /**
+   * Puts the cleaned copy in place of `group` (see cleaner/swap.ts). The replaced files stay open until
+   * the reads already on them end. A failure after the commit point is final for this log (as a failed
+   * write is): the next start finishes the swap.
+   */
+  async swapIn(
+    group: readonly Segment[],
+    copy: CleanedCopy,
+    step?: (s: SwapStep) => Promise<void>,
+  ): Promise<boolean> {
+    const { fs, dir } = this.opts;
+    if (this.closed || group.some((s) => s.deleted || !this.segments.includes(s))) {
+      await fs.unlink(copy.path);
+      return false;
+    }
+    for (const s of group) {
+      s.retired = true;
+      s.fh.hold();
+    }
+    try {
+      for (const s of group) await s.fh.ensureOpen();
+      await commitSwap(fs, dir, copy.path, copy.baseOffset);
+      await step?.("committed");
+      try {
+        await finishSwap(
+          fs,
+          dir,
+          copy.baseOffset,
+          group.map((s) => s.baseOffset),
+        );
+        await step?.("replaced");
+        this.replaceSegments(group, await this.cleanedSegment(copy));
+      } catch (e) {
+        this.fail(e, []);
+        throw e;
+      }
+      return true;
+    } finally {
+      for (const s of group) {
+        s.fh.release();
+        if (s.deleted && s.readers === 0) await s.fh.close();
+      }
+    }
+  }
+
+  private async cleanedSegment(copy: CleanedCopy): Promise<Segment> {
+    const { fs, dir, config, files } = this.opts;
+    const path = join(dir, segmentName(copy.baseOffset, SEGMENT_SUFFIX));
+    const fh = new SegmentFile(fs, path, acksAfterSync(config.fsync), files);
+    const seg = new Segment(
+      dir,
+      copy.baseOffset,
+      fh,
+      copy.size,
+      copy.nextOffset,
+      copy.maxTimestamp,
+      null,
+      Infinity,
+    );
+    await seg.writeIndexFiles(fs, copy.index); // checked against the segment on load: not fsynced
+    return seg;
+  }
+
+  private replaceSegments(group: readonly Segment[], seg: Segment): void {
+    const at = this.segments.indexOf(group[0]!);
+    this.segments.splice(at, group.length, seg);
+    this.sealedIndexes.forget(group);
+    for (const s of group) {
+      s.deleted = true;
+      this.damaged.forget(s.baseOffset);
+    }
+    if (group.some((s) => s.baseOffset === this.scrubAt.base))
+      this.scrubAt = { base: seg.baseOffset, pos: 0, expected: seg.baseOffset };
+  }
+
   async flush(): Promise<void> {
     await this.asWriter(async () => {
       if (this.failure) throw this.failure;
@@ -556,6 +689,14 @@ export class FileLog implements Log, Scrubbable {
       for (const seg of this.segments) await seg.fh.close();
     }
   }
+}
+
+/** The stored bytes without the empty batches at their front: kafkajs moves past a batch only by its
+ *  records, so a fetch answered with fillers alone would ask for the same offset again and again. */
+function withoutLeadingFillers(data: Buffer): Buffer {
+  let at = 0;
+  while (at + 61 <= data.length && isFiller(data.subarray(at))) at += 12 + data.readInt32BE(at + 8);
+  return at === 0 ? data : data.subarray(at);
 }
 
 function reason(cause: unknown): string {

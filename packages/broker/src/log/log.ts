@@ -57,6 +57,8 @@ export interface Log {
   /** bytes of all segments */
   readonly sizeBytes: number;
   readonly segmentCount: number;
+  /** the newest record timestamp in the readable segments, -1 when none (ListOffsets' max timestamp) */
+  readonly maxTimestamp: number;
   /** damage found on disk so far (always zero for a log in memory) */
   readonly damage: Readonly<DamageCounts>;
   /**

@@ -37,6 +37,12 @@ export class MemoryLog implements Log {
     this.segments = [this.newSegment(0)];
   }
 
+  get maxTimestamp(): number {
+    let max = -1;
+    for (const b of this.batchesFrom(this.start)) max = Math.max(max, b.maxTimestamp);
+    return max;
+  }
+
   get startOffset(): number {
     return this.start;
   }

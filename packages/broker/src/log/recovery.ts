@@ -4,6 +4,7 @@
 
 import { join } from "node:path";
 import { type Clock, type Fs, type Logger, mkdirpDurably } from "../lib/index.ts";
+import { recoverSwaps } from "./cleaner/swap.ts";
 import type { LogDamage } from "./damage.ts";
 import { readCleanEnd } from "./end-offset.ts";
 import { acksAfterSync } from "./fsync-policy.ts";
@@ -37,6 +38,9 @@ export interface RecoveryContext {
 export async function recoverLog(ctx: RecoveryContext): Promise<RecoveredLog> {
   const { fs, dir } = ctx;
   await mkdirpDurably(fs, dir);
+  // a cleaning interrupted by a crash: its uncommitted copy goes, a committed swap is finished
+  if ((await recoverSwaps(fs, dir, await fs.readdir(dir))) > 0)
+    ctx.logger.info({ dir }, "finished a log cleaner swap interrupted by the last stop");
   const names = await fs.readdir(dir);
   const bases = names
     .map(parseSegmentName)

@@ -17,7 +17,7 @@ export class SealedIndexes {
   /** The segment's index, loading it if needed; marks it as most recently used. */
   async get(seg: Segment): Promise<SegmentIndex> {
     if (!seg.index) {
-      const loaded = await seg.readIndexFiles(this.fs, this.intervalBytes);
+      const loaded = seg.retired ? null : await seg.readIndexFiles(this.fs, this.intervalBytes);
       seg.index = loaded?.index ?? (await seg.rebuildIndex(this.intervalBytes)).index;
     }
     this.touch(seg);

@@ -26,6 +26,8 @@ export class Segment {
   /** reads in progress; a deleted segment closes its file when the last one ends */
   readers = 0;
   deleted = false;
+  /** being replaced by a cleaned copy: its name may already hold the copy, so only its open file is its own */
+  retired = false;
 
   constructor(
     readonly dir: string,

@@ -33,6 +33,9 @@ class FlakyLog implements Log {
   get segmentCount() {
     return this.inner.segmentCount;
   }
+  get maxTimestamp() {
+    return this.inner.maxTimestamp;
+  }
   get damage() {
     return this.inner.damage;
   }

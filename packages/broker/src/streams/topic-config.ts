@@ -2,7 +2,7 @@
 // Invariant: a stored TopicConfig always passes validateTopicConfigs; unknown names are rejected, not kept.
 
 import { BrokerError } from "../lib/index.ts";
-import type { FsyncPolicy, LogConfig } from "../log/index.ts";
+import type { CompactionConfig, FsyncPolicy, LogConfig } from "../log/index.ts";
 
 export type CleanupPolicy = "delete" | "compact" | "compact,delete";
 
@@ -13,6 +13,12 @@ export interface TopicConfig {
   segmentMs: number;
   cleanupPolicy: CleanupPolicy;
   maxMessageBytes: number;
+  /** compacted topics: how long a tombstone stays after it was written */
+  deleteRetentionMs: number;
+  /** compacted topics: clean once this share of the log is dirty */
+  minCleanableDirtyRatio: number;
+  /** compacted topics: a record stays uncompacted at least this long */
+  minCompactionLagMs: number;
 }
 
 export const DEFAULT_TOPIC_CONFIG: TopicConfig = {
@@ -22,6 +28,9 @@ export const DEFAULT_TOPIC_CONFIG: TopicConfig = {
   segmentMs: 7 * 24 * 3600 * 1000,
   cleanupPolicy: "delete",
   maxMessageBytes: 1024 * 1024 + 12,
+  deleteRetentionMs: 24 * 3600 * 1000,
+  minCleanableDirtyRatio: 0.5,
+  minCompactionLagMs: 0,
 };
 
 type Key = keyof TopicConfig;
@@ -34,6 +43,9 @@ export const CONFIG_NAMES: Readonly<Record<string, Key>> = {
   "segment.bytes": "segmentBytes",
   "segment.ms": "segmentMs",
   "max.message.bytes": "maxMessageBytes",
+  "delete.retention.ms": "deleteRetentionMs",
+  "min.cleanable.dirty.ratio": "minCleanableDirtyRatio",
+  "min.compaction.lag.ms": "minCompactionLagMs",
 };
 
 function invalid(message: string): BrokerError {
@@ -44,6 +56,13 @@ function parseInteger(name: string, text: string, min: number): number {
   if (!/^-?\d{1,16}$/.test(text)) throw invalid(`${name}=${text}: expected an integer`);
   const n = Number(text);
   if (n < min) throw invalid(`${name}=${text}: must be at least ${min}`);
+  return n;
+}
+
+function parseRatio(name: string, text: string): number {
+  const n = Number(text);
+  if (!/^\d*\.?\d+$/.test(text.trim()) || !(n >= 0 && n <= 1))
+    throw invalid(`${name}=${text}: expected a number from 0 to 1`);
   return n;
 }
 
@@ -61,6 +80,11 @@ function parseValue(name: string, key: Key, text: string): number | CleanupPolic
     case "retentionMs":
     case "retentionBytes":
       return parseInteger(name, text, -1);
+    case "deleteRetentionMs":
+    case "minCompactionLagMs":
+      return parseInteger(name, text, 0);
+    case "minCleanableDirtyRatio":
+      return parseRatio(name, text);
     case "segmentBytes":
       return parseInteger(name, text, 1024);
     case "segmentMs":
@@ -97,6 +121,13 @@ export function describeConfig(config: TopicConfig): ConfigEntry[] {
     value: String(config[key]),
     isDefault: config[key] === DEFAULT_TOPIC_CONFIG[key],
   }));
+}
+
+/** What the log cleaner needs, or null when the topic is not compacted. */
+export function compactionOf(config: TopicConfig): CompactionConfig | null {
+  if (config.cleanupPolicy === "delete") return null;
+  const { deleteRetentionMs, minCleanableDirtyRatio, minCompactionLagMs } = config;
+  return { deleteRetentionMs, minCleanableDirtyRatio, minCompactionLagMs };
 }
 
 /** Fills `target` in place: FileLog reads its config object at use time, so a change applies live. */

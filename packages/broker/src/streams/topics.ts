@@ -13,10 +13,23 @@ import {
   type Logger,
   type TimerHandle,
 } from "../lib/index.ts";
-import { type DamageWatch, FileLog, type FsyncPolicy, OpenFiles, removeLogFiles } from "../log/index.ts";
+import {
+  type DamageWatch,
+  FileLog,
+  type FsyncPolicy,
+  type LogCleaner,
+  OpenFiles,
+  removeLogFiles,
+} from "../log/index.ts";
 import type { MetaStore } from "../meta/index.ts";
 import { Partition } from "./partition.ts";
-import { applyConfigChanges, DEFAULT_TOPIC_CONFIG, type TopicConfig, toLogConfig } from "./topic-config.ts";
+import {
+  applyConfigChanges,
+  compactionOf,
+  DEFAULT_TOPIC_CONFIG,
+  type TopicConfig,
+  toLogConfig,
+} from "./topic-config.ts";
 import { topicNameProblem } from "./topic-name.ts";
 
 const KIND = "topic";
@@ -48,6 +61,8 @@ export interface TopicsOptions {
   watch?: DamageWatch;
   /** open segment files shared with the broker's other logs, and the budget of logs; own one when absent */
   files?: OpenFiles;
+  /** cleans the partitions of compacted topics; none: compaction is not run */
+  cleaner?: LogCleaner;
 }
 
 export class Topics {
@@ -182,6 +197,7 @@ export class Topics {
     this.files.releaseLogs(topic.def.partitions);
     await this.opts.meta.delete(KIND, name);
     for (const p of topic.partitions) {
+      if (p.log instanceof FileLog) this.opts.cleaner?.remove(p.log);
       await p.log.close();
       await removeLogFiles(this.opts.fs, this.partitionDir(name, p.index));
     }
@@ -206,7 +222,7 @@ export class Topics {
     try {
       await this.opts.meta.put(KIND, name, def);
       for (let i = topic.def.partitions; i < total; i++)
-        topic.partitions.push(await this.openPartition(def, i));
+        topic.partitions.push(await this.openPartition(topic, i));
     } catch (e) {
       this.files.releaseLogs(total - topic.partitions.length);
       throw e;
@@ -276,16 +292,19 @@ export class Topics {
   }
 
   private async openTopic(def: TopicDefinition): Promise<Topic> {
-    const partitions: Partition[] = [];
-    for (let i = 0; i < def.partitions; i++) partitions.push(await this.openPartition(def, i));
-    return { def, partitions };
+    const topic: Topic = { def, partitions: [] };
+    for (let i = 0; i < def.partitions; i++) topic.partitions.push(await this.openPartition(topic, i));
+    return topic;
   }
 
-  private async openPartition(def: TopicDefinition, index: number): Promise<Partition> {
+  /** `topic.def` is read at use time: the cleaner follows config changes (cleanup.policy included). */
+  private async openPartition(topic: Topic, index: number): Promise<Partition> {
     const { fs, clock, logger, fsync } = this.opts;
+    const def = topic.def;
     const config = toLogConfig(def.config, fsync);
     const dir = this.partitionDir(def.name, index);
     const log = await FileLog.open({ fs, dir, config, clock, logger, ...this.opts.watch, files: this.files });
+    this.opts.cleaner?.add(log, () => compactionOf(topic.def.config));
     const partition = new Partition(def.name, index, log, config);
     await partition.recoverProducers().catch((err: unknown) => {
       logger.warn({ err, topic: def.name, partition: index }, "could not rebuild producer state");

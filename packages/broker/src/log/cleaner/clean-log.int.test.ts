@@ -1,0 +1,236 @@
+// The cleaner on real segment files: latest value per key, offsets kept, tombstones after their horizon,
+// the compaction lag, the dirty ratio, passes under a tiny key-map budget, and the verifier afterwards.
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { test } from "node:test";
+import { BATCH_LOG_OVERHEAD, readBatchHeader } from "@spindle/protocol";
+import { decodeBatchRecords, type Fs, nodeFs, silentLogger } from "../../lib/index.ts";
+import { FakeClock, tempDir } from "../../testing/index.ts";
+import { FileLog } from "../file-log.ts";
+import { DEFAULT_LOG_CONFIG } from "../log.ts";
+import { type CompactionConfig, cleanLog, dirtyState } from "./clean-log.ts";
+import { OFFSET_MAP_SLOT_BYTES, OffsetMap } from "./offset-map.ts";
+
+export const COMPACT: CompactionConfig = {
+  minCleanableDirtyRatio: 0.5,
+  minCompactionLagMs: 0,
+  deleteRetentionMs: 1000,
+};
+
+export async function openLog(dir: string, clock: FakeClock, fs: Fs = nodeFs, over = {}): Promise<FileLog> {
+  const config = { ...DEFAULT_LOG_CONFIG, segmentBytes: 1024, retentionMs: -1, ...over };
+  return FileLog.open({ fs, dir, config, clock, logger: silentLogger });
+}
+
+export interface Rec {
+  offset: number;
+  key: string | null;
+  value: string | null;
+}
+
+/** Every record from the start, and every batch's offset range (which must chain densely). */
+export async function readAllRecords(log: FileLog): Promise<Rec[]> {
+  const out: Rec[] = [];
+  let offset = log.startOffset;
+  while (offset < log.endOffset) {
+    const { data, nextOffset } = await log.read(offset, 1 << 16);
+    for (let at = 0; at < data.length; at += BATCH_LOG_OVERHEAD + data.readInt32BE(at + 8)) {
+      const batch = data.subarray(at, at + BATCH_LOG_OVERHEAD + data.readInt32BE(at + 8));
+      const h = readBatchHeader(batch);
+      for (const r of await decodeBatchRecords(batch, 1 << 20)) {
+        const o = h.baseOffset + r.offsetDelta;
+        if (o >= offset)
+          out.push({ offset: o, key: r.key?.toString() ?? null, value: r.value?.toString() ?? null });
+      }
+    }
+    assert.ok(nextOffset > offset, "every read moves forward");
+    offset = nextOffset;
+  }
+  return out;
+}
+
+export async function put(
+  log: FileLog,
+  clock: FakeClock,
+  key: string | null,
+  value: string | null,
+  i: number,
+) {
+  const k = key === null ? null : Buffer.from(key);
+  const v = value === null ? null : Buffer.from(`${value}`.padEnd(40, "."));
+  return log.appendRecords([{ key: k, value: v }], clock.nowMs() + (i % 3));
+}
+
+/** The latest record of each key among those appended (what a compacted log must keep). */
+function latest(recs: readonly Rec[]): Map<string, Rec> {
+  const m = new Map<string, Rec>();
+  for (const r of recs) if (r.key !== null) m.set(r.key, r);
+  return m;
+}
+
+test("cleaning keeps the latest record of every key at its offset, and reads, reopen and the verifier agree", async () => {
+  const clock = new FakeClock(1_000_000);
+  const dir = tempDir("clean");
+  const log = await openLog(dir, clock);
+  for (let i = 0; i < 300; i++) await put(log, clock, `k${i % 10}`, `v${i}`, i);
+  const before = await readAllRecords(log);
+  const sizeBefore = log.sizeBytes;
+  const activeBase = log.sealedSegments().at(-1)!.nextOffset;
+
+  const r = await cleanLog(log, COMPACT, new OffsetMap(1 << 20), { nowMs: clock.nowMs() });
+  assert.ok(r !== null && r.cleanedTo === activeBase, "the whole sealed part was cleaned");
+  const after = await readAllRecords(log);
+  const sealedAfter = after.filter((x) => x.offset < activeBase);
+  assert.equal(
+    sealedAfter.length,
+    new Set(sealedAfter.map((x) => x.key)).size,
+    "one record per key below the active segment",
+  );
+  for (const rec of after)
+    assert.deepEqual(
+      rec,
+      before.find((b) => b.offset === rec.offset),
+      "kept records are unchanged, at their offsets",
+    );
+  assert.deepEqual(latest(after), latest(before), "every key's latest value is still there");
+  assert.ok(log.sizeBytes < sizeBefore / 3, `the log shrank (${sizeBefore} → ${log.sizeBytes})`);
+  assert.equal(log.endOffset, 300);
+
+  await log.close();
+  const reopened = await openLog(dir, clock);
+  assert.deepEqual(await readAllRecords(reopened), after, "the cleaned log reads the same after a restart");
+  while ((await reopened.scrubStep(1 << 20)) > 0);
+  assert.equal(
+    reopened.damage.corruptBatches + reopened.damage.lostOffsets,
+    0,
+    "the verifier finds the cleaned segments whole",
+  );
+  assert.ok(reopened.damage.verifiedBytes > 0);
+  await reopened.append(
+    (await import("@spindle/protocol")).encodeRecordBatch({
+      records: [{ key: Buffer.from("k1"), value: Buffer.from("new") }],
+      timestamp: clock.nowMs(),
+    }),
+  );
+  assert.equal(reopened.endOffset, 301, "appends go on after the last offset");
+  await reopened.close();
+});
+
+test("a tombstone stays until delete.retention.ms after it was written, then goes", async () => {
+  const clock = new FakeClock(1_000_000);
+  const log = await openLog(tempDir("tomb"), clock);
+  await put(log, clock, "gone", "v", 0);
+  await put(log, clock, "gone", null, 0);
+  for (let i = 0; i < 60; i++) await put(log, clock, `k${i % 5}`, `v${i}`, i);
+  await cleanLog(log, COMPACT, new OffsetMap(1 << 20), { nowMs: clock.nowMs() });
+  let gone = (await readAllRecords(log)).filter((x) => x.key === "gone");
+  assert.deepEqual(
+    gone.map((x) => [x.offset, x.value]),
+    [[1, null]],
+    "the tombstone replaced the value and stays",
+  );
+
+  clock.advance(COMPACT.deleteRetentionMs + 10);
+  for (let i = 0; i < 60; i++) await put(log, clock, `k${i % 5}`, `w${i}`, i);
+  const r = await cleanLog(log, COMPACT, new OffsetMap(1 << 20), { nowMs: clock.nowMs() });
+  assert.ok(r !== null);
+  gone = (await readAllRecords(log)).filter((x) => x.key === "gone");
+  assert.deepEqual(gone, [], "past its horizon the tombstone is removed");
+  assert.equal(log.startOffset, 0, "the offsets it held are still covered (by an empty batch)");
+  const first = await log.read(0, 1 << 16);
+  assert.ok(
+    first.data.length > 0 && readBatchHeader(first.data).baseOffset >= 2,
+    "a read at a removed offset gets the next records",
+  );
+  await log.close();
+});
+
+test("min.compaction.lag.ms keeps young segments out; min.cleanable.dirty.ratio waits for enough dirt", async () => {
+  const clock = new FakeClock(1_000_000);
+  const log = await openLog(tempDir("lag"), clock);
+  for (let i = 0; i < 100; i++) await put(log, clock, `k${i % 4}`, `v${i}`, i);
+  const lagged = { ...COMPACT, minCompactionLagMs: 10_000 };
+  assert.equal(
+    await cleanLog(log, lagged, new OffsetMap(1 << 20), { nowMs: clock.nowMs() }),
+    null,
+    "too young",
+  );
+  clock.advance(10_100);
+  assert.ok(await cleanLog(log, lagged, new OffsetMap(1 << 20), { nowMs: clock.nowMs() }), "old enough");
+
+  // a little new dirt over a clean log: below the ratio nothing happens, unless forced
+  for (let i = 0; i < 40; i++) await put(log, clock, `k${i % 4}`, `w${i}`, i);
+  const state = await dirtyState(log, COMPACT, clock.nowMs());
+  assert.ok(state.dirtyBytes > 0, "there is new dirt");
+  const strict = { ...COMPACT, minCleanableDirtyRatio: Math.min(1, state.ratio + 0.01) };
+  assert.equal(await cleanLog(log, strict, new OffsetMap(1 << 20), { nowMs: clock.nowMs() }), null);
+  const loose = { ...COMPACT, minCleanableDirtyRatio: state.ratio };
+  assert.ok(await cleanLog(log, loose, new OffsetMap(1 << 20), { nowMs: clock.nowMs() }));
+  await log.close();
+});
+
+test("a key map of a few entries cleans a log of many keys in passes", async () => {
+  const clock = new FakeClock(1_000_000);
+  const log = await openLog(tempDir("passes"), clock);
+  for (let round = 0; round < 4; round++)
+    for (let k = 0; k < 50; k++) await put(log, clock, `key-${k}`, `r${round}`, k);
+  const before = await readAllRecords(log);
+  const activeBase = log.sealedSegments().at(-1)!.nextOffset;
+  const map = new OffsetMap(10 * OFFSET_MAP_SLOT_BYTES);
+  assert.equal(map.slots, 10);
+  let passes = 0;
+  for (;;) {
+    const r = await cleanLog(log, COMPACT, map, { nowMs: clock.nowMs(), force: true });
+    if (r === null) break;
+    passes++;
+    assert.ok(map.size <= 9, "the map never holds more than its budget");
+  }
+  assert.ok(passes >= 15, `${passes} passes`);
+  const after = await readAllRecords(log);
+  const sealed = after.filter((x) => x.offset < activeBase);
+  assert.equal(
+    sealed.length,
+    new Set(sealed.map((x) => x.key)).size,
+    "one record per key once every pass ran",
+  );
+  assert.deepEqual(latest(after), latest(before));
+  await log.close();
+});
+
+test("keyless records are dropped by cleaning; control batches and the active segment are left alone", async () => {
+  const clock = new FakeClock(1_000_000);
+  const dir = tempDir("keyless");
+  const log = await openLog(dir, clock);
+  for (let i = 0; i < 40; i++) await put(log, clock, i % 2 === 0 ? null : `k${i % 3}`, `v${i}`, i);
+  const activeBefore = (await readAllRecords(log)).filter(
+    (x) => x.offset >= log.sealedSegments().at(-1)!.nextOffset,
+  );
+  await cleanLog(log, COMPACT, new OffsetMap(1 << 20), { nowMs: clock.nowMs() });
+  const after = await readAllRecords(log);
+  const activeBase = log.sealedSegments().at(-1)!.nextOffset;
+  assert.ok(after.filter((x) => x.offset < activeBase).every((x) => x.key !== null));
+  assert.deepEqual(
+    after.filter((x) => x.offset >= activeBase),
+    activeBefore,
+  );
+  assert.ok(join(dir, "x"));
+  await log.close();
+});
+
+test("segment.ms rolls an idle active segment so the cleaner can reach it", async () => {
+  const clock = new FakeClock(1_000_000);
+  const log = await openLog(tempDir("roll"), clock, nodeFs, { segmentMs: 5000, segmentBytes: 1 << 20 });
+  for (let i = 0; i < 10; i++) await put(log, clock, "same", `v${i}`, i);
+  assert.equal(await log.rollIfDue(), false);
+  clock.advance(6000);
+  assert.equal(await log.rollIfDue(), true);
+  assert.equal(log.segmentCount, 2);
+  await cleanLog(log, COMPACT, new OffsetMap(1 << 20), { nowMs: clock.nowMs() });
+  assert.deepEqual(
+    (await readAllRecords(log)).map((x) => x.offset),
+    [9],
+  );
+  assert.equal(await log.rollIfDue(), false, "an empty active segment is not rolled");
+  await log.close();
+});

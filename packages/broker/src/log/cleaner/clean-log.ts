@@ -1,0 +1,182 @@
+// One cleaning of one log, as Kafka's Cleaner does it: map the latest offset of each key in the dirty
+// section (as far as the map's budget reaches), then rewrite every sealed segment below that point keeping
+// only the latest record per key. Invariant: the active segment and segments younger than the compaction
+// lag are never touched, and each group of segments is replaced only by a complete, synced copy.
+
+import { readInt64 } from "@spindle/protocol";
+import { type Fs, LIMITS } from "../../lib/index.ts";
+import type { LogDamage } from "../damage.ts";
+import type { Segment } from "../segment.ts";
+import { batchRecords, isControlBatch, isFiller } from "./batch-filter.ts";
+import { readCleanerCheckpoint, writeCleanerCheckpoint } from "./checkpoint.ts";
+import { type CleanedCopy, type CleanStats, writeCleanedCopy } from "./clean-segments.ts";
+import { keyHash, type OffsetMap } from "./offset-map.ts";
+import { eachBatch } from "./read-batches.ts";
+import type { SwapStep } from "./swap.ts";
+
+/** A compacted topic's settings, in Kafka's terms. */
+export interface CompactionConfig {
+  /** clean once dirty bytes / all sealed bytes reach this (min.cleanable.dirty.ratio) */
+  minCleanableDirtyRatio: number;
+  /** a record stays uncompacted at least this long (min.compaction.lag.ms) */
+  minCompactionLagMs: number;
+  /** a tombstone stays at least this long after it was written (delete.retention.ms) */
+  deleteRetentionMs: number;
+}
+
+/** What a FileLog lets its cleaner see and do. */
+export interface CleanerHost {
+  readonly dir: string;
+  readonly fs: Fs;
+  readonly damageLog: LogDamage;
+  readonly indexIntervalBytes: number;
+  readonly segmentBytes: number;
+  readonly startOffset: number;
+  /** the sealed segments, oldest first (the active one is never cleaned) */
+  sealedSegments(): readonly Segment[];
+  /** runs `fn` with no retention, trim or other cleaning changing the segments meanwhile */
+  exclusive<T>(fn: () => Promise<T>): Promise<T>;
+  /** puts `copy` in place of `group`; false when the group changed meanwhile (the copy is removed) */
+  swapIn(
+    group: readonly Segment[],
+    copy: CleanedCopy,
+    step?: (s: SwapStep) => Promise<void>,
+  ): Promise<boolean>;
+}
+
+export interface DirtyState {
+  firstDirty: number;
+  /** the first offset the cleaner may not touch: the active segment or a segment within the lag */
+  cleanableEnd: number;
+  cleanBytes: number;
+  dirtyBytes: number;
+  ratio: number;
+}
+
+/** How dirty the log is, counting only sealed segments older than the compaction lag. */
+export async function dirtyState(
+  host: CleanerHost,
+  cfg: CompactionConfig,
+  nowMs: number,
+): Promise<DirtyState> {
+  const checkpoint = (await readCleanerCheckpoint(host.fs, host.dir)) ?? 0;
+  const firstDirty = Math.max(checkpoint, host.startOffset);
+  let cleanBytes = 0;
+  let dirtyBytes = 0;
+  let cleanableEnd = firstDirty;
+  for (const seg of host.sealedSegments()) {
+    if (seg.nextOffset <= firstDirty) {
+      cleanBytes += seg.size;
+      continue;
+    }
+    // as Kafka: with no lag, timestamps (which producers set, possibly ahead of the clock) are not asked
+    if (cfg.minCompactionLagMs > 0 && seg.maxTimestamp > nowMs - cfg.minCompactionLagMs) break;
+    dirtyBytes += seg.size;
+    cleanableEnd = seg.nextOffset;
+  }
+  const total = cleanBytes + dirtyBytes;
+  return { firstDirty, cleanableEnd, cleanBytes, dirtyBytes, ratio: total === 0 ? 0 : dirtyBytes / total };
+}
+
+export interface CleanResult extends CleanStats {
+  /** where the next cleaning starts (the map's end) */
+  cleanedTo: number;
+  groups: number;
+}
+
+export interface CleanOptions {
+  nowMs: number;
+  /** clean even below the dirty ratio (tests, an operator's request) */
+  force?: boolean;
+  /** called between the steps of each swap: tests crash there */
+  step?: (s: SwapStep) => Promise<void>;
+}
+
+/** Cleans the log once if it is dirty enough; null when there was nothing to do. */
+export function cleanLog(
+  host: CleanerHost,
+  cfg: CompactionConfig,
+  map: OffsetMap,
+  opts: CleanOptions,
+): Promise<CleanResult | null> {
+  return host.exclusive(async () => {
+    const state = await dirtyState(host, cfg, opts.nowMs);
+    if (state.dirtyBytes === 0 || (!opts.force && state.ratio < cfg.minCleanableDirtyRatio)) return null;
+    map.clear();
+    const mapEnd = await buildMap(host, map, state.firstDirty, state.cleanableEnd);
+    const stats: CleanStats = { recordsRead: 0, recordsKept: 0, bytesRead: 0, bytesWritten: 0 };
+    const rule = { map, mapEnd, tombstoneHorizonMs: opts.nowMs - cfg.deleteRetentionMs };
+    const ctx = {
+      fs: host.fs,
+      dir: host.dir,
+      damage: host.damageLog,
+      indexIntervalBytes: host.indexIntervalBytes,
+    };
+    const groups = groupSegments(
+      host.sealedSegments().filter((s) => s.baseOffset < mapEnd),
+      host.segmentBytes,
+    );
+    for (const group of groups) {
+      const copy = await writeCleanedCopy(ctx, group, rule, stats);
+      await opts.step?.("copied");
+      await host.swapIn(group, copy, opts.step);
+    }
+    await writeCleanerCheckpoint(host.fs, host.dir, mapEnd);
+    return { ...stats, cleanedTo: mapEnd, groups: groups.length };
+  });
+}
+
+/**
+ * Puts the latest offset of each key in [from, to) into the map, up to its budget. Returns the offset of
+ * the first record that did not fit (or `to`): records from there on are left for the next pass.
+ */
+async function buildMap(host: CleanerHost, map: OffsetMap, from: number, to: number): Promise<number> {
+  let mapEnd = to;
+  const sealed = host.sealedSegments();
+  for (const [i, seg] of sealed.entries()) {
+    if (seg.nextOffset <= from) continue;
+    if (seg.baseOffset >= to || mapEnd < to) break;
+    await eachBatch(host.damageLog, seg, sealed[i + 1]?.baseOffset ?? seg.nextOffset, async (batch) => {
+      const base = readInt64(batch, 0);
+      if (base >= to) return false;
+      if (isControlBatch(batch) || isFiller(batch) || base + batch.readInt32BE(23) < from) return true;
+      for (const r of await batchRecords(batch, LIMITS.decompressedBatchBytesMax)) {
+        if (r.offset < from || r.key === null) continue;
+        if (r.offset >= to || !map.put(keyHash(r.key), r.offset)) {
+          mapEnd = Math.min(r.offset, to);
+          return false;
+        }
+      }
+      return true;
+    });
+  }
+  return mapEnd;
+}
+
+/** Consecutive segments whose total size fits one segment: each group becomes one cleaned segment. */
+export function groupSegments(segments: readonly Segment[], segmentBytes: number): Segment[][] {
+  const groups: Segment[][] = [];
+  let group: Segment[] = [];
+  let bytes = 0;
+  for (const seg of segments) {
+    const prev = group[group.length - 1];
+    const fits =
+      prev !== undefined &&
+      prev.nextOffset === seg.baseOffset &&
+      bytes + seg.size <= segmentBytes &&
+      group.length < GROUP_SEGMENTS_MAX &&
+      seg.nextOffset - group[0]!.baseOffset < 2 ** 31;
+    if (!fits && group.length > 0) {
+      groups.push(group);
+      group = [];
+      bytes = 0;
+    }
+    group.push(seg);
+    bytes += seg.size;
+  }
+  if (group.length > 0) groups.push(group);
+  return groups;
+}
+
+/** A swap holds every replaced segment's file open (readers may be on it): so few at a time. */
+const GROUP_SEGMENTS_MAX = 16;
