@@ -41,6 +41,12 @@ const START_OPTIONS: ReadonlyArray<{ key: ConfigKey; arg: string; what: string }
   { key: "defaultPartitions", arg: "<n>", what: "Kafka: partitions of an auto-created topic" },
   { key: "kafkaMaxRequestBytes", arg: "<bytes>", what: "Kafka: largest request accepted" },
   {
+    key: "logCleanerDedupeBufferSize",
+    arg: "<bytes>",
+    what: "Kafka: memory for the compaction key map; more keys are cleaned in passes (e.g. 32MiB)",
+  },
+  { key: "logCleanerBackoffMs", arg: "<ms>", what: "Kafka: pause between the log cleaner's checks" },
+  {
     key: "diskFreeLimit",
     arg: "<bytes>",
     what: "AMQP: block publishers while the data dir's disk has less free space (e.g. 50MB, 1GB)",

@@ -37,6 +37,10 @@ export type BrokerConfig = {
   readonly insecure: boolean;
   /** client connections (AMQP + Kafka + HTTP) at once; "auto" derives it from the open-file limit */
   readonly maxConnections: number | "auto";
+  /** Kafka: memory for the log cleaner's key map (compacted topics with more keys are cleaned in passes) */
+  readonly logCleanerDedupeBufferSize: number;
+  /** Kafka: pause between the log cleaner's checks of compacted topics */
+  readonly logCleanerBackoffMs: number;
 };
 
 export type ConfigKey = keyof BrokerConfig;
@@ -59,6 +63,8 @@ export const CONFIG_KEYS = [
   "logLevel",
   "insecure",
   "maxConnections",
+  "logCleanerDedupeBufferSize",
+  "logCleanerBackoffMs",
 ] as const;
 
 export const DEFAULTS = {
@@ -76,6 +82,8 @@ export const DEFAULTS = {
   logLevel: "info",
   insecure: false,
   maxConnections: "auto",
+  logCleanerDedupeBufferSize: "32MiB",
+  logCleanerBackoffMs: 15_000,
 } as const satisfies Record<ConfigKey, string | number | boolean>;
 
 /** The command-line flag for each key; error messages name it so the user knows what to change. */
@@ -94,6 +102,8 @@ export const FLAGS = {
   logLevel: "--log-level",
   insecure: "--insecure",
   maxConnections: "--max-connections",
+  logCleanerDedupeBufferSize: "--log-cleaner-dedupe-buffer-size",
+  logCleanerBackoffMs: "--log-cleaner-backoff-ms",
 } as const satisfies Record<ConfigKey, string>;
 
 export const ENV_VARS = {
@@ -111,6 +121,8 @@ export const ENV_VARS = {
   logLevel: "SPINDLE_LOG_LEVEL",
   insecure: "SPINDLE_INSECURE",
   maxConnections: "SPINDLE_MAX_CONNECTIONS",
+  logCleanerDedupeBufferSize: "SPINDLE_LOG_CLEANER_DEDUPE_BUFFER_SIZE",
+  logCleanerBackoffMs: "SPINDLE_LOG_CLEANER_BACKOFF_MS",
 } as const satisfies Record<ConfigKey, string>;
 
 export const CONFIG_ENV_VAR = "SPINDLE_CONFIG";
@@ -220,6 +232,15 @@ const FIELDS = {
   maxConnections: {
     schema: maxConnectionsSchema,
     expect: (v: string) => `invalid connection limit ${v}: use an integer from 1 to 10000000, or auto`,
+  },
+  logCleanerDedupeBufferSize: {
+    schema: z.pipe(byteSizeSchema, z.int().check(z.minimum(1024), z.maximum(2 ** 31))),
+    expect: (v: string) =>
+      `invalid cleaner buffer size ${v}: use 1KiB to 2GiB, optionally with a unit (e.g. 32MiB)`,
+  },
+  logCleanerBackoffMs: {
+    schema: intSchema(10, 86_400_000),
+    expect: (v: string) => `invalid cleaner backoff ${v}: use milliseconds from 10 to 86400000`,
   },
 } satisfies Record<ConfigKey, { schema: z.ZodMiniType; expect: (shown: string) => string }>;
 

@@ -4,7 +4,7 @@
 import { createHash } from "node:crypto";
 import type { KafkaBroker } from "../gateway/kafka/index.ts";
 import { type Logger, systemClock } from "../lib/index.ts";
-import type { OpenFiles } from "../log/index.ts";
+import { LogCleaner, type OpenFiles } from "../log/index.ts";
 import {
   DEFAULT_GROUP_TIMINGS,
   Groups,
@@ -37,6 +37,12 @@ export async function openStreams(
   logger: Logger,
   files: OpenFiles,
 ): Promise<Streams> {
+  const cleaner = new LogCleaner({
+    clock: systemClock,
+    logger,
+    bufferBytes: config.logCleanerDedupeBufferSize,
+    backoffMs: config.logCleanerBackoffMs,
+  });
   const topics = await Topics.open({
     fs: storage.fs,
     dataDir: storage.dataDir,
@@ -49,7 +55,9 @@ export async function openStreams(
     retentionCheckMs: RETENTION_CHECK_MS,
     watch: storage.watch,
     files,
+    cleaner,
   });
+  cleaner.start();
   let groups: Groups;
   try {
     groups = await Groups.open({
@@ -62,6 +70,7 @@ export async function openStreams(
       watch: { damageStats: storage.watch.damageStats, syncLatency: storage.watch.syncLatency },
     });
   } catch (e) {
+    await cleaner.close();
     await topics.close();
     throw e;
   }
@@ -104,6 +113,7 @@ export async function openStreams(
   const close = async () => {
     await transactions.close();
     await groups.close();
+    await cleaner.close();
     await topics.close();
   };
   return { kafka, close };

@@ -42,6 +42,12 @@ export class Partition {
     return found && { offset: Math.max(found.offset, this.startOffset), timestamp: found.timestamp };
   }
 
+  /** The first record holding the newest timestamp in the log (ListOffsets' -3), or null when it is empty. */
+  async maxTimestampRecord(): Promise<TimestampLookup | null> {
+    const max = this.log.maxTimestamp;
+    return max < 0 ? null : this.offsetForTimestamp(max);
+  }
+
   /** Appends one batch (offsets are assigned at call time, so call order is log order). */
   async append(batch: Buffer): Promise<AppendResult> {
     const result = await this.log.append(batch);

@@ -1,7 +1,13 @@
 // Checks the record framing of a produced batch (decompressed first when compressed): a CRC-valid batch whose
 // records do not parse would poison every consumer. Invariant: lengths and deltas are read in place.
 
-import { BATCH_HEADER_BYTES, COMPRESSION_MASK, type Cursor, readVarint } from "@spindle/protocol";
+import {
+  BATCH_HEADER_BYTES,
+  COMPRESSION_MASK,
+  CONTROL_FLAG,
+  type Cursor,
+  readVarint,
+} from "@spindle/protocol";
 import { decompress, LIMITS } from "../../lib/index.ts";
 
 function skipVarint(c: Cursor): void {
@@ -14,27 +20,34 @@ function skipVarint(c: Cursor): void {
 
 export const isCompressed = (batch: Buffer): boolean => (batch.readInt16BE(21) & COMPRESSION_MASK) !== 0;
 
-/** Why an uncompressed batch's records are malformed, or null when they frame exactly (compressed: null). */
-export function recordsProblem(batch: Buffer): string | null {
+/** Kafka's words for a record without a key sent to a compacted topic (INVALID_RECORD, not CORRUPT_MESSAGE). */
+export const KEYLESS_RECORD = "Compacted topic cannot accept message without key";
+
+/**
+ * Why an uncompressed batch's records are malformed, or null when they frame exactly (compressed: null).
+ * With `requireKeys` (a compacted topic), a record without a key is refused too (control batches aside).
+ */
+export function recordsProblem(batch: Buffer, requireKeys = false): string | null {
   if (isCompressed(batch)) return null;
-  return sectionProblem(batch, batch.subarray(BATCH_HEADER_BYTES));
+  return sectionProblem(batch, batch.subarray(BATCH_HEADER_BYTES), requireKeys);
 }
 
 /** The same check for a compressed batch, after decompressing its records (bounded by the batch limit). */
-export async function compressedRecordsProblem(batch: Buffer): Promise<string | null> {
+export async function compressedRecordsProblem(batch: Buffer, requireKeys = false): Promise<string | null> {
   try {
     const plain = await decompress(
       batch.readInt16BE(21) & COMPRESSION_MASK,
       batch.subarray(BATCH_HEADER_BYTES),
       LIMITS.batchBytesMax,
     );
-    return sectionProblem(batch, plain);
+    return sectionProblem(batch, plain, requireKeys);
   } catch (e) {
     return `records do not decompress: ${(e as Error).message}`;
   }
 }
 
-function sectionProblem(batch: Buffer, section: Buffer): string | null {
+function sectionProblem(batch: Buffer, section: Buffer, requireKeys: boolean): string | null {
+  const keyed = requireKeys && (batch.readInt16BE(21) & CONTROL_FLAG) === 0;
   const count = batch.readInt32BE(57);
   if (count < 1 || batch.readInt32BE(23) !== count - 1) {
     return `record count ${count} does not match last offset delta ${batch.readInt32BE(23)}`;
@@ -48,6 +61,7 @@ function sectionProblem(batch: Buffer, section: Buffer): string | null {
       c.pos++; // attributes
       skipVarint(c); // timestamp delta
       if (readVarint(c) !== i) return `record ${i} has offset delta out of sequence`;
+      if (keyed && readVarint(c) < 0) return `${KEYLESS_RECORD} (record ${i} of its batch)`;
       c.pos = end;
     }
   } catch (e) {

@@ -80,8 +80,9 @@ test("a tombstone stays until delete.retention.ms after it was written, then goe
     "the tombstone replaced the value and stays",
   );
 
+  // no new dirt: the kept tombstone's horizon alone makes the log due (as Kafka's KIP-534)
+  assert.equal(log.tombstonesDueMs, 1_000_000 + COMPACT.deleteRetentionMs);
   clock.advance(COMPACT.deleteRetentionMs + 10);
-  for (let i = 0; i < 60; i++) await put(log, clock, `k${i % 5}`, `w${i}`, i);
   const r = await cleanLog(log, COMPACT, new OffsetMap(1 << 20), { nowMs: clock.nowMs() });
   assert.ok(r !== null);
   gone = (await readAllRecords(log)).filter((x) => x.key === "gone");

@@ -32,6 +32,9 @@ export interface CleanerHost {
   readonly indexIntervalBytes: number;
   readonly segmentBytes: number;
   readonly startOffset: number;
+  /** when the earliest tombstone the last cleaning kept passes its horizon (Infinity: none known). Kept in
+   *  memory only: after a restart, a kept tombstone goes at the first cleaning that new dirt starts. */
+  tombstonesDueMs: number;
   /** the sealed segments, oldest first (the active one is never cleaned) */
   sealedSegments(): readonly Segment[];
   /** runs `fn` with no retention, trim or other cleaning changing the segments meanwhile */
@@ -92,6 +95,17 @@ export interface CleanOptions {
   step?: (s: SwapStep) => Promise<void>;
 }
 
+/** Dirty enough (or forced), or a kept tombstone's horizon has passed (Kafka's KIP-534 does the same). */
+export function needsCleaning(
+  host: CleanerHost,
+  state: DirtyState,
+  cfg: CompactionConfig,
+  opts: { nowMs: number; force?: boolean },
+): boolean {
+  if (state.dirtyBytes > 0 && (opts.force || state.ratio >= cfg.minCleanableDirtyRatio)) return true;
+  return opts.nowMs >= host.tombstonesDueMs;
+}
+
 /** Cleans the log once if it is dirty enough; null when there was nothing to do. */
 export function cleanLog(
   host: CleanerHost,
@@ -101,11 +115,16 @@ export function cleanLog(
 ): Promise<CleanResult | null> {
   return host.exclusive(async () => {
     const state = await dirtyState(host, cfg, opts.nowMs);
-    if (state.dirtyBytes === 0 || (!opts.force && state.ratio < cfg.minCleanableDirtyRatio)) return null;
+    if (!needsCleaning(host, state, cfg, opts)) return null;
     map.clear();
     const mapEnd = await buildMap(host, map, state.firstDirty, state.cleanableEnd);
     const stats: CleanStats = { recordsRead: 0, recordsKept: 0, bytesRead: 0, bytesWritten: 0 };
-    const rule = { map, mapEnd, tombstoneHorizonMs: opts.nowMs - cfg.deleteRetentionMs };
+    const rule = {
+      map,
+      mapEnd,
+      tombstoneHorizonMs: opts.nowMs - cfg.deleteRetentionMs,
+      keptTombstoneMaxMs: -1,
+    };
     const ctx = {
       fs: host.fs,
       dir: host.dir,
@@ -122,6 +141,8 @@ export function cleanLog(
       await host.swapIn(group, copy, opts.step);
     }
     await writeCleanerCheckpoint(host.fs, host.dir, mapEnd);
+    host.tombstonesDueMs =
+      rule.keptTombstoneMaxMs < 0 ? Infinity : rule.keptTombstoneMaxMs + cfg.deleteRetentionMs;
     return { ...stats, cleanedTo: mapEnd, groups: groups.length };
   });
 }

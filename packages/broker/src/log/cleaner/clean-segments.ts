@@ -28,6 +28,8 @@ export interface CleanRule {
   mapEnd: number;
   /** a tombstone whose batch is older than this is removed (now − delete.retention.ms) */
   tombstoneHorizonMs: number;
+  /** set by the cleaning: the newest batch timestamp among the tombstones it kept, -1 when none */
+  keptTombstoneMaxMs: number;
 }
 
 export interface CleanStats {
@@ -58,7 +60,10 @@ export function keepRecord(rule: CleanRule, batchMaxTimestamp: number, r: Cleane
   if (r.offset >= rule.mapEnd) return true;
   if (r.key === null) return false;
   if (rule.map.get(keyHash(r.key)) > r.offset) return false;
-  return !(r.tombstone && batchMaxTimestamp < rule.tombstoneHorizonMs);
+  if (!r.tombstone) return true;
+  if (batchMaxTimestamp < rule.tombstoneHorizonMs) return false;
+  rule.keptTombstoneMaxMs = Math.max(rule.keptTombstoneMaxMs, batchMaxTimestamp);
+  return true;
 }
 
 class CopyWriter {

@@ -4,7 +4,7 @@
 
 import type { Clock, Logger, TimerHandle } from "../../lib/index.ts";
 import type { FileLog } from "../file-log.ts";
-import { type CleanResult, type CompactionConfig, cleanLog, dirtyState } from "./clean-log.ts";
+import { type CleanResult, type CompactionConfig, cleanLog, dirtyState, needsCleaning } from "./clean-log.ts";
 import { OffsetMap } from "./offset-map.ts";
 
 export interface LogCleanerOptions {
@@ -57,8 +57,7 @@ export class LogCleaner {
       try {
         await log.rollIfDue();
         const state = await dirtyState(log, cfg, nowMs);
-        if (state.dirtyBytes > 0 && (force || state.ratio >= cfg.minCleanableDirtyRatio))
-          dirty.push({ log, cfg, ratio: state.ratio });
+        if (needsCleaning(log, state, cfg, { nowMs, force })) dirty.push({ log, cfg, ratio: state.ratio });
       } catch (err) {
         this.opts.logger.error({ err, dir: log.dir }, "log cleaner could not inspect a log; retried later");
       }

@@ -1,5 +1,5 @@
-// ListOffsets: earliest (-2), latest (-1) and the first offset at or after a timestamp. Served up to v6:
-// v7 adds max-timestamp (-3), which needs the offset of the newest timestamp, not tracked yet.
+// ListOffsets: earliest (-2), latest (-1), max timestamp (-3, v7: KIP-734) and the first offset at or after
+// a timestamp.
 // Invariant: answers use the log's visible range [startOffset, endOffset), never unacknowledged offsets.
 
 import {
@@ -14,6 +14,7 @@ import { defineHandler } from "../handler.ts";
 const LATEST = -1n;
 const EARLIEST = -2n;
 const READ_COMMITTED = 1;
+const MAX_TIMESTAMP = -3n;
 
 function answer(partitionIndex: number, errorCode: number, offset: number, timestamp = -1): PartResult {
   return { partitionIndex, errorCode, timestamp: BigInt(timestamp), offset: BigInt(offset), leaderEpoch: 0 };
@@ -23,9 +24,13 @@ function answer(partitionIndex: number, errorCode: number, offset: number, times
 async function lookup(p: Partition, timestamp: bigint, latest: number): Promise<PartResult> {
   if (timestamp === EARLIEST) return answer(p.index, KafkaErrorCode.NONE, p.startOffset);
   if (timestamp === LATEST) return answer(p.index, KafkaErrorCode.NONE, latest);
-  if (timestamp < 0n) return answer(p.index, KafkaErrorCode.INVALID_REQUEST, -1);
+  if (timestamp < 0n && timestamp !== MAX_TIMESTAMP)
+    return answer(p.index, KafkaErrorCode.INVALID_REQUEST, -1);
   try {
-    const found = await p.offsetForTimestamp(Number(timestamp));
+    const found =
+      timestamp === MAX_TIMESTAMP
+        ? await p.maxTimestampRecord()
+        : await p.offsetForTimestamp(Number(timestamp));
     if (found === null) return answer(p.index, KafkaErrorCode.NONE, -1);
     return answer(p.index, KafkaErrorCode.NONE, found.offset, found.timestamp);
   } catch (e) {
@@ -33,7 +38,7 @@ async function lookup(p: Partition, timestamp: bigint, latest: number): Promise<
   }
 }
 
-export const listOffsetsHandler = defineHandler(kafkaApis[2], 1, 6, async (req, ctx) => {
+export const listOffsetsHandler = defineHandler(kafkaApis[2], 1, 7, async (req, ctx) => {
   const topics = await Promise.all(
     req.topics.map(async (t) => {
       const topic = ctx.broker.topics.get(t.name);

@@ -19,7 +19,7 @@ import {
 } from "../../../streams/index.ts";
 import { KAFKA_TXN_ERROR, kafkaError } from "../error-map.ts";
 import { defineHandler } from "../handler.ts";
-import { compressedRecordsProblem, isCompressed, recordsProblem } from "../record-check.ts";
+import { compressedRecordsProblem, isCompressed, KEYLESS_RECORD, recordsProblem } from "../record-check.ts";
 
 const MAGIC_AT = 16;
 
@@ -45,6 +45,7 @@ function result(
 export function splitBatches(
   records: Buffer | null,
   maxBatchBytes: number,
+  requireKeys = false,
 ): Buffer[] | { code: number; why: string } {
   if (records === null || records.length === 0)
     return { code: KafkaErrorCode.CORRUPT_MESSAGE, why: "no records" };
@@ -67,13 +68,19 @@ export function splitBatches(
         why: `batch of ${size} bytes exceeds max.message.bytes ${maxBatchBytes}`,
       };
     }
-    const problem = recordsProblem(records.subarray(pos, pos + size));
-    if (problem !== null) return { code: KafkaErrorCode.CORRUPT_MESSAGE, why: problem };
+    const problem = recordsProblem(records.subarray(pos, pos + size), requireKeys);
+    if (problem !== null) return { code: recordErrorCode(problem), why: problem };
     // No copy: the log assigns offsets in place, and this request's frame is not used after the append.
     out.push(records.subarray(pos, pos + size));
     pos += size;
   }
   return out;
+}
+
+/** A keyless record in a compacted topic is INVALID_RECORD (87), which Produce has from v8 on (KIP-467);
+ *  older versions get CORRUPT_MESSAGE (see olderRecordError). */
+function recordErrorCode(problem: string): number {
+  return problem.startsWith(KEYLESS_RECORD) ? KafkaErrorCode.INVALID_RECORD : KafkaErrorCode.CORRUPT_MESSAGE;
 }
 
 const SEQUENCE_ERRORS = {
@@ -86,23 +93,28 @@ type Step =
   | { outcome: { kind: "corrupt"; why: string }; result: null };
 
 /** Checks a compressed batch's records (async), then appends it; runs in the partition's arrival order. */
-async function checkThenAppend(p: Partition, batch: Buffer): Promise<Step> {
-  const why = await compressedRecordsProblem(batch);
+async function checkThenAppend(p: Partition, batch: Buffer, requireKeys: boolean): Promise<Step> {
+  const why = await compressedRecordsProblem(batch, requireKeys);
   return why === null ? p.appendChecked(batch) : { outcome: { kind: "corrupt", why }, result: null };
 }
 
-async function appendAll(p: Partition, batches: Buffer[], traffic: StreamTraffic): Promise<PartResult> {
+async function appendAll(
+  p: Partition,
+  batches: Buffer[],
+  traffic: StreamTraffic,
+  requireKeys: boolean,
+): Promise<PartResult> {
   // Start (or refuse) every append before awaiting any, so offsets and sequence checks follow request
   // order; compressed batches wait for their check in the partition's queue, keeping their place.
   const steps = batches.map((b) =>
-    p.inOrder(() => (isCompressed(b) ? checkThenAppend(p, b) : p.appendChecked(b))),
+    p.inOrder(() => (isCompressed(b) ? checkThenAppend(p, b, requireKeys) : p.appendChecked(b))),
   );
   try {
     const started = await Promise.all(steps);
     const refused = started.find((s) => s.result === null);
     if (refused) {
       const o = refused.outcome;
-      if (o.kind === "corrupt") return result0(p.index, KafkaErrorCode.CORRUPT_MESSAGE, o.why);
+      if (o.kind === "corrupt") return result0(p.index, recordErrorCode(o.why), o.why);
       const kind = o.kind as keyof typeof SEQUENCE_ERRORS;
       return result0(p.index, SEQUENCE_ERRORS[kind], `idempotent producer: ${kind} batch`);
     }
@@ -114,6 +126,11 @@ async function appendAll(p: Partition, batches: Buffer[], traffic: StreamTraffic
     const { code, message } = kafkaError(e);
     return result(p.index, code, -1, -1, message);
   }
+}
+
+/** Produce before v8 has no INVALID_RECORD: its clients get CORRUPT_MESSAGE, as from Kafka. */
+function olderRecordError(r: PartResult): void {
+  if (r.errorCode === KafkaErrorCode.INVALID_RECORD) r.errorCode = KafkaErrorCode.CORRUPT_MESSAGE;
 }
 
 function result0(index: number, code: number, message: string): PartResult {
@@ -149,9 +166,10 @@ function producePartition(
 ): Promise<PartResult> | PartResult {
   const p = topic.partitions[part.index];
   if (p === undefined) return result(part.index, KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
-  const batches = splitBatches(part.records, topic.def.config.maxMessageBytes);
+  const requireKeys = topic.def.config.cleanupPolicy !== "delete";
+  const batches = splitBatches(part.records, topic.def.config.maxMessageBytes, requireKeys);
   if (!Array.isArray(batches)) return result(part.index, batches.code, -1, -1, batches.why);
-  return transactionProblem(topic, part.index, batches, txns) ?? appendAll(p, batches, traffic);
+  return transactionProblem(topic, part.index, batches, txns) ?? appendAll(p, batches, traffic, requireKeys);
 }
 
 export const produceHandler = defineHandler(kafkaApis[0], 3, 9, async (req, ctx) => {
@@ -184,7 +202,11 @@ export const produceHandler = defineHandler(kafkaApis[0], 3, 9, async (req, ctx)
   }
   if (req.acks === 0) return null;
   const responses: TopicResult[] = [];
-  for (const w of work) responses.push({ name: w.name, partitionResponses: await Promise.all(w.parts) });
+  for (const w of work) {
+    const partitionResponses = await Promise.all(w.parts);
+    if (ctx.version < 8) for (const r of partitionResponses) olderRecordError(r);
+    responses.push({ name: w.name, partitionResponses });
+  }
   // a resource alarm: the producer waits before its next request (KIP-219; the connection is muted too)
   return { responses, throttleTimeMs: ctx.produceThrottleMs };
 });
