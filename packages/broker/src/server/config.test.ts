@@ -51,6 +51,8 @@ describe("defaults", () => {
       logLevel: "info",
       insecure: false,
       maxConnections: "auto",
+      logCleanerDedupeBufferSize: 32 * 1024 * 1024,
+      logCleanerBackoffMs: 15_000,
     });
   });
 });
@@ -117,6 +119,8 @@ describe("precedence argv > env > file > defaults", () => {
         SPINDLE_LOG_LEVEL: "debug",
         SPINDLE_INSECURE: "true",
         SPINDLE_MAX_CONNECTIONS: "300",
+        SPINDLE_LOG_CLEANER_DEDUPE_BUFFER_SIZE: "1MiB",
+        SPINDLE_LOG_CLEANER_BACKOFF_MS: "500",
       },
     });
     assert.deepEqual(c, {
@@ -134,6 +138,8 @@ describe("precedence argv > env > file > defaults", () => {
       logLevel: "debug",
       insecure: true,
       maxConnections: 300,
+      logCleanerDedupeBufferSize: 1024 * 1024,
+      logCleanerBackoffMs: 500,
     });
   });
 
@@ -144,6 +150,18 @@ describe("precedence argv > env > file > defaults", () => {
     assert.throws(() => resolveWith({ argv: { autoCreateTopics: "maybe" } }), /--auto-create-topics/);
     assert.equal(resolveWith({ argv: { kafkaMaxRequestBytes: "4096" } }).kafkaMaxRequestBytes, 4096);
     assert.throws(() => resolveWith({ argv: { kafkaMaxRequestBytes: "12" } }), /--kafka-max-request-bytes/);
+  });
+
+  test("log cleaner settings are validated", () => {
+    assert.equal(
+      resolveWith({ argv: { logCleanerDedupeBufferSize: "4KiB" } }).logCleanerDedupeBufferSize,
+      4096,
+    );
+    assert.throws(
+      () => resolveWith({ argv: { logCleanerDedupeBufferSize: "12" } }),
+      /--log-cleaner-dedupe-buffer-size: invalid cleaner buffer size "12"/,
+    );
+    assert.throws(() => resolveWith({ argv: { logCleanerBackoffMs: "0" } }), /--log-cleaner-backoff-ms/);
   });
 
   test("resource alarm limits take RabbitMQ's units and relative watermarks", () => {
