@@ -2,6 +2,7 @@
 // Only this folder (and meta/, through it) touches data files.
 export { type CleanResult, type CompactionConfig, dirtyState } from "./cleaner/clean-log.ts";
 export { LogCleaner, type LogCleanerOptions } from "./cleaner/log-cleaner.ts";
+export type { TransactionView } from "./cleaner/transactions.ts";
 export { type DamageCounts, DamageStats } from "./damage.ts";
 export { type DamageWatch, FileLog, type FileLogOptions } from "./file-log.ts";
 export {

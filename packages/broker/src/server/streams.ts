@@ -57,7 +57,6 @@ export async function openStreams(
     files,
     cleaner,
   });
-  cleaner.start();
   let groups: Groups;
   try {
     groups = await Groups.open({
@@ -96,9 +95,17 @@ export async function openStreams(
     });
   } catch (e) {
     await groups.close();
+    await cleaner.close();
     await topics.close();
     throw e;
   }
+  // The cleaner starts only now: it must know every aborted transaction and open one before it cleans.
+  const txns = transactions;
+  topics.transactionView = (topicId, partition) => ({
+    lastStableOffset: (highWatermark) => txns.lastStableOffset(topicId, partition, highWatermark),
+    abortedIn: (from, to) => txns.abortedIn(topicId, partition, from, to),
+  });
+  cleaner.start();
   const kafka: KafkaBroker = {
     topics,
     groups,

@@ -2,7 +2,7 @@
 // Invariant: a stored TopicConfig always passes validateTopicConfigs; unknown names are rejected, not kept.
 
 import { BrokerError } from "../lib/index.ts";
-import type { CompactionConfig, FsyncPolicy, LogConfig } from "../log/index.ts";
+import type { CompactionConfig, FsyncPolicy, LogConfig, TransactionView } from "../log/index.ts";
 
 export type CleanupPolicy = "delete" | "compact" | "compact,delete";
 
@@ -124,10 +124,11 @@ export function describeConfig(config: TopicConfig): ConfigEntry[] {
 }
 
 /** What the log cleaner needs, or null when the topic is not compacted. */
-export function compactionOf(config: TopicConfig): CompactionConfig | null {
+export function compactionOf(config: TopicConfig, transactions?: TransactionView): CompactionConfig | null {
   if (config.cleanupPolicy === "delete") return null;
   const { deleteRetentionMs, minCleanableDirtyRatio, minCompactionLagMs } = config;
-  return { deleteRetentionMs, minCleanableDirtyRatio, minCompactionLagMs };
+  const cfg = { deleteRetentionMs, minCleanableDirtyRatio, minCompactionLagMs };
+  return transactions === undefined ? cfg : { ...cfg, transactions };
 }
 
 /** Fills `target` in place: FileLog reads its config object at use time, so a change applies live. */

@@ -20,6 +20,7 @@ import {
   type LogCleaner,
   OpenFiles,
   removeLogFiles,
+  type TransactionView,
 } from "../log/index.ts";
 import type { MetaStore } from "../meta/index.ts";
 import { Partition } from "./partition.ts";
@@ -75,6 +76,8 @@ export class Topics {
   private retentionRunning = false;
   private readonly files: OpenFiles;
   private readonly autoCreateRefused: Burst;
+  /** a partition's transactions for its cleaner; set once the transaction coordinator is open */
+  transactionView: ((topicId: string, partition: number) => TransactionView) | undefined;
 
   private constructor(readonly opts: TopicsOptions) {
     this.files = opts.files ?? OpenFiles.unshared(opts.logger);
@@ -304,7 +307,9 @@ export class Topics {
     const config = toLogConfig(def.config, fsync);
     const dir = this.partitionDir(def.name, index);
     const log = await FileLog.open({ fs, dir, config, clock, logger, ...this.opts.watch, files: this.files });
-    this.opts.cleaner?.add(log, () => compactionOf(topic.def.config));
+    this.opts.cleaner?.add(log, () =>
+      compactionOf(topic.def.config, this.transactionView?.(topic.def.topicId, index)),
+    );
     const partition = new Partition(def.name, index, log, config);
     await partition.recoverProducers().catch((err: unknown) => {
       logger.warn({ err, topic: def.name, partition: index }, "could not rebuild producer state");

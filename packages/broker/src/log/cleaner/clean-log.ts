@@ -13,6 +13,7 @@ import { type CleanedCopy, type CleanStats, writeCleanedCopy } from "./clean-seg
 import { keyHash, type OffsetMap } from "./offset-map.ts";
 import { eachBatch } from "./read-batches.ts";
 import type { SwapStep } from "./swap.ts";
+import { AbortedIndex, MarkerTracker, type TransactionView } from "./transactions.ts";
 
 /** A compacted topic's settings, in Kafka's terms. */
 export interface CompactionConfig {
@@ -22,6 +23,8 @@ export interface CompactionConfig {
   minCompactionLagMs: number;
   /** a tombstone stays at least this long after it was written (delete.retention.ms) */
   deleteRetentionMs: number;
+  /** the partition's transactions; none: every batch is taken as decided */
+  transactions?: TransactionView;
 }
 
 /** What a FileLog lets its cleaner see and do. */
@@ -32,6 +35,7 @@ export interface CleanerHost {
   readonly indexIntervalBytes: number;
   readonly segmentBytes: number;
   readonly startOffset: number;
+  readonly endOffset: number;
   /** when the earliest tombstone the last cleaning kept passes its horizon (Infinity: none known). Kept in
    *  memory only: after a restart, a kept tombstone goes at the first cleaning that new dirt starts. */
   tombstonesDueMs: number;
@@ -67,6 +71,7 @@ export async function dirtyState(
   let cleanBytes = 0;
   let dirtyBytes = 0;
   let cleanableEnd = firstDirty;
+  const stable = cfg.transactions?.lastStableOffset(host.endOffset) ?? host.endOffset;
   for (const seg of host.sealedSegments()) {
     if (seg.nextOffset <= firstDirty) {
       cleanBytes += seg.size;
@@ -74,6 +79,7 @@ export async function dirtyState(
     }
     // as Kafka: with no lag, timestamps (which producers set, possibly ahead of the clock) are not asked
     if (cfg.minCompactionLagMs > 0 && seg.maxTimestamp > nowMs - cfg.minCompactionLagMs) break;
+    if (seg.nextOffset > stable) break; // an undecided transaction may have batches here
     dirtyBytes += seg.size;
     cleanableEnd = seg.nextOffset;
   }
@@ -117,13 +123,16 @@ export function cleanLog(
     const state = await dirtyState(host, cfg, opts.nowMs);
     if (!needsCleaning(host, state, cfg, opts)) return null;
     map.clear();
-    const mapEnd = await buildMap(host, map, state.firstDirty, state.cleanableEnd);
+    const aborted = new AbortedIndex(cfg.transactions, host.startOffset, state.cleanableEnd);
+    const mapEnd = await buildMap(host, map, state.firstDirty, state.cleanableEnd, aborted);
     const stats: CleanStats = { recordsRead: 0, recordsKept: 0, bytesRead: 0, bytesWritten: 0 };
     const rule = {
       map,
       mapEnd,
       tombstoneHorizonMs: opts.nowMs - cfg.deleteRetentionMs,
       keptTombstoneMaxMs: -1,
+      aborted,
+      markers: new MarkerTracker(),
     };
     const ctx = {
       fs: host.fs,
@@ -151,7 +160,13 @@ export function cleanLog(
  * Puts the latest offset of each key in [from, to) into the map, up to its budget. Returns the offset of
  * the first record that did not fit (or `to`): records from there on are left for the next pass.
  */
-async function buildMap(host: CleanerHost, map: OffsetMap, from: number, to: number): Promise<number> {
+async function buildMap(
+  host: CleanerHost,
+  map: OffsetMap,
+  from: number,
+  to: number,
+  aborted: AbortedIndex,
+): Promise<number> {
   let mapEnd = to;
   const sealed = host.sealedSegments();
   for (const [i, seg] of sealed.entries()) {
@@ -161,6 +176,7 @@ async function buildMap(host: CleanerHost, map: OffsetMap, from: number, to: num
       const base = readInt64(batch, 0);
       if (base >= to) return false;
       if (isControlBatch(batch) || isFiller(batch) || base + batch.readInt32BE(23) < from) return true;
+      if (aborted.abortedData(batch)) return true; // an aborted record must never hide a committed one
       for (const r of await batchRecords(batch, LIMITS.decompressedBatchBytesMax)) {
         if (r.offset < from || r.key === null) continue;
         if (r.offset >= to || !map.put(keyHash(r.key), r.offset)) {

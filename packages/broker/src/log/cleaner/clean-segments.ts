@@ -18,6 +18,7 @@ import {
 } from "./batch-filter.ts";
 import { keyHash, type OffsetMap } from "./offset-map.ts";
 import { eachBatch } from "./read-batches.ts";
+import type { AbortedIndex, MarkerTracker } from "./transactions.ts";
 
 export const CLEANED_SUFFIX = ".cleaned";
 
@@ -28,8 +29,12 @@ export interface CleanRule {
   mapEnd: number;
   /** a tombstone whose batch is older than this is removed (now − delete.retention.ms) */
   tombstoneHorizonMs: number;
-  /** set by the cleaning: the newest batch timestamp among the tombstones it kept, -1 when none */
+  /** set by the cleaning: the newest batch timestamp among the tombstones (and markers) it kept, -1 when none */
   keptTombstoneMaxMs: number;
+  /** the aborted transactions of the range cleaned */
+  aborted: AbortedIndex;
+  /** which transactions still have data in the copy, in log order across the cleaning's groups */
+  markers: MarkerTracker;
 }
 
 export interface CleanStats {
@@ -149,15 +154,25 @@ async function copyBatch(batch: Buffer, rule: CleanRule, out: CopyWriter, stats:
   const last = base + batch.readInt32BE(23);
   const maxTimestamp = readInt64(batch, 35);
   stats.bytesRead += batch.length;
-  // Kept whole: batches the map has not seen yet, fillers, and control batches (transaction markers, which
-  // the cleaner keeps as stored; see docs/DESIGN.md, Compaction, for what transactions add here).
-  if (base >= rule.mapEnd || isFiller(batch) || isControlBatch(batch)) {
+  // Kept whole: batches the map has not seen yet (a later pass cleans them) and fillers.
+  if (base >= rule.mapEnd || isFiller(batch)) {
     await out.add(batch, base, last, maxTimestamp);
+    return;
+  }
+  if (isControlBatch(batch)) {
+    if (rule.markers.markerRemovable(batch, rule.tombstoneHorizonMs)) return;
+    rule.keptTombstoneMaxMs = Math.max(rule.keptTombstoneMaxMs, maxTimestamp);
+    await out.add(batch, base, last, maxTimestamp);
+    return;
+  }
+  if (rule.aborted.abortedData(batch)) {
+    rule.markers.data(batch, false);
     return;
   }
   const records = await batchRecords(batch, LIMITS.decompressedBatchBytesMax);
   stats.recordsRead += records.length;
   const kept = await filterBatch(batch, records, (r) => keepRecord(rule, maxTimestamp, r));
+  rule.markers.data(batch, kept !== null);
   if (kept === null) return;
   stats.recordsKept += kept === batch ? records.length : kept.readInt32BE(57);
   await out.add(kept, base, last, readInt64(kept, 35));
