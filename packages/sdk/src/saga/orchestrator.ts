@@ -55,6 +55,7 @@ export class SagaOrchestrator {
   private readonly defs = new Map<string, SagaDefinition<unknown>>();
   private readonly timers = new Map<string, TimerHandle>();
   private readonly running = new Map<string, Promise<unknown>>();
+  private readonly waiters = new Map<string, Set<(s: SagaState) => void>>();
   private readonly replyTopic: string;
   private readonly group: string;
   private readonly store: SagaStore;
@@ -138,6 +139,45 @@ export class SagaOrchestrator {
     return this.store.list(query) as Promise<SagaState<D>[]>;
   }
 
+  /**
+   * Resolves with the saga's state once it has ended (completed, compensated or failed) — at once when
+   * this orchestrator stores the end, else seen by polling the store every `pollMs` (another instance).
+   */
+  async finished<D = unknown>(
+    id: string,
+    options: { timeoutMs?: number; pollMs?: number } = {},
+  ): Promise<SagaState<D>> {
+    const timeoutMs = options.timeoutMs ?? 30_000;
+    const clock = this.bus.clock;
+    let resolveEnd: (s: SagaState) => void = () => {};
+    const ended = new Promise<SagaState>((r) => {
+      resolveEnd = r;
+    });
+    const set = this.waiters.get(id) ?? new Set();
+    set.add(resolveEnd);
+    this.waiters.set(id, set);
+    const deadline = clock.nowMs() + timeoutMs;
+    try {
+      for (;;) {
+        const s = await this.store.get(id);
+        if (s === undefined) throw new TypeError(`sagas.finished: no saga "${id}"`);
+        if (!isActive(s)) return s as SagaState<D>;
+        const left = deadline - clock.nowMs();
+        if (left <= 0) throw new Error(`saga ${id} is still ${s.status} after ${timeoutMs} ms`);
+        let timer: TimerHandle | undefined;
+        const tick = new Promise<undefined>((r) => {
+          timer = clock.setTimer(Math.min(left, options.pollMs ?? 250), () => r(undefined));
+        });
+        const end = await Promise.race([ended, tick]);
+        clock.clearTimer(timer);
+        if (end !== undefined) return end as SagaState<D>;
+      }
+    } finally {
+      set.delete(resolveEnd);
+      if (set.size === 0) this.waiters.delete(id);
+    }
+  }
+
   /** Stops taking replies and timers; sagas stay where they are, for the next orchestrator to resume. */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -203,6 +243,7 @@ export class SagaOrchestrator {
 
   private afterWrite(prev: SagaState, next: SagaState): void {
     this.arm(next);
+    if (!isActive(next)) for (const w of this.waiters.get(next.id) ?? []) w(next);
     const p = next.pending;
     if (p !== undefined && (prev.pending?.id !== p.id || prev.pending.attempt !== p.attempt)) {
       void this.send(next);

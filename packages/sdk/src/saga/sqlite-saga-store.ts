@@ -2,6 +2,7 @@
 // saga with its state as JSON beside the columns that queries need. Invariant: an update matches the
 // row's id and previous version in one statement, so of two writers from the same version one wins.
 
+import { setTimeout as delay } from "node:timers/promises";
 import type BetterSqlite3 from "better-sqlite3";
 import { sqlIdent } from "../lib/sql.ts";
 import type { SagaState } from "./saga.ts";
@@ -20,6 +21,19 @@ interface Row {
 }
 
 const ACTIVE = "status IN ('running', 'compensating')";
+const isBusy = (e: unknown): boolean => /^SQLITE_(BUSY|LOCKED)/u.test(String((e as { code?: string })?.code));
+
+/** Runs one statement, waiting for another writer with timers rather than busy_timeout's blocking sleep. */
+async function unbusy<T>(fn: () => T): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return fn();
+    } catch (e) {
+      if (!isBusy(e) || attempt >= 1000) throw e;
+      await delay(5);
+    }
+  }
+}
 
 export class SqliteSagaStore implements SagaStore {
   private readonly timeouts: string;
@@ -37,12 +51,14 @@ export class SqliteSagaStore implements SagaStore {
   }
 
   async create(s: SagaState): Promise<boolean> {
-    const r = this.db
-      .prepare(
-        `INSERT INTO ${this.table} (id, name, status, version, due_at, updated_ms, state) ` +
-          "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
-      )
-      .run(s.id, s.name, s.status, s.version, s.dueAt ?? null, s.updatedAt, JSON.stringify(s));
+    const r = await unbusy(() =>
+      this.db
+        .prepare(
+          `INSERT INTO ${this.table} (id, name, status, version, due_at, updated_ms, state) ` +
+            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+        )
+        .run(s.id, s.name, s.status, s.version, s.dueAt ?? null, s.updatedAt, JSON.stringify(s)),
+    );
     return r.changes === 1;
   }
 
@@ -54,12 +70,14 @@ export class SqliteSagaStore implements SagaStore {
   }
 
   async update(s: SagaState): Promise<boolean> {
-    const r = this.db
-      .prepare(
-        `UPDATE ${this.table} SET status = ?, version = ?, due_at = ?, updated_ms = ?, state = ? ` +
-          "WHERE id = ? AND version = ?",
-      )
-      .run(s.status, s.version, s.dueAt ?? null, s.updatedAt, JSON.stringify(s), s.id, s.version - 1);
+    const r = await unbusy(() =>
+      this.db
+        .prepare(
+          `UPDATE ${this.table} SET status = ?, version = ?, due_at = ?, updated_ms = ?, state = ? ` +
+            "WHERE id = ? AND version = ?",
+        )
+        .run(s.status, s.version, s.dueAt ?? null, s.updatedAt, JSON.stringify(s), s.id, s.version - 1),
+    );
     return r.changes === 1;
   }
 
@@ -87,11 +105,13 @@ export class SqliteSagaStore implements SagaStore {
   }
 
   async scheduleTimeout(t: SagaTimeout): Promise<boolean> {
-    const r = this.db
-      .prepare(
-        `INSERT INTO ${this.timeouts} (id, due_at, done, body) VALUES (?, ?, 0, ?) ON CONFLICT (id) DO NOTHING`,
-      )
-      .run(t.id, t.dueAt, JSON.stringify(t));
+    const r = await unbusy(() =>
+      this.db
+        .prepare(
+          `INSERT INTO ${this.timeouts} (id, due_at, done, body) VALUES (?, ?, 0, ?) ON CONFLICT (id) DO NOTHING`,
+        )
+        .run(t.id, t.dueAt, JSON.stringify(t)),
+    );
     return r.changes === 1;
   }
 
@@ -131,8 +151,8 @@ export class SqliteSagaStore implements SagaStore {
 }
 
 /**
- * Saga state in the SQLite file `path` (a connection of its own, WAL, waiting up to 5 s for another
- * writer) or on a connection the caller owns. Creates the tables.
+ * Saga state in the SQLite file `path` (a connection of its own, WAL; a write waiting for another writer
+ * retries on a timer, never blocking the event loop) or on a connection the caller owns. Creates the tables.
  */
 export async function sqliteSagaStore(
   pathOrDb: string | Database,
@@ -144,7 +164,7 @@ export async function sqliteSagaStore(
     const { default: Database } = await import("better-sqlite3");
     db = new Database(pathOrDb);
     db.pragma("journal_mode = WAL");
-    db.pragma("busy_timeout = 5000");
+    db.pragma("busy_timeout = 0");
   } else db = pathOrDb;
   db.exec(
     `CREATE TABLE IF NOT EXISTS ${table} (id TEXT PRIMARY KEY, name TEXT NOT NULL, status TEXT NOT NULL, ` +

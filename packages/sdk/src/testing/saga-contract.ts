@@ -136,7 +136,8 @@ export function sagaStoreContract(name: string, h: SagaHarness): void {
       assert.deepEqual(await o.list(), []);
       const tripName = trip.name;
       const tripId = await o.start(tripName, { tripId: "t1" }, { id: "t1" });
-      const done = await until(o, tripId, "completed");
+      const done = await o.finished<Trip>(tripId, { timeoutMs });
+      assert.equal(done.status, "completed");
       assert.deepEqual(done.data, {
         tripId: "t1",
         flight: "BookFlight-t1",
