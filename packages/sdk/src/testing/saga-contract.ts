@@ -426,6 +426,61 @@ export function sagaStoreContract(name: string, h: SagaHarness): void {
       assert.equal(await s.timeoutPending("a/payment"), false);
     });
 
+    it("a saga whose process died inside a local call is moved on by the sweep of another orchestrator", async () => {
+      const [b, s] = [await bus(), await store()];
+      const topic = uniqueName("travel");
+      const log: string[] = [];
+      const trip = tripSaga(topic, log);
+      const o = await orchestrate(b, s, [trip], uniqueName("o"));
+      const now = Date.now();
+      // what a process leaves when it dies renting the car: step 2 stored, nothing pending, due by now
+      await s.create({
+        id: "t9",
+        name: trip.name,
+        status: "running",
+        step: 2,
+        data: { tripId: "t9", flight: "f", hotel: "h" },
+        version: 5,
+        startedAt: now - 60_000,
+        updatedAt: now - 30_000,
+        history: [],
+        dueAt: now - 1,
+      });
+      const t9 = await o.finished<Trip>("t9", { timeoutMs });
+      assert.equal(t9.status, "completed");
+      assert.equal(t9.data.car, "car-1");
+      assert.deepEqual(log, ["RentCar saga:t9/2/do", "completed t9"]);
+    });
+
+    it("choreography timeouts outlive their process: a new scheduler fires what the closed one left", async () => {
+      const [b, s] = [await bus(), await store()];
+      const evt = uniqueName("late");
+      const seen: Message[] = [];
+      await b.subscribe(evt, { group: "audit" }, (m) => void seen.push(m));
+      const first = sagaTimeouts(b, { store: s, pollIntervalMs: 50 });
+      assert.equal(
+        await first.schedule("k1/reply", 150, { topic: evt, type: "NoReply", data: { k: 1 } }),
+        true,
+      );
+      assert.equal(
+        await first.schedule("k2/reply", 150, { topic: evt, type: "NoReply", data: { k: 2 } }),
+        true,
+      );
+      assert.equal(await first.cancel("k2/reply"), true);
+      await first.close();
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(seen.length, 0, "nothing fires while no scheduler runs");
+      const second = sagaTimeouts(b, { store: s, pollIntervalMs: 50 });
+      closers.push(() => second.close());
+      await waitFor("the left timeout", () => seen.length > 0, timeoutMs);
+      await new Promise((r) => setTimeout(r, 200));
+      assert.deepEqual(
+        seen.map((m) => `${m.type} ${m.id} ${JSON.stringify(m.data)}`),
+        ['NoReply timeout:k1/reply {"k":1}'],
+      );
+      assert.equal(await second.cancel("k1/reply"), false, "fired: too late to cancel");
+    });
+
     it("the store refuses a write from a stale version and answers queries", async () => {
       const s = await store();
       const base: SagaState = {
