@@ -66,6 +66,7 @@ export const markOf = (seg: Segment): AckedMark => ({
 export async function rewindSegment(seg: Segment, m: AckedMark): Promise<void> {
   seg.size = m.size;
   seg.visibleBytes = m.size;
+  seg.checkedBytes = Math.min(seg.checkedBytes, m.size);
   seg.nextOffset = m.nextOffset;
   seg.maxTimestamp = m.maxTimestamp;
   seg.index!.rewind(m.index);

@@ -181,6 +181,8 @@ export class FileLog implements Log, Scrubbable, CleanerHost {
       ),
     );
     this.damaged.add({ verifiedBytes: r.end - pos });
+    if (pos <= seg.checkedBytes && this.damaged.of(seg.baseOffset).length === 0)
+      seg.checkedBytes = Math.max(seg.checkedBytes, r.end);
     if (r.problem !== null || r.end >= seg.visibleBytes)
       this.scrubAt = { base: seg.baseOffset + 1, pos: 0, expected: 0 };
     else this.scrubAt = { base: seg.baseOffset, pos: r.end, expected: r.nextOffset };
@@ -361,12 +363,15 @@ export class FileLog implements Log, Scrubbable, CleanerHost {
       );
     timer?.since(startMs);
     const index = seg.index!;
+    // every batch passed checkAppendable's CRC check: a checked prefix stays one
+    const extendsChecked = seg.checkedBytes === seg.size;
     for (const p of run) {
       index.onBatch(p.baseOffset, seg.size, p.batch.length, p.maxTimestamp);
       seg.size += p.batch.length;
       seg.maxTimestamp = Math.max(seg.maxTimestamp, p.maxTimestamp);
     }
     seg.nextOffset = run[run.length - 1]!.lastOffset + 1;
+    if (extendsChecked) seg.checkedBytes = seg.size;
   }
 
   /** Seals the active segment and starts the next; a roll that fails leaves the old one active. */

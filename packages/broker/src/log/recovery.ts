@@ -138,6 +138,7 @@ async function openSealed(ctx: RecoveryContext, base: number, nextBase: number):
   const rebuilt = await indexSegment(ctx, seg, { endOffset: nextBase }, () => true);
   seg.nextOffset = rebuilt.nextOffset;
   seg.maxTimestamp = rebuilt.index.maxTimestamp;
+  if (rebuilt.end === seg.size && ctx.damage.of(base).length === 0) seg.checkedBytes = seg.size;
   await seg.writeIndexFiles(ctx.fs, rebuilt.index);
   return seg; // its index is loaded again when a read needs it
 }
@@ -175,5 +176,7 @@ async function openTail(ctx: RecoveryContext, base: number, durableEnd: number):
   seg.nextOffset = rebuilt.nextOffset;
   seg.maxTimestamp = rebuilt.index.maxTimestamp;
   seg.index = rebuilt.index;
+  // read through with its CRCs just now; with damage in it, reads keep checking
+  if (ctx.damage.of(base).length === 0) seg.checkedBytes = seg.size;
   return seg;
 }

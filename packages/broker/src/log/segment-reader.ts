@@ -28,9 +28,13 @@ async function readAt(seg: Segment, pos: number, length: number): Promise<Buffer
   return got === length ? buf : buf.subarray(0, got);
 }
 
-/** The batch at `at` (of `size` bytes) passes its magic and CRC checks. */
-function intact(buf: Buffer, at: number, size: number): boolean {
+/**
+ * The batch at `at` (of `size` bytes) passes its magic and CRC checks. Batches ending by `checkedEnd` (the
+ * segment's checked prefix, relative to `buf`) passed their CRC check in this process: only the magic is read.
+ */
+function intact(buf: Buffer, at: number, size: number, checkedEnd: number): boolean {
   if (buf.readInt8(at + 16) !== 2) return false; // the magic byte sits before the CRC'd region
+  if (at + size <= checkedEnd) return true;
   return crc32c(buf.subarray(at + BATCH_CRC_START, at + size)) === buf.readUInt32BE(at + 17);
 }
 
@@ -41,7 +45,7 @@ function intact(buf: Buffer, at: number, size: number): boolean {
  * Batches passed over on the way are checked too, since their offset deltas carry the chain: `bad` then
  * says that the batch at `end` (whose offset should be `expected`) is damaged.
  */
-function selectBatches(buf: Buffer, offset: number, maxBytes: number, expected: number) {
+function selectBatches(buf: Buffer, offset: number, maxBytes: number, expected: number, checkedEnd: number) {
   let at = 0;
   let start = -1;
   let startOffset = expected;
@@ -55,7 +59,7 @@ function selectBatches(buf: Buffer, offset: number, maxBytes: number, expected: 
     }
     const delta = buf.readInt32BE(at + 23);
     if (start < 0) {
-      if (delta < 0 || !intact(buf, at, size))
+      if (delta < 0 || !intact(buf, at, size, checkedEnd))
         return { start, startOffset, end: at, firstSize, expected, bad: true };
       if (expected + delta + 1 > offset) {
         start = at;
@@ -69,11 +73,11 @@ function selectBatches(buf: Buffer, offset: number, maxBytes: number, expected: 
 }
 
 /** Bytes of the intact batches at the front of `data`. */
-function intactPrefix(data: Buffer): number {
+function intactPrefix(data: Buffer, checkedEnd: number): number {
   let at = 0;
   while (at < data.length) {
     const size = BATCH_LOG_OVERHEAD + data.readInt32BE(at + 8);
-    if (!intact(data, at, size)) break;
+    if (!intact(data, at, size, checkedEnd)) break;
     at += size;
   }
   return at;
@@ -120,7 +124,7 @@ export async function readSegment(
   let want = Math.max(maxBytes, 1) + slackBytes;
   while (pos < seg.visibleBytes) {
     const buf = await readAt(seg, pos, Math.min(want, seg.visibleBytes - pos));
-    const sel = selectBatches(buf, offset, maxBytes, expected);
+    const sel = selectBatches(buf, offset, maxBytes, expected, seg.checkedBytes - pos);
     let bad: { pos: number; expected: number; problem: string };
     if (sel.bad) {
       bad = {
@@ -129,7 +133,9 @@ export async function readSegment(
         problem: "magic byte, CRC or offset delta is wrong",
       };
     } else if (sel.start >= 0) {
-      const good = intactPrefix(buf.subarray(sel.start, sel.end));
+      const good = intactPrefix(buf.subarray(sel.start, sel.end), seg.checkedBytes - pos - sel.start);
+      // every batch from the anchor on was checked: a read through the checked prefix's end extends it
+      if (pos <= seg.checkedBytes) seg.checkedBytes = Math.max(seg.checkedBytes, pos + sel.start + good);
       if (good > 0) {
         const data = buf.subarray(sel.start, sel.start + good);
         const last = readBatchHeader(data, lastBatchAt(data));

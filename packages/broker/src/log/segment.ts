@@ -28,6 +28,12 @@ export class Segment {
   deleted = false;
   /** being replaced by a cleaned copy: its name may already hold the copy, so only its open file is its own */
   retired = false;
+  /**
+   * The first bytes whose batches passed their CRC check in this process: appended (the log checks every
+   * batch it takes), read through at recovery, or verified by a read or the scrubber. Reads do not check
+   * them again (rot after that is the scrubber's to find, as in Kafka); past it they do.
+   */
+  checkedBytes = 0;
 
   constructor(
     readonly dir: string,
