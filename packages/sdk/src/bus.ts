@@ -17,6 +17,7 @@ import {
   type Encoded,
   jsonSerializer,
   type Serializer,
+  SerializerChoice,
   textSerializer,
 } from "./envelope/serializers.ts";
 import { CircuitOpenError, NonRetryableError } from "./errors.ts";
@@ -107,7 +108,7 @@ export class Bus {
   readonly clock: Clock;
   readonly source: string;
   private readonly serializer: Serializer;
-  private readonly decoders: readonly Serializer[];
+  private readonly decoders: SerializerChoice;
   private readonly publishLimiter: RateLimiter | undefined;
   private readonly requester: Requester;
 
@@ -118,7 +119,12 @@ export class Bus {
     this.clock = options.clock ?? systemClock;
     this.source = options.source ?? `spindle-sdk://${process.env.HOSTNAME ?? "localhost"}/${process.pid}`;
     this.serializer = options.serializer ?? jsonSerializer;
-    this.decoders = [...(options.serializers ?? []), jsonSerializer, bufferSerializer, textSerializer];
+    this.decoders = new SerializerChoice([
+      ...(options.serializers ?? []),
+      jsonSerializer,
+      bufferSerializer,
+      textSerializer,
+    ]);
     this.publishLimiter = options.publishRateLimit && makeRateLimiter(this.clock, options.publishRateLimit);
     if (options.onStatus) transport.onStatus?.(options.onStatus);
     this.requester = new Requester({

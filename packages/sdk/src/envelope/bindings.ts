@@ -92,6 +92,89 @@ function attributeOf(b: Binding, k: string): string | undefined {
 }
 
 /**
+ * Reads received headers one at a time into a message (the work of fromBinaryHeaders, for adapters that
+ * walk their protocol's headers themselves and so need no intermediate object).
+ */
+export class BinaryHeaderReader {
+  private readonly b: Binding;
+  private readonly extensions: Record<string, string> = {};
+  private readonly headers: Record<string, string> = {};
+  private id: string | undefined;
+  private source: string | undefined;
+  private type: string | undefined;
+  private time: string | undefined;
+  private subject: string | undefined;
+  private dataschema: string | undefined;
+  private contentType: string | undefined;
+
+  constructor(name: BindingName, contentType?: string) {
+    this.b = BINDINGS[name];
+    this.contentType = contentType;
+  }
+
+  /** The id attribute read so far. */
+  get idRead(): string | undefined {
+    return this.id;
+  }
+
+  add(k: string, v: string): void {
+    const b = this.b;
+    const attr = attributeOf(b, k);
+    if (attr === undefined) {
+      if (b.contentTypeHeader !== null && k.toLowerCase() === "content-type") this.contentType ??= v;
+      else this.headers[k] = v;
+      return;
+    }
+    const value = decode(b, v);
+    switch (attr) {
+      case "specversion":
+        break;
+      case "id":
+        this.id = value;
+        break;
+      case "source":
+        this.source = value;
+        break;
+      case "type":
+        this.type = value;
+        break;
+      case "time":
+        this.time = value;
+        break;
+      case "subject":
+        this.subject = value;
+        break;
+      case "dataschema":
+        this.dataschema = value;
+        break;
+      case "datacontenttype":
+        this.contentType = value;
+        break;
+      default:
+        this.extensions[attr] = value;
+    }
+  }
+
+  /** The message: missing required attributes get defaults (see fromBinaryHeaders). */
+  message(body: Buffer, extra: { key?: string | undefined; fallbackId: string }): TransportMessage {
+    const { extensions, headers } = this;
+    const attributes: Mutable<CloudEventAttributes> = {
+      specversion: "1.0",
+      id: this.id ?? extra.fallbackId,
+      source: this.source ?? "unknown",
+      type: this.type ?? "unknown",
+      extensions,
+    };
+    if (this.time !== undefined) attributes.time = this.time;
+    if (this.subject !== undefined) attributes.subject = this.subject;
+    if (this.dataschema !== undefined) attributes.dataschema = this.dataschema;
+    if (this.contentType !== undefined) attributes.datacontenttype = this.contentType;
+    const key = extra.key ?? extensions.partitionkey;
+    return key === undefined ? { attributes, headers, body } : { attributes, headers, key, body };
+  }
+}
+
+/**
  * Rebuilds a message from received headers. Missing required attributes (a message published by a client
  * that is not CloudEvents-aware) get defaults: id from `fallbackId`, source "unknown", type "unknown".
  */
@@ -101,67 +184,12 @@ export function fromBinaryHeaders(
   body: Buffer,
   extra: { contentType?: string; key?: string; fallbackId: string },
 ): TransportMessage {
-  const b = BINDINGS[name];
-  const extensions: Record<string, string> = {};
-  const headers: Record<string, string> = {};
-  let id: string | undefined;
-  let source: string | undefined;
-  let type: string | undefined;
-  let time: string | undefined;
-  let subject: string | undefined;
-  let dataschema: string | undefined;
-  let contentType = extra.contentType;
+  const reader = new BinaryHeaderReader(name, extra.contentType);
   for (const k in received) {
     const v = received[k];
-    if (v === undefined) continue;
-    const attr = attributeOf(b, k);
-    if (attr === undefined) {
-      if (b.contentTypeHeader !== null && k.toLowerCase() === "content-type") contentType ??= v;
-      else headers[k] = v;
-      continue;
-    }
-    const value = decode(b, v);
-    switch (attr) {
-      case "specversion":
-        break;
-      case "id":
-        id = value;
-        break;
-      case "source":
-        source = value;
-        break;
-      case "type":
-        type = value;
-        break;
-      case "time":
-        time = value;
-        break;
-      case "subject":
-        subject = value;
-        break;
-      case "dataschema":
-        dataschema = value;
-        break;
-      case "datacontenttype":
-        contentType = value;
-        break;
-      default:
-        extensions[attr] = value;
-    }
+    if (v !== undefined) reader.add(k, v);
   }
-  const attributes: Mutable<CloudEventAttributes> = {
-    specversion: "1.0",
-    id: id ?? extra.fallbackId,
-    source: source ?? "unknown",
-    type: type ?? "unknown",
-    extensions,
-  };
-  if (time !== undefined) attributes.time = time;
-  if (subject !== undefined) attributes.subject = subject;
-  if (dataschema !== undefined) attributes.dataschema = dataschema;
-  if (contentType !== undefined) attributes.datacontenttype = contentType;
-  const key = extra.key ?? extensions.partitionkey;
-  return key === undefined ? { attributes, headers, body } : { attributes, headers, key, body };
+  return reader.message(body, extra);
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };

@@ -38,3 +38,19 @@ describe("envelope", () => {
     assert.notEqual(later.attributes.id, a.id);
   });
 });
+
+describe("serializer choice", () => {
+  it("picks the first serializer that reads a content type, and the same one again", async () => {
+    const { SerializerChoice, jsonSerializer, textSerializer, bufferSerializer } = await import(
+      "./serializers.ts"
+    );
+    const choice = new SerializerChoice([jsonSerializer, bufferSerializer, textSerializer]);
+    for (let i = 0; i < 2; i++) {
+      assert.equal(choice.for("application/json; charset=utf-8"), jsonSerializer);
+      assert.equal(choice.for("application/cloudevents+json"), jsonSerializer);
+      assert.equal(choice.for("TEXT/plain"), textSerializer);
+      assert.equal(choice.for("application/octet-stream"), bufferSerializer);
+      assert.equal(choice.for("image/png"), undefined);
+    }
+  });
+});

@@ -65,11 +65,38 @@ export function serializerMatches(s: Serializer, contentType: string): boolean {
   return s.matches ? s.matches(contentType) : mime(s.contentType) === mime(contentType);
 }
 
+/** Content types whose pick is remembered, at most (a bus sees a handful). */
+const PICKS_MAX = 64;
+
+/**
+ * The serializers a bus decodes with, in order, and the one each content type picked: matching parses
+ * the MIME type for each serializer, which per message was a measurable cost (`matches` is pure).
+ */
+export class SerializerChoice {
+  private readonly picked = new Map<string, Serializer | null>();
+
+  constructor(readonly serializers: readonly Serializer[]) {}
+
+  /** The first serializer that reads `contentType`, if any. */
+  for(contentType: string): Serializer | undefined {
+    let s = this.picked.get(contentType);
+    if (s === undefined) {
+      s = this.serializers.find((x) => serializerMatches(x, contentType)) ?? null;
+      if (this.picked.size < PICKS_MAX) this.picked.set(contentType, s);
+    }
+    return s ?? undefined;
+  }
+}
+
 /**
  * Picks the serializer for a received body: the first whose content type matches; a body without a
  * content type is JSON when it parses as such, else a Buffer (messages from clients that set none).
  */
-export function decodeBody(serializers: readonly Serializer[], body: Buffer, ctx: DecodeContext): unknown {
+export function decodeBody(
+  serializers: readonly Serializer[] | SerializerChoice,
+  body: Buffer,
+  ctx: DecodeContext,
+): unknown {
   const ct = ctx.contentType;
   if (ct === undefined) {
     try {
@@ -78,6 +105,9 @@ export function decodeBody(serializers: readonly Serializer[], body: Buffer, ctx
       return body;
     }
   }
-  const s = serializers.find((x) => serializerMatches(x, ct));
+  const s =
+    serializers instanceof SerializerChoice
+      ? serializers.for(ct)
+      : serializers.find((x) => serializerMatches(x, ct));
   return s === undefined ? body : s.decode(body, ctx);
 }

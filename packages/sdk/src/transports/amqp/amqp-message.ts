@@ -4,7 +4,7 @@
 
 import { randomUUID } from "node:crypto";
 import type { Message, Options } from "amqplib";
-import { fromBinaryHeaders, toBinaryHeaders } from "../../envelope/bindings.ts";
+import { BinaryHeaderReader, toBinaryHeaders } from "../../envelope/bindings.ts";
 import { HEADER } from "../../envelope/envelope.ts";
 import type { TransportMessage } from "../transport.ts";
 
@@ -31,7 +31,9 @@ function headerString(v: unknown): string | undefined {
 }
 
 export function fromAmqp(msg: Message): TransportMessage {
-  const received: Record<string, string> = {};
+  const ct = msg.properties.contentType as string | undefined;
+  // one pass over the table: the reader takes each header as it is read (no intermediate object)
+  const reader = new BinaryHeaderReader("amqp", ct);
   const headers = msg.properties.headers;
   if (headers !== undefined) {
     for (const k in headers) {
@@ -39,17 +41,14 @@ export function fromAmqp(msg: Message): TransportMessage {
       const s = headerString(headers[k]);
       if (s === undefined) continue;
       // the AMQP binding's spec text says "cloudEvents:"; JMS-minded senders use "cloudEvents_": read both
-      if (k.startsWith("cloudEvents_")) received[`cloudEvents:${k.slice(12)}`] ??= s;
-      else received[k] = s;
+      // (the "cloudEvents:" spelling wins when a message has both)
+      if (!k.startsWith("cloudEvents_")) reader.add(k, s);
+      else if (headers[`cloudEvents:${k.slice(12)}`] === undefined)
+        reader.add(`cloudEvents:${k.slice(12)}`, s);
     }
   }
-  const ct = msg.properties.contentType as string | undefined;
-  const fallbackId =
-    received["cloudEvents:id"] ?? (msg.properties.messageId as string | undefined) ?? randomUUID();
-  return fromBinaryHeaders("amqp", received, msg.content, {
-    ...(ct === undefined ? {} : { contentType: ct }),
-    fallbackId,
-  });
+  const fallbackId = reader.idRead ?? (msg.properties.messageId as string | undefined) ?? randomUUID();
+  return reader.message(msg.content, { fallbackId });
 }
 
 /** The redeliveries counted so far in the SDK's own header (see `recounted`). */
