@@ -162,6 +162,7 @@ export {
   sagaTimeouts,
   type TimeoutEvent,
 } from "./saga/choreography.ts";
+export type { WaitOptions as SagaWaitOptions } from "./saga/end-waiters.ts";
 export { MemorySagaStore, memorySagaStore } from "./saga/memory-saga-store.ts";
 export {
   SagaOrchestrator,

@@ -7,8 +7,8 @@ import { randomUUID } from "node:crypto";
 import type { Bus, SubscribeOptions, Subscription } from "../bus.ts";
 import type { Message } from "../envelope/envelope.ts";
 import type { TimerHandle } from "../lib/clock.ts";
+import { EndWaiters, type WaitOptions } from "./end-waiters.ts";
 import {
-  commandId,
   isActive,
   type PendingCommand,
   parseCommandId,
@@ -17,9 +17,16 @@ import {
   type SagaDefinition,
   type SagaHistoryEntry,
   type SagaState,
-  type SagaStatus,
 } from "./saga.ts";
 import type { SagaQuery, SagaStore } from "./saga-store.ts";
+import {
+  awaitingState,
+  compensatingState,
+  type Now,
+  nextState,
+  resentState,
+  type StateChanges,
+} from "./saga-transitions.ts";
 
 export interface SagaOrchestratorOptions {
   readonly store: SagaStore;
@@ -55,7 +62,7 @@ export class SagaOrchestrator {
   private readonly defs = new Map<string, SagaDefinition<unknown>>();
   private readonly timers = new Map<string, TimerHandle>();
   private readonly running = new Map<string, Promise<unknown>>();
-  private readonly waiters = new Map<string, Set<(s: SagaState) => void>>();
+  private readonly ends: EndWaiters;
   private readonly replyTopic: string;
   private readonly group: string;
   private readonly store: SagaStore;
@@ -73,6 +80,7 @@ export class SagaOrchestrator {
     }
     if (options.store === undefined) throw new TypeError("sagaOrchestrator: options.store is required");
     this.store = options.store;
+    this.ends = new EndWaiters(bus.clock);
     this.replyTopic = `saga.${name}.replies`;
     this.group = `saga-${name}`;
     for (const d of options.sagas ?? []) {
@@ -143,39 +151,8 @@ export class SagaOrchestrator {
    * Resolves with the saga's state once it has ended (completed, compensated or failed) — at once when
    * this orchestrator stores the end, else seen by polling the store every `pollMs` (another instance).
    */
-  async finished<D = unknown>(
-    id: string,
-    options: { timeoutMs?: number; pollMs?: number } = {},
-  ): Promise<SagaState<D>> {
-    const timeoutMs = options.timeoutMs ?? 30_000;
-    const clock = this.bus.clock;
-    let resolveEnd: (s: SagaState) => void = () => {};
-    const ended = new Promise<SagaState>((r) => {
-      resolveEnd = r;
-    });
-    const set = this.waiters.get(id) ?? new Set();
-    set.add(resolveEnd);
-    this.waiters.set(id, set);
-    const deadline = clock.nowMs() + timeoutMs;
-    try {
-      for (;;) {
-        const s = await this.store.get(id);
-        if (s === undefined) throw new TypeError(`sagas.finished: no saga "${id}"`);
-        if (!isActive(s)) return s as SagaState<D>;
-        const left = deadline - clock.nowMs();
-        if (left <= 0) throw new Error(`saga ${id} is still ${s.status} after ${timeoutMs} ms`);
-        let timer: TimerHandle | undefined;
-        const tick = new Promise<undefined>((r) => {
-          timer = clock.setTimer(Math.min(left, options.pollMs ?? 250), () => r(undefined));
-        });
-        const end = await Promise.race([ended, tick]);
-        clock.clearTimer(timer);
-        if (end !== undefined) return end as SagaState<D>;
-      }
-    } finally {
-      set.delete(resolveEnd);
-      if (set.size === 0) this.waiters.delete(id);
-    }
+  finished<D = unknown>(id: string, options?: WaitOptions): Promise<SagaState<D>> {
+    return this.ends.wait(id, (x) => this.store.get(x), options) as Promise<SagaState<D>>;
   }
 
   /** Stops taking replies and timers; sagas stay where they are, for the next orchestrator to resume. */
@@ -243,7 +220,7 @@ export class SagaOrchestrator {
 
   private afterWrite(prev: SagaState, next: SagaState): void {
     this.arm(next);
-    if (!isActive(next)) for (const w of this.waiters.get(next.id) ?? []) w(next);
+    this.ends.notify(next);
     const p = next.pending;
     if (p !== undefined && (prev.pending?.id !== p.id || prev.pending.attempt !== p.attempt)) {
       void this.send(next);
@@ -350,7 +327,8 @@ export class SagaOrchestrator {
       }
       const step = def.steps[s.step];
       if (step === undefined) throw new Error(`saga ${s.id}: no step ${s.step}`);
-      if (step.command) return this.awaiting(s, "action", step.command(s.data), step.timeoutMs);
+      const build = step.command;
+      if (build) return this.awaiting(s, "action", () => build(s.data), step.timeoutMs);
       let data: unknown;
       try {
         data = await step.invoke?.(s.data, this.ctx(s, s.step, `${s.step}/do`));
@@ -365,7 +343,8 @@ export class SagaOrchestrator {
     }
     const step = def.steps[s.step];
     if (step === undefined) throw new Error(`saga ${s.id}: no step ${s.step}`);
-    if (step.compensate) return this.awaiting(s, "compensation", step.compensate(s.data), step.timeoutMs);
+    const build = step.compensate;
+    if (build) return this.awaiting(s, "compensation", () => build(s.data), step.timeoutMs);
     if (step.undo) {
       try {
         await step.undo(s.data, this.ctx(s, s.step, `${s.step}/undo`));
@@ -422,84 +401,44 @@ export class SagaOrchestrator {
     return this.retryCompensation(s, `compensation of ${why}`);
   }
 
-  // ── state builders ──────────────────────────────────────────────────────────────────────────────────
+  // ── state builders (saga-transitions.ts) ───────────────────────────────────────────────────────────
 
-  private next(
-    s: SagaState,
-    changes: Partial<Pick<SagaState, "status" | "step" | "data" | "error">> & { pending?: PendingCommand },
-    event?: Omit<SagaHistoryEntry, "at">,
-  ): SagaState {
-    const now = this.bus.clock.nowMs();
-    const { pending: _drop, dueAt: _due, ...rest } = s;
-    const n: SagaState = {
-      ...rest,
-      ...changes,
-      version: s.version + 1,
-      updatedAt: now,
-      history: event === undefined ? s.history : [...s.history, { ...event, at: now }],
-    };
-    const dueAt = this.dueAt(n, now);
-    return dueAt === undefined ? n : { ...n, dueAt };
+  private now(): Now {
+    return { nowMs: this.bus.clock.nowMs(), stallMs: this.stallMs };
   }
 
-  /** When someone must look at it: the earliest deadline, or a stall limit when it waits for nothing. */
-  private dueAt(s: SagaState, now: number): number | undefined {
-    if (!isActive(s)) return undefined;
-    const sagaDeadline = s.status === "running" ? s.deadlineAt : undefined;
-    const candidates = [s.pending ? s.pending.deadlineAt : now + this.stallMs, sagaDeadline];
-    const times = candidates.filter((t): t is number => t !== undefined);
-    return times.length === 0 ? undefined : Math.min(...times);
+  private next(s: SagaState, changes: StateChanges, event?: Omit<SagaHistoryEntry, "at">): SagaState {
+    return nextState(s, this.now(), changes, event);
   }
 
-  private awaiting(
-    s: SagaState,
-    kind: PendingCommand["kind"],
-    command: SagaCommand,
-    timeoutMs: number | undefined,
-  ): SagaState {
-    checkCommand(s, command);
-    const now = this.bus.clock.nowMs();
-    const pending: PendingCommand = {
-      id: commandId(s.id, s.step, kind),
-      kind,
-      step: s.step,
-      command,
-      attempt: 1,
-      sentAt: now,
-      ...(timeoutMs === undefined ? {} : { deadlineAt: now + timeoutMs }),
-    };
-    return this.next(s, { pending });
+  /** Waits for the reply to the step's command; a command that cannot be built fails the step. */
+  private awaiting(s: SagaState, kind: PendingCommand["kind"], build: () => SagaCommand, timeoutMs?: number) {
+    let command: SagaCommand;
+    try {
+      command = build();
+      return awaitingState(s, this.now(), kind, command, timeoutMs);
+    } catch (e) {
+      const name = this.def(s).steps[s.step]?.name;
+      if (kind === "compensation") return this.failed(s, `compensation of ${name}: ${describe(e)}`);
+      return this.compensating(s, s.step - 1, "failed", `${name}: ${describe(e)}`);
+    }
   }
 
   private compensating(s: SagaState, from: number, event: "failed" | "timed-out", error: string): SagaState {
-    return this.next(s, { status: "compensating", step: from, error }, { step: s.step, event, error });
+    return compensatingState(s, this.now(), from, event, error);
   }
 
   private async retryCompensation(s: SagaState, error: string): Promise<SagaState | undefined> {
-    const p = s.pending as PendingCommand;
-    const attempts = this.def(s).compensationAttempts ?? 3;
-    if (p.attempt >= attempts) return this.failed(s, `${error} (after ${p.attempt} attempts)`);
-    const now = this.bus.clock.nowMs();
-    const timeoutMs = p.deadlineAt === undefined ? undefined : p.deadlineAt - p.sentAt;
-    const pending: PendingCommand = {
-      ...p,
-      attempt: p.attempt + 1,
-      sentAt: now,
-      ...(timeoutMs === undefined ? {} : { deadlineAt: now + timeoutMs }),
-    };
-    return this.next(s, { pending }, { step: s.step, event: "resent", error });
+    const attempt = s.pending?.attempt ?? 1;
+    if (attempt >= (this.def(s).compensationAttempts ?? 3)) {
+      return this.failed(s, `${error} (after ${attempt} attempts)`);
+    }
+    return resentState(s, this.now(), error);
   }
 
   private async failed(s: SagaState, error: string): Promise<SagaState> {
     await this.def(s).onFailed?.(s.data, error, this.ctx(s, TERMINAL_HOOK_STEP, "failed"));
-    const status: SagaStatus = "failed";
-    return this.next(s, { status, error }, { step: s.step, event: "failed", error });
-  }
-}
-
-function checkCommand(s: SagaState, c: SagaCommand): void {
-  if (typeof c?.topic !== "string" || c.topic.length === 0) {
-    throw new TypeError(`saga ${s.name} step ${s.step}: the command must have a topic (a non-empty string)`);
+    return this.next(s, { status: "failed", error }, { step: s.step, event: "failed", error });
   }
 }
 
@@ -508,6 +447,9 @@ function describe(e: unknown): string {
 }
 
 /** An orchestrator for `options.sagas` on `bus`, subscribed to its replies and resuming unfinished sagas. */
-export function sagaOrchestrator(bus: Bus, options: SagaOrchestratorOptions): Promise<SagaOrchestrator> {
+export async function sagaOrchestrator(
+  bus: Bus,
+  options: SagaOrchestratorOptions,
+): Promise<SagaOrchestrator> {
   return new SagaOrchestrator(bus, options).open();
 }

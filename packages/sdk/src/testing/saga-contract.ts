@@ -79,7 +79,12 @@ export function sagaStoreContract(name: string, h: SagaHarness): void {
   };
 
   /** book flight (command) → book hotel (command) → rent car (local call); a log of what ran, in order. */
-  const tripSaga = (topic: string, log: string[], extra: Partial<SagaDefinition<Trip>> = {}) =>
+  const tripSaga = (
+    topic: string,
+    log: string[],
+    extra: Partial<SagaDefinition<Trip>> = {},
+    hotelTimeoutMs: number | undefined = stepMs,
+  ) =>
     defineSaga<Trip>({
       name: uniqueName("trip"),
       steps: [
@@ -94,7 +99,7 @@ export function sagaStoreContract(name: string, h: SagaHarness): void {
           command: (d) => ({ topic, type: "BookHotel", data: d }),
           onReply: (d, r) => ({ ...d, hotel: (r as { ref: string }).ref }),
           compensate: (d) => ({ topic, type: "CancelHotel", data: d }),
-          timeoutMs: stepMs,
+          ...(hotelTimeoutMs === undefined ? {} : { timeoutMs: hotelTimeoutMs }),
         },
         {
           name: "car",
@@ -247,7 +252,7 @@ export function sagaStoreContract(name: string, h: SagaHarness): void {
         }
         return agent(m, ctx);
       });
-      const trip = tripSaga(topic, log);
+      const trip = tripSaga(topic, log, {}, undefined); // the hotel waits as long as the test holds it
       const o = await orchestrate(b, s, [trip], orchestratorName);
       await o.start(trip.name, { tripId: "t6" }, { id: "t6" });
       await waitFor("the hotel command", () => hotelSeen, timeoutMs);
