@@ -25,8 +25,13 @@ let app: App | undefined;
 let payment: Supervised | undefined;
 let failed = false;
 try {
-  app = await startApp(config, { inProcessPayment: !separatePayment });
-  if (separatePayment) payment = await supervisePayment(config);
+  // both start at once (each takes seconds); orders flow only once both consume
+  const [a, p] = await Promise.all([
+    startApp(config, { inProcessPayment: !separatePayment }),
+    separatePayment ? supervisePayment(config) : undefined,
+  ]);
+  app = a;
+  payment = p;
   const c = await runScenario(app, { extraOrders: extra });
   if (payment) console.error(`orders: payment processes started: ${payment.starts}`);
   console.log(
@@ -37,14 +42,28 @@ try {
   failed = true;
   console.error("orders: FAILED:", e);
 } finally {
-  // a stuck close must not keep a failed run alive (and holding a shared database's locks)
-  setTimeout(() => {
-    console.error("orders: closing took over 20 s; exiting");
+  // a stuck close must not keep a failed run alive, nor skip the clean-up of shared servers
+  const hard = setTimeout(() => {
+    console.error("orders: closing and cleaning up took over 40 s; exiting");
     process.exit(1);
-  }, 20_000).unref();
-  await payment?.stop();
-  await app?.close();
+  }, 40_000);
+  const closing = (async () => {
+    await payment?.stop();
+    await app?.close();
+  })();
+  const closed = await Promise.race([
+    closing.then(
+      () => true,
+      (e) => {
+        console.error("orders: close:", e);
+        return true;
+      },
+    ),
+    new Promise<false>((r) => setTimeout(() => r(false), 20_000)),
+  ]);
+  if (!closed) console.error("orders: closing took over 20 s; cleaning up anyway");
   if (process.env.ORDERS_KEEP !== "1") await cleanUp();
+  clearTimeout(hard);
 }
 process.exit(failed ? 1 : 0);
 

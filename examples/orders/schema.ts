@@ -59,7 +59,8 @@ export async function createTables(db: Db, t: Tables): Promise<void> {
     `CREATE TABLE IF NOT EXISTS ${t.userTransactions} (event_id TEXT PRIMARY KEY, user_id TEXT NOT NULL,
        kind TEXT NOT NULL, amount INTEGER NOT NULL, order_id TEXT, at_ms BIGINT NOT NULL)`,
   ];
-  for (const sql of ddl) await db.run(sql);
+  // two processes creating a table at once: one of them gets a unique violation on PostgreSQL's catalog
+  for (const sql of ddl) await db.run(sql).catch(() => db.run(sql));
 }
 
 /** Drops every table this run made (PostgreSQL; a SQLite run's file goes with its directory). */

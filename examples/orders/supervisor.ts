@@ -46,6 +46,8 @@ export async function supervisePayment(config: Config): Promise<Supervised> {
       c.once("exit", () => reject(new Error(`the payment process exited before it was ready`)));
     });
   };
+  // a child outlives nothing: when this process exits (even by process.exit), it goes too
+  process.once("exit", () => child?.kill("SIGKILL"));
   await launch();
   return {
     get starts() {
@@ -57,7 +59,10 @@ export async function supervisePayment(config: Config): Promise<Supervised> {
       if (c === undefined || c.exitCode !== null || c.signalCode !== null) return;
       const exited = new Promise((r) => c.once("exit", r));
       c.kill("SIGTERM");
+      // a handler that never ends (the kill test's hold) would keep its drain waiting for 30 s
+      const force = setTimeout(() => c.kill("SIGKILL"), 5_000);
       await exited;
+      clearTimeout(force);
     },
   };
 }
