@@ -104,3 +104,53 @@ after(async () => {
   await pool.query(`DROP TABLE IF EXISTS ${created.join(", ")}`);
   await pool.end();
 });
+
+describe("postgres event store: NOTIFY after commit", () => {
+  // PostgreSQL commits the transactions that NOTIFYed one at a time (a database-wide lock held through
+  // the commit's WAL flush): appends in their own transactions must not NOTIFY inside them, or appends on
+  // eight connections commit no faster than on one.
+  it("an append in its own transaction NOTIFYs its channel and the outbox's after COMMIT, not before", async () => {
+    const spied = new pg.Pool({ connectionString: url, max: 4 });
+    const log: string[] = [];
+    const wrapped = new WeakSet<object>();
+    spied.on("acquire", (client) => {
+      if (wrapped.has(client)) return;
+      wrapped.add(client);
+      const query = client.query.bind(client) as (...a: unknown[]) => unknown;
+      (client as unknown as { query: (...a: unknown[]) => unknown }).query = (...a: unknown[]) => {
+        const text = a[0] as string | { text: string };
+        log.push(typeof text === "string" ? text : text.text);
+        return query(...a);
+      };
+    });
+    const outboxTable = `outbox_${suffix}_notify`;
+    created.push(outboxTable);
+    const outbox = await postgresOutbox(spied, { table: outboxTable });
+    const t = table();
+    const store = await postgresEventStore(spied, { table: t, outbox, outboxOptions: { topic: "t" } });
+    const listener = await pool.connect();
+    const heard: string[] = [];
+    listener.on("notification", (m) => heard.push(m.channel));
+    await listener.query(`LISTEN "${t}"`);
+    await listener.query(`LISTEN "${outboxTable}"`);
+    try {
+      log.length = 0;
+      await store.append("s", [{ type: "T", data: 1 }], { expectedVersion: "no-stream" });
+      const begin = log.indexOf("BEGIN");
+      const commit = log.indexOf("COMMIT");
+      assert.ok(begin >= 0 && commit > begin, `one transaction: ${log.join(" | ")}`);
+      assert.deepEqual(
+        log.slice(begin, commit).filter((q) => q.includes("pg_notify")),
+        [],
+        "no NOTIFY inside the append's transaction",
+      );
+      for (let i = 0; i < 200 && heard.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+      assert.deepEqual(heard.sort(), [outboxTable, t].sort(), "both channels notified after the commit");
+    } finally {
+      await listener.query("UNLISTEN *");
+      listener.release();
+      await store.close();
+      await spied.end();
+    }
+  });
+});

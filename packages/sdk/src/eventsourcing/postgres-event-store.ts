@@ -11,6 +11,7 @@ import type { Pool, PoolClient } from "pg";
 import { ConflictError } from "../errors.ts";
 import { type Clock, systemClock } from "../lib/clock.ts";
 import { pgListen } from "../lib/pg-listen.ts";
+import { PgNotifier } from "../lib/pg-notifier.ts";
 import { sqlIdent } from "../lib/sql.ts";
 import type { PgQueryable, PostgresOutbox } from "../outbox/postgres-outbox.ts";
 import {
@@ -87,6 +88,7 @@ export class PostgresEventStore implements EventStore<PgQueryable> {
   private readonly streams: string;
   private readonly snapshots: string;
   private readonly clock: Clock;
+  private readonly notifier: PgNotifier;
 
   constructor(
     readonly pool: Pool,
@@ -97,6 +99,8 @@ export class PostgresEventStore implements EventStore<PgQueryable> {
     this.streams = `${table}_streams`;
     this.snapshots = `${table}_snapshots`;
     this.clock = options.clock ?? systemClock;
+    const onError = options.onError ?? ((e: unknown) => console.error("@spindle/sdk: event store:", e));
+    this.notifier = new PgNotifier(pool, table, onError);
   }
 
   async append(
@@ -107,13 +111,18 @@ export class PostgresEventStore implements EventStore<PgQueryable> {
     const expected = options.expectedVersion ?? "any";
     checkExpectedArg(expected);
     const prepared = prepareEvents(streamId, events, this.options.upcasters);
-    if (options.tx !== undefined) return this.appendIn(options.tx, streamId, prepared, expected);
+    if (options.tx !== undefined) return this.appendIn(options.tx, streamId, prepared, expected, true);
     const client: PoolClient = await this.pool.connect();
     let broken: Error | undefined;
     try {
       await client.query("BEGIN");
-      const r = await this.appendIn(client, streamId, prepared, expected);
+      // our own transaction: NOTIFY after the commit, so appends on other connections commit beside it
+      const r = await this.appendIn(client, streamId, prepared, expected, false);
       await client.query("COMMIT");
+      if (r.events.length > 0) {
+        this.notifier.notify();
+        this.options.outbox?.notifyCommitted();
+      }
       return r;
     } catch (e) {
       await client.query("ROLLBACK").catch((re: unknown) => {
@@ -130,6 +139,7 @@ export class PostgresEventStore implements EventStore<PgQueryable> {
     streamId: string,
     prepared: ReturnType<typeof prepareEvents>,
     expected: ExpectedVersion,
+    notifyInTx: boolean,
   ): Promise<AppendResult> {
     if (prepared.length === 0) {
       const actual = await this.versionOn(q, streamId);
@@ -150,7 +160,9 @@ export class PostgresEventStore implements EventStore<PgQueryable> {
         "SELECT $1, $2::bigint + e.ord, e.id, e.type, e.sv, e.data, e.md FROM unnest(" +
         "$3::text[], $4::text[], $5::int[], $6::jsonb[], $7::jsonb[]) WITH ORDINALITY AS e(id, type, sv, data, md, ord) " +
         `ORDER BY e.ord RETURNING ${COLUMNS}) ` +
-        `SELECT ins.* FROM ins, (SELECT pg_notify('${this.table}', '')) AS n ORDER BY ins.version`,
+        (notifyInTx
+          ? `SELECT ins.* FROM ins, (SELECT pg_notify('${this.table}', '')) AS n ORDER BY ins.version`
+          : "SELECT ins.* FROM ins ORDER BY ins.version"),
       [
         streamId,
         next - n,
@@ -164,7 +176,8 @@ export class PostgresEventStore implements EventStore<PgQueryable> {
     const stored = inserted.rows.map(toEvent);
     const outbox = this.options.outbox;
     if (outbox !== undefined) {
-      await outbox.addAll(q, outboxMessages(stored, this.options.outboxOptions ?? { topic: this.table }));
+      const messages = outboxMessages(stored, this.options.outboxOptions ?? { topic: this.table });
+      await outbox.addAll(q, messages, { notify: notifyInTx });
     }
     return { nextExpectedVersion: next, events: stored.map((e) => upcastStored(e, this.options.upcasters)) };
   }
@@ -263,6 +276,7 @@ export class PostgresEventStore implements EventStore<PgQueryable> {
   }
 
   async close(): Promise<void> {
+    await this.notifier.flush();
     if (this.ownsPool) await this.pool.end();
   }
 }

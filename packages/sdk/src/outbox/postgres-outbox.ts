@@ -7,6 +7,7 @@
 import type { Pool, PoolClient } from "pg";
 import { type Clock, systemClock } from "../lib/clock.ts";
 import { pgListen } from "../lib/pg-listen.ts";
+import { PgNotifier } from "../lib/pg-notifier.ts";
 import { sqlIdent } from "../lib/sql.ts";
 import {
   type ClaimResult,
@@ -45,6 +46,8 @@ interface PgRow {
 
 export class PostgresOutbox {
   private readonly insert: string;
+  private readonly insertQuiet: string;
+  private readonly notifier: PgNotifier;
 
   constructor(
     readonly pool: Pool,
@@ -53,13 +56,15 @@ export class PostgresOutbox {
     private readonly ownsPool: boolean,
   ) {
     const idType = cols.uuidIds ? "uuid" : "text";
-    // ORDER BY ord: rows get their seq in the order given; the NOTIFY is delivered when the caller commits
-    this.insert =
-      `WITH ins AS (INSERT INTO ${table} (id, ${cols.topic}, ${cols.key}, type, payload, metadata) ` +
+    // ORDER BY ord: rows get their seq in the order given
+    this.insertQuiet =
+      `INSERT INTO ${table} (id, ${cols.topic}, ${cols.key}, type, payload, metadata) ` +
       "SELECT id, topic, key, type, payload, metadata FROM unnest(" +
       `$1::${idType}[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::jsonb[]) WITH ORDINALITY ` +
-      "AS m(id, topic, key, type, payload, metadata, ord) ORDER BY ord RETURNING 1) " +
-      `SELECT pg_notify('${table}', '') FROM ins LIMIT 1`;
+      "AS m(id, topic, key, type, payload, metadata, ord) ORDER BY ord";
+    // the NOTIFY is delivered when the caller commits
+    this.insert = `WITH ins AS (${this.insertQuiet} RETURNING 1) SELECT pg_notify('${table}', '') FROM ins LIMIT 1`;
+    this.notifier = new PgNotifier(pool, table, reportRelayError);
   }
 
   /** Adds `message` in the transaction `tx` is in (a pg client after BEGIN); resolves with its id. */
@@ -68,11 +73,19 @@ export class PostgresOutbox {
     return id as string;
   }
 
-  /** Adds several messages in one statement, in this order; resolves with their ids. */
-  async addAll(tx: PgQueryable, messages: readonly OutboxMessage[]): Promise<string[]> {
+  /**
+   * Adds several messages in one statement, in this order; resolves with their ids. The statement NOTIFYs
+   * the relays at commit, which makes PostgreSQL commit such transactions one at a time; with
+   * `notify: false` the caller calls `notifyCommitted()` after its commit instead (the event store does).
+   */
+  async addAll(
+    tx: PgQueryable,
+    messages: readonly OutboxMessage[],
+    options: { notify?: boolean } = {},
+  ): Promise<string[]> {
     const records = messages.map((m) => toRecord(m, this.cols));
     if (records.length === 0) return [];
-    await tx.query(this.insert, [
+    await tx.query(options.notify === false ? this.insertQuiet : this.insert, [
       records.map((r) => r.id),
       records.map((r) => r.topic),
       records.map((r) => r.key),
@@ -81,6 +94,11 @@ export class PostgresOutbox {
       records.map((r) => r.metadata),
     ]);
     return records.map((r) => r.id);
+  }
+
+  /** Wakes the relays for rows added with `notify: false` and committed since (coalesced, not awaited). */
+  notifyCommitted(): void {
+    this.notifier.notify();
   }
 
   /** Starts a relay publishing this outbox's committed rows through `bus`. Several may run at once. */
@@ -97,6 +115,7 @@ export class PostgresOutbox {
   }
 
   async close(): Promise<void> {
+    await this.notifier.flush();
     if (this.ownsPool) await this.pool.end();
   }
 }
