@@ -175,12 +175,21 @@ export async function drain(
 ): Promise<[number, number]> {
   const seen = new Set<string>();
   let dup = 0;
-  const sub = await bus.subscribe(topic, { group, concurrency: 50, orderByKey: false }, (m) => {
-    if (seen.has(m.id)) dup++;
-    else seen.add(m.id);
-  });
-  const deadline = Date.now() + 120_000;
-  while (seen.size < expected.size && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  const sub = await bus.subscribe(
+    topic,
+    { group, concurrency: 100, prefetch: 1000, orderByKey: false },
+    (m) => {
+      if (seen.has(m.id)) dup++;
+      else seen.add(m.id);
+    },
+  );
+  // gives up only when nothing arrives for 30 s: a loaded machine drains a few hundred thousand slowly
+  let last = -1;
+  let lastMs = Date.now();
+  while (seen.size < expected.size && Date.now() - lastMs < 30_000) {
+    await new Promise((r) => setTimeout(r, 100));
+    if (seen.size + dup !== last) [last, lastMs] = [seen.size + dup, Date.now()];
+  }
   await new Promise((r) => setTimeout(r, 200));
   await sub.close();
   let missing = 0;

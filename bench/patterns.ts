@@ -126,7 +126,7 @@ async function outboxOn(name: string, url: string): Promise<string[][]> {
       name,
       kind === "plain"
         ? `bus.publish, ${width} in flight`
-        : `outbox relay, batchSize ${width}${width === "500" ? " (default)" : ""}`,
+        : `outbox relay, batchSize ${width}${width === "100" ? " (default)" : ""}`,
       cell(ps.map(rate)),
       `${cell(
         ps.map((p, i) => rate(p) / rate(plain[i] as OutboxPass)),
@@ -294,8 +294,10 @@ async function catchUpSqlite(): Promise<string[][]> {
 
 // ---- main ----
 
-const pgVersion = (await pool.query<{ v: string }>("SHOW server_version")).rows[0]?.v;
-const syncCommit = (await pool.query<{ s: string }>("SHOW synchronous_commit")).rows[0]?.s;
+const pgVersion = (await pool.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]
+  ?.v;
+const syncCommit = (await pool.query<{ s: string }>("SELECT current_setting('synchronous_commit') AS s"))
+  .rows[0]?.s;
 console.log("\n### Machine and versions\n");
 console.log(`- ${os.cpus().length} × ${os.cpus()[0]?.model ?? "?"}, ${fmt(os.totalmem() / 2 ** 30, 1)} GiB`);
 console.log(`- load average before: ${loadavg()} (1, 5, 15 min)`);
@@ -309,39 +311,41 @@ console.log(
     `appends: ${APPENDS.toLocaleString("en")} per pass; catch-up: ${EVENTS.toLocaleString("en")} events`,
 );
 
-const outboxRows: string[][] = [];
-const appendRows: string[][] = [];
-const catchUpRows: string[][] = [];
+const OUTBOX_TITLE =
+  "1. Outbox relay (PostgreSQL → broker) vs plain bus.publish of the same messages (target: relay ≥ 0.5× plain)";
+const OUTBOX_HEADER = [
+  "broker",
+  "how",
+  "msgs/s",
+  "÷ plain, 1000 in flight",
+  "CPU µs / msg (node)",
+  "CPU µs / msg (postgres)",
+];
+// each table is printed as soon as its part is done, so a failure later keeps what was measured
 try {
-  if (PARTS.includes("outbox")) {
-    outboxRows.push(...(await outboxOn("embedded", `embedded://${join(dir, "broker")}`)));
-    if (RABBITMQ) outboxRows.push(...(await outboxOn("rabbitmq", RABBITMQ_URL)));
+  if (PARTS.includes("appends")) {
+    printTable(
+      "2. Event-store appends, one event each, expected version checked, vs one INSERT per transaction",
+      ["database", "how", "appends/s", "÷ INSERT", "CPU µs / append (node)"],
+      [...(await appendsPg()), ...(await appendsSqlite())],
+    );
   }
-  if (PARTS.includes("appends")) appendRows.push(...(await appendsPg()), ...(await appendsSqlite()));
-  if (PARTS.includes("catchup")) catchUpRows.push(...(await catchUpPg()), ...(await catchUpSqlite()));
+  if (PARTS.includes("catchup")) {
+    printTable(
+      "3. Projection catch-up from the beginning vs reading the same events",
+      ["database", "how", "events/s", "÷ read only", "CPU µs / event (node)"],
+      [...(await catchUpPg()), ...(await catchUpSqlite())],
+    );
+  }
+  if (PARTS.includes("outbox")) {
+    printTable(OUTBOX_TITLE, OUTBOX_HEADER, await outboxOn("embedded", `embedded://${join(dir, "broker")}`));
+    if (RABBITMQ)
+      printTable(`${OUTBOX_TITLE}, RabbitMQ`, OUTBOX_HEADER, await outboxOn("rabbitmq", RABBITMQ_URL));
+  }
 } finally {
   for (const t of pgTables) await pool.query(`DROP TABLE IF EXISTS ${t}`).catch(() => {});
   await pool.end();
   if (RABBITMQ && PARTS.includes("outbox")) await deleteRabbitMqNames(`-${pid}`).catch(() => {});
   rmSync(dir, { recursive: true, force: true });
 }
-
-if (outboxRows.length > 0)
-  printTable(
-    "1. Outbox relay (PostgreSQL → broker) vs plain bus.publish of the same messages (target: relay ≥ 0.5× plain)",
-    ["broker", "how", "msgs/s", "÷ plain, 1000 in flight", "CPU µs / msg (node)", "CPU µs / msg (postgres)"],
-    outboxRows,
-  );
-if (appendRows.length > 0)
-  printTable(
-    "2. Event-store appends, one event each, expected version checked, vs one INSERT per transaction",
-    ["database", "how", "appends/s", "÷ INSERT", "CPU µs / append (node)"],
-    appendRows,
-  );
-if (catchUpRows.length > 0)
-  printTable(
-    "3. Projection catch-up from the beginning vs reading the same events",
-    ["database", "how", "events/s", "÷ read only", "CPU µs / event (node)"],
-    catchUpRows,
-  );
 console.log(`\n${notes.map((n) => `- ${n}`).join("\n")}\n- load average after: ${loadavg()}`);

@@ -114,6 +114,8 @@ describe("postgres outbox: claims on a large backlog", () => {
         `DELETE FROM ${table} WHERE seq IN (SELECT seq FROM ${table} ORDER BY seq LIMIT 2000)`,
       );
       await client.query(CLAIM_BEGIN);
+      const sync = await client.query("SELECT current_setting('synchronous_commit') AS s");
+      assert.equal(sync.rows[0].s, "off", "marks commit without a second fsync per batch");
       const plan = async (sql: string, args: unknown[]) =>
         (await client.query(`EXPLAIN ${sql}`, args)).rows.map((r) => r["QUERY PLAN"] as string).join("\n");
       const cols = layoutColumns("spindle");

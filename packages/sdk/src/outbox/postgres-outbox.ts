@@ -125,8 +125,11 @@ export class PostgresOutbox {
  * stop after the batch: an outbox table churns faster than autovacuum analyzes it, and with its stale
  * estimate (a few rows) the planner read every pending row, sorted them and kept the first batch, so a
  * backlog of n rows cost each claim O(n) and a drain O(n²) — 23 ms a claim at 10,000 rows.
+ * The marks commit without waiting for the WAL flush: a database crash can forget the last few marks,
+ * and those rows are published again — a duplicate, which at-least-once allows, never a loss — while
+ * the relay no longer waits for a second fsync (the broker's confirm is the first) on every batch.
  */
-export const CLAIM_BEGIN = "BEGIN; SET LOCAL enable_sort = off";
+export const CLAIM_BEGIN = "BEGIN; SET LOCAL enable_sort = off; SET LOCAL synchronous_commit = off";
 
 /** The claim: the oldest pending rows not locked by another relay. */
 export function claimSql(table: string, cols: LayoutColumns): string {

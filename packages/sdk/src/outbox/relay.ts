@@ -16,9 +16,11 @@ export interface Publisher {
 }
 
 export interface RelayOptions {
-  /** Rows claimed per batch; default 500. A relay publishes a batch, marks it and commits before it claims
-   * the next, so small batches leave the broker idle between them: in bench:patterns a PostgreSQL relay
-   * drained a backlog at 0.4× the rate of plain publishing with batches of 100, 0.8-1× with 500-1000. */
+  /** Rows claimed per batch; default 100. A relay publishes a batch, marks it and commits before it claims
+   * the next, so small batches leave the broker idle between them: draining a backlog in bench:patterns,
+   * 500-1,000 went 2-3× faster than 100. But on PostgreSQL the claim's transaction holds a transaction id
+   * while it publishes, and the event store's readers wait for every older transaction in the cluster to
+   * end (see postgres-event-store.ts): larger batches make them wait longer. */
   readonly batchSize?: number;
   /** The longest a relay sleeps without a wake-up signal (missed notifications, rows of a crashed
    * relay becoming free); default 5 s. */
@@ -70,7 +72,7 @@ export class OutboxRelay {
     private readonly options: RelayOptions = {},
   ) {
     this.clock = options.clock ?? systemClock;
-    this.batchSize = positive("batchSize", options.batchSize ?? 500);
+    this.batchSize = positive("batchSize", options.batchSize ?? 100);
     this.pollMs = positive("pollMs", options.pollMs ?? 5_000);
     this.retentionMs = options.retentionMs ?? 0;
     this.rateWindowMs = positive("rateWindowMs", options.rateWindowMs ?? 10_000);
