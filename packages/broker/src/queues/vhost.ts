@@ -72,10 +72,11 @@ export class Vhost {
   /** Loads durable exchanges, queues (recovering their logs) and bindings. */
   static async open(meta: MetaStore, store: QueueStore, codec: DeathCodec, clock: Clock): Promise<Vhost> {
     const v = new Vhost(meta, store, codec, clock);
+    const delayed: ExchangeDef[] = [];
     for (const [, def] of meta.list("exchange")) {
       const d = def as ExchangeDef;
       v.exchanges.set(d.name, new Exchange(d));
-      if (d.type === DELAYED_TYPE) await v.attachDelay(d, true);
+      if (d.type === DELAYED_TYPE) delayed.push(d);
     }
     for (const [, def] of meta.list("queue")) {
       const d = def as QueueOptions;
@@ -88,6 +89,9 @@ export class Vhost {
       const b = def as Binding;
       v.exchanges.get(b.source)?.bind(b);
     }
+    // last: a held message that fell due while the broker was down is released as soon as its exchange
+    // starts, and must find its queues and bindings already there (it is settled once routed)
+    for (const d of delayed) await v.attachDelay(d, true);
     return v;
   }
 
