@@ -35,8 +35,13 @@ export class Slots {
   async waitFree(stop: AbortSignal): Promise<void> {
     while (this.free <= 0 && !stop.aborted) {
       await new Promise<void>((resolve) => {
-        this.waiters.push(resolve);
-        stop.addEventListener("abort", () => resolve(), { once: true });
+        // the listener goes when a slot frees: left behind, every wait added one to the loop's signal
+        const onAbort = () => resolve();
+        this.waiters.push(() => {
+          stop.removeEventListener("abort", onAbort);
+          resolve();
+        });
+        stop.addEventListener("abort", onAbort, { once: true });
       });
     }
   }
