@@ -32,6 +32,16 @@ after(async () => {
   await spindle.stop();
 });
 
+/** Polls `read` until it returns `want` (or 5 s pass); returns the last value read. */
+async function eventually<T>(read: () => Promise<T>, want: T): Promise<T> {
+  let v = await read();
+  for (let i = 0; i < 100 && v !== want; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    v = await read();
+  }
+  return v;
+}
+
 async function createTopic(topic: string, numPartitions = 1): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
@@ -192,7 +202,8 @@ test("offsets sent in a transaction are committed only when it commits", async (
     topics: [{ topic, partitions: [{ partition: 0, offset: "9" }] }],
   });
   await t.commit();
-  assert.equal(await offsetOf("g-tx"), "9");
+  // EndTxn is answered once the commit is decided (durable); the offsets follow with the markers, as in Kafka
+  assert.equal(await eventually(() => offsetOf("g-tx"), "9"), "9");
   await producer.disconnect();
   await admin.disconnect();
 });
@@ -247,10 +258,15 @@ test("DescribeTransactions and ListTransactions report each transactional id", a
   assert.equal(p1?.currentTxnStartOffset, 0n, "its open transaction starts at offset 0");
   assert.ok(l.transactionStates.some((x) => x.transactionalId === "tx-desc"));
   await t.commit();
-  const after = await request<DescribeTransactionsResponse>(spindle.kafka, 65, 0, {
-    transactionalIds: ["tx-desc"],
-  });
-  assert.equal(after.transactionStates[0]?.transactionState, "CompleteCommit");
+  const state = async () =>
+    (
+      await request<DescribeTransactionsResponse>(spindle.kafka, 65, 0, {
+        transactionalIds: ["tx-desc"],
+      })
+    ).transactionStates[0]?.transactionState;
+  // PrepareCommit at first (the answer comes once the decision is durable), then Complete once the markers are
+  assert.match((await state()) ?? "", /^(PrepareCommit|CompleteCommit)$/);
+  assert.equal(await eventually(state, "CompleteCommit"), "CompleteCommit");
   assert.equal((await producers())[0]?.currentTxnStartOffset, -1n, "none open after the commit");
   await producer.disconnect();
 });

@@ -86,6 +86,12 @@ test("a transaction open past its timeout is aborted and its producer fenced", a
   const t2 = await next.transaction();
   await t2.send({ topic, messages: [{ value: "fine" }] });
   await t2.commit();
-  assert.equal((await describe("tt"))?.transactionState, "CompleteCommit");
+  // answered once PrepareCommit is durable; Complete follows the markers
+  let state = (await describe("tt"))?.transactionState;
+  for (let i = 0; i < 100 && state !== "CompleteCommit"; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    state = (await describe("tt"))?.transactionState;
+  }
+  assert.equal(state, "CompleteCommit");
   await next.disconnect();
 });

@@ -258,10 +258,97 @@ test("two transactions that joined a partition at the same offset and aborted bo
   for (const pid of ids) await p.appendChecked(txnBatch(pid, 0, 0, ["x"])).result;
   for (const [i, id] of ["tx-a", "tx-b"].entries())
     assert.equal(await a.txns.endTxn(id, ids[i]!, 0, false), "NONE");
+  await a.txns.settled(); // the markers (and so the ranges) follow the answer
   const before = a.txns.abortedIn(topic.def.topicId, 0, 0, p.endOffset);
   assert.equal(before.length, 2);
   await a.close();
   const b = await openAll(fs.clone(), clock);
   assert.deepEqual(b.txns.abortedIn(topic.def.topicId, 0, 0, p.endOffset), before);
   await b.close();
+});
+
+test("EndTxn answers after PrepareCommit is durable, not after the markers: a crash then still commits", async () => {
+  for (const seed of [1, 2, 3, 4, 5]) {
+    let fs = new FaultFs();
+    const clock = new FakeClock();
+    const a = await openAll(fs, clock);
+    const topic = await a.topics.create("t", 2, []);
+    const init = await a.txns.initProducerId("tx", 60_000);
+    const pid = init.producerId;
+    const both = [0, 1].map((partition) => ({ topic: "t", partition }));
+    assert.equal(await a.txns.addPartitions("tx", pid, 0, both), "NONE");
+    for (const p of topic.partitions) await p.appendChecked(txnBatch(pid, 0, 0, ["x"])).result;
+    // the decision cannot be stored: the answer must say so, not NONE
+    fs.failOn("datasync");
+    assert.equal(await a.txns.endTxn("tx", pid, 0, true), "COORDINATOR_NOT_AVAILABLE");
+    assert.notEqual(a.txns.describe("tx")?.state, "CompleteCommit");
+    fs.clearFailures();
+    fs = fs.crash(seededRng(seed));
+    await a.txns.settled();
+    const b = await openAll(fs, clock);
+    // the decision was written but never synced: a crash keeps it or not, and restart finishes either way
+    assert.match(b.txns.describe("tx")?.state ?? "", /^Complete(Commit|Abort)$/);
+    const pid2 = (await b.txns.initProducerId("tx", 60_000)).producerId;
+    const epoch = b.txns.describe("tx")!.epoch;
+    assert.equal(await b.txns.addPartitions("tx", pid2, epoch, both), "NONE");
+    const ps = [0, 1].map((i) => b.topics.partition("t", i)!);
+    for (const p of ps) await p.appendChecked(txnBatch(pid2, epoch, 0, ["y"])).result;
+    const ends = ps.map((p) => p.endOffset);
+    assert.equal(await b.txns.endTxn("tx", pid2, epoch, true), "NONE");
+    // crash at once after the answer: the markers may not be written, the decision is
+    fs = fs.crash(seededRng(seed));
+    await b.txns.settled();
+    const c = await openAll(fs, clock);
+    assert.equal(c.txns.describe("tx")?.state, "CompleteCommit", `seed ${seed}`);
+    for (const [i, end] of ends.entries()) {
+      const p = c.topics.partition("t", i)!;
+      assert.ok(p.endOffset > end, "a commit marker follows the data");
+      assert.ok(isControlBatch((await p.log.read(end, 1 << 20)).data));
+      assert.equal(c.txns.lastStableOffset(topic.def.topicId, i, p.endOffset), p.endOffset);
+      assert.deepEqual(c.txns.abortedIn(topic.def.topicId, i, end - 1, p.endOffset), []);
+    }
+    await c.close();
+  }
+});
+
+test("while the markers are written after EndTxn's answer, the LSO stays at the transaction and its id waits", async () => {
+  const fs = new FaultFs();
+  const clock = new FakeClock();
+  const a = await openAll(fs, clock);
+  const topic = await a.topics.create("t", 1, []);
+  const topicId = topic.def.topicId;
+  const p = topic.partitions[0]!;
+  const init = await a.txns.initProducerId("tx", 60_000);
+  const pid = init.producerId;
+  const one = [{ topic: "t", partition: 0 }];
+  assert.equal(await a.txns.addPartitions("tx", pid, 0, one), "NONE");
+  await p.appendChecked(txnBatch(pid, 0, 0, ["a", "b"])).result;
+  // hold the marker back (the partition's real append runs once released)
+  let release = () => {};
+  const gate = new Promise<void>((r) => {
+    release = r;
+  });
+  const appendMarker = p.appendMarker.bind(p);
+  p.appendMarker = async (...args) => {
+    await gate;
+    return appendMarker(...args);
+  };
+  assert.equal(await a.txns.endTxn("tx", pid, 0, true), "NONE", "answered before the marker");
+  assert.equal(a.txns.describe("tx")?.state, "PrepareCommit");
+  assert.equal(a.txns.lastStableOffset(topicId, 0, p.endOffset), 0, "held at the completing transaction");
+  let next: string | undefined;
+  const nextAdd = a.txns.addPartitions("tx", pid, 0, one).then((e) => {
+    next = e as string;
+  });
+  for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+  assert.equal(next, undefined, "the next transaction waits for the markers");
+  assert.equal(a.txns.lastStableOffset(topicId, 0, p.endOffset), 0);
+  release();
+  await nextAdd;
+  assert.equal(next, "NONE");
+  assert.equal(p.endOffset, 3, "two records and the marker");
+  assert.ok(isControlBatch(await lastBatch(a.topics, "t")));
+  assert.equal(a.txns.describe("tx")?.state, "Ongoing", "the next transaction began after the marker");
+  assert.equal(a.txns.lastStableOffset(topicId, 0, p.endOffset), 3, "moves once the marker is written");
+  await a.close();
 });

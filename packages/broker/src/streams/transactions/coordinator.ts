@@ -2,7 +2,9 @@
 // groups of each open transaction, commit/abort markers, timeouts, and recovery after a restart.
 // Invariants: every state change is durable before it is answered; operations on one transactional id run
 // one at a time; a transaction is Complete only after its marker is in every partition and its offsets are
-// committed; an older epoch is fenced.
+// committed; an older epoch is fenced. EndTxn is answered once Prepare* is durable (as Kafka does): the
+// markers and Complete* follow in the transactional id's queue, so its next request waits for them, and a
+// partition's last stable offset moves only once its marker is durable.
 
 import type { Clock, Logger, TimerHandle } from "../../lib/index.ts";
 import type { Groups } from "../groups.ts";
@@ -59,6 +61,10 @@ export class Transactions {
   private readonly byProducer = new Map<number, string>();
   private readonly partitions = new Map<string, PartitionTxns>();
   private readonly chains = new Map<string, Promise<unknown>>();
+  /** Complete* saves nobody waits for (close() does) */
+  private readonly background = new Set<Promise<void>>();
+  /** aborted ranges whose background save failed, stored with the id's next save */
+  private readonly unsaved = new Map<string, { added: StoredAborted[]; removed: StoredAborted[] }>();
   private timer: TimerHandle | undefined;
   private closed = false;
 
@@ -84,8 +90,7 @@ export class Transactions {
 
   private async recover(): Promise<void> {
     for (const r of [...this.txns.values()]) {
-      if (r.state === "PrepareCommit") await this.complete(r, "commit");
-      else if (r.state === "PrepareAbort") await this.complete(r, "abort");
+      if (r.state === "PrepareCommit" || r.state === "PrepareAbort") await this.finishPrepared(r);
       else if (r.state === "Ongoing") {
         this.opts.logger.info(
           { transactionalId: r.transactionalId },
@@ -119,8 +124,7 @@ export class Transactions {
         ) {
           return { error: "PRODUCER_FENCED", producerId: -1, epoch: -1 };
         }
-        if (t.state === "PrepareCommit") await this.complete(t, "commit");
-        else if (t.state === "PrepareAbort") await this.complete(t, "abort");
+        await this.finishPrepared(t);
         // an open transaction of the old epoch is aborted under the new one, which fences its producer
         if (t.state === "Ongoing") await this.abortWithBump(t);
         else t.epoch++;
@@ -149,6 +153,7 @@ export class Transactions {
         const t = this.txns.get(transactionalId);
         const bad = this.checkProducer(t, producerId, epoch);
         if (bad !== "NONE" || t === undefined) return bad;
+        await this.finishPrepared(t);
         const missing = new Map<string, TxnError>();
         const added: TxnPartition[] = [];
         for (const w of wanted) {
@@ -189,6 +194,7 @@ export class Transactions {
         const t = this.txns.get(transactionalId);
         const bad = this.checkProducer(t, producerId, epoch);
         if (bad !== "NONE" || t === undefined) return bad;
+        await this.finishPrepared(t);
         await this.change(t, () => {
           this.beginIfIdle(t);
           if (!t.groups.includes(groupId)) t.groups.push(groupId);
@@ -231,28 +237,34 @@ export class Transactions {
     );
   }
 
+  /**
+   * Answers once the decision (Prepare*) is durable; the markers and Complete* are written after the answer,
+   * still in this id's queue. A crash before they are written is finished at restart (recover()).
+   */
   endTxn(transactionalId: string, producerId: number, epoch: number, commit: boolean): Promise<TxnError> {
     const type: MarkerType = commit ? "commit" : "abort";
-    return this.guarded(
-      transactionalId,
-      async (): Promise<TxnError> => {
-        const t = this.txns.get(transactionalId);
-        const bad = this.checkProducer(t, producerId, epoch);
-        if (bad !== "NONE" || t === undefined) return bad;
-        if (t.state === "Ongoing") {
-          await this.complete(t, type);
-          return "NONE";
-        }
-        // a retry of an end that was answered, or interrupted by a failed marker write
-        if (t.state === (commit ? "CompleteCommit" : "CompleteAbort")) return "NONE";
-        if (t.state === (commit ? "PrepareCommit" : "PrepareAbort")) {
-          await this.complete(t, type);
-          return "NONE";
-        }
-        return "INVALID_TXN_STATE";
-      },
-      "COORDINATOR_NOT_AVAILABLE",
-    );
+    const prepare: TxnState = commit ? "PrepareCommit" : "PrepareAbort";
+    let answer: (e: TxnError) => void = () => {};
+    const answered = new Promise<TxnError>((resolve) => {
+      answer = resolve;
+    });
+    this.serial(transactionalId, async () => {
+      const t = this.txns.get(transactionalId);
+      const bad = this.checkProducer(t, producerId, epoch);
+      if (bad !== "NONE" || t === undefined) return answer(bad);
+      // a retry of an end that was answered
+      if (t.state === (commit ? "CompleteCommit" : "CompleteAbort")) return answer("NONE");
+      if (t.state !== "Ongoing" && t.state !== prepare) return answer("INVALID_TXN_STATE");
+      await this.prepare(t, type);
+      answer("NONE");
+      await this.writeMarkers(t, type);
+    }).catch((err: unknown) => {
+      // before the answer: the decision is not durable, the client retries; after it: the markers failed,
+      // finished by the next request of this id, the periodic check or a restart
+      this.opts.logger.warn({ err, transactionalId }, "ending a transaction failed; retried later");
+      answer("COORDINATOR_NOT_AVAILABLE");
+    });
+    return answered;
   }
 
   /** Whether a transactional batch of this producer may be appended to the partition. */
@@ -304,8 +316,14 @@ export class Transactions {
   async close(): Promise<void> {
     this.closed = true;
     this.opts.clock.clearTimer(this.timer);
-    await Promise.allSettled([...this.chains.values()]);
+    await this.settled();
     await this.opts.store.close();
+  }
+
+  /** Resolves once every queued operation, including markers written after an answer, is done and stored. */
+  async settled(): Promise<void> {
+    while (this.chains.size > 0 || this.background.size > 0)
+      await Promise.allSettled([...this.chains.values(), ...this.background]);
   }
 
   // --- internals ---
@@ -344,13 +362,32 @@ export class Transactions {
     t.startMs = this.opts.clock.nowMs();
   }
 
-  /** Prepare (durably), write a marker into every partition, commit the offsets, then Complete (durably). */
+  /** Prepare (durably), write a marker into every partition, commit the offsets, then Complete. */
   private async complete(t: TxnRecord, type: MarkerType): Promise<void> {
+    await this.prepare(t, type);
+    await this.writeMarkers(t, type);
+  }
+
+  /** Finishes a transaction whose end was decided but not yet written (markers pending or failed). */
+  private async finishPrepared(t: TxnRecord): Promise<void> {
+    if (t.state === "PrepareCommit") await this.writeMarkers(t, "commit");
+    else if (t.state === "PrepareAbort") await this.writeMarkers(t, "abort");
+  }
+
+  private async prepare(t: TxnRecord, type: MarkerType): Promise<void> {
     const prepare: TxnState = type === "commit" ? "PrepareCommit" : "PrepareAbort";
-    if (t.state !== prepare) {
-      t.state = prepare;
-      await this.save(t);
-    }
+    if (t.state === prepare) return;
+    t.state = prepare;
+    await this.save(t);
+  }
+
+  /**
+   * Writes the markers and the group offsets of a prepared transaction, then stores Complete*. Each partition's
+   * open transaction ends (its LSO moves) once its marker is durable. Complete* is not waited for: the next
+   * change of this id is stored after it in the same log (so it shares its group commit and cannot be durable
+   * without it); if it is lost in a crash, restart finds Prepare* and writes the markers again.
+   */
+  private async writeMarkers(t: TxnRecord, type: MarkerType): Promise<void> {
     const added: StoredAborted[] = [];
     const removed: StoredAborted[] = [];
     // the group's offsets are one more "partition" of the transaction, as __consumer_offsets is in Kafka:
@@ -379,7 +416,21 @@ export class Transactions {
     t.partitions = [];
     t.groups = [];
     t.offsets = [];
-    await this.save(t, added, removed);
+    this.saveInBackground(t, added, removed);
+  }
+
+  /** Stores a change nobody waits for; a failure carries its ranges into this id's next save. */
+  private saveInBackground(t: TxnRecord, added: StoredAborted[], removed: StoredAborted[]): void {
+    const id = t.transactionalId;
+    const saving = this.save(t, added, removed).catch((err: unknown) => {
+      const carry = this.unsaved.get(id) ?? { added: [], removed: [] };
+      carry.added.push(...added);
+      carry.removed.push(...removed);
+      this.unsaved.set(id, carry);
+      this.opts.logger.warn({ err, transactionalId: id }, "storing a completed transaction failed");
+    });
+    this.background.add(saving);
+    saving.finally(() => this.background.delete(saving));
   }
 
   private async commitOffsets(offsets: PendingOffset[]): Promise<void> {
@@ -421,8 +472,7 @@ export class Transactions {
             "aborting a transaction past its timeout",
           );
           await this.abortWithBump(cur);
-        } else if (cur.state === "PrepareCommit") await this.complete(cur, "commit");
-        else if (cur.state === "PrepareAbort") await this.complete(cur, "abort");
+        } else await this.finishPrepared(cur);
       }).catch((err: unknown) => {
         this.opts.logger.warn(
           { err, transactionalId: t.transactionalId },
@@ -463,9 +513,22 @@ export class Transactions {
     }
   }
 
-  private save(t: TxnRecord, added: StoredAborted[] = [], removed: StoredAborted[] = []): Promise<void> {
+  /** Stores the record whole, with any aborted ranges a failed background save left to store. */
+  private async save(
+    t: TxnRecord,
+    added: StoredAborted[] = [],
+    removed: StoredAborted[] = [],
+  ): Promise<void> {
     t.updatedMs = this.opts.clock.nowMs();
-    return this.opts.store.save(t, added, removed);
+    const carry = this.unsaved.get(t.transactionalId);
+    if (carry === undefined) return this.opts.store.save(t, added, removed);
+    this.unsaved.delete(t.transactionalId);
+    try {
+      await this.opts.store.save(t, [...carry.added, ...added], [...carry.removed, ...removed]);
+    } catch (e) {
+      this.unsaved.set(t.transactionalId, carry);
+      throw e;
+    }
   }
 
   /**

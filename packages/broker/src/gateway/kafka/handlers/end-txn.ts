@@ -1,5 +1,6 @@
 // AddOffsetsToTxn and EndTxn: a group joins the transaction; the transaction commits or aborts.
-// Invariant: EndTxn is answered once every partition holds the marker and committed offsets are durable.
+// Invariant: EndTxn is answered once the decision (PrepareCommit/PrepareAbort) is durable; the coordinator writes
+// the markers and offsets after, before it serves that transactional id again (Transactions.endTxn).
 
 import { kafkaApis } from "@spindle/protocol";
 import { txnErrorCode } from "../error-map.ts";
