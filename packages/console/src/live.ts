@@ -7,7 +7,7 @@ import { apiFetch } from "./api.ts";
 import { authHeader } from "./session.ts";
 import { serverEvents } from "./sse.ts";
 
-export const RATE_KEYS = [
+const RATE_KEYS = [
   "published",
   "confirmed",
   "delivered",
@@ -44,7 +44,7 @@ export interface LiveStats {
 }
 
 /** five minutes at the stream's default one sample a second */
-export const HISTORY = 300;
+const HISTORY = 300;
 const RETRY_MS = 3000;
 
 export const samples = signal<readonly LiveStats[]>([]);

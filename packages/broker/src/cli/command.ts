@@ -8,8 +8,8 @@ import { ApiClient } from "./http-client.ts";
 import type { AdminIo } from "./io.ts";
 import { jsonText } from "./output.ts";
 
-export const DEFAULT_HTTP_URL = "http://127.0.0.1:8080";
-export const HTTP_URL_ENV = "SPINDLE_HTTP_URL";
+const DEFAULT_HTTP_URL = "http://127.0.0.1:8080";
+const HTTP_URL_ENV = "SPINDLE_HTTP_URL";
 
 /** What registering a command needs: where it reads and writes, and how it hands over its exit code. */
 export interface AdminEnv {

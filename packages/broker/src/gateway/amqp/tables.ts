@@ -9,7 +9,7 @@ import * as amqp from "@spindle/protocol/amqp";
  * Typed values lose their wire type: an odd boolean octet is a boolean, a table with odd keys gets string
  * keys, a non-UTF-8 long string is read as UTF-8, an int64 is a number.
  */
-export function plainValue(v: unknown): unknown {
+function plainValue(v: unknown): unknown {
   switch (typeof v) {
     case "string":
     case "number":

@@ -36,7 +36,7 @@ function exportable(ctx: HttpContext): { queues: Queue[]; exchanges: Exchange[];
 }
 
 /** The definitions; `scoped` (GET /api/definitions/{vhost}) leaves out users and the vhost fields, as RabbitMQ. */
-export function exportDefinitions(ctx: HttpContext, scoped: boolean): Json {
+function exportDefinitions(ctx: HttpContext, scoped: boolean): Json {
   const { queues, exchanges, bindings } = exportable(ctx);
   const vhost = scoped ? {} : { vhost: VHOST };
   const head = {

@@ -14,7 +14,7 @@ export interface TopicPartition {
 }
 
 /** A member's assignment under the "consumer" protocol type, or null when it is not one. */
-export function decodeAssignment(protocolType: string | null, bytes: Buffer): TopicPartition[] | null {
+function decodeAssignment(protocolType: string | null, bytes: Buffer): TopicPartition[] | null {
   if (protocolType !== "consumer") return null;
   if (bytes.length === 0) return []; // before the first SyncGroup
   try {

@@ -43,7 +43,7 @@ export function readCounters(ctx: HttpContext): Counters {
 }
 
 /** Per second, from `prev` to `cur` over `elapsedMs`. */
-export function ratesBetween(prev: Counters, cur: Counters, elapsedMs: number): Counters {
+function ratesBetween(prev: Counters, cur: Counters, elapsedMs: number): Counters {
   const per = (a: number, b: number) => (elapsedMs > 0 ? Math.max(0, ((b - a) * 1000) / elapsedMs) : 0);
   const byReason = {} as Record<DeathReason, number>;
   for (const r of REASONS) byReason[r] = per(prev.dead_lettered_by_reason[r], cur.dead_lettered_by_reason[r]);

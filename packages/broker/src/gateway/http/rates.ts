@@ -11,7 +11,7 @@ import type { HttpContext } from "./context.ts";
 export const RATE_INTERVAL_MS = 5000;
 
 /** A queue's counters and lengths that have rates, named as in the queue's JSON. */
-export const QUEUE_RATE_FIELDS = [
+const QUEUE_RATE_FIELDS = [
   "publish",
   "deliver_get",
   "deliver",
@@ -32,7 +32,7 @@ export const QUEUE_RATE_INDEX = Object.fromEntries(QUEUE_RATE_FIELDS.map((f, i) 
 const INDEX = QUEUE_RATE_INDEX;
 
 /** A queue's values of QUEUE_RATE_FIELDS, in that order, written into `out` at `at`. */
-export function readQueue(q: Queue, out: Float64Array, at: number): void {
+function readQueue(q: Queue, out: Float64Array, at: number): void {
   const s = q.stats;
   const ready = q.messageCount;
   const unacked = q.unackedCount;
