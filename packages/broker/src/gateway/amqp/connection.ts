@@ -21,6 +21,7 @@ import { connectionError, toReply } from "./error-map.ts";
 import { clientCapability, credentials, HEARTBEAT_S, serverProperties } from "./handshake.ts";
 import { Outbox } from "./outbox.ts";
 import type { Blockable, PublishGate } from "./publish-gate.ts";
+import { TurnBudget, UnstoredCredit } from "./read-pacing.ts";
 import { plainTable } from "./tables.ts";
 
 type State = "header" | "start-ok" | "tune-ok" | "open" | "running" | "closing" | "closed";
@@ -61,17 +62,8 @@ export class Connection implements Blockable, ChannelHost {
   private publisher = false;
   private blockedReason: string | null = null;
   private blockedNotify = false;
-  /** body bytes published on this connection and not yet stored; reading pauses above the limit */
-  private unstoredBytes = 0;
-  /** reading paused until unstoredBytes is back to half the limit */
-  private creditPaused = false;
-  /** bytes read in this event-loop turn, and whether reading waits for the next turn */
-  private turnBytes = 0;
-  private yielding = false;
-  private lastUnstored: { readonly stored: Promise<unknown>; bytes: number } = {
-    stored: Promise.resolve(),
-    bytes: 0,
-  };
+  private readonly credit: UnstoredCredit;
+  private readonly turn: TurnBudget;
   /** channels the server closed: content frames still in flight for them are dropped */
   private readonly strayContent = new Set<number>();
   /** bodies being assembled on this connection's channels */
@@ -100,6 +92,8 @@ export class Connection implements Blockable, ChannelHost {
     this.peer = { host: socket.remoteAddress ?? "", port: socket.remotePort ?? 0 };
     this.local = { host: socket.localAddress ?? "", port: socket.localPort ?? 0 };
     this.name = `${this.peer.host}:${this.peer.port} -> ${this.local.host}:${this.local.port}`;
+    this.credit = new UnstoredCredit(deps.memory, () => this.updateReading());
+    this.turn = new TurnBudget(() => this.updateReading());
     this.bodies = new ConnectionBodies(bodies, () => {
       if (this.blockedReason !== null) this.updateReading();
     });
@@ -131,7 +125,7 @@ export class Connection implements Blockable, ChannelHost {
 
   private onData(chunk: Buffer): void {
     this.lastReceived = this.deps.clock.nowMs();
-    this.countTurnBytes(chunk.length);
+    this.turn.count(chunk.length);
     if (this.state === "closed") return;
     if (this.state === "header") {
       const all = Buffer.concat([this.headerBytes, chunk]);
@@ -359,30 +353,9 @@ export class Connection implements Blockable, ChannelHost {
     });
   }
 
-  /** Credit flow: a publisher faster than the disk is slowed by not reading its socket. Publishes that
-   *  share a `stored` promise (one append batch) are released together, with one callback. */
+  /** Credit flow (read-pacing.ts): a publisher faster than the disk is slowed by not reading its socket. */
   trackUnstored(bytes: number, stored: Promise<unknown>): void {
-    this.unstoredBytes += bytes;
-    this.deps.memory?.add("amqpUnstored", bytes);
-    if (this.unstoredBytes > LIMITS.amqpUnstoredBytesMax && !this.creditPaused) {
-      this.creditPaused = true;
-      this.updateReading();
-    }
-    if (stored === this.lastUnstored.stored) {
-      this.lastUnstored.bytes += bytes;
-      return;
-    }
-    const entry = { stored, bytes };
-    this.lastUnstored = entry;
-    const release = () => {
-      this.unstoredBytes -= entry.bytes;
-      this.deps.memory?.add("amqpUnstored", -entry.bytes);
-      if (this.creditPaused && this.unstoredBytes <= LIMITS.amqpUnstoredBytesMax / 2) {
-        this.creditPaused = false;
-        this.updateReading();
-      }
-    };
-    stored.then(release, release);
+    this.credit.track(bytes, stored);
   }
 
   /** From its first basic.publish on a connection is a publisher; one that starts during an alarm is blocked now. */
@@ -411,31 +384,11 @@ export class Connection implements Blockable, ChannelHost {
     if (reason === null) setImmediate(() => this.readFrames());
   }
 
-  /** A turn that read LIMITS.amqpTurnInputBytesMax from this connection lets the others go first: libuv reads up to
-   *  2 MiB from one socket per turn, and a publisher's 2 MiB kept consumers' acks (and so their next
-   *  deliveries) waiting for tens of milliseconds. */
-  private countTurnBytes(n: number): void {
-    if (this.turnBytes === 0) {
-      setImmediate(() => {
-        this.turnBytes = 0;
-        if (this.yielding) {
-          this.yielding = false;
-          this.updateReading();
-        }
-      });
-    }
-    this.turnBytes += n;
-    if (this.turnBytes >= LIMITS.amqpTurnInputBytesMax && !this.yielding) {
-      this.yielding = true;
-      this.updateReading();
-    }
-  }
-
   /** Reads the socket unless credit flow, a resource alarm (once no body is in progress) or a yielded
    *  turn says not to. */
   private updateReading(): void {
     if (this.state === "closed") return;
-    if (this.creditPaused || this.holdingFrames() || this.yielding) this.socket.pause();
+    if (this.credit.paused || this.holdingFrames() || this.turn.paused) this.socket.pause();
     else this.socket.resume();
   }
 
