@@ -2,6 +2,7 @@
 // the compaction lag, the dirty ratio, passes under a tiny key-map budget, and the verifier afterwards.
 
 import assert from "node:assert/strict";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { readBatchHeader } from "@spindle/protocol";
@@ -184,5 +185,27 @@ test("segment.ms rolls an idle active segment so the cleaner can reach it", asyn
     [9],
   );
   assert.equal(await log.rollIfDue(), false, "an empty active segment is not rolled");
+  await log.close();
+});
+
+test("cleaning a damaged segment steps over the damage once, and the cleaned copy verifies whole", async () => {
+  const clock = new FakeClock(1_000_000);
+  const dir = tempDir("damaged");
+  let log = await openLog(dir, clock);
+  for (let i = 0; i < 100; i++) await put(log, clock, `k${i % 5}`, `v${i}`, i);
+  await log.close();
+  const file = join(dir, "00000000000000000000.log");
+  const bytes = readFileSync(file);
+  bytes[150] = (bytes[150] ?? 0) ^ 0xff; // inside the second or third batch's records
+  writeFileSync(file, bytes);
+
+  log = await openLog(dir, clock);
+  const r = await cleanLog(log, COMPACT, new OffsetMap(1 << 20), { nowMs: clock.nowMs() });
+  assert.ok(r !== null);
+  assert.equal(log.damage.corruptBatches, 1, "the damage was found and reported once");
+  const recs = await readAllRecords(log);
+  assert.equal(new Set(recs.map((x) => x.key)).size, 5, "every key is still readable");
+  while ((await log.scrubStep(1 << 20)) > 0);
+  assert.equal(log.damage.corruptBatches, 1, "the cleaned copy holds no damage");
   await log.close();
 });
