@@ -47,6 +47,11 @@ const START_OPTIONS: ReadonlyArray<{ key: ConfigKey; arg: string; what: string }
   },
   { key: "logCleanerBackoffMs", arg: "<ms>", what: "Kafka: pause between the log cleaner's checks" },
   {
+    key: "logCleanerEnable",
+    arg: "<bool>",
+    what: "Kafka: clean compacted topics in the background (default false)",
+  },
+  {
     key: "diskFreeLimit",
     arg: "<bytes>",
     what: "AMQP: block publishers while the data dir's disk has less free space (e.g. 50MB, 1GB)",

@@ -41,6 +41,8 @@ export type BrokerConfig = {
   readonly logCleanerDedupeBufferSize: number;
   /** Kafka: pause between the log cleaner's checks of compacted topics */
   readonly logCleanerBackoffMs: number;
+  /** Kafka: run the log cleaner over compacted topics (off until a SIGKILL data-loss report is resolved) */
+  readonly logCleanerEnable: boolean;
 };
 
 export type ConfigKey = keyof BrokerConfig;
@@ -65,6 +67,7 @@ export const CONFIG_KEYS = [
   "maxConnections",
   "logCleanerDedupeBufferSize",
   "logCleanerBackoffMs",
+  "logCleanerEnable",
 ] as const;
 
 export const DEFAULTS = {
@@ -84,6 +87,7 @@ export const DEFAULTS = {
   maxConnections: "auto",
   logCleanerDedupeBufferSize: "32MiB",
   logCleanerBackoffMs: 15_000,
+  logCleanerEnable: false,
 } as const satisfies Record<ConfigKey, string | number | boolean>;
 
 /** The command-line flag for each key; error messages name it so the user knows what to change. */
@@ -104,6 +108,7 @@ export const FLAGS = {
   maxConnections: "--max-connections",
   logCleanerDedupeBufferSize: "--log-cleaner-dedupe-buffer-size",
   logCleanerBackoffMs: "--log-cleaner-backoff-ms",
+  logCleanerEnable: "--log-cleaner-enable",
 } as const satisfies Record<ConfigKey, string>;
 
 export const ENV_VARS = {
@@ -123,6 +128,7 @@ export const ENV_VARS = {
   maxConnections: "SPINDLE_MAX_CONNECTIONS",
   logCleanerDedupeBufferSize: "SPINDLE_LOG_CLEANER_DEDUPE_BUFFER_SIZE",
   logCleanerBackoffMs: "SPINDLE_LOG_CLEANER_BACKOFF_MS",
+  logCleanerEnable: "SPINDLE_LOG_CLEANER_ENABLE",
 } as const satisfies Record<ConfigKey, string>;
 
 export const CONFIG_ENV_VAR = "SPINDLE_CONFIG";
@@ -241,6 +247,10 @@ const FIELDS = {
   logCleanerBackoffMs: {
     schema: intSchema(10, 86_400_000),
     expect: (v: string) => `invalid cleaner backoff ${v}: use milliseconds from 10 to 86400000`,
+  },
+  logCleanerEnable: {
+    schema: booleanSchema,
+    expect: (v: string) => `invalid boolean ${v}: use true or false`,
   },
 } satisfies Record<ConfigKey, { schema: z.ZodMiniType; expect: (shown: string) => string }>;
 

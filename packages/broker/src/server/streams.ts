@@ -105,7 +105,7 @@ export async function openStreams(
     lastStableOffset: (highWatermark) => txns.lastStableOffset(topicId, partition, highWatermark),
     abortedIn: (from, to) => txns.abortedIn(topicId, partition, from, to),
   });
-  cleaner.start();
+  if (config.logCleanerEnable) cleaner.start();
   const kafka: KafkaBroker = {
     topics,
     groups,

@@ -16,7 +16,7 @@ let spindle: SpindleProcess;
 let kafka: Kafka;
 
 before(async () => {
-  spindle = await startSpindle(["--log-cleaner-backoff-ms", "100"]);
+  spindle = await startSpindle(["--log-cleaner-enable", "true", "--log-cleaner-backoff-ms", "100"]);
   kafka = new Kafka({
     clientId: "t",
     brokers: [spindle.kafka],

@@ -1,0 +1,113 @@
+// SIGKILL of a real `spindle start` while a compacted topic is produced to and cleaned every few ms: after
+// each restart, kcat reads for every key its last acknowledged value or a later one, nothing that was never
+// sent, and no cleaner leftovers remain.
+
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
+import { test } from "node:test";
+import { promisify } from "node:util";
+import { Kafka, logLevel } from "kafkajs";
+import { type SpindleProcess, startSpindle } from "../support/spindle-process.ts";
+
+const run = promisify(execFile);
+const KEYS = 40;
+const CYCLES = Number(process.env.SOAK_CYCLES ?? 4);
+const ARGS = ["--log-cleaner-enable", "true", "--log-cleaner-backoff-ms", "20"];
+
+async function readTopic(spindle: SpindleProcess): Promise<Map<string, number>> {
+  const args = ["-C", "-b", spindle.kafka, "-t", "table", "-e", "-o", "beginning", "-q", "-f", "%k=%s\\n"];
+  const { stdout } = await run("kcat", args, { timeout: 30_000, maxBuffer: 64 << 20 });
+  const latest = new Map<string, number>();
+  for (const line of stdout.split("\n")) {
+    if (line === "") continue;
+    const [k, v] = line.split("=");
+    latest.set(k!, Number(v));
+  }
+  return latest;
+}
+
+// Known failure (see /work/notes/compaction.md): about one run in three finds an acknowledged value gone and
+// later batches at lower offsets after a restart with the cleaner on; the cleaner is off by default until
+// this is understood. `todo` runs it and reports, without failing the suite.
+test("acknowledged latest values survive SIGKILL during cleaning", {
+  todo: "loses data in some runs",
+}, async () => {
+  let spindle = await startSpindle(ARGS);
+  const admin = new Kafka({ clientId: "a", brokers: [spindle.kafka], logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  await admin.createTopics({
+    topics: [
+      {
+        topic: "table",
+        configEntries: [
+          { name: "cleanup.policy", value: process.env.POLICY ?? "compact" },
+          { name: "segment.bytes", value: "1024" },
+          { name: "segment.ms", value: "30" },
+          { name: "min.cleanable.dirty.ratio", value: "0.01" },
+        ],
+      },
+    ],
+  });
+  await admin.disconnect();
+  const acked = new Map<string, number>();
+  let sent = 0;
+  let cleanedBeforeKill = 0;
+  for (let cycle = 0; cycle < CYCLES; cycle++) {
+    const kafka = new Kafka({
+      clientId: "p",
+      brokers: [spindle.kafka],
+      logLevel: logLevel.NOTHING,
+      retry: { retries: 0 },
+    });
+    const producer = kafka.producer();
+    await producer.connect();
+    let stop = false;
+    const producing = (async () => {
+      while (!stop) {
+        const seq = sent++;
+        const key = `k${seq % KEYS}`;
+        try {
+          await producer.send({ topic: "table", acks: -1, messages: [{ key, value: String(seq) }] });
+          acked.set(key, seq);
+        } catch {
+          return; // the broker died under this send: unacknowledged
+        }
+      }
+    })();
+    await new Promise((r) => setTimeout(r, 600 + Math.floor(Math.random() * 600)));
+    cleanedBeforeKill += spindle.stderr().split("log cleaned").length - 1;
+    await spindle.stop(true);
+    stop = true;
+    await producing;
+    await producer.disconnect().catch(() => undefined);
+
+    spindle = await startSpindle(ARGS, spindle.dataDir);
+    const names = readdirSync(join(spindle.dataDir, "topics", "table-0"));
+    assert.deepEqual(
+      names.filter((n) => n.endsWith(".cleaned") || n.endsWith(".swap")),
+      [],
+      "no leftover copy",
+    );
+    const latest = await readTopic(spindle);
+    for (const [key, seq] of acked) {
+      const got = latest.get(key);
+      if (process.env.DEBUG_KEEP && !(got !== undefined && got >= seq)) {
+        const { cpSync } = await import("node:fs");
+        cpSync(spindle.dataDir, process.env.DEBUG_KEEP, { recursive: true });
+        await run("sh", [
+          "-c",
+          `kcat -C -b ${spindle.kafka} -t table -e -o beginning -f '%o %k=%s\\n' > ${process.env.DEBUG_KEEP}/kcat.txt 2>&1`,
+        ]);
+        console.log(spindle.stderr());
+      }
+      assert.ok(got !== undefined && got >= seq, `cycle ${cycle}: ${key} reads ${got}, acknowledged ${seq}`);
+    }
+    for (const [key, seq] of latest) {
+      assert.ok(seq < sent && `k${seq % KEYS}` === key, `${key}=${seq} was sent`);
+    }
+  }
+  assert.ok(cleanedBeforeKill > 0, "the cleaner ran while the broker was killed");
+  await spindle.stop();
+});
