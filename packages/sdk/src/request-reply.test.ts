@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import type { Message } from "./envelope/envelope.ts";
 import { NonRetryableError, RequestTimeoutError } from "./errors.ts";
-import { RemoteError } from "./request-reply.ts";
+import { RemoteError, Requester } from "./request-reply.ts";
 import { fakeBus } from "./testing/fake-bus.ts";
+import { FakeClock, settle } from "./testing/fake-clock.ts";
 
 describe("request/reply (fake clock)", () => {
   it("the handler's return value is the reply, matched to its request, with correlation carried", async () => {
@@ -48,5 +50,29 @@ describe("request/reply (fake clock)", () => {
     await check;
     await server.close();
     await bus.close();
+  });
+
+  it("a timeout that fires while the request is still being published is not an unhandled rejection", async () => {
+    const clock = new FakeClock();
+    let published!: () => void;
+    const requester = new Requester({
+      clock,
+      publish: () => new Promise<string>((resolve) => (published = () => resolve("id"))),
+      subscribeReplies: async (_topic: string, _h: (m: Message) => void) => {},
+    });
+    const unhandled: unknown[] = [];
+    const onUnhandled = (e: unknown) => unhandled.push(e);
+    process.on("unhandledRejection", onUnhandled);
+    try {
+      const r = requester.request("slow", 1, { timeoutMs: 300 });
+      const check = assert.rejects(r, RequestTimeoutError);
+      await clock.advance(300); // the timer fires; publish has not returned (a loaded broker)
+      for (let i = 0; i < 5; i++) await settle();
+      published();
+      await check;
+      assert.deepEqual(unhandled, []);
+    } finally {
+      process.off("unhandledRejection", onUnhandled);
+    }
   });
 });

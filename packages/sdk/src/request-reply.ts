@@ -42,6 +42,9 @@ export class Requester {
     const id = o.id ?? randomUUID();
     const timeoutMs = o.timeoutMs ?? 30_000;
     const reply = new Promise<Message>((resolve, reject) => this.pending.set(id, { resolve, reject }));
+    // The timeout may fire while publish is still awaited (a slow broker): mark the rejection handled
+    // now; `await reply` below still throws it to the caller.
+    reply.catch(() => {});
     const timer = this.bus.clock.setTimer(timeoutMs, () => {
       this.settle(id)?.reject(
         new RequestTimeoutError(`no reply to ${topic} request ${id} within ${timeoutMs} ms`),

@@ -14,7 +14,7 @@ import type { Upcasters } from "../eventsourcing/upcasters.ts";
 import { connect } from "../index.ts";
 import type { OutboxRelay } from "../outbox/relay.ts";
 import { accountDecider, accountUpcasters } from "./account-decider.ts";
-import { uniqueName, waitFor } from "./wait.ts";
+import { uniqueName, waitFor, waitForAsync } from "./wait.ts";
 
 export interface EventStoreHarness<Tx> {
   /** A store on tables (or memory) of its own. */
@@ -33,6 +33,17 @@ const ev = (type: string, data: unknown = {}) => ({ type, data });
 
 export function eventStoreContract<Tx>(name: string, h: EventStoreHarness<Tx>): void {
   const timeoutMs = h.timeoutMs ?? 15_000;
+  // The global order (readAll, countAfter, head) may lag an append: PostgreSQL shows only what every
+  // transaction on the server older than it has settled (pg_snapshot_xmin), and another client's open
+  // transaction holds it back. Wait, bounded, until `n` events of these streams are in it.
+  const inGlobalOrder = (s: EventStore, streams: string[], n: number, after?: string) =>
+    waitForAsync(
+      `${n} events of ${streams.join(", ")} in the global order`,
+      async () =>
+        (await s.readAll(after === undefined ? {} : { after })).filter((e) => streams.includes(e.streamId))
+          .length >= n,
+      timeoutMs,
+    );
   const closers: Array<() => Promise<void>> = [];
   after(async () => {
     for (const c of closers.reverse()) await c().catch(() => {});
@@ -120,6 +131,7 @@ export function eventStoreContract<Tx>(name: string, h: EventStoreHarness<Tx>): 
         await s.append(a, [ev("A", { n })]);
         await s.append(b, [ev("B", { n }), ev("B", { n, second: true })]);
       }
+      await inGlobalOrder(s, [a, b], 12, start);
       const all = (await s.readAll({ after: start })).filter((e) => e.streamId === a || e.streamId === b);
       assert.equal(all.length, 12);
       assert.deepEqual(
@@ -191,6 +203,7 @@ export function eventStoreContract<Tx>(name: string, h: EventStoreHarness<Tx>): 
       const from = await s.head();
       const id = stream();
       await s.append(id, [ev("E", 1), ev("E", 2), ev("E", 3), ev("E", 4), ev("E", 5)]);
+      await inGlobalOrder(s, [id], 5, from);
       assert.equal(await s.countAfter(from), 5);
       const all = (await s.readAll({ after: from })).filter((e) => e.streamId === id);
       assert.equal(await s.countAfter(all[1]?.checkpoint), 3);
@@ -239,6 +252,7 @@ export function eventStoreContract<Tx>(name: string, h: EventStoreHarness<Tx>): 
           [2, { amount: 7, currency: "USD" }],
         ],
       );
+      await inGlobalOrder(s, [id], 2);
       const all = (await s.readAll()).filter((e) => e.streamId === id);
       assert.deepEqual(all[0]?.data, { amount: 5, currency: "EUR" });
     });

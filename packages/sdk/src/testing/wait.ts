@@ -15,3 +15,16 @@ export async function waitFor(what: string, cond: () => boolean, timeoutMs = 10_
 export function uniqueName(prefix: string): string {
   return `${prefix}-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
 }
+
+/** Like waitFor, for a condition that must ask something (a database, a broker) each time. */
+export async function waitForAsync(
+  what: string,
+  cond: () => Promise<boolean>,
+  timeoutMs = 10_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await delay(10);
+  }
+}
