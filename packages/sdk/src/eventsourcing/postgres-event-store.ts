@@ -62,7 +62,7 @@ interface EventRow {
 
 const COLUMNS =
   "id, stream_id, version, position, tx_id::text AS tx_id, type, schema_version, data, metadata, " +
-  "(extract(epoch FROM created_at) * 1000)::float8 AS created_ms";
+  "floor(extract(epoch FROM created_at) * 1000)::float8 AS created_ms";
 
 /** The stream-row statement per expectation; each returns the new version, or no row on a conflict. */
 function streamUpdate(s: string, expected: ExpectedVersion): string {

@@ -80,6 +80,8 @@ export function eventStoreContract<Tx>(name: string, h: EventStoreHarness<Tx>): 
       );
       assert.ok((read[0]?.position ?? 0) < (read[1]?.position ?? 0));
       assert.equal(read[0]?.schemaVersion, 1);
+      // whole milliseconds, as Date.now() (PostgreSQL keeps microseconds)
+      assert.ok(Number.isInteger(read[0]?.createdMs), `createdMs ${read[0]?.createdMs} is whole ms`);
       assert.deepEqual(
         (await s.readStream(id, { fromVersion: 2, maxCount: 1 })).map((e) => e.type),
         ["B"],
