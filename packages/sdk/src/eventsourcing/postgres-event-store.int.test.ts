@@ -9,7 +9,7 @@ import pg from "pg";
 import { ConflictError } from "../errors.ts";
 import { postgresOutbox } from "../outbox/postgres-outbox.ts";
 import { eventStoreContract } from "../testing/event-store-contract.ts";
-import { uniqueName } from "../testing/wait.ts";
+import { uniqueName, waitForAsync } from "../testing/wait.ts";
 import { type PostgresEventStore, postgresEventStore } from "./postgres-event-store.ts";
 
 const url = process.env.SPINDLE_TEST_PG ?? "postgres://postgres@127.0.0.1:5432/test";
@@ -71,6 +71,8 @@ describe("postgres event store: orderings", () => {
     const first = await s.readAll();
     assert.deepEqual(first, [], "nothing is readable while an older transaction is open");
     await early.commit();
+    // another client's transaction on the server may still hold the global order back: wait, bounded
+    await waitForAsync("both events", async () => (await s.readAll()).length === 2, 15_000);
     const all = await s.readAll();
     assert.deepEqual(
       all.map((e) => e.type),
@@ -89,6 +91,7 @@ describe("postgres event store: orderings", () => {
     await assert.rejects(s.append(id, [{ type: "Old", data: 2 }], { tx: old }), ConflictError);
     await old.commit();
     await s.append(id, [{ type: "Retried", data: 2 }]);
+    await waitForAsync("both events", async () => (await s.readAll()).length === 2, 15_000);
     const all = (await s.readAll()).filter((e) => e.streamId === id);
     assert.deepEqual(
       all.map((e) => [e.type, e.version]),

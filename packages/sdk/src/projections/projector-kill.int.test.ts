@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
+import { waitForAsync } from "../testing/wait.ts";
 import { type Kind, type Ledger, openLedger } from "./fixtures/ledger.ts";
 import { project } from "./projector.ts";
 
@@ -85,6 +86,12 @@ async function killedMidBatch(kind: Kind, target: string, prefix: string): Promi
     }));
     await ledger.events.append(`acct-${(i / 5) % ACCOUNTS}`, events);
   }
+  // PostgreSQL's global order shows them once older write transactions on the server end: wait, bounded,
+  // so countAfter below counts every event the projector has left
+  await waitForAsync(
+    "every event in the global order",
+    async () => (await ledger.events.countAfter()) === EVENTS,
+  );
 
   await runAndKill(kind, target, prefix);
 

@@ -161,6 +161,7 @@ export function eventStoreContract<Tx>(name: string, h: EventStoreHarness<Tx>): 
       const from = await s.head();
       const id = stream();
       await s.append(id, [ev("E", 1), ev("E", 2), ev("E", 3)]);
+      await inGlobalOrder(s, [id], 3, from);
       const seen: unknown[] = [];
       let failOnce = true;
       const errors: unknown[] = [];

@@ -7,7 +7,7 @@ import { after, describe, it } from "node:test";
 import type { EventStore, StoredEvent } from "../eventsourcing/event-store.ts";
 import type { Projection, ProjectionStore } from "../projections/projection.ts";
 import { Projector } from "../projections/projector.ts";
-import { uniqueName } from "./wait.ts";
+import { uniqueName, waitForAsync } from "./wait.ts";
 
 /** The read model under test: one balance per account. */
 export interface BalanceModel<Tx> {
@@ -70,11 +70,21 @@ export function projectionContract<Tx>(name: string, h: ProjectionHarness<Tx>): 
     assert.deepEqual(last, want);
   };
 
+  // PostgreSQL's global order shows an append only once every older write transaction on the server has
+  // ended (another test's, another client's): wait, bounded, until the store's first `n` events are in it.
+  const visible = (events: EventStore<never>, n: number) =>
+    waitForAsync(
+      `${n} events in the global order`,
+      async () => (await events.readAll()).length >= n,
+      timeoutMs,
+    );
+
   describe(`projection contract: ${name}`, () => {
     it("catches up from the beginning, follows live events, and stores its checkpoint", async () => {
       const { events, store, model } = await open();
       await events.append("a1", [{ type: "AccountOpened", data: { owner: "ann" } }, deposit(10), deposit(5)]);
       await events.append("a2", [deposit(7)]);
+      await visible(events, 4);
       const p = await start(new Projector(events, balances(model), store, { batchSize: 2 }));
       await p.caughtUp;
       assert.deepEqual(await model.balances(), { a1: 15, a2: 7 });
@@ -90,11 +100,13 @@ export function projectionContract<Tx>(name: string, h: ProjectionHarness<Tx>): 
     it("restarts from its checkpoint: nothing is applied twice", async () => {
       const { events, store, model } = await open();
       await events.append("a1", [deposit(1), deposit(2)]);
+      await visible(events, 2);
       const projection = balances(model);
       const first = await start(new Projector(events, projection, store));
       await first.caughtUp;
       await first.close();
       await events.append("a1", [deposit(4)]);
+      await visible(events, 3);
       const second = await start(new Projector(events, projection, store));
       await second.caughtUp;
       assert.deepEqual(await model.balances(), { a1: 7 });
@@ -104,6 +116,7 @@ export function projectionContract<Tx>(name: string, h: ProjectionHarness<Tx>): 
       it("a failing batch rolls back its read-model writes with its checkpoint and is applied once later", async () => {
         const { events, store, model } = await open();
         await events.append("a1", [deposit(1), deposit(2), deposit(4), deposit(8)]);
+        await visible(events, 4);
         let failures = 1;
         const errors: unknown[] = [];
         const p = await start(
@@ -123,6 +136,7 @@ export function projectionContract<Tx>(name: string, h: ProjectionHarness<Tx>): 
     it("rebuilds from the beginning", async () => {
       const { events, store, model } = await open();
       await events.append("a1", [deposit(3), withdraw(1)]);
+      await visible(events, 2);
       const p = await start(new Projector(events, balances(model), store));
       await p.caughtUp;
       await store.transaction((tx) => model.add(tx, "a1", 1000)); // a read model gone wrong
@@ -138,6 +152,7 @@ export function projectionContract<Tx>(name: string, h: ProjectionHarness<Tx>): 
       closers.push(() => p.close());
       assert.deepEqual(await p.lag(), { events: 0, ms: 0 });
       await events.append("a1", [deposit(1), deposit(1), deposit(1), deposit(1)]);
+      await visible(events, 4);
       await new Promise((r) => setTimeout(r, 150));
       const behind = await p.lag();
       assert.equal(behind.events, 4);
