@@ -142,7 +142,13 @@ export async function relayPass(
       return id;
     },
   };
-  const relay = outbox.relay(counting, { batchSize, onError: (e) => console.error("relay:", e) });
+  const pipeline =
+    process.env.BENCH_PIPELINE === undefined ? {} : { pipeline: Number(process.env.BENCH_PIPELINE) };
+  const relay = outbox.relay(counting, {
+    batchSize,
+    ...pipeline,
+    onError: (e) => console.error("relay:", e),
+  });
   await done;
   await relay.close();
   const seconds = (performance.now() - t0) / 1000;

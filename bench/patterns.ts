@@ -7,7 +7,7 @@
 // same events without projecting them.
 // BENCH_PARTS=outbox,appends,catchup picks parts; BENCH_RUNS (default 3) repeats the outbox passes, alternating their order, and prints median (min–max);
 // BENCH_COUNT (20,000) sizes an outbox pass, BENCH_APPENDS (4,000) an append pass, BENCH_EVENTS (20,000)
-// a catch-up. The machine is shared: load average is printed before and after, and the ratios of passes
+// a catch-up, BENCH_PIPELINE the relay's batches in flight (its default unless set). The machine is shared: load average is printed before and after, and the ratios of passes
 // made side by side are what repeat. Tables and queues carry the pid and are dropped at the end.
 
 import { execSync } from "node:child_process";

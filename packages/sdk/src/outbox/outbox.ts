@@ -134,6 +134,8 @@ export interface OutboxBacklog {
  * sent — deleted, or stamped with the send time when rows are kept — before it resolves.
  */
 export interface RelayStore {
+  /** The store cannot take a second claim before the first is marked (SQLite: one lease owner a relay). */
+  readonly claimsOneAtATime?: boolean;
   claim(limit: number, publish: (rows: readonly OutboxRow[]) => Promise<number[]>): Promise<ClaimResult>;
   /** Deletes rows sent before `beforeMs`; returns how many. */
   purgeSent(beforeMs: number): Promise<number>;

@@ -1,6 +1,6 @@
 // The outbox store suite on the PostgreSQL server of this machine (127.0.0.1:5432, database `test`), on
 // tables named for this run and dropped after it; the relay's LISTEN connection killed by the server; the
-// claim's query plans on a large backlog.
+// claim's query plans on a large backlog; batches claimed while earlier ones publish.
 
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
@@ -131,5 +131,55 @@ describe("postgres outbox: claims on a large backlog", () => {
     } finally {
       client.release();
     }
+  });
+});
+
+describe("postgres outbox: the relay's pipeline", () => {
+  it("claims the next batches while a batch's publishes are in flight, each key's rows still in order", async () => {
+    const table = `outbox_${suffix}_pipeline`;
+    created.push(table);
+    const outbox = await postgresOutbox(pool, { table });
+    const client = await pool.connect();
+    await client.query("BEGIN");
+    // batches of 5: keys k0-k4, k5-k9, k0-k4 again (held back until the first batch is marked), …
+    const messages = Array.from({ length: 40 }, (_, i) => ({ topic: "t", key: `k${i % 10}`, data: i }));
+    await outbox.addAll(client, messages);
+    await client.query("COMMIT");
+    client.release();
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const published: number[] = [];
+    const slow = {
+      publish: async (_topic: string, data: unknown) => {
+        maxInFlight = Math.max(maxInFlight, ++inFlight);
+        await setTimeout(30);
+        inFlight--;
+        published.push(data as number);
+        return "id";
+      },
+    };
+    const relay = outbox.relay(slow, { batchSize: 5, pipeline: 4, pollMs: 200 });
+    await waitFor("all 40 published", () => published.length >= 40, 30_000);
+    await relay.close();
+    assert.deepEqual(
+      [...published].sort((a, b) => a - b),
+      messages.map((m) => m.data),
+      "every row once",
+    );
+    for (let k = 0; k < 10; k++) {
+      const mine = published.filter((d) => d % 10 === k);
+      assert.deepEqual(
+        mine,
+        [...mine].sort((a, b) => a - b),
+        `key k${k} in order`,
+      );
+    }
+    assert.ok(maxInFlight > 5, `more than one batch of 5 in flight at once (at most ${maxInFlight})`);
+  });
+
+  it("refuses a pipeline that is not a whole number of batches", async () => {
+    const outbox = await postgresOutbox(pool, { table: `outbox_${suffix}_plan` });
+    assert.throws(() => outbox.relay({ publish: async () => "id" }, { pipeline: 0 }), /pipeline must be/);
+    assert.throws(() => outbox.relay({ publish: async () => "id" }, { pipeline: 1.5 }), /pipeline must be/);
   });
 });

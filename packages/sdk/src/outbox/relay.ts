@@ -2,6 +2,9 @@
 // the store's signal (NOTIFY, a SQLite commit) rather than sleeping between polls. Invariant: a row is
 // marked sent only after the broker confirmed its publish; within one key the rows of a batch are
 // published one after another in seq order, and a failed row stops the rest of its key's rows.
+// Where the store allows it (PostgreSQL), `pipeline` claim loops run side by side, so the next batch is
+// claimed while the last one's publishes are in flight; each loop is to the store what a separate relay
+// is, and the store's claim already keeps a key's rows in order across relays.
 
 import { type Counter, metrics, type ObservableGauge } from "@opentelemetry/api";
 import type { PublishOptions } from "../envelope/envelope.ts";
@@ -16,12 +19,15 @@ export interface Publisher {
 }
 
 export interface RelayOptions {
-  /** Rows claimed per batch; default 100. A relay publishes a batch, marks it and commits before it claims
-   * the next, so small batches leave the broker idle between them: draining a backlog in bench:patterns,
-   * 500-1,000 went 2-3× faster than 100. But on PostgreSQL the claim's transaction holds a transaction id
+  /** Rows claimed per batch; default 100. On PostgreSQL the claim's transaction holds a transaction id
    * while it publishes, and the event store's readers wait for every older transaction in the cluster to
    * end (see postgres-event-store.ts): larger batches make them wait longer. */
   readonly batchSize?: number;
+  /** Batches in flight at once (PostgreSQL; SQLite relays claim one at a time); default 4. One loop
+   * claims, publishes, marks and commits a batch before it claims again, leaving the broker idle between
+   * batches; several loops keep it busy. Each holds a pool connection and a claim transaction while it
+   * publishes. */
+  readonly pipeline?: number;
   /** The longest a relay sleeps without a wake-up signal (missed notifications, rows of a crashed
    * relay becoming free); default 5 s. */
   readonly pollMs?: number;
@@ -55,9 +61,9 @@ export class OutboxRelay {
   private readonly retentionMs: number;
   private readonly rateWindowMs: number;
   private closed = false;
-  private readonly waker: Waker;
+  /** One per claim loop: a waker has one waiter. */
+  private readonly wakers: Waker[];
   private readonly stop = new AbortController();
-  private batchFailed = false;
   private publishedTotal = 0;
   private readonly recent: Array<{ ms: number; n: number }> = [];
   private lastPurgeMs = 0;
@@ -76,30 +82,39 @@ export class OutboxRelay {
     this.pollMs = positive("pollMs", options.pollMs ?? 5_000);
     this.retentionMs = options.retentionMs ?? 0;
     this.rateWindowMs = positive("rateWindowMs", options.rateWindowMs ?? 10_000);
-    this.waker = new Waker(this.clock);
+    const pipeline = options.pipeline ?? 4;
+    if (!Number.isInteger(pipeline) || pipeline < 1) {
+      throw new TypeError("outbox relay: pipeline must be a whole number of batches, at least 1");
+    }
+    const loops = store.claimsOneAtATime === true ? 1 : pipeline;
+    this.wakers = Array.from({ length: loops }, () => new Waker(this.clock));
     this.otel = otelRelay(() => this.store.backlog());
-    this.watch = store.watch(() => this.waker.wake());
-    this.loop = this.run();
+    this.watch = store.watch(() => this.wakeAll());
+    this.loop = Promise.all(this.wakers.map((w) => this.run(w))).then(() => {});
+  }
+
+  private wakeAll(): void {
+    for (const w of this.wakers) w.wake();
   }
 
   private report(e: unknown): void {
     (this.options.onError ?? reportRelayError)(e);
   }
 
-  private async run(): Promise<void> {
+  private async run(waker: Waker): Promise<void> {
     let failures = 0;
     while (!this.closed) {
-      this.waker.clear();
-      this.batchFailed = false;
+      waker.clear();
+      const batch = { failed: false };
       let r: ClaimResult | undefined;
       try {
-        r = await this.store.claim(this.batchSize, (rows) => this.publishRows(rows));
+        r = await this.store.claim(this.batchSize, (rows) => this.publishRows(rows, batch));
         await this.purge();
       } catch (e) {
         this.report(e);
-        this.batchFailed = true;
+        batch.failed = true;
       }
-      if (this.batchFailed || r === undefined) {
+      if (batch.failed || r === undefined) {
         failures++;
         await sleep(
           this.clock,
@@ -111,12 +126,12 @@ export class OutboxRelay {
       failures = 0;
       if (r.claimed > 0 && r.claimed + r.heldBack >= this.batchSize) continue;
       const idleMs = r.heldBack > 0 || r.busy === true ? HELD_BACK_RETRY_MS : this.pollMs;
-      await this.waker.wait(this.retentionMs > 0 ? Math.min(idleMs, this.purgeEveryMs()) : idleMs);
+      await waker.wait(this.retentionMs > 0 ? Math.min(idleMs, this.purgeEveryMs()) : idleMs);
     }
   }
 
   /** Publishes each key's rows in order, different keys (and rows without a key) side by side. */
-  private async publishRows(rows: readonly OutboxRow[]): Promise<number[]> {
+  private async publishRows(rows: readonly OutboxRow[], batch: { failed: boolean }): Promise<number[]> {
     const chains = new Map<string, OutboxRow[]>();
     const loose: OutboxRow[] = [];
     for (const row of rows) {
@@ -139,7 +154,7 @@ export class OutboxRelay {
         sent.push(row.seq);
         return true;
       } catch (e) {
-        this.batchFailed = true;
+        batch.failed = true;
         this.report(e);
         return false;
       }
@@ -192,12 +207,12 @@ export class OutboxRelay {
     };
   }
 
-  /** Finishes the batch in hand (its rows are marked), then stops; the process may exit after. */
+  /** Finishes the batches in hand (their rows are marked), then stops; the process may exit after. */
   async close(): Promise<void> {
     if (this.closed) return this.loop;
     this.closed = true;
     this.stop.abort();
-    this.waker.wake();
+    this.wakeAll();
     await this.loop;
     clearInterval(this.keepAlive);
     this.otel.dispose();

@@ -106,6 +106,8 @@ export class SqliteOutbox {
 const isBusy = (e: unknown): boolean => /^SQLITE_(BUSY|LOCKED)/u.test(String((e as { code?: string })?.code));
 
 class SqliteRelayStore implements RelayStore {
+  // its leases belong to the relay, so a second claim loop would take the first one's rows
+  readonly claimsOneAtATime = true;
   private readonly owner = randomUUID();
   private readonly keepSent: boolean;
   private readonly leaseMs: number;
