@@ -10,6 +10,7 @@ import type { Clock, TimerHandle } from "../../lib/clock.ts";
 import { backoffMs } from "../backoff.ts";
 import { DUE_HEADER } from "../delay-tiers.ts";
 import type { Delivery, TransportSubscribeOptions, TransportSubscription } from "../transport.ts";
+import { anchorGroupStart } from "./group-start.ts";
 import { fromRecord, headerValue } from "./kafka-message.ts";
 import type { KafkaStatus } from "./kafka-status.ts";
 import { closeNow, groupId, retryTopics } from "./names.ts";
@@ -77,13 +78,21 @@ export class KafkaSubscription implements TransportSubscription {
       heartbeatInterval: 1_000,
     });
     consumer.on("error", (e: Error) => consumer === this.consumer && this.restart(e));
-    // committed offsets where the group has them; a new group starts at the end (it exists from now on)
-    const stream = await consumer.consume({
-      topics: this.topics,
-      mode: "committed",
-      fallbackMode: "latest",
-      autocommit: false,
-    });
+    let stream: MessagesStream<Buffer, Buffer, Buffer, Buffer>;
+    try {
+      // a new group starts at the end (it exists from now on), committed before the join so every later
+      // join resumes from committed offsets; "latest" is only a fallback if that commit was refused
+      await anchorGroupStart(this.deps.lib, this.deps.brokers, consumer, this.group, this.topics);
+      stream = await consumer.consume({
+        topics: this.topics,
+        mode: "committed",
+        fallbackMode: "latest",
+        autocommit: false,
+      });
+    } catch (e) {
+      await closeNow(consumer); // a half-joined member would linger in the group until its session ends
+      throw e;
+    }
     this.consumer = consumer;
     this.stream = stream;
     const epoch = ++this.epoch;

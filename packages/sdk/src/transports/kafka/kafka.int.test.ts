@@ -10,7 +10,7 @@ import { type SpindleProcess, startSpindle } from "../../../../../test/support/s
 import { testMessage, transportChecks } from "../../../../../test/support/transport-checks.ts";
 import { systemClock } from "../../lib/clock.ts";
 import { uniqueName, waitFor } from "../../testing/wait.ts";
-import type { Transport, TransportStatus } from "../transport.ts";
+import type { Delivery, Transport, TransportStatus } from "../transport.ts";
 import { createTransport } from "./index.ts";
 
 let spindle: SpindleProcess;
@@ -60,6 +60,27 @@ test("lag() asks the broker at most once a second, however often it is called", 
   } finally {
     proto.getLag = getLag;
   }
+});
+
+test("a group that never got a record resumes where it joined: records published while away arrive", async () => {
+  const t = await kafka();
+  const topic = uniqueName("away");
+  const got: string[] = [];
+  const onDelivery = (d: Delivery) => {
+    got.push(d.message.attributes.id);
+    void d.ack();
+  };
+  // joined and gone with no record read: no partition delivered anything, so none committed on its own
+  const first = await t.subscribe(topic, { group: "g", prefetch: 5 }, onDelivery);
+  await first.close();
+  const away = ["a0", "a1", "a2", "a3", "a4", "a5"]; // unkeyed: spread over the topic's partitions
+  for (const id of away) await t.publish(topic, testMessage(id));
+  await t.subscribe(topic, { group: "g", prefetch: 5 }, onDelivery);
+  await waitFor(
+    "every record published while the group was away",
+    () => away.every((id) => got.includes(id)),
+    20_000,
+  );
 });
 
 test("the broker restarts on the same port: the subscription consumes again", async () => {
