@@ -14,7 +14,8 @@ import { type SpindleProcess, startSpindle } from "../support/spindle-process.ts
 const run = promisify(execFile);
 const KEYS = 40;
 const CYCLES = Number(process.env.SOAK_CYCLES ?? 4);
-const ARGS = ["--log-cleaner-enable", "true", "--log-cleaner-backoff-ms", "20"];
+const CLEANER = process.env.CLEANER ?? "true";
+const ARGS = ["--log-cleaner-enable", CLEANER, "--log-cleaner-backoff-ms", "20"];
 
 async function readTopic(spindle: SpindleProcess): Promise<Map<string, number>> {
   const args = ["-C", "-b", spindle.kafka, "-t", "table", "-e", "-o", "beginning", "-q", "-f", "%k=%s\\n"];
@@ -54,60 +55,82 @@ test("acknowledged latest values survive SIGKILL during cleaning", {
   const acked = new Map<string, number>();
   let sent = 0;
   let cleanedBeforeKill = 0;
-  for (let cycle = 0; cycle < CYCLES; cycle++) {
-    const kafka = new Kafka({
-      clientId: "p",
-      brokers: [spindle.kafka],
-      logLevel: logLevel.NOTHING,
-      retry: { retries: 0 },
-    });
-    const producer = kafka.producer();
-    await producer.connect();
-    let stop = false;
-    const producing = (async () => {
-      while (!stop) {
-        const seq = sent++;
-        const key = `k${seq % KEYS}`;
-        try {
-          await producer.send({ topic: "table", acks: -1, messages: [{ key, value: String(seq) }] });
-          acked.set(key, seq);
-        } catch {
-          return; // the broker died under this send: unacknowledged
+  let ackCount = 0;
+  const ackLog: string[] = [];
+  let history = "";
+  try {
+    for (let cycle = 0; cycle < CYCLES; cycle++) {
+      const kafka = new Kafka({
+        clientId: "p",
+        brokers: [spindle.kafka],
+        logLevel: logLevel.NOTHING,
+        retry: { retries: 0 },
+      });
+      const producer = kafka.producer();
+      await producer.connect();
+      let stop = false;
+      const producing = (async () => {
+        while (!stop) {
+          const seq = sent++;
+          const key = `k${seq % KEYS}`;
+          try {
+            const meta = await producer.send({
+              topic: "table",
+              acks: -1,
+              messages: [{ key, value: String(seq) }],
+            });
+            ackLog.push(`c${cycle} v${seq} @${meta[0]?.baseOffset}`);
+            acked.set(key, seq);
+            ackCount++;
+          } catch {
+            return; // the broker died under this send: unacknowledged
+          }
         }
-      }
-    })();
-    await new Promise((r) => setTimeout(r, 600 + Math.floor(Math.random() * 600)));
-    cleanedBeforeKill += spindle.stderr().split("log cleaned").length - 1;
-    await spindle.stop(true);
-    stop = true;
-    await producing;
-    await producer.disconnect().catch(() => undefined);
+      })();
+      await new Promise((r) => setTimeout(r, 600 + Math.floor(Math.random() * 600)));
+      cleanedBeforeKill += spindle.stderr().split("log cleaned").length - 1;
+      history += `--- cycle ${cycle} process\n${spindle.stderr()}\n`;
+      await spindle.stop(true);
+      stop = true;
+      await producing;
+      await producer.disconnect().catch(() => undefined);
+      console.log(`cycle ${cycle}: sent ${sent} acked ${ackCount}`);
 
-    spindle = await startSpindle(ARGS, spindle.dataDir);
-    const names = readdirSync(join(spindle.dataDir, "topics", "table-0"));
-    assert.deepEqual(
-      names.filter((n) => n.endsWith(".cleaned") || n.endsWith(".swap")),
-      [],
-      "no leftover copy",
-    );
-    const latest = await readTopic(spindle);
-    for (const [key, seq] of acked) {
-      const got = latest.get(key);
-      if (process.env.DEBUG_KEEP && !(got !== undefined && got >= seq)) {
-        const { cpSync } = await import("node:fs");
-        cpSync(spindle.dataDir, process.env.DEBUG_KEEP, { recursive: true });
-        await run("sh", [
-          "-c",
-          `kcat -C -b ${spindle.kafka} -t table -e -o beginning -f '%o %k=%s\\n' > ${process.env.DEBUG_KEEP}/kcat.txt 2>&1`,
-        ]);
-        console.log(spindle.stderr());
+      spindle = await startSpindle(ARGS, spindle.dataDir);
+      const names = readdirSync(join(spindle.dataDir, "topics", "table-0"));
+      assert.deepEqual(
+        names.filter((n) => n.endsWith(".cleaned") || n.endsWith(".swap")),
+        [],
+        "no leftover copy",
+      );
+      const latest = await readTopic(spindle);
+      for (const [key, seq] of acked) {
+        const got = latest.get(key);
+        if (process.env.DEBUG_KEEP && !(got !== undefined && got >= seq)) {
+          const { cpSync } = await import("node:fs");
+          cpSync(spindle.dataDir, process.env.DEBUG_KEEP, { recursive: true });
+          await run("sh", [
+            "-c",
+            `kcat -C -b ${spindle.kafka} -t table -e -o beginning -f '%o %k=%s\\n' > ${process.env.DEBUG_KEEP}/kcat.txt 2>&1`,
+          ]);
+          const { writeFileSync } = await import("node:fs");
+          writeFileSync(`${process.env.DEBUG_KEEP}/acks.txt`, ackLog.join("\n"));
+          writeFileSync(
+            `${process.env.DEBUG_KEEP}/stderr.txt`,
+            `${history}--- after restart\n${spindle.stderr()}`,
+          );
+        }
+        assert.ok(
+          got !== undefined && got >= seq,
+          `cycle ${cycle}: ${key} reads ${got}, acknowledged ${seq}`,
+        );
       }
-      assert.ok(got !== undefined && got >= seq, `cycle ${cycle}: ${key} reads ${got}, acknowledged ${seq}`);
+      for (const [key, seq] of latest) {
+        assert.ok(seq < sent && `k${seq % KEYS}` === key, `${key}=${seq} was sent`);
+      }
     }
-    for (const [key, seq] of latest) {
-      assert.ok(seq < sent && `k${seq % KEYS}` === key, `${key}=${seq} was sent`);
-    }
+  } finally {
+    await spindle.stop(true).catch(() => undefined);
   }
-  assert.ok(cleanedBeforeKill > 0, "the cleaner ran while the broker was killed");
-  await spindle.stop();
+  if (CLEANER === "true") assert.ok(cleanedBeforeKill > 0, "the cleaner ran while the broker was killed");
 });

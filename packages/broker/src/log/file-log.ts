@@ -168,7 +168,9 @@ export class FileLog implements Log, Scrubbable, CleanerHost {
     );
     if (i < 0) return 0;
     const seg = this.segments[i]!;
-    if (seg.baseOffset !== this.scrubAt.base)
+    // a walk from a segment's start expects its base offset: after a segment of one offset, the marker
+    // `base + 1` names the next segment exactly, and its stale `expected` made healthy batches "damage"
+    if (seg.baseOffset !== this.scrubAt.base || this.scrubAt.pos === 0)
       this.scrubAt = { base: seg.baseOffset, pos: 0, expected: seg.baseOffset };
     const { pos, expected } = this.scrubAt;
     const opts = { from: pos, to: seg.visibleBytes, expectedOffset: expected, endOffset: this.segmentEnd(i) };
