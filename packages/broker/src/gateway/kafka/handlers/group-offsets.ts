@@ -6,29 +6,14 @@ import {
   KafkaErrorCode,
   kafkaApis,
 } from "@spindle/protocol";
-import { LIMITS } from "../../../lib/index.ts";
 import type { Groups } from "../../../streams/index.ts";
 import { KAFKA_GROUP_ERROR } from "../error-map.ts";
 import { defineHandler } from "../handler.ts";
+import { checkCommits, commitAnswers } from "./commit-offsets.ts";
 
 export const offsetCommitHandler = defineHandler(kafkaApis[8], 0, 8, async (req, ctx) => {
   const { groups, topics } = ctx.broker;
-  const codes = new Map<string, number>();
-  const offsets = [];
-  for (const t of req.topics) {
-    const topic = topics.get(t.name);
-    for (const p of t.partitions) {
-      const key = `${t.name}\0${p.partitionIndex}`;
-      if (topic?.partitions[p.partitionIndex] === undefined)
-        codes.set(key, KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
-      else if ((p.committedMetadata?.length ?? 0) > LIMITS.kafkaOffsetMetadataBytesMax)
-        codes.set(key, KafkaErrorCode.OFFSET_METADATA_TOO_LARGE);
-      else {
-        const offset = Number(p.committedOffset);
-        offsets.push({ topic: t.name, partition: p.partitionIndex, offset, metadata: p.committedMetadata });
-      }
-    }
-  }
+  const { codes, offsets } = checkCommits(topics, req.topics);
   let groupCode: number = KafkaErrorCode.NONE;
   if (req.groupId === "") groupCode = KafkaErrorCode.INVALID_GROUP_ID;
   else if (offsets.length > 0) {
@@ -44,13 +29,7 @@ export const offsetCommitHandler = defineHandler(kafkaApis[8], 0, 8, async (req,
   }
   return {
     throttleTimeMs: 0,
-    topics: req.topics.map((t) => ({
-      name: t.name,
-      partitions: t.partitions.map((p) => ({
-        partitionIndex: p.partitionIndex,
-        errorCode: codes.get(`${t.name}\0${p.partitionIndex}`) ?? groupCode,
-      })),
-    })),
+    topics: commitAnswers(req.topics, codes, groupCode),
   };
 });
 
