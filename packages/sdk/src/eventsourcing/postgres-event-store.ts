@@ -12,7 +12,7 @@ import { ConflictError } from "../errors.ts";
 import { type Clock, systemClock } from "../lib/clock.ts";
 import { pgListen } from "../lib/pg-listen.ts";
 import { PgNotifier } from "../lib/pg-notifier.ts";
-import { sqlIdent } from "../lib/sql.ts";
+import { pgPool, sqlIdent } from "../lib/sql.ts";
 import type { PgQueryable, PostgresOutbox } from "../outbox/postgres-outbox.ts";
 import {
   type AppendOptions,
@@ -329,11 +329,7 @@ export async function postgresEventStore(
   if (options.outbox !== undefined && options.outboxOptions === undefined) {
     throw new TypeError("postgresEventStore: with an outbox, say where events go: outboxOptions: { topic }");
   }
-  let pool: Pool;
-  if (typeof poolOrUrl === "string") {
-    const pg = await import("pg");
-    pool = new pg.default.Pool({ connectionString: poolOrUrl });
-  } else pool = poolOrUrl;
+  const pool = await pgPool(poolOrUrl);
   const sql = ddl(table);
   await pool.query(sql).catch(() => pool.query(sql));
   return new PostgresEventStore(pool, table, typeof poolOrUrl === "string", options);

@@ -5,7 +5,7 @@
 
 import type BetterSqlite3 from "better-sqlite3";
 import { type Clock, systemClock } from "../lib/clock.ts";
-import { sqlIdent } from "../lib/sql.ts";
+import { sqlIdent, sqliteDb } from "../lib/sql.ts";
 import { sqliteWatch } from "../lib/sqlite-watch.ts";
 import type { SqliteOutbox } from "../outbox/sqlite-outbox.ts";
 import {
@@ -284,13 +284,7 @@ export async function sqliteEventStore(
   if (options.outbox !== undefined && options.outboxOptions === undefined) {
     throw new TypeError("sqliteEventStore: with an outbox, say where events go: outboxOptions: { topic }");
   }
-  let db: Database;
-  if (typeof pathOrDb === "string") {
-    const { default: Database } = await import("better-sqlite3");
-    db = new Database(pathOrDb);
-    db.pragma("journal_mode = WAL");
-    db.pragma("busy_timeout = 5000");
-  } else db = pathOrDb;
+  const db = await sqliteDb(pathOrDb, 5000);
   db.exec(ddl(table));
   return new SqliteEventStore(db, table, typeof pathOrDb === "string", options);
 }

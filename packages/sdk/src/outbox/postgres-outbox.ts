@@ -8,7 +8,7 @@ import type { Pool, PoolClient } from "pg";
 import { type Clock, systemClock } from "../lib/clock.ts";
 import { pgListen } from "../lib/pg-listen.ts";
 import { PgNotifier } from "../lib/pg-notifier.ts";
-import { sqlIdent } from "../lib/sql.ts";
+import { pgPool, sqlIdent } from "../lib/sql.ts";
 import {
   type ClaimResult,
   type LayoutColumns,
@@ -273,11 +273,7 @@ export async function postgresOutbox(
 ): Promise<PostgresOutbox> {
   const table = sqlIdent("postgresOutbox", options.table ?? "spindle_outbox");
   const cols = layoutColumns(options.layout);
-  let pool: Pool;
-  if (typeof poolOrUrl === "string") {
-    const pg = await import("pg");
-    pool = new pg.default.Pool({ connectionString: poolOrUrl });
-  } else pool = poolOrUrl;
+  const pool = await pgPool(poolOrUrl);
   const sql = ddl(table, cols);
   // two processes creating the table at once: one of them gets a unique violation on the catalog
   await pool.query(sql).catch(() => pool.query(sql));

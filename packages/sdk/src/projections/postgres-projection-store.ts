@@ -3,7 +3,7 @@
 // its checkpoint commit together; a process killed mid-batch leaves neither.
 
 import type { Pool, PoolClient } from "pg";
-import { sqlIdent } from "../lib/sql.ts";
+import { pgPool, sqlIdent } from "../lib/sql.ts";
 import type { ProjectionStore } from "./projection.ts";
 
 export interface PostgresProjectionStoreOptions {
@@ -67,11 +67,7 @@ export async function postgresProjectionStore(
   options: PostgresProjectionStoreOptions = {},
 ): Promise<PostgresProjectionStore> {
   const table = sqlIdent("postgresProjectionStore", options.table ?? "spindle_projections");
-  let pool: Pool;
-  if (typeof poolOrUrl === "string") {
-    const pg = await import("pg");
-    pool = new pg.default.Pool({ connectionString: poolOrUrl });
-  } else pool = poolOrUrl;
+  const pool = await pgPool(poolOrUrl);
   const ddl =
     `CREATE TABLE IF NOT EXISTS ${table} (name text PRIMARY KEY, checkpoint text NOT NULL, ` +
     "updated_at timestamptz NOT NULL DEFAULT now())";

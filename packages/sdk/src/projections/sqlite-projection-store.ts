@@ -5,7 +5,7 @@
 
 import { setTimeout as delay } from "node:timers/promises";
 import type BetterSqlite3 from "better-sqlite3";
-import { sqlIdent } from "../lib/sql.ts";
+import { sqlIdent, sqliteDb } from "../lib/sql.ts";
 import type { ProjectionStore } from "./projection.ts";
 
 type Database = BetterSqlite3.Database;
@@ -86,13 +86,7 @@ export async function sqliteProjectionStore(
   options: SqliteProjectionStoreOptions = {},
 ): Promise<SqliteProjectionStore> {
   const table = sqlIdent("sqliteProjectionStore", options.table ?? "spindle_projections");
-  let db: Database;
-  if (typeof pathOrDb === "string") {
-    const { default: Database } = await import("better-sqlite3");
-    db = new Database(pathOrDb);
-    db.pragma("journal_mode = WAL");
-    db.pragma("busy_timeout = 0");
-  } else db = pathOrDb;
+  const db = await sqliteDb(pathOrDb, 0);
   db.exec(
     `CREATE TABLE IF NOT EXISTS ${table} (name TEXT PRIMARY KEY, checkpoint TEXT NOT NULL, ` +
       "updated_ms INTEGER NOT NULL) WITHOUT ROWID",

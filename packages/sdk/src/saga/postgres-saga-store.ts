@@ -4,7 +4,7 @@
 // processes, one reply delivered twice) exactly one wins.
 
 import type { Pool } from "pg";
-import { sqlIdent } from "../lib/sql.ts";
+import { pgPool, sqlIdent } from "../lib/sql.ts";
 import type { SagaState } from "./saga.ts";
 import { queryLimit, type SagaQuery, type SagaStore, type SagaTimeout } from "./saga-store.ts";
 
@@ -135,11 +135,7 @@ export async function postgresSagaStore(
   options: PostgresSagaStoreOptions = {},
 ): Promise<PostgresSagaStore> {
   const table = sqlIdent("postgresSagaStore", options.table ?? "spindle_sagas");
-  let pool: Pool;
-  if (typeof poolOrUrl === "string") {
-    const pg = await import("pg");
-    pool = new pg.default.Pool({ connectionString: poolOrUrl });
-  } else pool = poolOrUrl;
+  const pool = await pgPool(poolOrUrl);
   const ddl =
     `CREATE TABLE IF NOT EXISTS ${table} (id text COLLATE "C" PRIMARY KEY, name text NOT NULL, status text NOT NULL, ` +
     "version bigint NOT NULL, due_at bigint, updated_ms bigint NOT NULL, state jsonb NOT NULL);" +

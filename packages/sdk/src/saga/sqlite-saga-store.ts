@@ -4,7 +4,7 @@
 
 import { setTimeout as delay } from "node:timers/promises";
 import type BetterSqlite3 from "better-sqlite3";
-import { sqlIdent } from "../lib/sql.ts";
+import { sqlIdent, sqliteDb } from "../lib/sql.ts";
 import type { SagaState } from "./saga.ts";
 import { queryLimit, type SagaQuery, type SagaStore, type SagaTimeout } from "./saga-store.ts";
 
@@ -159,13 +159,7 @@ export async function sqliteSagaStore(
   options: SqliteSagaStoreOptions = {},
 ): Promise<SqliteSagaStore> {
   const table = sqlIdent("sqliteSagaStore", options.table ?? "spindle_sagas");
-  let db: Database;
-  if (typeof pathOrDb === "string") {
-    const { default: Database } = await import("better-sqlite3");
-    db = new Database(pathOrDb);
-    db.pragma("journal_mode = WAL");
-    db.pragma("busy_timeout = 0");
-  } else db = pathOrDb;
+  const db = await sqliteDb(pathOrDb, 0);
   db.exec(
     `CREATE TABLE IF NOT EXISTS ${table} (id TEXT PRIMARY KEY, name TEXT NOT NULL, status TEXT NOT NULL, ` +
       "version INTEGER NOT NULL, due_at INTEGER, updated_ms INTEGER NOT NULL, state TEXT NOT NULL) WITHOUT ROWID;" +

@@ -4,6 +4,7 @@
 // the row lock of the first and sees its outcome (duplicate if it committed, runs if it rolled back).
 
 import type { Pool, PoolClient } from "pg";
+import { pgPool } from "../lib/sql.ts";
 import type { InboxStore } from "../pipeline/inbox.ts";
 
 export interface PostgresInboxOptions {
@@ -71,11 +72,7 @@ export async function postgresInbox(
   const table = options.table ?? "spindle_inbox";
   if (!IDENT.test(table))
     throw new TypeError(`postgresInbox: table "${table}" must be a plain SQL identifier`);
-  let pool: Pool;
-  if (typeof poolOrUrl === "string") {
-    const pg = await import("pg");
-    pool = new pg.default.Pool({ connectionString: poolOrUrl });
-  } else pool = poolOrUrl;
+  const pool = await pgPool(poolOrUrl);
   const ddl =
     `CREATE TABLE IF NOT EXISTS ${table} (consumer text NOT NULL, message_id text NOT NULL, ` +
     "processed_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (consumer, message_id))";
