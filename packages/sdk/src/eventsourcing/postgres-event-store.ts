@@ -7,12 +7,12 @@
 // older than the stream's last writer is refused with ConflictError, even with expectedVersion "any" —
 // the command handler's retry runs in a new, younger transaction.
 
-import type { Pool, PoolClient } from "pg";
+import type { Pool } from "pg";
 import { ConflictError } from "../errors.ts";
 import { type Clock, systemClock } from "../lib/clock.ts";
 import { pgListen } from "../lib/pg-listen.ts";
 import { PgNotifier } from "../lib/pg-notifier.ts";
-import { pgPool, sqlIdent } from "../lib/sql.ts";
+import { pgPool, pgTransaction, sqlIdent } from "../lib/sql.ts";
 import type { PgQueryable, PostgresOutbox } from "../outbox/postgres-outbox.ts";
 import {
   type AppendOptions,
@@ -112,26 +112,13 @@ export class PostgresEventStore implements EventStore<PgQueryable> {
     checkExpectedArg(expected);
     const prepared = prepareEvents(streamId, events, this.options.upcasters);
     if (options.tx !== undefined) return this.appendIn(options.tx, streamId, prepared, expected, true);
-    const client: PoolClient = await this.pool.connect();
-    let broken: Error | undefined;
-    try {
-      await client.query("BEGIN");
-      // our own transaction: NOTIFY after the commit, so appends on other connections commit beside it
-      const r = await this.appendIn(client, streamId, prepared, expected, false);
-      await client.query("COMMIT");
-      if (r.events.length > 0) {
-        this.notifier.notify();
-        this.options.outbox?.notifyCommitted();
-      }
-      return r;
-    } catch (e) {
-      await client.query("ROLLBACK").catch((re: unknown) => {
-        broken = re instanceof Error ? re : new Error(String(re));
-      });
-      throw e;
-    } finally {
-      client.release(broken);
+    // our own transaction: NOTIFY after the commit, so appends on other connections commit beside it
+    const r = await pgTransaction(this.pool, (c) => this.appendIn(c, streamId, prepared, expected, false));
+    if (r.events.length > 0) {
+      this.notifier.notify();
+      this.options.outbox?.notifyCommitted();
     }
+    return r;
   }
 
   private async appendIn(

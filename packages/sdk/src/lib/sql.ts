@@ -3,7 +3,7 @@
 // connection can open. Invariant: no name reaches SQL unchecked.
 
 import type { Database } from "better-sqlite3";
-import type { Pool } from "pg";
+import type { Pool, PoolClient } from "pg";
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]{0,50}$/u;
 
@@ -40,4 +40,30 @@ export async function sqliteDb(pathOrDb: string | Database, busyTimeoutMs: numbe
   db.pragma("journal_mode = WAL");
   db.pragma(`busy_timeout = ${busyTimeoutMs}`);
   return db;
+}
+
+/**
+ * Runs `fn` in a transaction on a client of its own: COMMIT when it resolves, ROLLBACK when it throws. A
+ * client whose ROLLBACK failed is released as broken, so the pool drops it instead of handing it out again.
+ */
+export async function pgTransaction<T>(
+  pool: Pool,
+  fn: (client: PoolClient) => Promise<T>,
+  begin = "BEGIN",
+): Promise<T> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    await client.query(begin);
+    const r = await fn(client);
+    await client.query("COMMIT");
+    return r;
+  } catch (e) {
+    await client.query("ROLLBACK").catch((re: unknown) => {
+      broken = re instanceof Error ? re : new Error(String(re));
+    });
+    throw e;
+  } finally {
+    client.release(broken);
+  }
 }

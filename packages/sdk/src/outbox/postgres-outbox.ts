@@ -4,11 +4,11 @@
 // marked sent in the claim's transaction only after its publish was confirmed, so a relay that dies
 // mid-batch rolls back its marks and the rows go out again (duplicates, never a loss).
 
-import type { Pool, PoolClient } from "pg";
+import type { Pool } from "pg";
 import { type Clock, systemClock } from "../lib/clock.ts";
 import { pgListen } from "../lib/pg-listen.ts";
 import { PgNotifier } from "../lib/pg-notifier.ts";
-import { pgPool, sqlIdent } from "../lib/sql.ts";
+import { pgPool, pgTransaction, sqlIdent } from "../lib/sql.ts";
 import {
   type ClaimResult,
   type LayoutColumns,
@@ -173,41 +173,31 @@ class PgRelayStore implements RelayStore {
     limit: number,
     publish: (rows: readonly OutboxRow[]) => Promise<number[]>,
   ): Promise<ClaimResult> {
-    const client: PoolClient = await this.pool.connect();
-    let broken: Error | undefined;
-    try {
-      await client.query(CLAIM_BEGIN);
-      const rows = (await client.query<PgRow>(this.select, [limit])).rows;
-      if (rows.length === 0) {
-        await client.query("COMMIT");
-        return { claimed: 0, sent: 0, heldBack: 0 };
-      }
-      const seqs = rows.map((r) => r.seq);
-      const held = new Set(
-        (await client.query<{ seq: string }>(this.blocked, [seqs, rows.map((r) => r.key)])).rows.map(
-          (r) => r.seq,
-        ),
-      );
-      const mine = rows.filter((r) => !held.has(r.seq)).map(toRow);
-      const sent = await publish(mine);
-      if (sent.length > 0) {
-        await client.query(
-          this.keepSent
-            ? `UPDATE ${this.table} SET sent_at = clock_timestamp() WHERE seq = ANY($1::bigint[])`
-            : `DELETE FROM ${this.table} WHERE seq = ANY($1::bigint[])`,
-          [sent],
+    return pgTransaction(
+      this.pool,
+      async (client) => {
+        const rows = (await client.query<PgRow>(this.select, [limit])).rows;
+        if (rows.length === 0) return { claimed: 0, sent: 0, heldBack: 0 };
+        const seqs = rows.map((r) => r.seq);
+        const held = new Set(
+          (await client.query<{ seq: string }>(this.blocked, [seqs, rows.map((r) => r.key)])).rows.map(
+            (r) => r.seq,
+          ),
         );
-      }
-      await client.query("COMMIT");
-      return { claimed: mine.length, sent: sent.length, heldBack: held.size };
-    } catch (e) {
-      await client.query("ROLLBACK").catch((re: unknown) => {
-        broken = re instanceof Error ? re : new Error(String(re));
-      });
-      throw e;
-    } finally {
-      client.release(broken);
-    }
+        const mine = rows.filter((r) => !held.has(r.seq)).map(toRow);
+        const sent = await publish(mine);
+        if (sent.length > 0) {
+          await client.query(
+            this.keepSent
+              ? `UPDATE ${this.table} SET sent_at = clock_timestamp() WHERE seq = ANY($1::bigint[])`
+              : `DELETE FROM ${this.table} WHERE seq = ANY($1::bigint[])`,
+            [sent],
+          );
+        }
+        return { claimed: mine.length, sent: sent.length, heldBack: held.size };
+      },
+      CLAIM_BEGIN,
+    );
   }
 
   async purgeSent(beforeMs: number): Promise<number> {

@@ -39,7 +39,7 @@ export function describeError(error: unknown): { name: string; message: string; 
 }
 
 /** The dead letter of the delivery `ctx` holds, failed for good with `error`. */
-export function deadLetterOf(ctx: ConsumeContext, error: unknown): TransportMessage {
+function deadLetterOf(ctx: ConsumeContext, error: unknown): TransportMessage {
   const now = ctx.clock.nowMs();
   const e = describeError(error);
   return withHeaders(ctx.delivery.message, {
@@ -62,15 +62,25 @@ export function deadLetterMiddleware(queue: string, hooks: DeadLetterHooks = {})
       await next();
     } catch (error) {
       if (error instanceof CircuitOpenError || ctx.signal.aborted) throw error;
-      const dead = deadLetterOf(ctx, error);
-      await ctx.settle("dead_letter", async () => {
-        await ctx.transport.send(queue, dead);
-        await ctx.delivery.ack();
-      });
-      ctx.outcome = "dead-lettered";
-      hooks.onDeadLetter?.(error);
+      await deadLetter(ctx, queue, error, hooks);
     }
   };
+}
+
+/** Stores the message's dead letter in `queue`, then acks it: a crash in between redelivers, never loses. */
+export async function deadLetter(
+  ctx: ConsumeContext,
+  queue: string,
+  error: unknown,
+  hooks: DeadLetterHooks,
+): Promise<void> {
+  const dead = deadLetterOf(ctx, error);
+  await ctx.settle("dead_letter", async () => {
+    await ctx.transport.send(queue, dead);
+    await ctx.delivery.ack();
+  });
+  ctx.outcome = "dead-lettered";
+  hooks.onDeadLetter?.(error);
 }
 
 /** A dead letter as `bus.deadLetters()` lists it. */

@@ -10,7 +10,7 @@
 
 import { RedeliveryLimitError } from "../errors.ts";
 import type { ConsumeContext, Middleware } from "./context.ts";
-import { deadLetterOf } from "./dead-letter.ts";
+import { deadLetter } from "./dead-letter.ts";
 
 /** RabbitMQ's quorum-queue delivery-limit default (20) is for crashes of any cause; 5 catches a crash
  * loop sooner while one unlucky restart of a healthy consumer stays far below it. */
@@ -62,11 +62,5 @@ async function overLimit(
     hooks.onDrop?.(error);
     return;
   }
-  const dead = deadLetterOf(ctx, error);
-  await ctx.settle("dead_letter", async () => {
-    await ctx.transport.send(queue, dead);
-    await ctx.delivery.ack();
-  });
-  ctx.outcome = "dead-lettered";
-  hooks.onDeadLetter?.(error);
+  await deadLetter(ctx, queue, error, hooks);
 }

@@ -3,7 +3,7 @@
 // its checkpoint commit together; a process killed mid-batch leaves neither.
 
 import type { Pool, PoolClient } from "pg";
-import { pgPool, sqlIdent } from "../lib/sql.ts";
+import { pgPool, pgTransaction, sqlIdent } from "../lib/sql.ts";
 import type { ProjectionStore } from "./projection.ts";
 
 export interface PostgresProjectionStoreOptions {
@@ -18,22 +18,8 @@ export class PostgresProjectionStore implements ProjectionStore<PoolClient> {
     private readonly ownsPool: boolean,
   ) {}
 
-  async transaction<T>(fn: (tx: PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
-    let broken: Error | undefined;
-    try {
-      await client.query("BEGIN");
-      const r = await fn(client);
-      await client.query("COMMIT");
-      return r;
-    } catch (e) {
-      await client.query("ROLLBACK").catch((re: unknown) => {
-        broken = re instanceof Error ? re : new Error(String(re));
-      });
-      throw e;
-    } finally {
-      client.release(broken);
-    }
+  transaction<T>(fn: (tx: PoolClient) => Promise<T>): Promise<T> {
+    return pgTransaction(this.pool, fn);
   }
 
   async loadCheckpoint(name: string): Promise<string | undefined> {
