@@ -451,20 +451,27 @@ export class FileLog implements Log, Scrubbable, CleanerHost {
         { startOffset: this.start, endOffset: this.ackedEnd },
       );
     }
-    for (let i = this.segmentFor(offset); i < this.segments.length && offset < this.ackedEnd; i++) {
+    while (offset < this.ackedEnd) {
+      // The segment is looked up by offset at every step, never by position in the list: a cleaner swap
+      // during the await below replaces segments, and the next position then named a later segment (a
+      // fetch stepped over kept records).
+      const i = this.segmentFor(offset);
       const seg = this.segments[i]!;
       offset = Math.max(offset, seg.baseOffset); // a missing segment leaves a gap: go on after it
-      if (offset >= seg.nextOffset) continue;
+      if (offset >= seg.nextOffset) {
+        offset = this.segmentEnd(i);
+        continue;
+      }
       const ctx = { damage: this.damaged, endOffset: this.segmentEnd(i) };
       const r = await this.withSegment(seg, (index) =>
         readSegment(seg, index, offset, maxBytes, this.opts.config.indexIntervalBytes * 2, ctx),
       );
       const data = withoutLeadingFillers(r.data);
       if (data.length > 0) return { data, nextOffset: r.nextOffset };
-      // past offsets the cleaner removed: what follows may still be in this segment
-      if (r.data.length > 0 && r.nextOffset < seg.nextOffset) i--;
-      // past damage that nothing intact follows in this segment, or past removed offsets
-      offset = Math.max(offset, r.nextOffset);
+      // past offsets the cleaner removed, what follows may still be in this segment; past damage that
+      // nothing intact follows in it, the read goes on at its end (a cleaned copy keeps its offsets)
+      const more = r.data.length > 0 && r.nextOffset < seg.nextOffset;
+      offset = Math.max(offset, r.nextOffset, more ? 0 : seg.nextOffset);
     }
     return { data: Buffer.alloc(0), nextOffset: Math.min(offset, this.ackedEnd) };
   }
