@@ -4,75 +4,11 @@
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { encodeRecordBatch, TRANSACTIONAL_FLAG } from "@spindle/protocol";
-import { crc32c, seededRng } from "../../lib/index.ts";
-import { MetaStore } from "../../meta/index.ts";
-import { FakeClock, FaultFs, RecordingLogger } from "../../testing/index.ts";
-import { DEFAULT_GROUP_TIMINGS } from "../group-types.ts";
-import { Groups } from "../groups.ts";
-import { ProducerIds } from "../producer-ids.ts";
-import { Topics } from "../topics.ts";
+import { seededRng } from "../../lib/index.ts";
+import { FakeClock, FaultFs } from "../../testing/index.ts";
+import type { Topics } from "../topics.ts";
 import { isControlBatch } from "./control-batch.ts";
-import { Transactions } from "./coordinator.ts";
-import { TxnStore } from "./txn-store.ts";
-
-const fsync = { mode: "group" } as const;
-
-async function openAll(fs: FaultFs, clock: FakeClock) {
-  const logger = new RecordingLogger();
-  const meta = await MetaStore.open({ fs, dir: "/data/meta", clock, logger, fsync });
-  const topics = await Topics.open({
-    fs,
-    dataDir: "/data",
-    meta,
-    clock,
-    logger,
-    fsync,
-    autoCreate: false,
-    defaultPartitions: 1,
-    retentionCheckMs: 3_600_000,
-  });
-  const groups = await Groups.open({
-    fs,
-    dir: "/data/offsets",
-    clock,
-    logger,
-    fsync,
-    timings: DEFAULT_GROUP_TIMINGS,
-  });
-  const store = await TxnStore.open({ fs, dir: "/data/transactions", clock, logger, fsync });
-  const producerIds = new ProducerIds(meta);
-  const txns = await Transactions.open({
-    store,
-    topics,
-    groups,
-    producerIds,
-    clock,
-    logger,
-    abortCheckMs: 1000,
-  });
-  const close = async () => {
-    await txns.close();
-    await groups.close();
-    await topics.close();
-    await meta.close();
-  };
-  return { meta, topics, groups, store, txns, close, logger };
-}
-
-function txnBatch(producerId: number, epoch: number, seq: number, values: string[]): Buffer {
-  return encodeRecordBatch(
-    {
-      records: values.map((v) => ({ value: Buffer.from(v) })),
-      timestamp: 1,
-      attributes: TRANSACTIONAL_FLAG,
-      producerId,
-      producerEpoch: epoch,
-      baseSequence: seq,
-    },
-    crc32c,
-  );
-}
+import { openAll, txnBatch } from "./txn-test-setup.ts";
 
 async function lastBatch(topics: Topics, name: string): Promise<Buffer> {
   const p = topics.partition(name, 0)!;

@@ -10,6 +10,7 @@ import type { Clock, Logger, TimerHandle } from "../../lib/index.ts";
 import type { Groups } from "../groups.ts";
 import type { ProducerIds } from "../producer-ids.ts";
 import type { Topics } from "../topics.ts";
+import { pruneAborted } from "./aborted-pruning.ts";
 import type { MarkerType } from "./control-batch.ts";
 import { PartitionTxns } from "./partition-txns.ts";
 import type { StoredAborted, TxnStore } from "./txn-store.ts";
@@ -64,7 +65,8 @@ export class Transactions {
   /** Complete* saves nobody waits for (close() does) */
   private readonly background = new Set<Promise<void>>();
   /** aborted ranges whose background save failed, stored with the id's next save */
-  private readonly unsaved = new Map<string, { added: StoredAborted[]; removed: StoredAborted[] }>();
+  private readonly unsaved = new Map<string, StoredAborted[]>();
+  private pruning = false;
   private timer: TimerHandle | undefined;
   private closed = false;
 
@@ -84,7 +86,11 @@ export class Transactions {
         t.partitionTxns(p.topicId, p.partition).begin(r.producerId, p.firstOffset);
     }
     await t.recover();
-    t.timer = opts.clock.setRepeating(opts.abortCheckMs ?? 10_000, () => t.abortExpired());
+    t.pruneAborted();
+    t.timer = opts.clock.setRepeating(opts.abortCheckMs ?? 10_000, () => {
+      t.abortExpired();
+      t.pruneAborted();
+    });
     return t;
   }
 
@@ -389,7 +395,6 @@ export class Transactions {
    */
   private async writeMarkers(t: TxnRecord, type: MarkerType): Promise<void> {
     const added: StoredAborted[] = [];
-    const removed: StoredAborted[] = [];
     // the group's offsets are one more "partition" of the transaction, as __consumer_offsets is in Kafka:
     // written beside the markers, not after them
     const offsets = type === "commit" ? this.commitOffsets(t.offsets) : Promise.resolve();
@@ -406,8 +411,6 @@ export class Transactions {
             pt.addAborted(range);
             added.push({ ...range, topicId: tp.topicId, partition: tp.partition });
           }
-          for (const r of pt.pruneBelow(p.startOffset))
-            removed.push({ ...r, topicId: tp.topicId, partition: tp.partition });
         }
         pt.end(t.producerId);
       }),
@@ -416,21 +419,40 @@ export class Transactions {
     t.partitions = [];
     t.groups = [];
     t.offsets = [];
-    this.saveInBackground(t, added, removed);
+    this.saveInBackground(t, added);
   }
 
   /** Stores a change nobody waits for; a failure carries its ranges into this id's next save. */
-  private saveInBackground(t: TxnRecord, added: StoredAborted[], removed: StoredAborted[]): void {
+  private saveInBackground(t: TxnRecord, added: StoredAborted[]): void {
     const id = t.transactionalId;
-    const saving = this.save(t, added, removed).catch((err: unknown) => {
-      const carry = this.unsaved.get(id) ?? { added: [], removed: [] };
-      carry.added.push(...added);
-      carry.removed.push(...removed);
-      this.unsaved.set(id, carry);
+    const saving = this.save(t, added).catch((err: unknown) => {
+      this.unsaved.set(id, [...(this.unsaved.get(id) ?? []), ...added]);
       this.opts.logger.warn({ err, transactionalId: id }, "storing a completed transaction failed");
     });
-    this.background.add(saving);
-    saving.finally(() => this.background.delete(saving));
+    this.inBackground(saving);
+  }
+
+  private inBackground(work: Promise<void>): void {
+    this.background.add(work);
+    work.finally(() => this.background.delete(work));
+  }
+
+  /** Forgets the aborted ranges of deleted topics and below log starts (one sweep at a time). */
+  private pruneAborted(): void {
+    if (this.closed || this.pruning) return;
+    const removed = pruneAborted(this.partitions, this.opts.topics);
+    if (removed.length === 0) return;
+    this.pruning = true;
+    const forgetting = this.opts.store
+      .forgetAborted(removed)
+      .catch((err: unknown) => {
+        // they are gone from memory; the store keeps them until a restart sweeps them again
+        this.opts.logger.warn({ err }, "forgetting aborted transaction ranges failed");
+      })
+      .finally(() => {
+        this.pruning = false;
+      });
+    this.inBackground(forgetting);
   }
 
   private async commitOffsets(offsets: PendingOffset[]): Promise<void> {
@@ -495,7 +517,7 @@ export class Transactions {
     const key = partitionKey(topicId, partition);
     let pt = this.partitions.get(key);
     if (pt === undefined) {
-      pt = new PartitionTxns();
+      pt = new PartitionTxns(topicId, partition);
       this.partitions.set(key, pt);
     }
     return pt;
@@ -514,17 +536,13 @@ export class Transactions {
   }
 
   /** Stores the record whole, with any aborted ranges a failed background save left to store. */
-  private async save(
-    t: TxnRecord,
-    added: StoredAborted[] = [],
-    removed: StoredAborted[] = [],
-  ): Promise<void> {
+  private async save(t: TxnRecord, added: StoredAborted[] = []): Promise<void> {
     t.updatedMs = this.opts.clock.nowMs();
     const carry = this.unsaved.get(t.transactionalId);
-    if (carry === undefined) return this.opts.store.save(t, added, removed);
+    if (carry === undefined) return this.opts.store.save(t, added);
     this.unsaved.delete(t.transactionalId);
     try {
-      await this.opts.store.save(t, [...carry.added, ...added], [...carry.removed, ...removed]);
+      await this.opts.store.save(t, [...carry, ...added]);
     } catch (e) {
       this.unsaved.set(t.transactionalId, carry);
       throw e;

@@ -5,6 +5,11 @@
 import type { AbortedRange } from "./txn-types.ts";
 
 export class PartitionTxns {
+  constructor(
+    readonly topicId: string,
+    readonly partition: number,
+  ) {}
+
   /** producer id → the first offset (a lower bound) of its open transaction here */
   private readonly open = new Map<number, number>();
   /** sorted by firstOffset */
@@ -49,7 +54,11 @@ export class PartitionTxns {
     return out;
   }
 
-  /** Forgets ranges wholly below the log start (deleted by retention); returns them. */
+  get abortedCount(): number {
+    return this.aborted.length;
+  }
+
+  /** Forgets ranges wholly below the log start (deleted by retention or DeleteRecords); returns them. */
   pruneBelow(startOffset: number): AbortedRange[] {
     const gone = this.aborted.filter((r) => r.lastOffset < startOffset);
     if (gone.length > 0) this.aborted = this.aborted.filter((r) => r.lastOffset >= startOffset);

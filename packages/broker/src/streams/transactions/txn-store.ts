@@ -52,12 +52,16 @@ export class TxnStore {
     return this.meta.list(ABORTED).map(([, v]) => v as StoredAborted);
   }
 
-  /** Saves a transaction's record with ranges added and removed, atomically. */
-  save(t: TxnRecord, added: StoredAborted[] = [], removed: StoredAborted[] = []): Promise<void> {
+  /** Saves a transaction's record with the ranges its abort added, atomically. */
+  save(t: TxnRecord, added: StoredAborted[] = []): Promise<void> {
     const changes: MetaChange[] = [{ kind: TXN, key: t.transactionalId, value: structuredClone(t) }];
     for (const a of added) changes.push({ kind: ABORTED, key: abortedKey(a), value: a });
-    for (const a of removed) changes.push({ kind: ABORTED, key: abortedKey(a), value: null });
     return this.meta.apply(changes);
+  }
+
+  /** Forgets ranges whose records are gone (a deleted topic, retention). */
+  forgetAborted(removed: StoredAborted[]): Promise<void> {
+    return this.meta.apply(removed.map((a) => ({ kind: ABORTED, key: abortedKey(a), value: null })));
   }
 
   /** Forgets a transactional id (expired); its aborted ranges stay, as they describe the logs. */
