@@ -7,6 +7,7 @@
 import { setMaxListeners } from "node:events";
 import type { Clock } from "../lib/clock.ts";
 import type { Delivery, Transport, TransportSubscription } from "../transports/transport.ts";
+import { LagCache } from "./lag-cache.ts";
 
 export interface ConsumerOptions {
   readonly topic: string;
@@ -36,10 +37,13 @@ export class Consumer {
   private idle: (() => void)[] = [];
   /** Keys with a message running, when messages of one key run one at a time. */
   private readonly busyKeys = new Set<string>();
+  /** the transport's lag, asked at most once a second whoever calls (one place for every transport) */
+  private readonly lagCache: LagCache;
 
   constructor(private readonly o: ConsumerOptions) {
     // every running handler listens on it: concurrency > 10 is no leak, so no MaxListenersExceededWarning
     setMaxListeners(0, this.stop.signal);
+    this.lagCache = new LagCache(o.clock, async () => this.sub?.lag?.());
     if (!Number.isInteger(o.concurrency) || o.concurrency < 1) {
       throw new RangeError(`subscribe: concurrency must be an integer ≥ 1, got ${o.concurrency}`);
     }
@@ -82,8 +86,9 @@ export class Consumer {
     this.pump();
   }
 
-  async lag(): Promise<number | undefined> {
-    return this.sub?.lag?.();
+  /** The group's backlog where the transport knows it; at most one broker request a second. */
+  lag(): Promise<number | undefined> {
+    return this.lagCache.get();
   }
 
   private received(d: Delivery): void {

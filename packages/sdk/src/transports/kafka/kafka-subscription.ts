@@ -34,9 +34,6 @@ export interface KafkaSubscriptionDeps {
   readonly status: KafkaStatus;
 }
 
-/** How long lag() answers from its last ListOffsets + OffsetFetch (a metrics scrape may ask every second). */
-const LAG_TTL_MS = 1_000;
-
 export class KafkaSubscription implements TransportSubscription {
   private consumer: Consumer<Buffer, Buffer, Buffer, Buffer> | undefined;
   private stream: MessagesStream<Buffer, Buffer, Buffer, Buffer> | undefined;
@@ -50,7 +47,6 @@ export class KafkaSubscription implements TransportSubscription {
   private readonly keyQueues = new Map<string, Msg[]>();
   private readonly tierQueues = new Map<string, Msg[]>();
   private commitTimer: TimerHandle | undefined;
-  private lagCache: { atMs: number; value: Promise<number | undefined> } | undefined;
   private readonly group: string;
   private readonly topics: string[];
   onClosed: () => void = () => {};
@@ -273,20 +269,8 @@ export class KafkaSubscription implements TransportSubscription {
     await closeNow(this.consumer);
   }
 
-  /** The group's lag on the topic, fetched at most once per LAG_TTL_MS (callers meanwhile share it). */
-  lag(): Promise<number | undefined> {
-    const now = this.deps.clock.nowMs();
-    if (this.lagCache !== undefined && now - this.lagCache.atMs < LAG_TTL_MS) return this.lagCache.value;
-    const value = this.fetchLag();
-    this.lagCache = { atMs: now, value };
-    // a failed fetch is not kept: the next call asks again
-    value.catch(() => {
-      if (this.lagCache?.value === value) this.lagCache = undefined;
-    });
-    return value;
-  }
-
-  private async fetchLag(): Promise<number | undefined> {
+  /** The group's lag on the topic (ListOffsets + OffsetFetch; the bus asks at most once a second). */
+  async lag(): Promise<number | undefined> {
     const lag = await this.consumer?.getLag({ topics: [this.topic] });
     let sum = 0n;
     for (const ps of lag?.values() ?? []) for (const p of ps) if (p > 0n) sum += p;
