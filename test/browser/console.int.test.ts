@@ -1,7 +1,7 @@
 // The web console in a real browser (Debian's chromium) against a real spindle process: log in, declare a
 // queue, publish and watch its depth and the rate charts move, peek, move a dead-lettered message back,
-// exchanges and bindings, browse a topic's records, watch a consumer group's lag change and reset it,
-// connections. Invariant: each step waits for what the page shows (not for time); a screenshot of each page
+// exchanges and bindings, browse a topic's records, watch a consumer group's lag change and reset it, an
+// open Kafka transaction, connections. Invariant: each step waits for what the page shows (not for time); a screenshot of each page
 // goes to artifacts/screenshots/ for a person to look at.
 
 import assert from "node:assert/strict";
@@ -256,6 +256,36 @@ describe("web console", () => {
     await chartValue("group-lag", "lag", (v) => v === 15);
     await assertText(page.locator('[data-partition="clicks:0"] [data-col="lag"]'), "10");
     await screenshot(page, "group");
+  });
+
+  step("an open Kafka transaction shows with its partition held back, then as committed", async () => {
+    const txp = kafka.producer({ transactionalId: "console-tx", idempotent: true, maxInFlightRequests: 1 });
+    await txp.connect();
+    const txn = await txp.transaction();
+    try {
+      await txn.send({
+        topic: "clicks",
+        messages: [
+          { value: "in-txn-1", partition: 1 },
+          { value: "in-txn-2", partition: 1 },
+        ],
+      });
+      await open("transactions", "transactions");
+      await assertText(page.locator('tr[data-txn="console-tx"] [data-col="state"]'), "Ongoing");
+      await screenshot(page, "transactions");
+      await page.locator('tr[data-txn="console-tx"] a').click();
+      await page.locator('[data-page="transactions-detail"]').waitFor();
+      await assertText(statValue("state"), "Ongoing");
+      const row = page.locator('[data-partition="clicks:1"]');
+      const end = Number(await row.locator('[data-col="end"]').textContent());
+      const lso = Number(await row.locator('[data-col="lso"]').textContent());
+      assert.ok(lso <= end - 2, `the LSO ${lso} is held below the transaction's records (end ${end})`);
+      await screenshot(page, "transaction");
+      await txn.commit();
+      await assertText(statValue("state"), "CompleteCommit");
+    } finally {
+      await txp.disconnect();
+    }
   });
 
   step("lists connections and channels", async () => {

@@ -14,6 +14,8 @@ import { Queue } from "./pages/queue.tsx";
 import { Queues } from "./pages/queues.tsx";
 import { Topic } from "./pages/topic.tsx";
 import { Topics } from "./pages/topics.tsx";
+import { Transaction } from "./pages/transaction.tsx";
+import { Transactions } from "./pages/transactions.tsx";
 import { href, route } from "./router.ts";
 import { authHeader, logout } from "./session.ts";
 
@@ -23,6 +25,7 @@ const NAV: readonly [page: string, label: string][] = [
   ["exchanges", "Exchanges"],
   ["topics", "Topics"],
   ["groups", "Consumer groups"],
+  ["transactions", "Transactions"],
   ["connections", "Connections"],
 ];
 
@@ -38,6 +41,8 @@ function page(name: string, id: string | null): JSX.Element {
       return id === null ? <Topics /> : <Topic name={id} key={id} />;
     case "groups":
       return id === null ? <Groups /> : <Group id={id} key={id} />;
+    case "transactions":
+      return id === null ? <Transactions /> : <Transaction id={id} key={id} />;
     case "connections":
       return <Connections />;
     default:

@@ -141,3 +141,28 @@ export interface GroupDetail {
     metadata?: string | null;
   }[];
 }
+
+export interface TxnInfo {
+  transactional_id: string;
+  state: string;
+  producer_id: number;
+  producer_epoch: number;
+  timeout_ms: number;
+  started_ms: number | null;
+  duration_ms: number | null;
+  partitions: number;
+  groups: number;
+}
+
+export interface TxnDetail extends Omit<TxnInfo, "partitions" | "groups"> {
+  updated_ms: number;
+  partitions: {
+    topic: string;
+    partition: number;
+    first_offset: number;
+    last_stable_offset: number | null;
+    end_offset: number | null;
+  }[];
+  groups: string[];
+  pending_offsets: { group_id: string; topic: string; partition: number; offset: number }[];
+}
