@@ -15,6 +15,7 @@ import { publishCommand } from "./publish.ts";
 import { queuesCommand } from "./queues.ts";
 import { statusCommand } from "./status.ts";
 import { topicsCommand } from "./topics.ts";
+import { transactionsCommand } from "./transactions.ts";
 
 /** Adds the admin commands to `program`; an action hands its exit code to `done`. */
 export function registerAdminCommands(
@@ -31,6 +32,7 @@ export function registerAdminCommands(
     publishCommand(admin),
     topicsCommand(admin),
     groupsCommand(admin),
+    transactionsCommand(admin),
     consumeCommand(admin),
     produceCommand(admin),
   ]) {

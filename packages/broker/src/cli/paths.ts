@@ -19,3 +19,5 @@ export const exchangePath = (vhost: string, name: string): string =>
   `/api/exchanges/${seg(vhost)}/${seg(name === "" ? "amq.default" : name)}`;
 export const topicPath = (name: string): string => `/api/topics/${seg(name)}`;
 export const groupPath = (id: string): string => `/api/groups/${seg(id)}`;
+export const transactionWhat = (id: string): string => `transactional id ${quote(id)}`;
+export const transactionPath = (id: string): string => `/api/transactions/${seg(id)}`;

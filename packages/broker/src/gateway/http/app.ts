@@ -25,6 +25,7 @@ import { queuesRoutes } from "./queues.ts";
 import { ratesOf } from "./rates.ts";
 import { recordRoutes } from "./records.ts";
 import { topicRoutes } from "./topics.ts";
+import { transactionRoutes } from "./transactions.ts";
 import { vhostsRoutes } from "./vhosts.ts";
 
 export interface HttpAppOptions {
@@ -67,4 +68,5 @@ function mountApi(app: Hono, ctx: HttpContext): void {
   app.route("/api", healthCheckRoutes(ctx));
   app.route("/", metricsRoutes(ctx));
   app.route("/api", groupRoutes(ctx));
+  app.route("/api", transactionRoutes(ctx));
 }

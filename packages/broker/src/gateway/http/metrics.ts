@@ -10,12 +10,14 @@ import { EXPOSITION_CONTENT_TYPE, Exposition } from "./exposition.ts";
 import { writeKafkaMetrics } from "./kafka-metrics.ts";
 import { writeRabbitMetrics } from "./rabbitmq-metrics.ts";
 import { writeSpindleMetrics } from "./spindle-metrics.ts";
+import { writeTransactionMetrics } from "./transaction-metrics.ts";
 
 async function scrape(ctx: HttpContext, processMetrics: Registry): Promise<string> {
   const out = new Exposition();
   writeRabbitMetrics(out, ctx);
   writeKafkaMetrics(out, ctx);
   writeSpindleMetrics(out, ctx);
+  writeTransactionMetrics(out, ctx);
   out.raw(await processMetrics.metrics());
   return out.toString();
 }

@@ -17,6 +17,7 @@ import type { StoredAborted, TxnStore } from "./txn-store.ts";
 import type {
   AbortedRange,
   PendingOffset,
+  TxnCounts,
   TxnError,
   TxnPartition,
   TxnRecord,
@@ -68,6 +69,8 @@ export class Transactions {
   private readonly unsaved = new Map<string, StoredAborted[]>();
   private pruning = false;
   private timer: TimerHandle | undefined;
+  /** transactions ended since start (markers written), for the metrics */
+  readonly counts: TxnCounts = { committed: 0, aborted: 0, timedOut: 0 };
   private closed = false;
 
   private constructor(private readonly opts: TransactionsOptions) {}
@@ -310,6 +313,13 @@ export class Transactions {
     return false;
   }
 
+  /** How many aborted ranges are kept for read_committed fetches, over every partition. */
+  abortedRanges(): number {
+    let n = 0;
+    for (const pt of this.partitions.values()) n += pt.abortedCount;
+    return n;
+  }
+
   describe(transactionalId: string): TxnRecord | undefined {
     const t = this.txns.get(transactionalId);
     return t && structuredClone(t);
@@ -416,6 +426,7 @@ export class Transactions {
       }),
     ]);
     t.state = type === "commit" ? "CompleteCommit" : "CompleteAbort";
+    this.counts[type === "commit" ? "committed" : "aborted"]++;
     t.partitions = [];
     t.groups = [];
     t.offsets = [];
@@ -494,6 +505,7 @@ export class Transactions {
             "aborting a transaction past its timeout",
           );
           await this.abortWithBump(cur);
+          this.counts.timedOut++;
         } else await this.finishPrepared(cur);
       }).catch((err: unknown) => {
         this.opts.logger.warn(

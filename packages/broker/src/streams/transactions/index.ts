@@ -15,4 +15,11 @@ export {
 } from "./coordinator.ts";
 export { batchesBelow } from "./stable-read.ts";
 export { TxnStore, transactionsDir } from "./txn-store.ts";
-export { type AbortedRange, TXN_STATES, type TxnError, type TxnRecord, type TxnState } from "./txn-types.ts";
+export {
+  type AbortedRange,
+  TXN_STATES,
+  type TxnCounts,
+  type TxnError,
+  type TxnRecord,
+  type TxnState,
+} from "./txn-types.ts";

@@ -73,3 +73,11 @@ export interface AbortedRange {
   /** the abort marker's offset */
   lastOffset: number;
 }
+
+/** Transactions ended since the broker started (the metrics' counters). */
+export interface TxnCounts {
+  committed: number;
+  aborted: number;
+  /** aborted by the coordinator because they ran past their timeout (also counted in aborted) */
+  timedOut: number;
+}
