@@ -340,10 +340,42 @@ function genMethods(): string {
 
 // ---- properties.ts ----
 
+function emitDecodeProperties(
+  out: string[],
+  clsName: string,
+  fn: string,
+  type: string,
+  known: number,
+  fields: readonly { key: string; type: string; flag: number }[],
+  read: (t: string) => string,
+): void {
+  out.push(`export function ${fn}(r: WireReader): ${type} {`);
+  out.push("  const flags = r.u16();");
+  out.push(`  if ((flags & ~0x${known.toString(16)} & 0xfffe) !== 0) {`);
+  out.push(`    throw syntaxError(\`unknown ${clsName} property flags 0x\${flags.toString(16)}\`);`);
+  out.push("  }");
+  out.push("  for (let more = flags & 1; more !== 0; ) {");
+  out.push("    const next = r.u16();");
+  out.push(
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: this is TypeScript source being emitted
+    "    if ((next & 0xfffe) !== 0) throw syntaxError(`unknown property flags in continuation word 0x${next.toString(16)}`);",
+  );
+  out.push("    more = next & 1;");
+  out.push("  }");
+  out.push(`  const p: ${type} = {};`);
+  for (const f of fields)
+    out.push(`  if ((flags & 0x${f.flag.toString(16)}) !== 0) p.${f.key} = ${read(f.type)};`);
+  out.push("  return p;");
+  out.push("}");
+  out.push("");
+}
+
 function genProperties(): string {
   const out: string[] = [HEADER];
   out.push('import { syntaxError } from "../codec-error.ts";');
-  out.push('import { type AmqpTable, decodeFieldTable, encodeFieldTable } from "../field-table.ts";');
+  out.push(
+    'import { type AmqpTable, checkedFieldTable, decodeFieldTable, encodeFieldTable } from "../field-table.ts";',
+  );
   out.push('import type { WireReader } from "../wire-reader.ts";');
   out.push('import type { WireWriter } from "../wire-writer.ts";');
   out.push("");
@@ -372,25 +404,24 @@ function genProperties(): string {
     out.push(
       `/** Flags word(s) then present values in flag order; bit 0 of a flags word means another word follows. */`,
     );
-    out.push(`export function decode${type}(r: WireReader): ${type} {`);
-    out.push("  const flags = r.u16();");
-    out.push(`  if ((flags & ~0x${known.toString(16)} & 0xfffe) !== 0) {`);
-    out.push(`    throw syntaxError(\`unknown ${cls.name} property flags 0x\${flags.toString(16)}\`);`);
-    out.push("  }");
-    out.push("  for (let more = flags & 1; more !== 0; ) {");
-    out.push("    const next = r.u16();");
+    emitDecodeProperties(out, cls.name, `decode${type}`, type, known, fields, (t) => READ[t] as string);
+    const lazy = `${type}Lazy`;
     out.push(
-      // biome-ignore lint/suspicious/noTemplateCurlyInString: this is TypeScript source being emitted
-      "    if ((next & 0xfffe) !== 0) throw syntaxError(`unknown property flags in continuation word 0x${next.toString(16)}`);",
+      `/** ${type} with each table-typed value left encoded: the table's bytes, its u32 length included. */`,
     );
-    out.push("    more = next & 1;");
-    out.push("  }");
-    out.push(`  const p: ${type} = {};`);
-    for (const f of fields)
-      out.push(`  if ((flags & 0x${f.flag.toString(16)}) !== 0) p.${f.key} = ${READ[f.type]};`);
-    out.push("  return p;");
+    out.push(`export interface ${lazy} {`);
+    for (const f of fields) out.push(`  ${f.key}?: ${f.type === "table" ? "Buffer" : tsType(f.type)};`);
     out.push("}");
     out.push("");
+    out.push("/**");
+    out.push(
+      ` * decode${type}, with each table checked as that checks it (same errors) but kept as its bytes,`,
+    );
+    out.push(" * not built: for a broker, which routes most messages without reading their header table.");
+    out.push(" */");
+    emitDecodeProperties(out, cls.name, `decode${lazy}`, lazy, known, fields, (t) =>
+      t === "table" ? "checkedFieldTable(r)" : (READ[t] as string),
+    );
     out.push(`export function encode${type}(w: WireWriter, p: ${type}): void {`);
     out.push("  let flags = 0;");
     for (const f of fields) out.push(`  if (p.${f.key} !== undefined) flags |= 0x${f.flag.toString(16)};`);

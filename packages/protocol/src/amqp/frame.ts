@@ -6,7 +6,9 @@ import { type AmqpMethod, decodeMethod, encodeMethodTo } from "./generated/metho
 import {
   BASIC_CLASS_ID,
   type BasicProperties,
+  type BasicPropertiesLazy,
   decodeBasicProperties,
+  decodeBasicPropertiesLazy,
   encodeBasicProperties,
 } from "./generated/properties.ts";
 import { WireReader } from "./wire-reader.ts";
@@ -48,6 +50,11 @@ export interface HeartbeatFrame {
   readonly channel: 0;
 }
 export type AmqpFrame = MethodFrame | HeaderFrame | BodyFrame | HeartbeatFrame;
+/** A content header whose header table is checked but left as bytes (decodeBasicPropertiesLazy). */
+export interface LazyHeaderFrame extends Omit<HeaderFrame, "properties"> {
+  readonly properties: BasicPropertiesLazy;
+}
+export type LazyAmqpFrame = MethodFrame | LazyHeaderFrame | BodyFrame | HeartbeatFrame;
 
 export function isKnownFrameType(type: number): boolean {
   return type === FRAME_METHOD || type === FRAME_HEADER || type === FRAME_BODY || type === FRAME_HEARTBEAT;
@@ -55,11 +62,23 @@ export function isKnownFrameType(type: number): boolean {
 
 /** Interprets a raw frame. Throws AmqpCodecError (501 framing, 502 field values, 503 unknown method). */
 export function decodeFrame(raw: RawFrame): AmqpFrame {
+  if (raw.type === FRAME_HEADER) return decodeHeaderFrame(raw, decodeBasicProperties);
+  return decodeOtherFrame(raw);
+}
+
+/**
+ * decodeFrame, but a content header's table stays bytes (a view of `raw.payload`), checked as decodeFrame
+ * checks it: the same frames fail with the same errors. For a broker that keeps the property bytes anyway.
+ */
+export function decodeFrameLazy(raw: RawFrame): LazyAmqpFrame {
+  if (raw.type === FRAME_HEADER) return decodeHeaderFrame(raw, decodeBasicPropertiesLazy);
+  return decodeOtherFrame(raw);
+}
+
+function decodeOtherFrame(raw: RawFrame): MethodFrame | BodyFrame | HeartbeatFrame {
   switch (raw.type) {
     case FRAME_METHOD:
       return { type: "method", channel: raw.channel, method: decodeMethod(raw.payload) };
-    case FRAME_HEADER:
-      return decodeHeaderFrame(raw);
     case FRAME_BODY:
       return { type: "body", channel: raw.channel, payload: raw.payload };
     case FRAME_HEARTBEAT:
@@ -72,7 +91,10 @@ export function decodeFrame(raw: RawFrame): AmqpFrame {
   }
 }
 
-function decodeHeaderFrame(raw: RawFrame): HeaderFrame {
+function decodeHeaderFrame<P>(
+  raw: RawFrame,
+  decodeProperties: (r: WireReader) => P,
+): Omit<HeaderFrame, "properties"> & { readonly properties: P } {
   const r = new WireReader(raw.payload, "content header frame");
   const classId = r.u16();
   const weight = r.u16();
@@ -81,7 +103,7 @@ function decodeHeaderFrame(raw: RawFrame): HeaderFrame {
     throw frameError(`content header for class ${classId}, only basic (60) has content`);
   if (weight !== 0) throw frameError(`content header weight ${weight}, must be 0`);
   if (size > BigInt(Number.MAX_SAFE_INTEGER)) throw frameError(`content body size ${size} is too large`);
-  const properties = decodeBasicProperties(r);
+  const properties = decodeProperties(r);
   r.expectEnd();
   return { type: "header", channel: raw.channel, classId, weight, bodySize: Number(size), properties };
 }

@@ -63,6 +63,11 @@ export class WireReader {
     return this.buf.subarray(at, at + n);
   }
 
+  /** Steps over the next n bytes (bounds-checked like a read, without making a view of them). */
+  skip(n: number): void {
+    this.need(n);
+  }
+
   /** shortstr: u8 length + bytes, decoded as UTF-8. */
   shortstr(): string {
     const n = this.u8();
