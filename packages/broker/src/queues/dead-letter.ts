@@ -1,7 +1,7 @@
 // Dead-lettering: a rejected, expired or overflowing message is republished to the queue's DLX with an
 // x-death entry. Invariant: the original is settled first; a missing DLX drops the message, as RabbitMQ.
 
-import { createMessage, type Message, type QueuedMessage } from "./message.ts";
+import { createMessage, type HeadersOf, knownHeaders, type Message, type QueuedMessage } from "./message.ts";
 import type { EnqueueTarget, Queue } from "./queue.ts";
 import type { DeathReason } from "./queue-policy.ts";
 
@@ -22,7 +22,7 @@ export interface DeathCodec {
 }
 
 export interface DeadLetterRouter {
-  route(exchange: string, routingKey: string, headers: Message["headers"]): EnqueueTarget[];
+  route(exchange: string, routingKey: string, headers: HeadersOf): EnqueueTarget[];
 }
 
 export function deadLetter(
@@ -51,9 +51,8 @@ export function deadLetter(
     properties,
     body: m.body,
     persistent: m.persistent,
-    headers,
   });
-  for (const q of router.route(dlx, routingKey, headers)) {
+  for (const q of router.route(dlx, routingKey, knownHeaders(headers))) {
     // RabbitMQ drops a message that would cycle back to a queue it expired from without a rejection
     if (q === from && reason === "expired") continue;
     q.enqueue(next);

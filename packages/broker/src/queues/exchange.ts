@@ -2,6 +2,7 @@
 // Invariant: a binding is identified by (source, destination kind, destination, routing key, arguments).
 
 import { headersMatch, topicMatches } from "./matching.ts";
+import type { HeadersOf } from "./message.ts";
 
 export const EXCHANGE_TYPES = ["direct", "fanout", "topic", "headers"] as const;
 export type ExchangeType = (typeof EXCHANGE_TYPES)[number];
@@ -87,8 +88,8 @@ export class Exchange {
     return [...this.bindings.values()];
   }
 
-  /** The bindings this message matches. */
-  route(routingKey: string, headers: Args | undefined): readonly Binding[] {
+  /** The bindings this message matches (its headers are read only by a headers exchange). */
+  route(routingKey: string, headers: HeadersOf): readonly Binding[] {
     const type =
       this.def.type === "x-delayed-message"
         ? (this.def.args["x-delayed-type"] as ExchangeType)
@@ -100,8 +101,10 @@ export class Exchange {
         return [...this.bindings.values()];
       case "topic":
         return [...this.bindings.values()].filter((b) => topicMatches(b.routingKey, routingKey));
-      case "headers":
-        return [...this.bindings.values()].filter((b) => headersMatch(b.args, headers));
+      case "headers": {
+        const h = headers();
+        return [...this.bindings.values()].filter((b) => headersMatch(b.args, h));
+      }
     }
   }
 }

@@ -15,7 +15,14 @@ export {
   isExchangeType,
 } from "./exchange.ts";
 export { headersMatch, topicMatches } from "./matching.ts";
-export { createMessage, type Message, type QueuedMessage } from "./message.ts";
+export {
+  createMessage,
+  type HeadersOf,
+  headersOnce,
+  knownHeaders,
+  type Message,
+  type QueuedMessage,
+} from "./message.ts";
 export { MessageStats, type QueueCounters, queueCounters } from "./message-stats.ts";
 export { type EnqueueResult, Queue, type QueueOptions, REJECTED } from "./queue.ts";
 export { type MoveOptions, type MoveProgress, moveMessages } from "./queue-move.ts";

@@ -30,7 +30,7 @@ test("batchFacts reads what fromRecord would, for every record at or after `from
       fc.nat(25),
       (ms, base, from) => {
         const records = ms.map(({ settled, ...m }) =>
-          settled ? settledRecord(1) : toRecord(createMessage({ ...m, headers: undefined }), 1),
+          settled ? settledRecord(1) : toRecord(createMessage(m), 1),
         );
         const batch = encodeRecordBatch({ records, timestamp: 0 });
         batch.writeBigInt64BE(BigInt(base), 0);

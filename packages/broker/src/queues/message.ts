@@ -25,16 +25,36 @@ export interface Message {
   readonly priority: number;
   /** x-delayed-message: hold this long before routing (0 = not delayed) */
   readonly delayMs: number;
-  /** header table as plain values, for headers-exchange routing; not stored */
-  readonly headers: Readonly<Record<string, unknown>> | undefined;
 }
+
+/** A message's header table as plain values. Routing calls it only when a value decides (a headers
+ *  exchange, a delayed exchange's x-delay): most messages go through without their table being built. */
+export type HeadersOf = () => Readonly<Record<string, unknown>> | undefined;
+
+/** `build` run on the first call only; later calls answer what it gave. */
+export function headersOnce(build: HeadersOf): HeadersOf {
+  let built = false;
+  let headers: Readonly<Record<string, unknown>> | undefined;
+  return () => {
+    if (!built) {
+      headers = build();
+      built = true;
+    }
+    return headers;
+  };
+}
+
+/** For headers already built (or none): answers them. */
+export const knownHeaders =
+  (headers: Readonly<Record<string, unknown>> | undefined): HeadersOf =>
+  () =>
+    headers;
 
 /** A Message's parts; those left out mean none. */
 export type MessageInit = Pick<Message, "exchange" | "routingKey" | "properties" | "body" | "persistent"> & {
   readonly expirationMs?: number | undefined;
   readonly priority?: number | undefined;
   readonly delayMs?: number | undefined;
-  readonly headers?: Readonly<Record<string, unknown>> | undefined;
 };
 
 /** Every Message is built here, with every field present and in one order, so all messages share one hidden
@@ -50,7 +70,6 @@ export function createMessage(m: MessageInit): Message {
     expirationMs: m.expirationMs,
     priority: m.priority ?? 0,
     delayMs: m.delayMs ?? 0,
-    headers: m.headers,
   };
 }
 

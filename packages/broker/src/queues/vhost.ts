@@ -18,6 +18,7 @@ import {
   type ExchangeDef,
   isExchangeType,
 } from "./exchange.ts";
+import { type HeadersOf, headersOnce } from "./message.ts";
 import { MessageStats } from "./message-stats.ts";
 import type { EnqueueTarget, Queue, QueueOptions } from "./queue.ts";
 import { parseQueuePolicy } from "./queue-policy.ts";
@@ -153,8 +154,8 @@ export class Vhost {
       settle,
       this.clock,
       (m) => {
-        const headers = m.headers ?? this.codec.headersOf(m.properties);
-        for (const q of this.route(def.name, m.routingKey, headers, true)) q.enqueue({ ...m, headers });
+        const headers = headersOnce(() => this.codec.headersOf(m.properties));
+        for (const q of this.route(def.name, m.routingKey, headers, true)) q.enqueue(m);
       },
       (err) => this.store.logger.error({ err, exchange: def.name }, "delayed messages: release failed"),
     );
@@ -338,7 +339,7 @@ export class Vhost {
   }
 
   /** The queues a message published to `exchange` reaches (exchange-to-exchange and alternate exchanges followed). */
-  route(exchange: string, routingKey: string, headers: Args | undefined, released = false): EnqueueTarget[] {
+  route(exchange: string, routingKey: string, headers: HeadersOf, released = false): EnqueueTarget[] {
     if (exchange === "") {
       const q = this.queues.get(routingKey);
       return q === undefined ? [] : [q];
@@ -351,7 +352,7 @@ export class Vhost {
       const e = this.exchanges.get(name);
       if (e === undefined) return;
       const held = this.delayed.get(name);
-      if (held !== undefined && !(released && name === exchange) && delayOf(headers) > 0) {
+      if (held !== undefined && !(released && name === exchange) && delayOf(headers()) > 0) {
         out.add(held);
         return;
       }

@@ -4,7 +4,13 @@
 
 import { randomBytes } from "node:crypto";
 import * as amqp from "@spindle/protocol/amqp";
-import { type Message, type Queue, type QueuedMessage, REJECTED } from "../../queues/index.ts";
+import {
+  type HeadersOf,
+  type Message,
+  type Queue,
+  type QueuedMessage,
+  REJECTED,
+} from "../../queues/index.ts";
 import { ChannelConsumer } from "./channel-consumer.ts";
 import type { ChannelContext, DeliveryHost, SettledConsumer } from "./channel-context.ts";
 import { Confirms } from "./confirms.ts";
@@ -139,14 +145,14 @@ export class Basic implements DeliveryHost {
     this.ch.send(amqp.createMethod(commit ? "tx.commit-ok" : "tx.rollback-ok", {}));
   }
 
-  publish(a: amqp.MethodArgsByName["basic.publish"], message: Message): void {
+  publish(a: amqp.MethodArgsByName["basic.publish"], message: Message, headers: HeadersOf): void {
     if (this.tx === null) {
-      this.publishNow(a, message);
+      this.publishNow(a, message, headers);
       return;
     }
     this.vhost.exchange(a.exchange);
     this.tx.push(() =>
-      this.publishNow(a, message).then(
+      this.publishNow(a, message, headers).then(
         () => undefined,
         () => undefined,
       ),
@@ -154,7 +160,11 @@ export class Basic implements DeliveryHost {
   }
 
   /** Routes and enqueues; the promise settles once every queue has stored it. */
-  private publishNow(a: amqp.MethodArgsByName["basic.publish"], message: Message): Promise<unknown> {
+  private publishNow(
+    a: amqp.MethodArgsByName["basic.publish"],
+    message: Message,
+    headers: HeadersOf,
+  ): Promise<unknown> {
     const ex = this.vhost.exchange(a.exchange);
     if (ex.def.internal) {
       throw channelError(
@@ -162,7 +172,7 @@ export class Basic implements DeliveryHost {
         `cannot publish to internal exchange '${a.exchange}' in vhost '/'`,
       );
     }
-    const queues = this.vhost.route(a.exchange, a.routingKey, message.headers);
+    const queues = this.vhost.route(a.exchange, a.routingKey, headers);
     const returned = queues.length === 0 && a.mandatory;
     this.vhost.stats.published(queues.length, this.confirms !== null, returned);
     if (returned) this.returnUnroutable(a, message);

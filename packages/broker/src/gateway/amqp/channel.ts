@@ -3,17 +3,23 @@
 // channel.close/close-ok are acted on, and unacked deliveries are requeued when the channel ends.
 
 import * as amqp from "@spindle/protocol/amqp";
-import { createMessage, delayOf, type Message, parseExpiration } from "../../queues/index.ts";
+import { createMessage, type Message, parseExpiration } from "../../queues/index.ts";
 import { Basic } from "./basic.ts";
 import type { BodyReservation } from "./body-budget.ts";
 import type { ChannelContext, ChannelHost } from "./channel-context.ts";
 import { Definitions } from "./definitions.ts";
 import { channelError, connectionError, toReply } from "./error-map.ts";
-import { plainTable } from "./tables.ts";
+import { delayOfTable, headersOfTable } from "./publish-headers.ts";
+
+/** The frame with a payload of its own: a content header's bytes become the message's property bytes. */
+function ownPayload(raw: amqp.RawFrame): amqp.RawFrame {
+  return { type: raw.type, channel: raw.channel, payload: Buffer.from(raw.payload) };
+}
 
 interface Assembly {
   readonly publish: amqp.MethodArgsByName["basic.publish"];
-  header?: amqp.HeaderFrame;
+  header?: amqp.LazyHeaderFrame;
+  /** the content header's property bytes (a copy: the message keeps them, not the chunk they came in) */
   properties?: Buffer;
   /** the body's declared size, held in the connection's and the broker's BodyBudget until it completes */
   reservation?: BodyReservation;
@@ -79,8 +85,10 @@ export class Channel implements ChannelContext {
     this.conn.sendContent(this.number, method, m);
   }
 
-  onFrame(raw: amqp.RawFrame): void {
-    const f = amqp.decodeFrame(raw);
+  onFrame(frame: amqp.RawFrame): void {
+    // a content header's table stays bytes, a view of its (copied) payload: see publish-headers.ts
+    const raw = frame.type === amqp.FRAME_HEADER ? ownPayload(frame) : frame;
+    const f = amqp.decodeFrameLazy(raw);
     if (this.closing) {
       if (f.type === "method" && f.method.name === "channel.close-ok") this.finish();
       else if (f.type === "method" && f.method.name === "channel.open") {
@@ -136,7 +144,7 @@ export class Channel implements ChannelContext {
     this.enqueue(m.name, () => this.handle(m));
   }
 
-  private onHeader(f: amqp.HeaderFrame, payload: Buffer): void {
+  private onHeader(f: amqp.LazyHeaderFrame, payload: Buffer): void {
     const a = this.assembly as Assembly;
     if (a.header !== undefined) throw connectionError(amqp.UNEXPECTED_FRAME, "second content header");
     if (f.bodySize > this.conn.messageBytesMax) {
@@ -159,7 +167,7 @@ export class Channel implements ChannelContext {
     }
     a.reservation = reservation;
     a.header = f;
-    a.properties = Buffer.from(payload.subarray(12));
+    a.properties = payload.subarray(12);
     if (f.bodySize === 0) this.completePublish(a);
   }
 
@@ -192,12 +200,12 @@ export class Channel implements ChannelContext {
   }
 
   private publish(a: Assembly): void {
-    const props = (a.header as amqp.HeaderFrame).properties;
+    const props = (a.header as amqp.LazyHeaderFrame).properties;
     const body = a.parts.length === 1 ? (a.parts[0] as Buffer) : Buffer.concat(a.parts);
     const persistent = props.deliveryMode === 2;
     const { exchange, routingKey } = a.publish;
     const properties = a.properties as Buffer;
-    const headers = props.headers === undefined ? undefined : plainTable(props.headers);
+    const headers = headersOfTable(props.headers);
     const message = createMessage({
       exchange,
       routingKey,
@@ -206,10 +214,9 @@ export class Channel implements ChannelContext {
       persistent,
       expirationMs: props.expiration === undefined ? undefined : parseExpiration(props.expiration),
       priority: props.priority,
-      delayMs: delayOf(headers),
-      headers,
+      delayMs: delayOfTable(props.headers, headers),
     });
-    this.basic.publish(a.publish, message);
+    this.basic.publish(a.publish, message, headers);
   }
 
   /** Runs `fn` after every earlier method of this channel; its error closes the channel or connection.

@@ -10,6 +10,7 @@ import {
   delayOf,
   type Exchange,
   type ExchangeDef,
+  knownHeaders,
   parseExpiration,
   REJECTED,
   VHOST,
@@ -104,9 +105,8 @@ async function publish(
     expirationMs: props.expiration === undefined ? undefined : parseExpiration(props.expiration),
     priority: props.priority,
     delayMs: delayOf(headers),
-    headers,
   });
-  const targets = ctx.vhost.route(e.name, routingKey, headers);
+  const targets = ctx.vhost.route(e.name, routingKey, knownHeaders(headers));
   // published as RabbitMQ's API does: mandatory, on a channel in confirm mode
   ctx.vhost.stats.published(targets.length, true, targets.length === 0);
   let rejected = false;
