@@ -6,6 +6,7 @@
 // with the SDK and the broker built (dist/, as applications load them; npm run bench:sdk builds first).
 // BENCH_RUNS=N repeats the set (alternating the order of each pair) and prints median (min–max).
 // BENCH_COUNT (default 100,000) and BENCH_WARMUP (default a tenth of it; 0 skips) size the passes.
+// BENCH_TABLES=1,2,3 picks the tables to measure (default all; BENCH_TABLES=2 runs only the amqp:// pair).
 // On a machine shared with other work, wall-clock rates move with its load; the CPU columns (every
 // process of a system: the SDK process with its embedded broker, or client + redis-server / spindle)
 // and the ratios of runs made side by side are what repeat.
@@ -21,6 +22,7 @@ import { fmt, printTable } from "./table.ts";
 const COUNT = Number(process.env.BENCH_COUNT ?? 100_000);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? Math.ceil(COUNT / 10));
 const RUNS = Number(process.env.BENCH_RUNS ?? 1);
+const TABLES = new Set((process.env.BENCH_TABLES ?? "1,2,3").split(",").map((t) => t.trim()));
 const WORKER = fileURLToPath(new URL("./sdk-worker.ts", import.meta.url));
 
 const BASE = {
@@ -55,6 +57,13 @@ async function runChild(spec: SdkBenchSpec): Promise<PassResult> {
   const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
   if (code !== 0) throw new Error(`${spec.system} exited ${code}: ${err}`);
   return JSON.parse(out.trim()) as PassResult;
+}
+
+/** The tables a system's runs are printed in (table 3 compares with table 1's SDK row). */
+function tablesOf(key: SystemName | "sdk-retry"): string[] {
+  if (key === "sdk-embedded") return ["1", "3"];
+  if (key === "bullmq") return ["1"];
+  return key === "sdk-retry" ? ["3"] : ["2"];
 }
 
 function median(xs: number[]): number {
@@ -147,6 +156,7 @@ try {
     ];
     if (flip) [steps[0], steps[1], steps[2], steps[3]] = [steps[1]!, steps[0]!, steps[3]!, steps[2]!];
     for (const [key, spec] of steps) {
+      if (!tablesOf(key).some((t) => TABLES.has(t))) continue;
       console.error(`# run ${run}/${RUNS}: ${key}`);
       results[key].push(await runChild(spec));
     }
@@ -157,51 +167,61 @@ try {
 for (const [k, ms] of Object.entries(results)) checkAll(k, ms);
 
 const sdk = results["sdk-embedded"];
-const bull = results.bullmq;
-const sdkVsBull = ratios(bull, sdk, jobsPerS);
-printTable("1. Jobs: @spindle/sdk on embedded:// vs BullMQ on Redis (target: ≥ 2× BullMQ's jobs/s)", HEADER, [
-  row("@spindle/sdk, embedded:// (broker in the process)", sdk),
-  row("BullMQ, Redis 127.0.0.1:6379", bull),
-  ["SDK ÷ BullMQ", `${cell(sdkVsBull, 2)}×`, "", "", "", "", ""],
-]);
-const raw = results.amqplib;
-const viaSdk = results["sdk-amqp"];
-const overhead = ratios(raw, viaSdk, jobsPerS).map((r) => (1 - r) * 100);
-printTable(
-  "2. SDK overhead on one Spindle process: amqp:// transport vs raw amqplib (target: ≤ 15% fewer msgs/s)",
-  HEADER,
-  [
-    row("amqplib: confirm channel, consumer prefetch 50, ack", raw),
-    row("@spindle/sdk, amqp://", viaSdk),
-    ["SDK's msgs/s below raw", `${cell(overhead, 1)}%`, "", "", "", "", ""],
-  ],
-);
-const withRetry = results["sdk-retry"];
-const added = (f: (m: PassResult) => number) => {
-  const s = cell(withRetry.map((m, i) => f(m) - f(sdk[i] as PassResult)));
-  return s.startsWith("-") ? s : `+${s}`;
-};
-printTable(
-  "3. Retries: 10% of the jobs fail twice, then succeed (retry.exponential, initialMs 10, in process)",
-  [...HEADER, "handler calls"],
-  [
-    [...row("@spindle/sdk, embedded://, no failures (table 1)", sdk), cell(sdk.map((m) => m.handlerCalls))],
+if (TABLES.has("1")) {
+  const bull = results.bullmq;
+  const sdkVsBull = ratios(bull, sdk, jobsPerS);
+  printTable(
+    "1. Jobs: @spindle/sdk on embedded:// vs BullMQ on Redis (target: ≥ 2× BullMQ's jobs/s)",
+    HEADER,
     [
-      ...row("@spindle/sdk, embedded://, 10% fail twice", withRetry),
-      cell(withRetry.map((m) => m.handlerCalls)),
+      row("@spindle/sdk, embedded:// (broker in the process)", sdk),
+      row("BullMQ, Redis 127.0.0.1:6379", bull),
+      ["SDK ÷ BullMQ", `${cell(sdkVsBull, 2)}×`, "", "", "", "", ""],
     ],
+  );
+}
+if (TABLES.has("2")) {
+  const raw = results.amqplib;
+  const viaSdk = results["sdk-amqp"];
+  const overhead = ratios(raw, viaSdk, jobsPerS).map((r) => (1 - r) * 100);
+  printTable(
+    "2. SDK overhead on one Spindle process: amqp:// transport vs raw amqplib (target: ≤ 15% fewer msgs/s)",
+    HEADER,
     [
-      "with retries ÷ without; added ms",
-      `${cell(ratios(sdk, withRetry, jobsPerS), 2)}×`,
-      "",
-      "",
-      added((m) => m.p50),
-      added((m) => m.p99),
-      "",
-      "",
+      row("amqplib: confirm channel, consumer prefetch 50, ack", raw),
+      row("@spindle/sdk, amqp://", viaSdk),
+      ["SDK's msgs/s below raw", `${cell(overhead, 1)}%`, "", "", "", "", ""],
     ],
-  ],
-);
+  );
+}
+if (TABLES.has("3")) {
+  const withRetry = results["sdk-retry"];
+  const added = (f: (m: PassResult) => number) => {
+    const s = cell(withRetry.map((m, i) => f(m) - f(sdk[i] as PassResult)));
+    return s.startsWith("-") ? s : `+${s}`;
+  };
+  printTable(
+    "3. Retries: 10% of the jobs fail twice, then succeed (retry.exponential, initialMs 10, in process)",
+    [...HEADER, "handler calls"],
+    [
+      [...row("@spindle/sdk, embedded://, no failures (table 1)", sdk), cell(sdk.map((m) => m.handlerCalls))],
+      [
+        ...row("@spindle/sdk, embedded://, 10% fail twice", withRetry),
+        cell(withRetry.map((m) => m.handlerCalls)),
+      ],
+      [
+        "with retries ÷ without; added ms",
+        `${cell(ratios(sdk, withRetry, jobsPerS), 2)}×`,
+        "",
+        "",
+        added((m) => m.p50),
+        added((m) => m.p99),
+        "",
+        "",
+      ],
+    ],
+  );
+}
 console.log(
   "\nLatency is publish call → handler done, so it includes the wait behind the jobs published before " +
     "(all are published at once). handle/s: first → last job handled.",
