@@ -6,7 +6,7 @@
 // BENCH_BYTES (default 1 GiB) sizes the runs; BENCH_RATE the latency run; BENCH_CPU_PROF=DIR profiles the broker.
 
 import { spawnSync } from "node:child_process";
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
+import { closeSync, fsyncSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -57,12 +57,26 @@ function withCpu<T>(pid: number, fn: () => T): { result: T; cpu: number; cpuMs: 
   return { result, cpu: (cpuMs / 1000 / seconds) * 100, cpuMs, seconds };
 }
 
-/** RECORDS lines of SIZE - 1 bytes and a newline: kcat -l sends each line as one 1 KiB record. */
+/**
+ * RECORDS lines of SIZE - 1 bytes and a newline: kcat -l sends each line as one 1 KiB record. Synced before
+ * anything is timed: left dirty, the kernel writes the whole file back about 30 s later (dirty_expire), in
+ * the middle of a measured phase — the broker's O_DSYNC appends then queue behind it (a 1 GiB writeback
+ * stalled every ack for ~0.7 s, which alone made the latency p99 ~400 ms).
+ */
 function writeInput(path: string): void {
   const fd = openSync(path, "w");
   const chunk = Buffer.from(`${"x".repeat(SIZE - 1)}\n`.repeat(1024));
   for (let n = 0; n < RECORDS; n += 1024) writeSync(fd, chunk, 0, Math.min(1024, RECORDS - n) * SIZE);
+  fsyncSync(fd);
   closeSync(fd);
+}
+
+/** Page cache waiting to be written back (Dirty + Writeback, MiB): other writers' data the disk still owes,
+ *  which the broker's synced appends would queue behind. */
+function dirtyMiB(): number {
+  const meminfo = readFileSync("/proc/meminfo", "utf8");
+  const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, "m").exec(meminfo)?.[1] ?? 0);
+  return (kb("Dirty") + kb("Writeback")) / 1024;
 }
 
 const load = () =>
@@ -119,6 +133,7 @@ try {
   const consumeArgs = ["-C", "-t", "bench", "-o", "beginning", "-e", "-q", "-f", "%o\\n", ...fetchSizes];
   const consume = withCpu(pid, () => kcat(["-b", spindle.kafka, ...consumeArgs]));
   const consumeMBps = mb / consume.result;
+  const dirtyBefore = dirtyMiB();
   const latency = withCpu(pid, () => run(["latency", spindle.kafka, "latency", String(RATE), "10"]));
   const rss = rssMiB(pid, "VmRSS");
   const hwm = rssMiB(pid, "VmHWM");
@@ -174,7 +189,7 @@ try {
     ],
   );
   console.log(
-    `\nbroker RSS at end ${fmt(rss, 0)} MiB, peak ${fmt(hwm, 0)} MiB; latency samples ${latency.result.count}/${latency.result.sent}; load average ${loadBefore} before, ${load()} after (${cpus().length} cores)`,
+    `\nbroker RSS at end ${fmt(rss, 0)} MiB, peak ${fmt(hwm, 0)} MiB; latency samples ${latency.result.count}/${latency.result.sent} (page cache to write back before them ${fmt(dirtyBefore, 0)} MiB); load average ${loadBefore} before, ${load()} after (${cpus().length} cores)`,
   );
   if (profDir) console.log(`the broker's CPU profile is in ${profDir}`);
 } finally {

@@ -1,10 +1,10 @@
 // Fetch semantics against a real spindle process: partition and response byte limits, long polling
-// woken by a produce, max_wait_ms honoured, offsets out of range.
+// woken by a produce (also one racing the fetch, on any asked partition), max_wait_ms honoured, offsets out of range.
 // Invariant: every check reads the broker's actual Fetch response over a socket.
 
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import type { FetchResponse } from "@spindle/protocol";
+import { encodeRecordBatch, type FetchResponse, type ProduceResponse } from "@spindle/protocol";
 import { Kafka, logLevel } from "kafkajs";
 import { type SpindleProcess, startSpindle } from "../../../../../test/support/spindle-process.ts";
 import { request } from "./raw-client.ts";
@@ -97,4 +97,66 @@ test("a parked fetch is answered as soon as a produce lands, and max_wait_ms is 
 test("offsets past the end or before the start are OFFSET_OUT_OF_RANGE (1)", async () => {
   assert.equal(partOf(await fetch(10_000))?.errorCode, 1);
   assert.equal(partOf(await fetch(-5))?.errorCode, 1);
+});
+
+test("a fetch racing a produce is answered by the produce, round after round, on either of its partitions", async () => {
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ topics: [{ topic: "wake", numPartitions: 2 }] });
+  await admin.disconnect();
+  const ends = [0n, 0n];
+  const fetchBoth = () =>
+    request<FetchResponse>(spindle.kafka, 1, 11, {
+      replicaId: -1,
+      maxWaitMs: 5000,
+      minBytes: 1,
+      maxBytes: 1024 * 1024,
+      isolationLevel: 0,
+      sessionId: 0,
+      sessionEpoch: -1,
+      topics: [
+        {
+          topic: "wake",
+          partitions: ends.map((end, partition) => ({
+            partition,
+            currentLeaderEpoch: -1,
+            fetchOffset: end,
+            logStartOffset: -1n,
+            partitionMaxBytes: 1024 * 1024,
+          })),
+        },
+      ],
+      forgottenTopicsData: [],
+      rackId: "",
+    });
+  const produce = (partition: number) =>
+    request<ProduceResponse>(spindle.kafka, 0, 7, {
+      transactionalId: null,
+      acks: -1,
+      timeoutMs: 5000,
+      topicData: [
+        {
+          name: "wake",
+          partitionData: [
+            {
+              index: partition,
+              records: encodeRecordBatch({ timestamp: Date.now(), records: [{ value: Buffer.from("w") }] }),
+            },
+          ],
+        },
+      ],
+    });
+  // Sent together, the produce lands before, while or after the fetch parks: every order must wake it. A lost
+  // wake-up is answered only at the 5 s max wait; a woken fetch within a few ms (2.5 s leaves room for load).
+  for (let round = 0; round < 40; round++) {
+    const partition = round % 2;
+    const fetched = fetchBoth().then((r) => ({ r, at: performance.now() }));
+    const acked = await produce(partition);
+    const ackedAt = performance.now();
+    const { r, at } = await fetched;
+    const part = r.responses[0]?.partitions.find((p) => p.partitionIndex === partition);
+    assert.ok((part?.records?.length ?? 0) > 0, `round ${round}: the produced batch came back`);
+    assert.ok(at - ackedAt < 2500, `round ${round}: answered ${Math.round(at - ackedAt)} ms after the ack`);
+    ends[partition] = (acked.responses[0]?.partitionResponses[0]?.baseOffset ?? 0n) + 1n;
+  }
 });
