@@ -80,6 +80,8 @@ export const LIMITS = {
   /** bytes read from one AMQP connection in one event-loop turn before it is read again in the next one
    *  (fairness: libuv reads up to 2 MiB from one socket per turn) */
   amqpTurnInputBytesMax: 64 * 1024,
+  /** recycled log read buffers kept idle for the next large read (log/read-buffers.ts) */
+  readBuffersIdleBytesMax: 64 * 1024 * 1024,
   /** Kafka response bytes a client may leave unread before its requests stop being read */
   kafkaUnreadResponseBytesMax: 64 * 1024 * 1024,
   /** a Kafka fetch asking to wait longer than this gets an answer after this long anyway */

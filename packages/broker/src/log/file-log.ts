@@ -29,7 +29,7 @@ import {
 } from "./disk-full.ts";
 import { writeCleanEnd } from "./end-offset.ts";
 import { acksAfterSync } from "./fsync-policy.ts";
-import type { AppendResult, Log, LogConfig, ReadResult, TimestampLookup } from "./log.ts";
+import type { AppendResult, Log, LogConfig, ReadOptions, ReadResult, TimestampLookup } from "./log.ts";
 import { OpenFiles } from "./open-files.ts";
 import { recoverLog } from "./recovery.ts";
 import { activeExpired, countPastRetention } from "./retention.ts";
@@ -443,7 +443,7 @@ export class FileLog implements Log, Scrubbable, CleanerHost {
     this.opts.syncLatency?.since(startMs);
   }
 
-  async read(offset: number, maxBytes: number): Promise<ReadResult> {
+  async read(offset: number, maxBytes: number, opts?: ReadOptions): Promise<ReadResult> {
     if (offset < this.start || offset > this.ackedEnd) {
       throw new BrokerError(
         "OFFSET_OUT_OF_RANGE",
@@ -464,10 +464,19 @@ export class FileLog implements Log, Scrubbable, CleanerHost {
       }
       const ctx = { damage: this.damaged, endOffset: this.segmentEnd(i) };
       const r = await this.withSegment(seg, (index) =>
-        readSegment(seg, index, offset, maxBytes, this.opts.config.indexIntervalBytes * 2, ctx),
+        readSegment(
+          seg,
+          index,
+          offset,
+          maxBytes,
+          this.opts.config.indexIntervalBytes * 2,
+          ctx,
+          opts?.recycle,
+        ),
       );
       const data = withoutLeadingFillers(r.data);
-      if (data.length > 0) return { data, nextOffset: r.nextOffset };
+      if (data.length > 0) return { data, nextOffset: r.nextOffset, release: r.release };
+      r.release?.();
       // past offsets the cleaner removed, what follows may still be in this segment; past damage that
       // nothing intact follows in it, the read goes on at its end (a cleaned copy keeps its offsets)
       const more = r.data.length > 0 && r.nextOffset < seg.nextOffset;

@@ -17,6 +17,7 @@ export {
   DEFAULT_LOG_CONFIG,
   type Log,
   type LogConfig,
+  type ReadOptions,
   type ReadResult,
   type TimestampLookup,
 } from "./log.ts";

@@ -42,6 +42,14 @@ export interface ReadResult {
   /** the offset after the last batch in `data`; when `data` is empty, the requested offset, or the offset
    *  after damage that nothing readable follows yet */
   nextOffset: number;
+  /** with `recycle`: gives the buffer behind `data` back for reuse; once called, nothing may use `data` */
+  release?: (() => void) | undefined;
+}
+
+export interface ReadOptions {
+  /** the caller will call the result's `release` once nothing uses its data (a socket write has ended):
+   *  the read may fill a recycled buffer instead of a new one */
+  recycle?: boolean;
 }
 
 export interface TimestampLookup {
@@ -69,7 +77,7 @@ export interface Log {
   /** Encodes `records` as one batch and appends it. */
   appendRecords(records: readonly RecordInput[], timestampMs?: number): Promise<AppendResult>;
   /** Whole batches from the one holding `offset`, up to `maxBytes` (at least one batch). */
-  read(offset: number, maxBytes: number): Promise<ReadResult>;
+  read(offset: number, maxBytes: number, opts?: ReadOptions): Promise<ReadResult>;
   /** The first record with timestamp >= `timestampMs`, or null when every record is older. */
   offsetForTimestamp(timestampMs: number): Promise<TimestampLookup | null>;
   /** Makes offsets below `offset` unreadable and deletes the segments wholly below it. */

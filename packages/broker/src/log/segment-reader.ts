@@ -11,6 +11,7 @@ import {
 import { crc32c, decodeBatchRecords, LIMITS } from "../lib/index.ts";
 import type { LogDamage } from "./damage.ts";
 import type { TimestampLookup } from "./log.ts";
+import { RECYCLED_BYTES_MIN, readBuffers } from "./read-buffers.ts";
 import { walkBatches } from "./scan.ts";
 import type { Segment } from "./segment.ts";
 import type { SegmentIndex } from "./segment-index.ts";
@@ -18,14 +19,21 @@ import type { SegmentIndex } from "./segment-index.ts";
 export interface SegmentRead {
   data: Buffer;
   nextOffset: number;
+  /** set when `data` lies in a recycled buffer: gives it back */
+  release?: () => void;
 }
 
 const EMPTY = Buffer.alloc(0);
 
-async function readAt(seg: Segment, pos: number, length: number): Promise<Buffer> {
-  const buf = Buffer.allocUnsafe(length);
-  const got = await seg.fh.read(buf, 0, length, pos);
-  return got === length ? buf : buf.subarray(0, got);
+async function readAt(seg: Segment, pos: number, length: number, recycle: boolean): Promise<Buffer> {
+  const buf = recycle && length >= RECYCLED_BYTES_MIN ? readBuffers.lend(length) : Buffer.allocUnsafe(length);
+  try {
+    const got = await seg.fh.read(buf, 0, length, pos);
+    return got === length ? buf : buf.subarray(0, got);
+  } catch (e) {
+    readBuffers.giveBack(buf);
+    throw e;
+  }
 }
 
 /**
@@ -118,12 +126,13 @@ export async function readSegment(
   maxBytes: number,
   slackBytes: number,
   ctx: ReadContext,
+  recycle = false,
 ): Promise<SegmentRead> {
   let { pos, expected } = startFor(seg, index, offset, ctx.damage);
   offset = Math.max(offset, expected);
   let want = Math.max(maxBytes, 1) + slackBytes;
   while (pos < seg.visibleBytes) {
-    const buf = await readAt(seg, pos, Math.min(want, seg.visibleBytes - pos));
+    const buf = await readAt(seg, pos, Math.min(want, seg.visibleBytes - pos), recycle);
     const sel = selectBatches(buf, offset, maxBytes, expected, seg.checkedBytes - pos);
     let bad: { pos: number; expected: number; problem: string };
     if (sel.bad) {
@@ -139,7 +148,10 @@ export async function readSegment(
       if (good > 0) {
         const data = buf.subarray(sel.start, sel.start + good);
         const last = readBatchHeader(data, lastBatchAt(data));
-        return { data, nextOffset: last.baseOffset + last.lastOffsetDelta + 1 };
+        const nextOffset = last.baseOffset + last.lastOffsetDelta + 1;
+        return recycle
+          ? { data, nextOffset, release: () => readBuffers.giveBack(data) }
+          : { data, nextOffset };
       }
       bad = { pos: pos + sel.start, expected: sel.startOffset, problem: "magic byte or CRC mismatch" };
     } else if (sel.end === 0 && (sel.firstSize === 0 || sel.firstSize > seg.visibleBytes - pos)) {
@@ -149,8 +161,10 @@ export async function readSegment(
       pos += sel.end;
       expected = sel.expected;
       want = Math.max(want, sel.firstSize);
+      readBuffers.giveBack(buf);
       continue;
     }
+    readBuffers.giveBack(buf);
     const bound = { to: seg.visibleBytes, endOffset: ctx.endOffset };
     const r = await ctx.damage.resolve(seg, bad.pos, bad.expected, bound, bad.problem, "read");
     pos = r.toPos;

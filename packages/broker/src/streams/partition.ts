@@ -8,6 +8,8 @@ import { controlBatch, isControlBatch, type MarkerType } from "./transactions/co
 
 export type AppendListener = () => void;
 
+const RECYCLE = { recycle: true };
+
 export class Partition {
   private readonly listeners = new Set<AppendListener>();
   private readonly producers = new ProducerState();
@@ -120,18 +122,23 @@ export class Partition {
   /**
    * Reads like the log, and then starts reading the next chunk a sequential consumer will ask for, so
    * that its next fetch finds the data ready instead of waiting on the disk read and the CRC checks.
+   * The data may lie in a recycled buffer: the caller calls `release` once nothing uses it (optional).
    */
   read(offset: number, maxBytes: number): Promise<ReadResult> {
     const ahead = this.readAhead;
     this.readAhead = null;
-    const result =
-      ahead && ahead.offset === offset && ahead.maxBytes === maxBytes
-        ? ahead.result
-        : this.log.read(offset, maxBytes);
+    const hit = ahead !== null && ahead.offset === offset && ahead.maxBytes === maxBytes;
+    // a read-ahead nobody asked for gives its buffer back
+    if (ahead !== null && !hit)
+      ahead.result.then(
+        (r) => r.release?.(),
+        () => {},
+      );
+    const result = hit ? ahead.result : this.log.read(offset, maxBytes, RECYCLE);
     result.then(
       (r) => {
         if (r.data.length > 0 && r.nextOffset < this.endOffset && this.readAhead === null) {
-          const next = this.log.read(r.nextOffset, maxBytes);
+          const next = this.log.read(r.nextOffset, maxBytes, RECYCLE);
           next.catch(() => {}); // a failed read-ahead is reported to whoever asks for it, not here
           this.readAhead = { offset: r.nextOffset, maxBytes, result: next };
         }

@@ -23,6 +23,8 @@ interface Slot {
   out: Buffer[] | null | undefined;
   /** the request's bytes in the RequestBudget, released once the response is written */
   readonly bytes: number;
+  /** run once the response's bytes are in the kernel (see RequestContext.afterResponse) */
+  readonly after?: (() => void)[];
 }
 
 export interface ConnectionOptions {
@@ -181,7 +183,7 @@ export class KafkaConnection {
   }
 
   private dispatch(handler: KafkaHandler, header: RequestHeader, req: unknown, bytes: number): void {
-    const slot: Slot = { out: undefined, bytes };
+    const slot: Slot = { out: undefined, bytes, after: [] };
     this.slots.push(slot);
     if (
       this.slots.length >= LIMITS.kafkaInflightRequestsMax ||
@@ -200,6 +202,7 @@ export class KafkaConnection {
       port: this.socket.localPort ?? 0,
       remoteHost: this.socket.remoteAddress ?? "",
       produceThrottleMs: throttleMs,
+      afterResponse: (fn) => slot.after?.push(fn),
       onClose: (listener) => {
         if (this.isClosed) {
           listener();
@@ -243,24 +246,37 @@ export class KafkaConnection {
     let head = this.slots[0];
     if (head === undefined || head.out === undefined) return;
     const parts: Buffer[] = [];
+    const after: (() => void)[] = [];
     while (head !== undefined && head.out !== undefined) {
       this.slots.shift();
       this.opts.budget.release(this, head.bytes);
       if (head.out !== null) parts.push(...head.out);
+      if (head.after !== undefined) after.push(...head.after);
       head = this.slots[0];
     }
-    this.write(parts);
+    this.write(parts, after);
     this.resumeIfRoom();
   }
 
-  /** Writes responses in one corked batch; the memory alarm sees their bytes until the kernel has them. */
-  private write(parts: Buffer[]): void {
+  /**
+   * Writes responses in one corked batch; the memory alarm sees their bytes until the kernel has them, and
+   * `after` runs then (the responses' buffers may be reused).
+   */
+  private write(parts: Buffer[], after: (() => void)[]): void {
     const { memory } = this.opts;
     let bytes = 0;
     for (const p of parts) bytes += p.length;
+    if (parts.length === 0) {
+      for (const fn of after) fn();
+      return;
+    }
     memory?.add("kafkaResponses", bytes);
-    // the last write's callback runs once all are written, or with an error if the socket is destroyed first
-    const done = memory === undefined ? undefined : () => memory.add("kafkaResponses", -bytes);
+    // the last write's callback runs once all are written, or with an error once the socket is destroyed
+    // (libuv has let go of every buffer by then)
+    const done = () => {
+      memory?.add("kafkaResponses", -bytes);
+      for (const fn of after) fn();
+    };
     this.socket.cork();
     for (let i = 0; i < parts.length; i++) {
       this.socket.write(parts[i] as Buffer, i === parts.length - 1 ? done : undefined);

@@ -30,6 +30,11 @@ export interface RequestContext {
   readonly remoteHost: string;
   /** Produce: the throttle_time_ms to answer with (the connection is not read for that long) */
   readonly produceThrottleMs: number;
+  /**
+   * Calls `fn` once the response's bytes have been handed to the kernel (or the write failed): the buffers
+   * it referred to may then be reused. Never called if the connection closes before the response is sent.
+   */
+  afterResponse(fn: () => void): void;
   /** calls `listener` when the connection closes (at once if it has); the result unregisters it */
   onClose(listener: () => void): () => void;
 }

@@ -78,50 +78,70 @@ function empty(w: Wanted, errorCode: number): PartData {
   };
 }
 
-async function readOne(w: Wanted, budget: number): Promise<PartData> {
+/** What one partition answers, and what gives its read's buffer back once nothing uses the records. */
+type Read = { part: PartData; release?: (() => void) | undefined };
+
+async function readOne(w: Wanted, budget: number): Promise<Read> {
   const p = w.partition;
-  if (p === undefined) return empty(w, w.missing);
-  if (w.offset < p.startOffset || w.offset > p.endOffset) return empty(w, KafkaErrorCode.OFFSET_OUT_OF_RANGE);
+  if (p === undefined) return { part: empty(w, w.missing) };
+  if (w.offset < p.startOffset || w.offset > p.endOffset)
+    return { part: empty(w, KafkaErrorCode.OFFSET_OUT_OF_RANGE) };
   const limit = w.committed ? lastStable(w, p) : p.endOffset;
-  if (w.offset >= limit || budget <= 0) return empty(w, KafkaErrorCode.NONE);
+  if (w.offset >= limit || budget <= 0) return { part: empty(w, KafkaErrorCode.NONE) };
   try {
     // A damaged batch at the offset is answered with the next intact ones (the log reports the damage),
     // as a compacted topic's gap, not with CORRUPT_MESSAGE: on that error kcat exits, librdkafka retries
     // the same offset forever and kafkajs too (silently, failing the whole fetch), so no consumer got past.
-    const { data } = await p.read(w.offset, Math.max(1, Math.min(w.maxBytes, budget)));
-    if (!w.committed) return { ...empty(w, KafkaErrorCode.NONE), records: data };
-    // the limit is read again: the read took time, and the LSO only moves forward
-    const stable = lastStable(w, p);
-    const aborted = w.txns.abortedIn(w.topicId, p.index, w.offset, stable).map((a) => ({
-      producerId: BigInt(a.producerId),
-      firstOffset: BigInt(a.firstOffset),
-    }));
-    return {
-      ...empty(w, KafkaErrorCode.NONE),
-      records: batchesBelow(data, stable),
-      abortedTransactions: aborted,
-    };
+    const { data, release } = await p.read(w.offset, Math.max(1, Math.min(w.maxBytes, budget)));
+    return { part: answer(w, p, data), release };
   } catch (e) {
-    return empty(w, kafkaError(e).code);
+    return { part: empty(w, kafkaError(e).code) };
   }
 }
 
-/** Reads every wanted partition in order within the request's byte budget; returns bytes and whether any errored. */
-async function readAll(
-  list: Wanted[],
-  maxBytes: number,
-): Promise<{ parts: PartData[]; bytes: number; errored: boolean }> {
+/** The partition's answer with the records read (read_committed: those below the last stable offset). */
+function answer(w: Wanted, p: Partition, data: Buffer): PartData {
+  if (!w.committed) return { ...empty(w, KafkaErrorCode.NONE), records: data };
+  // the limit is read again: the read took time, and the LSO only moves forward
+  const stable = lastStable(w, p);
+  const aborted = w.txns.abortedIn(w.topicId, p.index, w.offset, stable).map((a) => ({
+    producerId: BigInt(a.producerId),
+    firstOffset: BigInt(a.firstOffset),
+  }));
+  return {
+    ...empty(w, KafkaErrorCode.NONE),
+    records: batchesBelow(data, stable),
+    abortedTransactions: aborted,
+  };
+}
+
+interface ReadAll {
+  parts: PartData[];
+  bytes: number;
+  /** whether any partition answered with an error */
+  errored: boolean;
+  /** gives the reads' buffers back: once the response is written, or at once when it is not sent */
+  release: () => void;
+}
+
+/** Reads every wanted partition in order within the request's byte budget. */
+async function readAll(list: Wanted[], maxBytes: number): Promise<ReadAll> {
   const parts: PartData[] = [];
+  const releases: (() => void)[] = [];
   let bytes = 0;
   let errored = false;
   for (const w of list) {
     // The first partition with data gets at least one batch even past max_bytes, as Kafka does.
-    const d = await readOne(w, bytes === 0 ? Math.max(maxBytes, 1) : maxBytes - bytes);
-    bytes += d.records?.length ?? 0;
-    errored ||= d.errorCode !== KafkaErrorCode.NONE;
-    parts.push(d);
+    const { part, release } = await readOne(w, bytes === 0 ? Math.max(maxBytes, 1) : maxBytes - bytes);
+    bytes += part.records?.length ?? 0;
+    errored ||= part.errorCode !== KafkaErrorCode.NONE;
+    parts.push(part);
+    if (release) releases.push(release);
   }
-  return { parts, bytes, errored };
+  const releaseAll = () => {
+    for (const r of releases.splice(0)) r();
+  };
+  return { parts, bytes, errored, release: releaseAll };
 }
 
 /** Resolves on the first append to any of the partitions, at the deadline, or when the client goes. */
@@ -167,8 +187,10 @@ export const fetchHandler = defineHandler(kafkaApis[1], 4, 13, async (req, ctx) 
     await waitForData(list, left, ctx);
     off();
     if (gone) break;
+    got.release();
     got = await readAll(list, maxBytes);
   }
+  ctx.afterResponse(got.release);
   ctx.broker.traffic.fetchedBytes += got.bytes;
   const byTopic = new Map<string, PartData[]>();
   list.forEach((w, i) => {
