@@ -102,8 +102,6 @@ export class FileLog implements Log, Scrubbable, CleanerHost {
   private scrubbing: Promise<void> | null = null;
 
   private readonly sealedIndexes: SealedIndexes;
-  /** see CleanerHost */
-  tombstonesDueMs = Number.POSITIVE_INFINITY;
 
   private constructor(
     private readonly opts: FileLogOptions & { files: OpenFiles },

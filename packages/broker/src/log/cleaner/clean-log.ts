@@ -13,6 +13,7 @@ import { type CleanedCopy, type CleanStats, writeCleanedCopy } from "./clean-seg
 import { keyHash, type OffsetMap } from "./offset-map.ts";
 import { eachBatch } from "./read-batches.ts";
 import type { SwapStep } from "./swap.ts";
+import { readTombstonesDue, writeTombstonesDue } from "./tombstone-horizon.ts";
 import { AbortedIndex, MarkerTracker, type TransactionView } from "./transactions.ts";
 
 /** A compacted topic's settings, in Kafka's terms. */
@@ -36,9 +37,6 @@ export interface CleanerHost {
   readonly segmentBytes: number;
   readonly startOffset: number;
   readonly endOffset: number;
-  /** when the earliest tombstone the last cleaning kept passes its horizon (Infinity: none known). Kept in
-   *  memory only: after a restart, a kept tombstone goes at the first cleaning that new dirt starts. */
-  tombstonesDueMs: number;
   /** the sealed segments, oldest first (the active one is never cleaned) */
   sealedSegments(): readonly Segment[];
   /** runs `fn` with no retention, trim or other cleaning changing the segments meanwhile */
@@ -58,6 +56,8 @@ export interface DirtyState {
   cleanBytes: number;
   dirtyBytes: number;
   ratio: number;
+  /** when the newest tombstone or marker the last cleaning kept passes its horizon (Infinity: none) */
+  tombstonesDueMs: number;
 }
 
 /** How dirty the log is, counting only sealed segments older than the compaction lag. */
@@ -84,7 +84,9 @@ export async function dirtyState(
     cleanableEnd = seg.nextOffset;
   }
   const total = cleanBytes + dirtyBytes;
-  return { firstDirty, cleanableEnd, cleanBytes, dirtyBytes, ratio: total === 0 ? 0 : dirtyBytes / total };
+  const ratio = total === 0 ? 0 : dirtyBytes / total;
+  const tombstonesDueMs = await readTombstonesDue(host.fs, host.dir);
+  return { firstDirty, cleanableEnd, cleanBytes, dirtyBytes, ratio, tombstonesDueMs };
 }
 
 export interface CleanResult extends CleanStats {
@@ -103,13 +105,12 @@ export interface CleanOptions {
 
 /** Dirty enough (or forced), or a kept tombstone's horizon has passed (Kafka's KIP-534 does the same). */
 export function needsCleaning(
-  host: CleanerHost,
   state: DirtyState,
   cfg: CompactionConfig,
   opts: { nowMs: number; force?: boolean },
 ): boolean {
   if (state.dirtyBytes > 0 && (opts.force || state.ratio >= cfg.minCleanableDirtyRatio)) return true;
-  return opts.nowMs >= host.tombstonesDueMs;
+  return opts.nowMs >= state.tombstonesDueMs;
 }
 
 /** Cleans the log once if it is dirty enough; null when there was nothing to do. */
@@ -121,7 +122,7 @@ export function cleanLog(
 ): Promise<CleanResult | null> {
   return host.exclusive(async () => {
     const state = await dirtyState(host, cfg, opts.nowMs);
-    if (!needsCleaning(host, state, cfg, opts)) return null;
+    if (!needsCleaning(state, cfg, opts)) return null;
     map.clear();
     const aborted = new AbortedIndex(cfg.transactions, host.startOffset, state.cleanableEnd);
     const mapEnd = await buildMap(host, map, state.firstDirty, state.cleanableEnd, aborted);
@@ -149,9 +150,9 @@ export function cleanLog(
       await opts.step?.("copied");
       await host.swapIn(group, copy, opts.step);
     }
+    const due = rule.keptTombstoneMaxMs < 0 ? Infinity : rule.keptTombstoneMaxMs + cfg.deleteRetentionMs;
+    await writeTombstonesDue(host.fs, host.dir, due);
     await writeCleanerCheckpoint(host.fs, host.dir, mapEnd);
-    host.tombstonesDueMs =
-      rule.keptTombstoneMaxMs < 0 ? Infinity : rule.keptTombstoneMaxMs + cfg.deleteRetentionMs;
     return { ...stats, cleanedTo: mapEnd, groups: groups.length };
   });
 }

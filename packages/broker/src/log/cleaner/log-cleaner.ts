@@ -57,7 +57,7 @@ export class LogCleaner {
       try {
         await log.rollIfDue();
         const state = await dirtyState(log, cfg, nowMs);
-        if (needsCleaning(log, state, cfg, { nowMs, force })) dirty.push({ log, cfg, ratio: state.ratio });
+        if (needsCleaning(state, cfg, { nowMs, force })) dirty.push({ log, cfg, ratio: state.ratio });
       } catch (err) {
         this.opts.logger.error({ err, dir: log.dir }, "log cleaner could not inspect a log; retried later");
       }
