@@ -49,7 +49,7 @@ const START_OPTIONS: ReadonlyArray<{ key: ConfigKey; arg: string; what: string }
   {
     key: "logCleanerEnable",
     arg: "<bool>",
-    what: "Kafka: clean compacted topics in the background (default false)",
+    what: "Kafka: clean compacted topics in the background (default true)",
   },
   {
     key: "diskFreeLimit",

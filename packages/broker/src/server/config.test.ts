@@ -53,7 +53,7 @@ describe("defaults", () => {
       maxConnections: "auto",
       logCleanerDedupeBufferSize: 32 * 1024 * 1024,
       logCleanerBackoffMs: 15_000,
-      logCleanerEnable: false,
+      logCleanerEnable: true,
     });
   });
 });
@@ -122,7 +122,7 @@ describe("precedence argv > env > file > defaults", () => {
         SPINDLE_MAX_CONNECTIONS: "300",
         SPINDLE_LOG_CLEANER_DEDUPE_BUFFER_SIZE: "1MiB",
         SPINDLE_LOG_CLEANER_BACKOFF_MS: "500",
-        SPINDLE_LOG_CLEANER_ENABLE: "true",
+        SPINDLE_LOG_CLEANER_ENABLE: "false",
       },
     });
     assert.deepEqual(c, {
@@ -142,7 +142,7 @@ describe("precedence argv > env > file > defaults", () => {
       maxConnections: 300,
       logCleanerDedupeBufferSize: 1024 * 1024,
       logCleanerBackoffMs: 500,
-      logCleanerEnable: true,
+      logCleanerEnable: false,
     });
   });
 

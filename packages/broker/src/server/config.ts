@@ -87,7 +87,7 @@ export const DEFAULTS = {
   maxConnections: "auto",
   logCleanerDedupeBufferSize: "32MiB",
   logCleanerBackoffMs: 15_000,
-  logCleanerEnable: false,
+  logCleanerEnable: true,
 } as const satisfies Record<ConfigKey, string | number | boolean>;
 
 /** The command-line flag for each key; error messages name it so the user knows what to change. */
