@@ -595,9 +595,14 @@ export class FileLog implements Log, Scrubbable, CleanerHost {
     await fs.syncDir(dir);
   }
 
-  /** Rolls a non-empty active segment older than segment.ms, so the cleaner can reach its records. */
-  async rollIfDue(): Promise<boolean> {
-    const due = () => !this.active.isEmpty && this.opts.clock.nowMs() >= this.active.rollAtMs;
+  /**
+   * Rolls a non-empty active segment older than segment.ms or `maxAgeMs` (max.compaction.lag.ms), so the
+   * cleaner can reach its records. Its age counts from its creation (its roll time less segment.ms).
+   */
+  async rollIfDue(maxAgeMs = Number.POSITIVE_INFINITY): Promise<boolean> {
+    const { clock, config } = this.opts;
+    const rollAt = () => Math.min(this.active.rollAtMs, this.active.rollAtMs - config.segmentMs + maxAgeMs);
+    const due = () => !this.active.isEmpty && clock.nowMs() >= rollAt();
     if (!due() || this.failure || this.closed) return false;
     let rolled = false;
     await this.asWriter(async () => {

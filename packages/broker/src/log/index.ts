@@ -1,6 +1,7 @@
 // log/: the storage engine. Everything above appends and reads RecordBatch v2 bytes through `Log`.
 // Only this folder (and meta/, through it) touches data files.
 export { type CleanResult, type CompactionConfig, dirtyState } from "./cleaner/clean-log.ts";
+export type { CleanerStats } from "./cleaner/cleaner-stats.ts";
 export { LogCleaner, type LogCleanerOptions } from "./cleaner/log-cleaner.ts";
 export type { TransactionView } from "./cleaner/transactions.ts";
 export { type DamageCounts, DamageStats } from "./damage.ts";

@@ -233,6 +233,7 @@ function httpContext(
     memory: more.memory,
     damage: storage.watch.damageStats.counts,
     syncLatency: storage.watch.syncLatency,
+    cleaner: streams.cleaner,
     clock: systemClock,
     logger: more.log,
     version: queues.version,

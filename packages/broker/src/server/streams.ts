@@ -4,7 +4,7 @@
 import { createHash } from "node:crypto";
 import type { KafkaBroker } from "../gateway/kafka/index.ts";
 import { type Logger, systemClock } from "../lib/index.ts";
-import { LogCleaner, type OpenFiles } from "../log/index.ts";
+import { type CleanerStats, LogCleaner, type OpenFiles } from "../log/index.ts";
 import {
   DEFAULT_GROUP_TIMINGS,
   Groups,
@@ -23,6 +23,8 @@ const RETENTION_CHECK_MS = 60_000;
 
 export interface Streams {
   readonly kafka: KafkaBroker;
+  /** the log cleaner's figures, for /metrics */
+  readonly cleaner: CleanerStats;
   close(): Promise<void>;
 }
 
@@ -123,5 +125,5 @@ export async function openStreams(
     await cleaner.close();
     await topics.close();
   };
-  return { kafka, close };
+  return { kafka, cleaner: cleaner.stats, close };
 }

@@ -19,7 +19,14 @@ export interface TopicConfig {
   minCleanableDirtyRatio: number;
   /** compacted topics: a record stays uncompacted at least this long */
   minCompactionLagMs: number;
+  /** compacted topics: a record is compacted at most about this long after it was written, whatever the
+   *  dirty ratio (NO_MAX_LAG: never forced) */
+  maxCompactionLagMs: number;
 }
+
+/** Kafka's default max.compaction.lag.ms (Long.MAX_VALUE), stored as the largest exact integer. */
+const NO_MAX_LAG = Number.MAX_SAFE_INTEGER;
+const NO_MAX_LAG_TEXT = "9223372036854775807";
 
 export const DEFAULT_TOPIC_CONFIG: TopicConfig = {
   retentionMs: 7 * 24 * 3600 * 1000,
@@ -31,6 +38,7 @@ export const DEFAULT_TOPIC_CONFIG: TopicConfig = {
   deleteRetentionMs: 24 * 3600 * 1000,
   minCleanableDirtyRatio: 0.5,
   minCompactionLagMs: 0,
+  maxCompactionLagMs: NO_MAX_LAG,
 };
 
 type Key = keyof TopicConfig;
@@ -46,6 +54,7 @@ export const CONFIG_NAMES: Readonly<Record<string, Key>> = {
   "delete.retention.ms": "deleteRetentionMs",
   "min.cleanable.dirty.ratio": "minCleanableDirtyRatio",
   "min.compaction.lag.ms": "minCompactionLagMs",
+  "max.compaction.lag.ms": "maxCompactionLagMs",
 };
 
 function invalid(message: string): BrokerError {
@@ -83,6 +92,11 @@ function parseValue(name: string, key: Key, text: string): number | CleanupPolic
     case "deleteRetentionMs":
     case "minCompactionLagMs":
       return parseInteger(name, text, 0);
+    case "maxCompactionLagMs":
+      // up to Kafka's Long.MAX_VALUE, which means "never": anything past 2^53 is the same
+      if (!/^\d{1,19}$/.test(text)) throw invalid(`${name}=${text}: expected an integer`);
+      if (Number(text) < 1) throw invalid(`${name}=${text}: must be at least 1`);
+      return Math.min(Number(text), NO_MAX_LAG);
     case "minCleanableDirtyRatio":
       return parseRatio(name, text);
     case "segmentBytes":
@@ -118,7 +132,7 @@ export interface ConfigEntry {
 export function describeConfig(config: TopicConfig): ConfigEntry[] {
   return Object.entries(CONFIG_NAMES).map(([name, key]) => ({
     name,
-    value: String(config[key]),
+    value: key === "maxCompactionLagMs" && config[key] === NO_MAX_LAG ? NO_MAX_LAG_TEXT : String(config[key]),
     isDefault: config[key] === DEFAULT_TOPIC_CONFIG[key],
   }));
 }
@@ -126,8 +140,8 @@ export function describeConfig(config: TopicConfig): ConfigEntry[] {
 /** What the log cleaner needs, or null when the topic is not compacted. */
 export function compactionOf(config: TopicConfig, transactions?: TransactionView): CompactionConfig | null {
   if (config.cleanupPolicy === "delete") return null;
-  const { deleteRetentionMs, minCleanableDirtyRatio, minCompactionLagMs } = config;
-  const cfg = { deleteRetentionMs, minCleanableDirtyRatio, minCompactionLagMs };
+  const { deleteRetentionMs, minCleanableDirtyRatio, minCompactionLagMs, maxCompactionLagMs } = config;
+  const cfg = { deleteRetentionMs, minCleanableDirtyRatio, minCompactionLagMs, maxCompactionLagMs };
   return transactions === undefined ? cfg : { ...cfg, transactions };
 }
 

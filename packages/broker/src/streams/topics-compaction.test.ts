@@ -42,7 +42,7 @@ test("the cleaner follows cleanup.policy as it is altered, and forgets deleted t
   await topics.alterConfig("t", [["cleanup.policy", "compact"]]);
   clock.advance(1000); // the timer's round
   await cleaner.runOnce();
-  assert.equal(cleaner.cleanings, 1, "the altered topic was cleaned");
+  assert.equal(cleaner.stats.cleanings, 1, "the altered topic was cleaned");
   assert.ok(log.sizeBytes < size / 2, `${size} → ${log.sizeBytes}`);
   assert.ok(logger.entries.some((e) => e.msg.startsWith("log cleaned")));
 

@@ -87,7 +87,9 @@ export class Topics {
   static async open(opts: TopicsOptions): Promise<Topics> {
     const topics = new Topics(opts);
     for (const [, value] of opts.meta.list(KIND)) {
-      const def = value as TopicDefinition;
+      const stored = value as TopicDefinition;
+      // configs added since the topic was stored take their defaults
+      const def = { ...stored, config: { ...DEFAULT_TOPIC_CONFIG, ...stored.config } };
       // Partitions on disk are opened whatever the budget says now: a broker that started once starts again.
       topics.files.claimLogs(def.partitions, `topic ${def.name}`, true);
       topics.add(await topics.openTopic(def));

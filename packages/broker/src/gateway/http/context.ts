@@ -3,7 +3,7 @@
 // Invariant: resource modules reach the broker only through this context (no imports of server/).
 
 import type { Clock, Logger, MemoryAccount } from "../../lib/index.ts";
-import type { DamageCounts, SyncLatency } from "../../log/index.ts";
+import type { CleanerStats, DamageCounts, SyncLatency } from "../../log/index.ts";
 import type { Vhost } from "../../queues/index.ts";
 import type { AmqpConnections } from "../amqp/index.ts";
 import type { KafkaBroker } from "../kafka/index.ts";
@@ -37,6 +37,8 @@ export interface HttpContext {
   readonly damage: Readonly<DamageCounts>;
   /** how long the logs' syncs to disk take */
   readonly syncLatency: SyncLatency;
+  /** the log cleaner's last check and cleaning */
+  readonly cleaner: Readonly<CleanerStats>;
   readonly clock: Clock;
   readonly logger: Logger;
   /** the broker's package version */

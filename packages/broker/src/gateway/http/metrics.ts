@@ -5,6 +5,7 @@
 
 import { Hono } from "hono";
 import { collectDefaultMetrics, Registry } from "prom-client";
+import { writeCleanerMetrics } from "./cleaner-metrics.ts";
 import type { HttpContext } from "./context.ts";
 import { EXPOSITION_CONTENT_TYPE, Exposition } from "./exposition.ts";
 import { writeKafkaMetrics } from "./kafka-metrics.ts";
@@ -16,6 +17,7 @@ async function scrape(ctx: HttpContext, processMetrics: Registry): Promise<strin
   const out = new Exposition();
   writeRabbitMetrics(out, ctx);
   writeKafkaMetrics(out, ctx);
+  writeCleanerMetrics(out, ctx);
   writeSpindleMetrics(out, ctx);
   writeTransactionMetrics(out, ctx);
   out.raw(await processMetrics.metrics());

@@ -1,6 +1,7 @@
 // Compacted topics through real clients against a real spindle process: kafkajs creates the topic with
 // cleanup.policy=compact, the background cleaner runs, kcat and a kafkajs consumer read only the latest
-// value of each key, keyless records are refused, and ListOffsets v7 answers the max timestamp (-3).
+// value of each key, keyless records are refused, ListOffsets v7 answers the max timestamp (-3), and
+// /metrics shows the cleaner's figures under the JMX exporter's names.
 
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
@@ -8,6 +9,7 @@ import { after, before, test } from "node:test";
 import { promisify } from "node:util";
 import { KafkaErrorCode, type ListOffsetsResponse } from "@spindle/protocol";
 import { Kafka, logLevel } from "kafkajs";
+import { parseScrape, promtoolCheck, value } from "../../../../../test/support/prometheus.ts";
 import { type SpindleProcess, startSpindle } from "../../../../../test/support/spindle-process.ts";
 import { request } from "./raw-client.ts";
 
@@ -106,9 +108,29 @@ test("kafkajs creates a compacted topic; after cleaning kcat and a kafkajs consu
   );
   assert.equal(seen[9], "121 k0=later");
   await consumer.disconnect();
+  await checkCleanerMetrics();
   await producer.disconnect();
   await admin.disconnect();
 });
+
+async function checkCleanerMetrics(): Promise<void> {
+  const text = await (await fetch(`http://${spindle.http}/metrics`)).text();
+  promtoolCheck(text);
+  const samples = parseScrape(text);
+  const at = (name: string) => value(samples, name);
+  assert.ok(at("spindle_log_cleaner_cleanings_total") >= 1, "cleanings are counted");
+  const recopy = at("kafka_log_logcleaner_cleaner_recopy_percent");
+  assert.ok(recopy > 0 && recopy <= 100, `the last cleaning wrote part of what it read (${recopy}%)`);
+  const used = at("kafka_log_logcleaner_max_buffer_utilization_percent");
+  assert.ok(used >= 0 && used < 1, `ten keys in a 32 MiB map (${used}%)`);
+  assert.ok(at("kafka_log_logcleaner_max_clean_time_secs") > 0);
+  assert.equal(at("kafka_log_logcleaner_deadthreadcount"), 0);
+  assert.equal(at("spindle_log_cleaner_failing_partitions"), 0);
+  const dirty = at("kafka_log_logcleanermanager_max_dirty_percent");
+  assert.ok(dirty >= 0 && dirty <= 100);
+  const sinceS = Date.now() / 1000 - at("spindle_log_cleaner_last_check_timestamp_seconds");
+  assert.ok(sinceS >= 0 && sinceS < 10, `the cleaner checked ${sinceS} s ago (every 100 ms)`);
+}
 
 test("a record without a key is refused by a compacted topic (kafkajs and kcat), and alter turns compaction on", async () => {
   const admin = kafka.admin();

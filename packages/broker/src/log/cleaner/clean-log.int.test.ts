@@ -221,3 +221,30 @@ test("cleaning a damaged segment steps over the damage once, and the cleaned cop
   assert.equal(log.damage.corruptBatches, 1, "the cleaned copy holds no damage");
   await log.close();
 });
+
+test("max.compaction.lag.ms cleans old dirt below the dirty ratio, and rolls an active segment that old", async () => {
+  const clock = new FakeClock(1_000_000);
+  const log = await openLog(tempDir("maxlag"), clock, nodeFs, { segmentMs: 3_600_000 });
+  for (let i = 0; i < 100; i++) await put(log, clock, `k${i % 4}`, `v${i}`, i);
+  assert.ok(await cleanLog(log, COMPACT, new OffsetMap(1 << 20), { nowMs: clock.nowMs() }));
+  for (let i = 0; i < 20; i++) await put(log, clock, `k${i % 4}`, `w${i}`, i);
+  const strict = { ...COMPACT, minCleanableDirtyRatio: 0.99 };
+  const lagged = { ...strict, maxCompactionLagMs: 10_000 };
+  assert.equal(await log.rollIfDue(lagged.maxCompactionLagMs), false, "the active segment is young");
+  clock.advance(10_100);
+  assert.equal(await log.rollIfDue(lagged.maxCompactionLagMs), true, "older than the max lag: rolled");
+  const state = await dirtyState(log, lagged, clock.nowMs());
+  assert.ok(state.dirtyBytes > 0 && state.ratio < 0.99, `little dirt (${state.ratio})`);
+  assert.equal(
+    await cleanLog(log, strict, new OffsetMap(1 << 20), { nowMs: clock.nowMs() }),
+    null,
+    "below the ratio and no max lag: not cleaned",
+  );
+  assert.ok(
+    await cleanLog(log, lagged, new OffsetMap(1 << 20), { nowMs: clock.nowMs() }),
+    "past the max lag",
+  );
+  const values = (await readAllRecords(log)).map((x) => x.value?.replace(/\.+$/, ""));
+  assert.deepEqual(values, ["w16", "w17", "w18", "w19"], "each key's latest value alone");
+  await log.close();
+});

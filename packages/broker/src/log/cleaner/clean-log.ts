@@ -22,6 +22,9 @@ export interface CompactionConfig {
   minCleanableDirtyRatio: number;
   /** a record stays uncompacted at least this long (min.compaction.lag.ms) */
   minCompactionLagMs: number;
+  /** a log whose dirty records are older than this is cleaned whatever its dirty ratio
+   *  (max.compaction.lag.ms; absent: never) */
+  maxCompactionLagMs?: number;
   /** a tombstone stays at least this long after it was written (delete.retention.ms) */
   deleteRetentionMs: number;
   /** the partition's transactions; none: every batch is taken as decided */
@@ -58,6 +61,8 @@ export interface DirtyState {
   ratio: number;
   /** when the newest tombstone or marker the last cleaning kept passes its horizon (Infinity: none) */
   tombstonesDueMs: number;
+  /** the oldest cleanable dirty segment's newest timestamp (Infinity: none) */
+  oldestDirtyMs: number;
 }
 
 /** How dirty the log is, counting only sealed segments older than the compaction lag. */
@@ -71,6 +76,7 @@ export async function dirtyState(
   let cleanBytes = 0;
   let dirtyBytes = 0;
   let cleanableEnd = firstDirty;
+  let oldestDirtyMs = Number.POSITIVE_INFINITY;
   const stable = cfg.transactions?.lastStableOffset(host.endOffset) ?? host.endOffset;
   for (const seg of host.sealedSegments()) {
     if (seg.nextOffset <= firstDirty) {
@@ -82,11 +88,12 @@ export async function dirtyState(
     if (seg.nextOffset > stable) break; // an undecided transaction may have batches here
     dirtyBytes += seg.size;
     cleanableEnd = seg.nextOffset;
+    if (seg.maxTimestamp >= 0) oldestDirtyMs = Math.min(oldestDirtyMs, seg.maxTimestamp);
   }
   const total = cleanBytes + dirtyBytes;
   const ratio = total === 0 ? 0 : dirtyBytes / total;
   const tombstonesDueMs = await readTombstonesDue(host.fs, host.dir);
-  return { firstDirty, cleanableEnd, cleanBytes, dirtyBytes, ratio, tombstonesDueMs };
+  return { firstDirty, cleanableEnd, cleanBytes, dirtyBytes, ratio, tombstonesDueMs, oldestDirtyMs };
 }
 
 export interface CleanResult extends CleanStats {
@@ -103,14 +110,23 @@ export interface CleanOptions {
   step?: (s: SwapStep) => Promise<void>;
 }
 
-/** Dirty enough (or forced), or a kept tombstone's horizon has passed (Kafka's KIP-534 does the same). */
+/**
+ * Dirty enough (or forced), dirt older than max.compaction.lag.ms, or a kept tombstone's horizon has passed
+ * (Kafka's KIP-354 and KIP-534 do the same).
+ */
 export function needsCleaning(
   state: DirtyState,
   cfg: CompactionConfig,
   opts: { nowMs: number; force?: boolean },
 ): boolean {
   if (state.dirtyBytes > 0 && (opts.force || state.ratio >= cfg.minCleanableDirtyRatio)) return true;
+  if (state.dirtyBytes > 0 && compactionDelayMs(state, cfg, opts.nowMs) >= 0) return true;
   return opts.nowMs >= state.tombstonesDueMs;
+}
+
+/** How long past max.compaction.lag.ms the oldest dirty records are (negative: not yet; -Infinity: none). */
+export function compactionDelayMs(state: DirtyState, cfg: CompactionConfig, nowMs: number): number {
+  return nowMs - (cfg.maxCompactionLagMs ?? Number.POSITIVE_INFINITY) - state.oldestDirtyMs;
 }
 
 /** Cleans the log once if it is dirty enough; null when there was nothing to do. */

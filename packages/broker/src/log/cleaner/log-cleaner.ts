@@ -4,7 +4,15 @@
 
 import type { Clock, Logger, TimerHandle } from "../../lib/index.ts";
 import type { FileLog } from "../file-log.ts";
-import { type CleanResult, type CompactionConfig, cleanLog, dirtyState, needsCleaning } from "./clean-log.ts";
+import {
+  type CleanResult,
+  type CompactionConfig,
+  cleanLog,
+  compactionDelayMs,
+  dirtyState,
+  needsCleaning,
+} from "./clean-log.ts";
+import { CleanerStats } from "./cleaner-stats.ts";
 import { OffsetMap } from "./offset-map.ts";
 
 export interface LogCleanerOptions {
@@ -23,12 +31,14 @@ export class LogCleaner {
   private readonly logs = new Map<FileLog, Watched>();
   private timer: TimerHandle | undefined;
   private running: Promise<CleanResult[]> | null = null;
-  /** cleanings done, for metrics and tests */
-  cleanings = 0;
+  /** for /metrics and tests */
+  readonly stats = new CleanerStats();
 
   constructor(private readonly opts: LogCleanerOptions) {}
 
   start(): void {
+    this.stats.running = true;
+    this.stats.lastCheckMs = this.opts.clock.nowMs();
     this.timer ??= this.opts.clock.setRepeating(this.opts.backoffMs, () => void this.runOnce());
   }
 
@@ -38,6 +48,7 @@ export class LogCleaner {
 
   remove(log: FileLog): void {
     this.logs.delete(log);
+    this.stats.failing.delete(log.dir);
   }
 
   /** One round over every compacted log; a round already running is joined, not doubled. */
@@ -50,34 +61,46 @@ export class LogCleaner {
 
   private async round(force: boolean): Promise<CleanResult[]> {
     const nowMs = this.opts.clock.nowMs();
-    const dirty: { log: FileLog; cfg: CompactionConfig; ratio: number }[] = [];
+    const { stats } = this;
+    stats.lastCheckMs = nowMs;
+    const dirty: { log: FileLog; cfg: CompactionConfig; ratio: number; delayMs: number }[] = [];
+    let maxRatio = 0;
     for (const [log, watched] of this.logs) {
       const cfg = watched();
       if (cfg === null) continue;
       try {
-        await log.rollIfDue();
+        await log.rollIfDue(cfg.maxCompactionLagMs);
         const state = await dirtyState(log, cfg, nowMs);
-        if (needsCleaning(state, cfg, { nowMs, force })) dirty.push({ log, cfg, ratio: state.ratio });
+        maxRatio = Math.max(maxRatio, state.ratio);
+        const delayMs = Math.max(0, compactionDelayMs(state, cfg, nowMs));
+        if (needsCleaning(state, cfg, { nowMs, force }))
+          dirty.push({ log, cfg, ratio: state.ratio, delayMs });
+        else stats.failing.delete(log.dir); // not due: nothing failed (a failed cleaning leaves it due)
       } catch (err) {
+        stats.failing.add(log.dir);
         this.opts.logger.error({ err, dir: log.dir }, "log cleaner could not inspect a log; retried later");
       }
     }
+    stats.maxDirtyPercent = Math.round(100 * maxRatio);
     if (dirty.length === 0) return [];
     dirty.sort((a, b) => b.ratio - a.ratio);
     const map = new OffsetMap(this.opts.bufferBytes); // freed after the round: idle brokers hold none
     const results: CleanResult[] = [];
-    for (const { log, cfg } of dirty) {
+    for (const { log, cfg, delayMs } of dirty) {
       if (!this.logs.has(log)) continue; // its topic was deleted meanwhile
+      const startMs = this.opts.clock.nowMs();
       try {
-        const r = await cleanLog(log, cfg, map, { nowMs: this.opts.clock.nowMs(), force });
+        const r = await cleanLog(log, cfg, map, { nowMs: startMs, force });
+        stats.failing.delete(log.dir);
         if (r === null) continue;
-        this.cleanings++;
+        stats.cleaned(r, map.size / map.slots, this.opts.clock.nowMs() - startMs, delayMs);
         results.push(r);
         this.opts.logger.info(
           { dir: log.dir, ...r },
           `log cleaned: kept ${r.recordsKept} of ${r.recordsRead} records, ${r.bytesRead} → ${r.bytesWritten} bytes`,
         );
       } catch (err) {
+        stats.failing.add(log.dir);
         this.opts.logger.error({ err, dir: log.dir }, "log cleaning failed; retried at the next check");
       }
     }
