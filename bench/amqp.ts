@@ -7,12 +7,14 @@
 // Before its measured runs each scenario runs once, unmeasured, at half its size against both brokers
 // (BENCH_WARMUP=0 skips it): a fresh Spindle process is still compiling its hot path (V8's JIT) during
 // its first 50k messages, and a long-running broker is what the table is about.
+// BENCH_BASE_BIN=<another build's packages/broker/bin/spindle.js> also runs that build in every run (after
+// this one's) and prints a second table: this build against it, broker CPU ms per 1,000 messages side by side.
 
 import { execSync, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import amqplib from "amqplib";
-import { startSpindle } from "../test/support/spindle-process.ts";
+import { type SpindleProcess, startSpindle } from "../test/support/spindle-process.ts";
 import type { WorkerSpec } from "./amqp-worker.ts";
 import { fmt, printTable } from "./table.ts";
 
@@ -23,6 +25,7 @@ const WARMUP = process.env.BENCH_WARMUP !== "0";
 const QUIET_CPU_PCT = 5;
 const QUIET_WINDOW_MS = 250;
 const QUIET_WAIT_MAX_MS = 15_000;
+const BASE_BIN = process.env.BENCH_BASE_BIN;
 const RABBIT = process.env.RABBITMQ_URL ?? "amqp://guest:guest@127.0.0.1:5672";
 const WORKER = fileURLToPath(new URL("./amqp-worker.ts", import.meta.url));
 const TICKS_PER_S = 100;
@@ -135,6 +138,8 @@ interface Measured {
   p50: number;
   p99: number;
   p999: number;
+  /** broker CPU ms per 1,000 messages */
+  cpuMsPer1k: number;
 }
 
 async function measure(url: string, pid: number, s: Scenario, tag: string): Promise<Measured> {
@@ -155,7 +160,8 @@ async function measure(url: string, pid: number, s: Scenario, tag: string): Prom
   const producer = runWorker({ ...base, role: "producer" });
   const [p, c] = await Promise.all([producer.done, consumer.done]);
   const wall = (Date.now() - t0) / 1000;
-  const cpuPct = ((cpuTicks(pid) - ticks0) / TICKS_PER_S / wall) * 100;
+  const cpuS = (cpuTicks(pid) - ticks0) / TICKS_PER_S;
+  const cpuPct = (cpuS / wall) * 100;
   const rss = rssMiB(pid);
   for (const q of queues) await ch.deleteQueue(q);
   if (s.fanout) await ch.deleteExchange(exchange);
@@ -168,6 +174,7 @@ async function measure(url: string, pid: number, s: Scenario, tag: string): Prom
     p50: c.p50 as number,
     p99: c.p99 as number,
     p999: c.p999 as number,
+    cpuMsPer1k: (cpuS * 1e6) / s.spec.count,
   };
 }
 
@@ -187,13 +194,21 @@ function medianOf(ms: Measured[]): Measured {
     p50: m("p50"),
     p99: m("p99"),
     p999: m("p999"),
+    cpuMsPer1k: m("cpuMsPer1k"),
   };
 }
 
 const rabbitPid = Number(execSync("pgrep -o beam.smp").toString().trim());
 const spindle = await startSpindle();
+const base = BASE_BIN === undefined ? undefined : await startSpindle([], undefined, { bin: BASE_BIN });
 const rows: (string | number)[][] = [];
-const pids = [rabbitPid, spindle.child.pid as number];
+const baseRows: (string | number)[][] = [];
+const pids = [rabbitPid, spindle.child.pid as number, ...(base ? [base.child.pid as number] : [])];
+async function measureBase(b: SpindleProcess, s: Scenario, run: number): Promise<Measured> {
+  await quiet(pids);
+  console.error(`# ${s.name}: Spindle, base build (run ${run}/${RUNS})`);
+  return measure(b.url, b.child.pid as number, s, "base");
+}
 /** Waits until neither broker is still busy with the previous run (queue deletion, syncs, GC), so one
  *  broker's leftovers do not land in the other's measurement. */
 async function quiet(pids: number[]): Promise<void> {
@@ -209,19 +224,38 @@ try {
   for (const s of SCENARIOS) {
     const rs: Measured[] = [];
     const os: Measured[] = [];
+    const bs: Measured[] = [];
     if (WARMUP) {
       const half = { ...s, spec: { ...s.spec, count: Math.ceil(s.spec.count / 2) } };
       console.error(`# ${s.name}: warm-up of both brokers (not measured)`);
       await measure(RABBIT, rabbitPid, half, "rmq");
       await measure(spindle.url, spindle.child.pid as number, half, "sp");
+      if (base) await measure(base.url, base.child.pid as number, half, "base");
     }
     for (let run = 1; run <= RUNS; run++) {
       console.error(`# ${s.name}: RabbitMQ (run ${run}/${RUNS})`);
       await quiet(pids);
       rs.push(await measure(RABBIT, rabbitPid, s, "rmq"));
+      // the base build goes first in every other run, so neither build always follows RabbitMQ
+      const baseFirst = run % 2 === 0;
+      if (base && baseFirst) bs.push(await measureBase(base, s, run));
       await quiet(pids);
       console.error(`# ${s.name}: Spindle (run ${run}/${RUNS})`);
       os.push(await measure(spindle.url, spindle.child.pid as number, s, "sp"));
+      if (base && !baseFirst) bs.push(await measureBase(base, s, run));
+    }
+    if (base) {
+      const b = medianOf(bs);
+      const o = medianOf(os);
+      baseRows.push([
+        s.name,
+        fmt(b.msgsPerS, 0),
+        fmt(o.msgsPerS, 0),
+        fmt(b.cpuMsPer1k, 1),
+        fmt(o.cpuMsPer1k, 1),
+        `${fmt(b.p50, 1)}/${fmt(b.p99, 1)}`,
+        `${fmt(o.p50, 1)}/${fmt(o.p99, 1)}`,
+      ]);
     }
     const latency = s.spec.rate > 0;
     // the ratio of each run pair, so that a slow minute of the machine hits both sides of a ratio
@@ -245,6 +279,7 @@ try {
   }
 } finally {
   await spindle.stop();
+  await base?.stop();
 }
 printTable(
   `AMQP: RabbitMQ vs Spindle, 1 KiB messages, amqplib (scale ${SCALE}; medians of ${RUNS} alternating runs${WARMUP ? ", after a warm-up run" : ""})`,
@@ -260,3 +295,17 @@ printTable(
   ],
   rows,
 );
+if (base)
+  printTable(
+    `Spindle, this build vs base build (${BASE_BIN}); medians of ${RUNS} runs`,
+    [
+      "scenario",
+      "base msg/s",
+      "this msg/s",
+      "base CPU ms/1k msgs",
+      "this CPU ms/1k msgs",
+      "base p50/p99 ms",
+      "this p50/p99 ms",
+    ],
+    baseRows,
+  );

@@ -47,6 +47,8 @@ export interface StartOptions {
   readonly fdLimit?: number;
   /** options for node itself, before the script (e.g. `--cpu-prof`, which NODE_OPTIONS does not take) */
   readonly nodeArgs?: readonly string[];
+  /** another build's `bin/spindle.js` (a bench comparing a change with main's build in one run) */
+  readonly bin?: string;
 }
 
 /** The command that runs `argv`, under `ulimit -n` when asked (bash execs node, so the pid is the broker's). */
@@ -65,7 +67,7 @@ export async function startSpindle(
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("SPINDLE_")));
   const ports = ["--amqp-port", "0", "--kafka-port", "0", "--http-port", "0"];
   const [file, argv] = command(
-    [...(opts.nodeArgs ?? []), BIN, "start", "--data-dir", dataDir, ...ports, ...args],
+    [...(opts.nodeArgs ?? []), opts.bin ?? BIN, "start", "--data-dir", dataDir, ...ports, ...args],
     opts,
   );
   const child = spawn(file, argv, {

@@ -138,6 +138,13 @@ export class Queue {
     return this.consumers.size;
   }
 
+  /** What a delivery handed out with an ack to come must wait for before it is sent: the write of the
+   *  ack log's delivered mark, so that a process that dies with it still counts it as delivered
+   *  (redelivered after the restart). Undefined when nothing waits (transient queues, mark written). */
+  get deliveryWritten(): Promise<void> | undefined {
+    return this.settle.markWritten;
+  }
+
   /** Delivered (consume or get with acks) and not yet acked, rejected or requeued. */
   get unackedCount(): number {
     return this.unacked;

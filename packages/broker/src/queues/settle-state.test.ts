@@ -185,3 +185,20 @@ function snapshotOf(fs: FaultFs): Promise<FileLog> {
     logger: silentLogger,
   });
 }
+
+test("a delivery's mark is in the ack log once markWritten resolves, without waiting for the 5 ms flush", async () => {
+  const acks = newLog();
+  const s = await SettleState.recover(acks, 0, 10, silentLogger);
+  assert.equal(s.markWritten, undefined, "nothing handed out, nothing to wait for");
+  s.delivered(3);
+  s.delivered(4);
+  const written = s.markWritten;
+  assert.ok(written !== undefined, "the frames of this turn's deliveries have something to wait for");
+  await written;
+  // what a restart right now (the process died in the handler) reads back: both count as handed out
+  const r = await SettleState.recover(acks, 0, 10, silentLogger);
+  assert.equal(r.deliveredEnd, 5);
+  assert.equal(s.markWritten, undefined);
+  s.delivered(2);
+  assert.equal(s.markWritten, undefined, "below the mark already written: nothing to wait for");
+});

@@ -2,7 +2,9 @@
 // with the delivery state RabbitMQ keeps across a restart: how far the queue has handed messages out
 // (for `redelivered`) and the requeue counts of x-delivery-limit queues.
 // Invariant: a settled offset is never delivered again, also after a restart; offsets below lowWater are
-// settled; after a restart every offset that was handed out before the last flush is below deliveredEnd.
+// settled; after a restart every offset that was handed out before the last flush is below deliveredEnd,
+// and a delivery's frames wait for `markWritten` so every offset a client saw is (a poison message that
+// kills its process is seen as redelivered after the restart, and counted).
 
 import { decodeRecords, type RecordInput, readBatchHeader } from "@spindle/protocol";
 import { isBrokerError, LIMITS, type Logger, silentLogger } from "../lib/index.ts";
@@ -55,6 +57,8 @@ export class SettleState {
   private unwrittenRequeues: number[] = [];
   /** a write was refused for a full disk: nothing is written until the ack log accepts appends again */
   private waitingForDisk = false;
+  /** the delivered mark moved this turn: resolves once an ack-log write carries it */
+  private markWrite: { done: Promise<void>; resolve: () => void } | undefined;
 
   private constructor(
     /** every offset below it is settled */
@@ -173,7 +177,22 @@ export class SettleState {
   delivered(offset: number): void {
     if (offset < this.deliveredEnd) return;
     this.deliveredEnd = offset + 1;
-    if (this.ackLog !== null) this.scheduleFlush();
+    if (this.ackLog === null || this.markWrite !== undefined) return;
+    // written at the end of this turn, every delivery of the turn in one append (with the settles
+    // gathered so far), not 5 ms later: the frames wait for it (markWritten)
+    let resolve = () => {};
+    const done = new Promise<void>((r) => {
+      resolve = r;
+    });
+    this.markWrite = { done, resolve };
+    setImmediate(() => this.flush());
+  }
+
+  /** Resolves once the delivered mark of this turn's deliveries is written (a process crash then keeps
+   *  it; the ack log is synced within a second); undefined when nothing waits to be written. A write that
+   *  fails (a full disk) resolves it too: deliveries go on, only the mark may be lost in a crash. */
+  get markWritten(): Promise<void> | undefined {
+    return this.markWrite?.done;
   }
 
   /** The unsettled message at `offset` has now been requeued `count` times (x-delivery-limit queues). */
@@ -203,12 +222,20 @@ export class SettleState {
 
   private flush(): void {
     this.flushScheduled = false;
+    const mark = this.markWrite;
+    this.markWrite = undefined;
     const log = this.ackLog;
-    if (log === null || this.waitingForDisk) return;
+    if (log === null || this.waitingForDisk) {
+      mark?.resolve();
+      return;
+    }
     const moved = this.deliveredEnd !== this.writtenDeliveredEnd;
     const offsets = this.unwritten;
     const requeues = this.unwrittenRequeues;
-    if (offsets.length === 0 && requeues.length === 0 && !moved) return;
+    if (offsets.length === 0 && requeues.length === 0 && !moved) {
+      mark?.resolve();
+      return;
+    }
     this.unwritten = [];
     this.unwrittenRequeues = [];
     this.writtenDeliveredEnd = this.deliveredEnd;
@@ -226,6 +253,7 @@ export class SettleState {
     }
     // appends are not chained: the log orders them by call and one group commit covers many
     const appended = log.appendRecords(records);
+    if (mark !== undefined) appended.then(mark.resolve, mark.resolve);
     const written = appended.then(async (r) => {
       if (checkpoint) await log.deleteRecordsBefore(r.baseOffset);
     });

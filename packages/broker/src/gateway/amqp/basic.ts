@@ -269,7 +269,7 @@ export class Basic implements DeliveryHost {
       routingKey: qm.message.routingKey,
       messageCount: q.messageCount,
     });
-    this.ch.sendContent(method, outgoing(q, qm));
+    this.ch.sendContent(method, outgoing(q, qm), a.noAck ? undefined : q.deliveryWritten);
   }
 
   /** Assigns the next delivery tag; remembers the delivery unless it was sent with no-ack. */

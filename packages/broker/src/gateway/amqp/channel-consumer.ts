@@ -42,7 +42,12 @@ export class ChannelConsumer implements QueueConsumer {
         routingKey: qm.message.routingKey,
       },
     };
-    this.ch.sendContent(method, outgoing(this.queue, qm));
+    // with an ack to come, the frames leave once the queue has written that it handed the message out
+    this.ch.sendContent(
+      method,
+      outgoing(this.queue, qm),
+      this.noAck ? undefined : this.queue.deliveryWritten,
+    );
   }
 
   /** One of this consumer's deliveries was acked, rejected or requeued. */

@@ -20,7 +20,8 @@ export interface ChannelHost {
   /** where the memory alarm sees what the connection holds */
   readonly memory: MemoryAccount | undefined;
   send(channel: number, method: amqp.AmqpMethod): void;
-  sendContent(channel: number, method: amqp.AmqpMethod, m: Message): void;
+  /** `after`: the connection's output from here on waits for it (a delivery's record in its queue). */
+  sendContent(channel: number, method: amqp.AmqpMethod, m: Message, after?: Promise<void>): void;
   trackUnstored(bytes: number, stored: Promise<unknown>): void;
   fail(err: unknown, classId: number, methodId: number): void;
   reopenChannel(channel: number): void;
@@ -38,7 +39,7 @@ export interface ChannelContext {
   /** the queue last declared on this channel: "" in queue.bind, basic.consume and basic.get means it */
   lastQueue: string | undefined;
   send(method: amqp.AmqpMethod): void;
-  sendContent(method: amqp.AmqpMethod, m: Message): void;
+  sendContent(method: amqp.AmqpMethod, m: Message, after?: Promise<void>): void;
   trackUnstored(bytes: number, stored: Promise<unknown>): void;
 }
 

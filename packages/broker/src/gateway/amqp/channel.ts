@@ -81,8 +81,8 @@ export class Channel implements ChannelContext {
   }
 
   /** A content-carrying method (deliver, get-ok, return) with the message's header and body frames. */
-  sendContent(method: amqp.AmqpMethod, m: Message): void {
-    this.conn.sendContent(this.number, method, m);
+  sendContent(method: amqp.AmqpMethod, m: Message, after?: Promise<void>): void {
+    this.conn.sendContent(this.number, method, m, after);
   }
 
   onFrame(frame: amqp.RawFrame): void {

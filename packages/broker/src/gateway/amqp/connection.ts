@@ -408,8 +408,8 @@ export class Connection implements Blockable, ChannelHost {
     return this.out.backlogged;
   }
 
-  sendContent(channel: number, method: amqp.AmqpMethod, m: Message): void {
-    this.out.content(channel, method, m, this.frameMax);
+  sendContent(channel: number, method: amqp.AmqpMethod, m: Message, after?: Promise<void>): void {
+    this.out.content(channel, method, m, this.frameMax, after);
   }
 
   send(channel: number, method: amqp.AmqpMethod): void {
