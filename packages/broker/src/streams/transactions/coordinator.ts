@@ -12,6 +12,7 @@ import type { ProducerIds } from "../producer-ids.ts";
 import type { Topics } from "../topics.ts";
 import { pruneAborted } from "./aborted-pruning.ts";
 import type { MarkerType } from "./control-batch.ts";
+import { appendMarkers, type MarkerWrite } from "./markers.ts";
 import { PartitionTxns } from "./partition-txns.ts";
 import type { StoredAborted, TxnStore } from "./txn-store.ts";
 import type {
@@ -264,9 +265,9 @@ export class Transactions {
       // a retry of an end that was answered
       if (t.state === (commit ? "CompleteCommit" : "CompleteAbort")) return answer("NONE");
       if (t.state !== "Ongoing" && t.state !== prepare) return answer("INVALID_TXN_STATE");
-      await this.prepare(t, type);
+      const markers = await this.decide(t, type);
       answer("NONE");
-      await this.writeMarkers(t, type);
+      await this.writeMarkers(t, type, markers);
     }).catch((err: unknown) => {
       // before the answer: the decision is not durable, the client retries; after it: the markers failed,
       // finished by the next request of this id, the periodic check or a restart
@@ -380,8 +381,7 @@ export class Transactions {
 
   /** Prepare (durably), write a marker into every partition, commit the offsets, then Complete. */
   private async complete(t: TxnRecord, type: MarkerType): Promise<void> {
-    await this.prepare(t, type);
-    await this.writeMarkers(t, type);
+    await this.writeMarkers(t, type, await this.decide(t, type));
   }
 
   /** Finishes a transaction whose end was decided but not yet written (markers pending or failed). */
@@ -390,11 +390,20 @@ export class Transactions {
     else if (t.state === "PrepareAbort") await this.writeMarkers(t, "abort");
   }
 
-  private async prepare(t: TxnRecord, type: MarkerType): Promise<void> {
+  /**
+   * Stores Prepare* and appends the markers beside it (`markers.ts` says why that is safe); resolves once the
+   * decision is durable, with the markers still being written. Nothing waits on a marker before this
+   * resolves: the partitions' last stable offsets and the group's offsets move only in writeMarkers.
+   */
+  private async decide(t: TxnRecord, type: MarkerType): Promise<MarkerWrite[]> {
     const prepare: TxnState = type === "commit" ? "PrepareCommit" : "PrepareAbort";
-    if (t.state === prepare) return;
+    if (t.state === prepare) return appendMarkers(this.opts.topics, t, type, this.opts.clock.nowMs());
+    // set before the markers are queued: a Produce of this transaction arriving now is refused
     t.state = prepare;
-    await this.save(t);
+    const saving = this.save(t);
+    const markers = appendMarkers(this.opts.topics, t, type, this.opts.clock.nowMs());
+    await saving;
+    return markers;
   }
 
   /**
@@ -403,19 +412,21 @@ export class Transactions {
    * change of this id is stored after it in the same log (so it shares its group commit and cannot be durable
    * without it); if it is lost in a crash, restart finds Prepare* and writes the markers again.
    */
-  private async writeMarkers(t: TxnRecord, type: MarkerType): Promise<void> {
+  private async writeMarkers(
+    t: TxnRecord,
+    type: MarkerType,
+    markers = appendMarkers(this.opts.topics, t, type, this.opts.clock.nowMs()),
+  ): Promise<void> {
     const added: StoredAborted[] = [];
     // the group's offsets are one more "partition" of the transaction, as __consumer_offsets is in Kafka:
-    // written beside the markers, not after them
+    // written beside the markers, not after them (but after the decision: they cannot be taken back)
     const offsets = type === "commit" ? this.commitOffsets(t.offsets) : Promise.resolve();
     await Promise.all([
       offsets,
-      ...t.partitions.map(async (tp) => {
-        const topic = this.opts.topics.byId(tp.topicId);
-        const p = topic?.partitions[tp.partition];
+      ...markers.map(async ({ tp, written }) => {
         const pt = this.partitionTxns(tp.topicId, tp.partition);
-        if (p !== undefined) {
-          const { baseOffset } = await p.appendMarker(t.producerId, t.epoch, type, this.opts.clock.nowMs());
+        if (written !== null) {
+          const baseOffset = await written;
           if (type === "abort") {
             const range = { producerId: t.producerId, firstOffset: tp.firstOffset, lastOffset: baseOffset };
             pt.addAborted(range);
