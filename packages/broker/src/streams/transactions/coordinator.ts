@@ -12,8 +12,8 @@ import type { ProducerIds } from "../producer-ids.ts";
 import type { Topics } from "../topics.ts";
 import { pruneAborted } from "./aborted-pruning.ts";
 import type { MarkerType } from "./control-batch.ts";
-import { appendMarkers, type MarkerWrite } from "./markers.ts";
 import { PartitionTxns } from "./partition-txns.ts";
+import { TxnEnd } from "./txn-end.ts";
 import type { StoredAborted, TxnStore } from "./txn-store.ts";
 import type {
   AbortedRange,
@@ -74,7 +74,21 @@ export class Transactions {
   readonly counts: TxnCounts = { committed: 0, aborted: 0, timedOut: 0 };
   private closed = false;
 
-  private constructor(private readonly opts: TransactionsOptions) {}
+  private readonly end: TxnEnd;
+
+  private constructor(private readonly opts: TransactionsOptions) {
+    this.end = new TxnEnd({
+      topics: opts.topics,
+      groups: opts.groups,
+      clock: opts.clock,
+      logger: opts.logger,
+      counts: this.counts,
+      partitionTxns: (topicId, partition) => this.partitionTxns(topicId, partition),
+      save: (t, added) => this.save(t, added),
+      carry: (id, added) => this.unsaved.set(id, [...(this.unsaved.get(id) ?? []), ...added]),
+      inBackground: (work) => this.inBackground(work),
+    });
+  }
 
   /** Loads the state, finishes what was preparing, aborts what was open, then starts the timeout check. */
   static async open(opts: TransactionsOptions): Promise<Transactions> {
@@ -100,7 +114,7 @@ export class Transactions {
 
   private async recover(): Promise<void> {
     for (const r of [...this.txns.values()]) {
-      if (r.state === "PrepareCommit" || r.state === "PrepareAbort") await this.finishPrepared(r);
+      if (r.state === "PrepareCommit" || r.state === "PrepareAbort") await this.end.finishPrepared(r);
       else if (r.state === "Ongoing") {
         this.opts.logger.info(
           { transactionalId: r.transactionalId },
@@ -134,7 +148,7 @@ export class Transactions {
         ) {
           return { error: "PRODUCER_FENCED", producerId: -1, epoch: -1 };
         }
-        await this.finishPrepared(t);
+        await this.end.finishPrepared(t);
         // an open transaction of the old epoch is aborted under the new one, which fences its producer
         if (t.state === "Ongoing") await this.abortWithBump(t);
         else t.epoch++;
@@ -163,7 +177,7 @@ export class Transactions {
         const t = this.txns.get(transactionalId);
         const bad = this.checkProducer(t, producerId, epoch);
         if (bad !== "NONE" || t === undefined) return bad;
-        await this.finishPrepared(t);
+        await this.end.finishPrepared(t);
         const missing = new Map<string, TxnError>();
         const added: TxnPartition[] = [];
         for (const w of wanted) {
@@ -204,7 +218,7 @@ export class Transactions {
         const t = this.txns.get(transactionalId);
         const bad = this.checkProducer(t, producerId, epoch);
         if (bad !== "NONE" || t === undefined) return bad;
-        await this.finishPrepared(t);
+        await this.end.finishPrepared(t);
         await this.change(t, () => {
           this.beginIfIdle(t);
           if (!t.groups.includes(groupId)) t.groups.push(groupId);
@@ -265,9 +279,9 @@ export class Transactions {
       // a retry of an end that was answered
       if (t.state === (commit ? "CompleteCommit" : "CompleteAbort")) return answer("NONE");
       if (t.state !== "Ongoing" && t.state !== prepare) return answer("INVALID_TXN_STATE");
-      const markers = await this.decide(t, type);
+      const markers = await this.end.decide(t, type);
       answer("NONE");
-      await this.writeMarkers(t, type, markers);
+      await this.end.writeMarkers(t, type, markers);
     }).catch((err: unknown) => {
       // before the answer: the decision is not durable, the client retries; after it: the markers failed,
       // finished by the next request of this id, the periodic check or a restart
@@ -379,81 +393,6 @@ export class Transactions {
     t.startMs = this.opts.clock.nowMs();
   }
 
-  /** Prepare (durably), write a marker into every partition, commit the offsets, then Complete. */
-  private async complete(t: TxnRecord, type: MarkerType): Promise<void> {
-    await this.writeMarkers(t, type, await this.decide(t, type));
-  }
-
-  /** Finishes a transaction whose end was decided but not yet written (markers pending or failed). */
-  private async finishPrepared(t: TxnRecord): Promise<void> {
-    if (t.state === "PrepareCommit") await this.writeMarkers(t, "commit");
-    else if (t.state === "PrepareAbort") await this.writeMarkers(t, "abort");
-  }
-
-  /**
-   * Stores Prepare* and appends the markers beside it (`markers.ts` says why that is safe); resolves once the
-   * decision is durable, with the markers still being written. Nothing waits on a marker before this
-   * resolves: the partitions' last stable offsets and the group's offsets move only in writeMarkers.
-   */
-  private async decide(t: TxnRecord, type: MarkerType): Promise<MarkerWrite[]> {
-    const prepare: TxnState = type === "commit" ? "PrepareCommit" : "PrepareAbort";
-    if (t.state === prepare) return appendMarkers(this.opts.topics, t, type, this.opts.clock.nowMs());
-    // set before the markers are queued: a Produce of this transaction arriving now is refused
-    t.state = prepare;
-    const saving = this.save(t);
-    const markers = appendMarkers(this.opts.topics, t, type, this.opts.clock.nowMs());
-    await saving;
-    return markers;
-  }
-
-  /**
-   * Writes the markers and the group offsets of a prepared transaction, then stores Complete*. Each partition's
-   * open transaction ends (its LSO moves) once its marker is durable. Complete* is not waited for: the next
-   * change of this id is stored after it in the same log (so it shares its group commit and cannot be durable
-   * without it); if it is lost in a crash, restart finds Prepare* and writes the markers again.
-   */
-  private async writeMarkers(
-    t: TxnRecord,
-    type: MarkerType,
-    markers = appendMarkers(this.opts.topics, t, type, this.opts.clock.nowMs()),
-  ): Promise<void> {
-    const added: StoredAborted[] = [];
-    // the group's offsets are one more "partition" of the transaction, as __consumer_offsets is in Kafka:
-    // written beside the markers, not after them (but after the decision: they cannot be taken back)
-    const offsets = type === "commit" ? this.commitOffsets(t.offsets) : Promise.resolve();
-    await Promise.all([
-      offsets,
-      ...markers.map(async ({ tp, written }) => {
-        const pt = this.partitionTxns(tp.topicId, tp.partition);
-        if (written !== null) {
-          const baseOffset = await written;
-          if (type === "abort") {
-            const range = { producerId: t.producerId, firstOffset: tp.firstOffset, lastOffset: baseOffset };
-            pt.addAborted(range);
-            added.push({ ...range, topicId: tp.topicId, partition: tp.partition });
-          }
-        }
-        pt.end(t.producerId);
-      }),
-    ]);
-    t.state = type === "commit" ? "CompleteCommit" : "CompleteAbort";
-    this.counts[type === "commit" ? "committed" : "aborted"]++;
-    t.partitions = [];
-    t.groups = [];
-    t.offsets = [];
-    this.saveInBackground(t, added);
-  }
-
-  /** Stores a change nobody waits for; a failure carries its ranges into this id's next save. */
-  private saveInBackground(t: TxnRecord, added: StoredAborted[]): void {
-    const id = t.transactionalId;
-    const saving = this.save(t, added).catch((err: unknown) => {
-      this.unsaved.set(id, [...(this.unsaved.get(id) ?? []), ...added]);
-      this.opts.logger.warn({ err, transactionalId: id }, "storing a completed transaction failed");
-    });
-    this.inBackground(saving);
-  }
-
   private inBackground(work: Promise<void>): void {
     this.background.add(work);
     work.finally(() => this.background.delete(work));
@@ -477,16 +416,10 @@ export class Transactions {
     this.inBackground(forgetting);
   }
 
-  private async commitOffsets(offsets: PendingOffset[]): Promise<void> {
-    const byGroup = new Map<string, PendingOffset[]>();
-    for (const o of offsets) byGroup.set(o.groupId, [...(byGroup.get(o.groupId) ?? []), o]);
-    for (const [groupId, list] of byGroup) await this.opts.groups.commitTransactional(groupId, list);
-  }
-
   /** Aborts the open transaction under the next epoch, so its producer's later requests are fenced. */
   private async abortWithBump(t: TxnRecord): Promise<void> {
     t.epoch++;
-    await this.complete(t, "abort");
+    await this.end.complete(t, "abort");
   }
 
   private abortExpired(): void {
@@ -517,7 +450,7 @@ export class Transactions {
           );
           await this.abortWithBump(cur);
           this.counts.timedOut++;
-        } else await this.finishPrepared(cur);
+        } else await this.end.finishPrepared(cur);
       }).catch((err: unknown) => {
         this.opts.logger.warn(
           { err, transactionalId: t.transactionalId },
