@@ -17,23 +17,35 @@ interface Binding {
   readonly contentTypeHeader: string | null | "attribute";
   /** NATS header values must be printable ASCII: percent-encode the rest, as the binding says. */
   readonly percentEncode: boolean;
+  /** Each core attribute's header name, made once: a name built per publish was a new string to hash. */
+  readonly keys: Readonly<Record<(typeof CORE)[number], string>>;
+}
+
+const CORE = ["specversion", "id", "source", "type", "time", "subject", "dataschema"] as const;
+
+function binding(b: Omit<Binding, "keys">): Binding {
+  const keys = Object.fromEntries(CORE.map((a) => [a, b.prefix + a])) as Binding["keys"];
+  return { ...b, keys };
 }
 
 const BINDINGS: Record<BindingName, Binding> = {
   // AMQP binding: application properties prefixed "cloudEvents:"; datacontenttype is content-type.
-  amqp: {
+  amqp: binding({
     prefix: "cloudEvents:",
     prefixLower: "cloudevents:",
     contentTypeHeader: null,
     percentEncode: false,
-  },
+  }),
   // Kafka binding: headers prefixed "ce_"; datacontenttype is the "content-type" header.
-  kafka: { prefix: "ce_", prefixLower: "ce_", contentTypeHeader: "content-type", percentEncode: false },
+  kafka: binding({
+    prefix: "ce_",
+    prefixLower: "ce_",
+    contentTypeHeader: "content-type",
+    percentEncode: false,
+  }),
   // NATS binding (binary mode, NATS 2.2+ headers): every attribute "ce-"-prefixed, datacontenttype too.
-  nats: { prefix: "ce-", prefixLower: "ce-", contentTypeHeader: "attribute", percentEncode: true },
+  nats: binding({ prefix: "ce-", prefixLower: "ce-", contentTypeHeader: "attribute", percentEncode: true }),
 };
-
-const CORE = ["specversion", "id", "source", "type", "time", "subject", "dataschema"] as const;
 
 export interface BinaryHeaders {
   /** Attribute headers and the message's own headers together. */
@@ -68,7 +80,7 @@ export function toBinaryHeaders(name: BindingName, message: TransportMessage): B
   for (const k in own) headers[k] = own[k] as string;
   for (const attr of CORE) {
     const v = a[attr];
-    if (v !== undefined) headers[b.prefix + attr] = encode(b, v);
+    if (v !== undefined) headers[b.keys[attr]] = encode(b, v);
   }
   const ext = a.extensions;
   for (const k in ext) headers[b.prefix + k] = encode(b, ext[k] as string);
