@@ -158,7 +158,11 @@ try {
     for (const [key, spec] of steps) {
       if (!tablesOf(key).some((t) => TABLES.has(t))) continue;
       console.error(`# run ${run}/${RUNS}: ${key}`);
-      results[key].push(await runChild(spec));
+      const m = await runChild(spec);
+      results[key].push(m);
+      // the split the table's CPU column sums: client (with an embedded broker) and peer broker
+      const perK = (s: number) => fmt((s / m.handled) * 1e6, 1);
+      console.error(`#   ${jobsPerS(m).toFixed(0)} jobs/s; CPU ms / 1,000: ${perK(m.cpuS)} + ${perK(m.peerCpuS)} peer`);
     }
   }
 } finally {
