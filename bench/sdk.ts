@@ -162,7 +162,9 @@ try {
       results[key].push(m);
       // the split the table's CPU column sums: client (with an embedded broker) and peer broker
       const perK = (s: number) => fmt((s / m.handled) * 1e6, 1);
-      console.error(`#   ${jobsPerS(m).toFixed(0)} jobs/s; CPU ms / 1,000: ${perK(m.cpuS)} + ${perK(m.peerCpuS)} peer`);
+      console.error(
+        `#   ${jobsPerS(m).toFixed(0)} jobs/s; CPU ms / 1,000: ${perK(m.cpuS)} + ${perK(m.peerCpuS)} peer`,
+      );
     }
   }
 } finally {
