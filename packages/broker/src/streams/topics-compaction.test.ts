@@ -5,29 +5,15 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { encodeRecordBatch } from "@spindle/protocol";
 import { LogCleaner } from "../log/index.ts";
-import { MetaStore } from "../meta/index.ts";
 import { FakeClock, FaultFs, RecordingLogger } from "../testing/index.ts";
-import { Topics } from "./topics.ts";
+import { topicsOnFaultFs } from "../testing/topics-on-fault-fs.ts";
 
 test("the cleaner follows cleanup.policy as it is altered, and forgets deleted topics", async () => {
   const fs = new FaultFs();
   const clock = new FakeClock(1_000_000);
   const logger = new RecordingLogger();
-  const fsync = { mode: "group" } as const;
-  const meta = await MetaStore.open({ fs, dir: "/data/meta", clock, logger, fsync });
   const cleaner = new LogCleaner({ clock, logger, bufferBytes: 1 << 20, backoffMs: 1000 });
-  const topics = await Topics.open({
-    fs,
-    dataDir: "/data",
-    meta,
-    clock,
-    logger,
-    fsync,
-    autoCreate: false,
-    defaultPartitions: 1,
-    retentionCheckMs: 3_600_000,
-    cleaner,
-  });
+  const { meta, topics } = await topicsOnFaultFs(fs, clock, { logger, cleaner });
   cleaner.start();
   const topic = await topics.create("t", 1, [["segment.bytes", "1024"]]);
   const log = topic.partitions[0]!.log;

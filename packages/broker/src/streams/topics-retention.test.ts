@@ -1,27 +1,13 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { encodeRecordBatch } from "@spindle/protocol";
-import { MetaStore } from "../meta/index.ts";
-import { FakeClock, FaultFs, RecordingLogger } from "../testing/index.ts";
-import { Topics } from "./topics.ts";
+import { FakeClock, FaultFs } from "../testing/index.ts";
+import { topicsOnFaultFs } from "../testing/topics-on-fault-fs.ts";
 
 test("a retention run that fails is logged with its topic and partition, not swallowed", async () => {
   const fs = new FaultFs();
   const clock = new FakeClock();
-  const logger = new RecordingLogger();
-  const fsync = { mode: "group" } as const;
-  const meta = await MetaStore.open({ fs, dir: "/data/meta", clock, logger, fsync });
-  const topics = await Topics.open({
-    fs,
-    dataDir: "/data",
-    meta,
-    clock,
-    logger,
-    fsync,
-    autoCreate: false,
-    defaultPartitions: 1,
-    retentionCheckMs: 3_600_000,
-  });
+  const { logger, meta, topics } = await topicsOnFaultFs(fs, clock);
   const topic = await topics.create("t", 1, [
     ["retention.ms", "1000"],
     ["segment.bytes", "1024"],

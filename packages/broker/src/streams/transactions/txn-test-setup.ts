@@ -2,31 +2,18 @@
 
 import { encodeRecordBatch, TRANSACTIONAL_FLAG } from "@spindle/protocol";
 import { crc32c } from "../../lib/index.ts";
-import { MetaStore } from "../../meta/index.ts";
-import { type FakeClock, type FaultFs, RecordingLogger } from "../../testing/index.ts";
+import type { FakeClock, FaultFs } from "../../testing/index.ts";
+import { GROUP_FSYNC, topicsOnFaultFs } from "../../testing/topics-on-fault-fs.ts";
 import { DEFAULT_GROUP_TIMINGS } from "../group-types.ts";
 import { Groups } from "../groups.ts";
 import { ProducerIds } from "../producer-ids.ts";
-import { Topics } from "../topics.ts";
 import { Transactions } from "./coordinator.ts";
 import { TxnStore } from "./txn-store.ts";
 
-const fsync = { mode: "group" } as const;
+const fsync = GROUP_FSYNC;
 
 export async function openAll(fs: FaultFs, clock: FakeClock) {
-  const logger = new RecordingLogger();
-  const meta = await MetaStore.open({ fs, dir: "/data/meta", clock, logger, fsync });
-  const topics = await Topics.open({
-    fs,
-    dataDir: "/data",
-    meta,
-    clock,
-    logger,
-    fsync,
-    autoCreate: false,
-    defaultPartitions: 1,
-    retentionCheckMs: 3_600_000,
-  });
+  const { logger, meta, topics } = await topicsOnFaultFs(fs, clock);
   const groups = await Groups.open({
     fs,
     dir: "/data/offsets",
