@@ -1,12 +1,17 @@
 // The Spindle brokers this process runs for embedded:// URLs: one per data directory (the directory is
-// locked by one broker), shared by every connection to it and stopped when the last one closes.
+// locked by one broker), each in a worker thread of its own, shared by every connection to it and stopped
+// (the broker closed, the thread terminated) when the last one closes.
 // Invariant: a broker is started on free ports (0) and only from @spindle/broker, loaded on first use.
 
 import { resolve } from "node:path";
-import { loadPeer } from "../load-peer.ts";
+import { Worker } from "node:worker_threads";
+import type { WorkerInput, WorkerMessage } from "./embedded-broker-worker.ts";
 
-type BrokerModule = typeof import("@spindle/broker");
-type Broker = Awaited<ReturnType<BrokerModule["startBroker"]>>;
+/** A broker as its connections see it: where it listens, and how to stop it (and its thread). */
+interface Broker {
+  readonly addresses: Readonly<Record<string, string>>;
+  close(): Promise<void>;
+}
 
 /** Where the data lives when the URL names no directory. */
 export const DEFAULT_DIR = "./.spindle";
@@ -49,29 +54,88 @@ function settingsOf(url: URL): Record<string, string> {
   return settings;
 }
 
-async function start(
-  dir: string,
-  settings: Record<string, string>,
-  ports?: Broker["addresses"],
-): Promise<Broker> {
-  const { createLogger, resolveConfig, startBroker } = await loadPeer(
-    "@spindle/broker",
-    "embedded",
-    () => import("@spindle/broker"),
-  );
-  const port = (address: string | undefined) =>
-    address === undefined ? "0" : address.slice(address.lastIndexOf(":") + 1);
-  const argv = {
-    ...settings,
-    dataDir: dir,
-    host: "127.0.0.1",
-    amqpPort: port(ports?.amqp),
-    kafkaPort: port(ports?.kafka),
-    httpPort: port(ports?.http),
-  };
-  // no env layer: SPINDLE_* variables meant for a standalone broker must not move an embedded one
-  const config = resolveConfig({ argv, env: {} });
-  return startBroker(config, createLogger(config.logLevel));
+/**
+ * The worker script: a sibling of this module in src/ (.ts, under tsx), in dist/ (.js, from tsc) and in
+ * dist/bundle/ (an entry of the bundle, next to the chunk this module is bundled into).
+ */
+const WORKER = new URL(
+  `./embedded-broker-worker${import.meta.url.endsWith(".ts") ? ".ts" : ".js"}`,
+  import.meta.url,
+);
+
+function errorOf(e: Extract<WorkerMessage, { type: "failed" }>["error"]): Error {
+  const error = new Error(e.message);
+  error.name = e.name;
+  if (e.code !== undefined) (error as NodeJS.ErrnoException).code = e.code;
+  if (e.stack !== undefined) error.stack = e.stack;
+  return error;
+}
+
+/** Flags of the main script's input that a worker rejects (it would fail with ERR_INPUT_TYPE_NOT_ALLOWED). */
+const INPUT_FLAGS = new Set(["--input-type", "-e", "--eval", "-p", "--print"]);
+
+/** process.execArgv without the flags (and values) that describe how the main script was given. */
+function workerExecArgv(): string[] {
+  const out: string[] = [];
+  const argv = process.execArgv;
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i] as string;
+    const name = flag.split("=")[0] as string;
+    if (!INPUT_FLAGS.has(name)) out.push(flag);
+    else if (!flag.includes("=")) i++; // its value is the next argument
+  }
+  return out;
+}
+
+/** The thread, with the process's flags (--conditions and the like) and env. */
+function spawn(input: WorkerInput): Worker {
+  const execArgv = workerExecArgv();
+  if (!WORKER.pathname.endsWith(".ts")) return new Worker(WORKER, { workerData: input, execArgv });
+  // from the sources (this repo's tests, under tsx): Node 20 does not carry --import's module hooks into a
+  // worker thread, so the thread loads the .ts through tsx's own API
+  const tsx = import.meta.resolve("tsx/esm/api");
+  const code = `import(${JSON.stringify(tsx)}).then((t) => t.tsImport(${JSON.stringify(WORKER.href)}, ${JSON.stringify(import.meta.url)}))`;
+  return new Worker(code, { eval: true, workerData: input, execArgv });
+}
+
+/** Starts a broker in its own worker thread; settles once it listens, failed, or the thread died. */
+function start(dir: string, settings: Record<string, string>, ports?: Broker["addresses"]): Promise<Broker> {
+  const input: WorkerInput = { dir, settings, ports };
+  const worker = spawn(input);
+  return new Promise<Broker>((resolveStart, rejectStart) => {
+    let closing: (() => void) | undefined;
+    let started = false;
+    const onMessage = (m: WorkerMessage) => {
+      if (m.type === "started") {
+        started = true;
+        resolveStart({ addresses: m.addresses, close: () => close() });
+      } else if (m.type === "failed") {
+        rejectStart(errorOf(m.error));
+        void worker.terminate();
+      } else if (m.type === "closed") closing?.();
+    };
+    const close = async () => {
+      await new Promise<void>((done) => {
+        closing = done;
+        worker.postMessage({ type: "close" });
+      });
+      await worker.terminate();
+    };
+    worker.on("message", onMessage);
+    // an uncaught error in the thread: before "started" it is connect()'s error; after, the broker is gone
+    // (clients see their connections drop) and the process is told as it would be by the broker itself
+    worker.on("error", (e) => {
+      rejectStart(e);
+      closing?.();
+      if (started) process.emitWarning(`embedded broker for ${dir} stopped: ${e.stack ?? e.message}`);
+    });
+    worker.on("exit", (code) => {
+      rejectStart(
+        new Error(`embedded broker for ${dir}: its worker thread exited (${code}) before starting`),
+      );
+      closing?.();
+    });
+  });
 }
 
 /** The broker for `url`'s directory, started on first use; release() it once per acquire. */
