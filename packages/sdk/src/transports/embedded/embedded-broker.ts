@@ -1,6 +1,7 @@
 // The Spindle brokers this process runs for embedded:// URLs: one per data directory (the directory is
 // locked by one broker), each in a worker thread of its own, shared by every connection to it and stopped
-// (the broker closed, the thread terminated) when the last one closes.
+// (the broker closed, the thread terminated) when the last one closes. A thread that dies after its
+// broker started is replaced by a new one on the same ports and data, so clients reconnect by themselves.
 // Invariant: a broker is started on free ports (0) and only from @spindle/broker, loaded on first use.
 
 import { resolve } from "node:path";
@@ -11,6 +12,8 @@ import type { WorkerInput, WorkerMessage } from "./embedded-broker-worker.ts";
 interface Broker {
   readonly addresses: Readonly<Record<string, string>>;
   close(): Promise<void>;
+  /** Ends the thread without closing the broker: a crash, for tests. */
+  kill(): Promise<void>;
 }
 
 /** Where the data lives when the URL names no directory. */
@@ -29,10 +32,19 @@ const SETTABLE = [
   "maxConnections",
 ] as const;
 
+/** Restarts after a crash are at least this far apart, so a broker that keeps dying does not spin. */
+const RESTART_INTERVAL_MS = 1000;
+/** Crashes in a row, each within this long of its start, after which the broker is given up on. */
+const QUICK_CRASH_MS = 10_000;
+const MAX_QUICK_CRASHES = 5;
+
 interface Entry {
   broker: Promise<Broker>;
   refs: number;
   settings: Record<string, string>;
+  /** When the current broker's thread was spawned, and how many crashed in a row soon after that. */
+  startedAt: number;
+  quickCrashes: number;
 }
 
 const running = new Map<string, Entry>();
@@ -98,17 +110,26 @@ function spawn(input: WorkerInput): Worker {
   return new Worker(code, { eval: true, workerData: input, execArgv });
 }
 
-/** Starts a broker in its own worker thread; settles once it listens, failed, or the thread died. */
-function start(dir: string, settings: Record<string, string>, ports?: Broker["addresses"]): Promise<Broker> {
+/**
+ * Starts a broker in its own worker thread; settles once it listens, failed, or the thread died.
+ * `onDied` is told when the thread dies after "started" and not because close() was called.
+ */
+function start(
+  dir: string,
+  settings: Record<string, string>,
+  ports: Broker["addresses"] | undefined,
+  onDied: (reason: string, addresses: Broker["addresses"]) => void,
+): Promise<Broker> {
   const input: WorkerInput = { dir, settings, ports };
   const worker = spawn(input);
   return new Promise<Broker>((resolveStart, rejectStart) => {
     let closing: (() => void) | undefined;
-    let started = false;
+    let addresses: Broker["addresses"] | undefined;
+    let error: Error | undefined;
     const onMessage = (m: WorkerMessage) => {
       if (m.type === "started") {
-        started = true;
-        resolveStart({ addresses: m.addresses, close: () => close() });
+        addresses = m.addresses;
+        resolveStart({ addresses: m.addresses, close: () => close(), kill: () => kill() });
       } else if (m.type === "failed") {
         rejectStart(errorOf(m.error));
         void worker.terminate();
@@ -121,19 +142,25 @@ function start(dir: string, settings: Record<string, string>, ports?: Broker["ad
       });
       await worker.terminate();
     };
+    const kill = async () => {
+      await worker.terminate();
+    };
     worker.on("message", onMessage);
     // an uncaught error in the thread: before "started" it is connect()'s error; after, the broker is gone
-    // (clients see their connections drop) and the process is told as it would be by the broker itself
+    // (clients see their connections drop) and onDied is told once the thread has exited
     worker.on("error", (e) => {
+      error = e;
       rejectStart(e);
       closing?.();
-      if (started) process.emitWarning(`embedded broker for ${dir} stopped: ${e.stack ?? e.message}`);
     });
     worker.on("exit", (code) => {
       rejectStart(
-        new Error(`embedded broker for ${dir}: its worker thread exited (${code}) before starting`),
+        error ?? new Error(`embedded broker for ${dir}: its worker thread exited (${code}) before starting`),
       );
-      closing?.();
+      if (closing !== undefined) closing();
+      else if (addresses !== undefined) {
+        onDied(error ? (error.stack ?? error.message) : `its worker thread exited (${code})`, addresses);
+      }
     });
   });
 }
@@ -144,9 +171,16 @@ export async function acquireBroker(url: URL): Promise<{ broker: Broker; release
   const settings = settingsOf(url);
   let entry = running.get(dir);
   if (entry === undefined) {
-    entry = { broker: start(dir, settings), refs: 0, settings };
+    const fresh: Entry = {
+      broker: start(dir, settings, undefined, (why, addresses) => onCrash(dir, fresh, why, addresses)),
+      refs: 0,
+      settings,
+      startedAt: Date.now(),
+      quickCrashes: 0,
+    };
+    entry = fresh;
     running.set(dir, entry);
-    entry.broker.catch(() => running.get(dir) === entry && running.delete(dir));
+    entry.broker.catch(() => running.get(dir) === fresh && running.delete(dir));
   }
   entry.refs++;
   const mine = entry;
@@ -163,9 +197,43 @@ export async function acquireBroker(url: URL): Promise<{ broker: Broker; release
     released = true;
     if (--mine.refs > 0) return;
     if (running.get(dir) === mine) running.delete(dir);
-    await (await mine.broker).close();
+    // a broker whose restart failed is already gone
+    const last = await mine.broker.catch(() => undefined);
+    await last?.close();
   };
   return { broker, release };
+}
+
+/** Starts the entry's broker again on `ports`, watched for a crash like the first. */
+function restart(dir: string, entry: Entry, ports: Broker["addresses"]): Promise<Broker> {
+  entry.startedAt = Date.now();
+  return start(dir, entry.settings, ports, (why, addresses) => onCrash(dir, entry, why, addresses));
+}
+
+/**
+ * A broker thread died under its clients: a new one starts on the same ports and data (at most one per
+ * RESTART_INTERVAL_MS) and connect() waits on it meanwhile. If it cannot start, or the broker keeps dying
+ * soon after starting, the entry is dropped so the next connect() starts one afresh.
+ */
+function onCrash(dir: string, entry: Entry, why: string, addresses: Broker["addresses"]): void {
+  if (running.get(dir) !== entry) return; // released meanwhile
+  const uptime = Date.now() - entry.startedAt;
+  entry.quickCrashes = uptime < QUICK_CRASH_MS ? entry.quickCrashes + 1 : 0;
+  if (entry.quickCrashes >= MAX_QUICK_CRASHES) {
+    running.delete(dir);
+    process.emitWarning(
+      `embedded broker for ${dir} stopped: ${why}; not restarted: it died ${MAX_QUICK_CRASHES} times in a row within ${QUICK_CRASH_MS} ms of starting`,
+    );
+    return;
+  }
+  process.emitWarning(`embedded broker for ${dir} stopped: ${why}; restarting it on the same ports`);
+  const wait = Math.max(0, RESTART_INTERVAL_MS - uptime);
+  entry.broker = new Promise<void>((r) => setTimeout(r, wait)).then(() => restart(dir, entry, addresses));
+  entry.broker.catch((e: Error) => {
+    if (running.get(dir) !== entry) return;
+    running.delete(dir);
+    process.emitWarning(`embedded broker for ${dir} could not be restarted: ${e.stack ?? e.message}`);
+  });
 }
 
 /**
@@ -179,6 +247,14 @@ export async function restartEmbeddedBroker(url: URL, downMs = 0): Promise<void>
   const old = await entry.broker;
   await old.close();
   if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
-  entry.broker = start(dir, entry.settings, old.addresses);
+  entry.broker = restart(dir, entry, old.addresses);
   await entry.broker;
+}
+
+/** Ends the worker thread of `url`'s broker without closing it, as a crash would. For tests of recovery. */
+export async function crashEmbeddedBroker(url: URL): Promise<void> {
+  const dir = dataDirOf(url);
+  const entry = running.get(dir);
+  if (entry === undefined) throw new Error(`no embedded broker runs for ${dir}`);
+  await (await entry.broker).kill();
 }
