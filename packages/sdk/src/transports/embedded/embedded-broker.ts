@@ -5,16 +5,7 @@
 // Invariant: a broker is started on free ports (0) and only from @spindle/broker, loaded on first use.
 
 import { resolve } from "node:path";
-import { Worker } from "node:worker_threads";
-import type { WorkerInput, WorkerMessage } from "./embedded-broker-worker.ts";
-
-/** A broker as its connections see it: where it listens, and how to stop it (and its thread). */
-interface Broker {
-  readonly addresses: Readonly<Record<string, string>>;
-  close(): Promise<void>;
-  /** Ends the thread without closing the broker: a crash, for tests. */
-  kill(): Promise<void>;
-}
+import { type Broker, startBrokerThread } from "./broker-thread.ts";
 
 /** Where the data lives when the URL names no directory. */
 export const DEFAULT_DIR = "./.spindle";
@@ -66,105 +57,6 @@ function settingsOf(url: URL): Record<string, string> {
   return settings;
 }
 
-/**
- * The worker script: a sibling of this module in src/ (.ts, under tsx), in dist/ (.js, from tsc) and in
- * dist/bundle/ (an entry of the bundle, next to the chunk this module is bundled into).
- */
-const WORKER = new URL(
-  `./embedded-broker-worker${import.meta.url.endsWith(".ts") ? ".ts" : ".js"}`,
-  import.meta.url,
-);
-
-function errorOf(e: Extract<WorkerMessage, { type: "failed" }>["error"]): Error {
-  const error = new Error(e.message);
-  error.name = e.name;
-  if (e.code !== undefined) (error as NodeJS.ErrnoException).code = e.code;
-  if (e.stack !== undefined) error.stack = e.stack;
-  return error;
-}
-
-/** Flags of the main script's input that a worker rejects (it would fail with ERR_INPUT_TYPE_NOT_ALLOWED). */
-const INPUT_FLAGS = new Set(["--input-type", "-e", "--eval", "-p", "--print"]);
-
-/** process.execArgv without the flags (and values) that describe how the main script was given. */
-function workerExecArgv(): string[] {
-  const out: string[] = [];
-  const argv = process.execArgv;
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i] as string;
-    const name = flag.split("=")[0] as string;
-    if (!INPUT_FLAGS.has(name)) out.push(flag);
-    else if (!flag.includes("=")) i++; // its value is the next argument
-  }
-  return out;
-}
-
-/** The thread, with the process's flags (--conditions and the like) and env. */
-function spawn(input: WorkerInput): Worker {
-  const execArgv = workerExecArgv();
-  if (!WORKER.pathname.endsWith(".ts")) return new Worker(WORKER, { workerData: input, execArgv });
-  // from the sources (this repo's tests, under tsx): Node 20 does not carry --import's module hooks into a
-  // worker thread, so the thread loads the .ts through tsx's own API
-  const tsx = import.meta.resolve("tsx/esm/api");
-  const code = `import(${JSON.stringify(tsx)}).then((t) => t.tsImport(${JSON.stringify(WORKER.href)}, ${JSON.stringify(import.meta.url)}))`;
-  return new Worker(code, { eval: true, workerData: input, execArgv });
-}
-
-/**
- * Starts a broker in its own worker thread; settles once it listens, failed, or the thread died.
- * `onDied` is told when the thread dies after "started" and not because close() was called.
- */
-function start(
-  dir: string,
-  settings: Record<string, string>,
-  ports: Broker["addresses"] | undefined,
-  onDied: (reason: string, addresses: Broker["addresses"]) => void,
-): Promise<Broker> {
-  const input: WorkerInput = { dir, settings, ports };
-  const worker = spawn(input);
-  return new Promise<Broker>((resolveStart, rejectStart) => {
-    let closing: (() => void) | undefined;
-    let addresses: Broker["addresses"] | undefined;
-    let error: Error | undefined;
-    const onMessage = (m: WorkerMessage) => {
-      if (m.type === "started") {
-        addresses = m.addresses;
-        resolveStart({ addresses: m.addresses, close: () => close(), kill: () => kill() });
-      } else if (m.type === "failed") {
-        rejectStart(errorOf(m.error));
-        void worker.terminate();
-      } else if (m.type === "closed") closing?.();
-    };
-    const close = async () => {
-      await new Promise<void>((done) => {
-        closing = done;
-        worker.postMessage({ type: "close" });
-      });
-      await worker.terminate();
-    };
-    const kill = async () => {
-      await worker.terminate();
-    };
-    worker.on("message", onMessage);
-    // an uncaught error in the thread: before "started" it is connect()'s error; after, the broker is gone
-    // (clients see their connections drop) and onDied is told once the thread has exited
-    worker.on("error", (e) => {
-      error = e;
-      rejectStart(e);
-      closing?.();
-    });
-    worker.on("exit", (code) => {
-      rejectStart(
-        error ?? new Error(`embedded broker for ${dir}: its worker thread exited (${code}) before starting`),
-      );
-      if (closing !== undefined) closing();
-      else if (addresses !== undefined) {
-        onDied(error ? (error.stack ?? error.message) : `its worker thread exited (${code})`, addresses);
-      }
-    });
-  });
-}
-
 /** The broker for `url`'s directory, started on first use; release() it once per acquire. */
 export async function acquireBroker(url: URL): Promise<{ broker: Broker; release: () => Promise<void> }> {
   const dir = dataDirOf(url);
@@ -172,7 +64,9 @@ export async function acquireBroker(url: URL): Promise<{ broker: Broker; release
   let entry = running.get(dir);
   if (entry === undefined) {
     const fresh: Entry = {
-      broker: start(dir, settings, undefined, (why, addresses) => onCrash(dir, fresh, why, addresses)),
+      broker: startBrokerThread(dir, settings, undefined, (why, addresses) =>
+        onCrash(dir, fresh, why, addresses),
+      ),
       refs: 0,
       settings,
       startedAt: Date.now(),
@@ -207,7 +101,9 @@ export async function acquireBroker(url: URL): Promise<{ broker: Broker; release
 /** Starts the entry's broker again on `ports`, watched for a crash like the first. */
 function restart(dir: string, entry: Entry, ports: Broker["addresses"]): Promise<Broker> {
   entry.startedAt = Date.now();
-  return start(dir, entry.settings, ports, (why, addresses) => onCrash(dir, entry, why, addresses));
+  return startBrokerThread(dir, entry.settings, ports, (why, addresses) =>
+    onCrash(dir, entry, why, addresses),
+  );
 }
 
 /**
