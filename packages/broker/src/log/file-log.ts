@@ -490,14 +490,28 @@ export class FileLog implements Log, Scrubbable, CleanerHost {
   }
 
   async offsetForTimestamp(timestampMs: number): Promise<TimestampLookup | null> {
-    for (const [i, seg] of this.segments.entries()) {
-      if (seg.maxTimestamp < timestampMs || seg.nextOffset <= this.start) continue;
+    let offset = this.start;
+    while (offset < this.ackedEnd) {
+      // As in read(): the segment is looked up by offset at every step, never by position in the list. A
+      // cleaner swap during the await below shortens the list, and the next position named a later
+      // segment: when the segment being searched had its new enough records only below the start offset,
+      // the lookup stepped over the segments merged with it and answered a later record.
+      offset = Math.max(offset, this.start);
+      const i = this.segmentFor(offset);
+      const seg = this.segments[i]!;
+      offset = Math.max(offset, seg.baseOffset); // a missing segment leaves a gap: go on after it
+      if (offset >= seg.nextOffset || seg.maxTimestamp < timestampMs) {
+        offset = this.segmentEnd(i);
+        continue;
+      }
       const ctx = { damage: this.damaged, endOffset: this.segmentEnd(i) };
+      const at = offset;
       const found = await this.withSegment(seg, (index) => {
-        const from = Math.max(index.offsetBeforeTime(timestampMs), this.start);
+        const from = Math.max(index.offsetBeforeTime(timestampMs), at, this.start);
         return findTimestamp(seg, index, from, timestampMs, ctx);
       });
       if (found) return found;
+      offset = seg.nextOffset; // nothing from `at` to its end: what follows is found by offset again
     }
     return null;
   }

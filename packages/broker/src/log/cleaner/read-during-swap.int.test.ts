@@ -1,6 +1,7 @@
 // Reads in the middle of their disk reads while the cleaner swaps segments in: a read at any offset returns
 // first no later record than the first one at or after that offset that the log holds both before and after
-// the cleaning (a kept record is never stepped over). Real files; every read is held at its first file read
+// the cleaning (a kept record is never stepped over); a timestamp lookup likewise answers no later record
+// than the first new enough one kept. Real files; every read or lookup is held at its first file read
 // through the injected Fs while a whole cleaning runs.
 
 import assert from "node:assert/strict";
@@ -113,5 +114,66 @@ test("reads held on disk while the cleaner swaps segments never step over a kept
       skipped.push(`read at ${o} returned ${got}, ${kept} is kept`);
   }
   assert.deepEqual(skipped, []);
+  await log.close();
+});
+
+/** Record timestamps: the one below the start offset is the newest of all; keyed records are older. */
+const TS = {
+  belowStart: 9_000,
+  unique: (i: number) => 2_000 + i * 10,
+  keyed: (i: number) => 1_000 + (i % 4),
+};
+
+/**
+ * A log whose first segment holds the newest timestamp only below the start offset, so a lookup reads it
+ * and finds nothing there; records with unique keys (which every cleaning keeps) follow in the next
+ * segments. Cleaned once (its sealed segments are small: a cleaning groups them), then written to again.
+ * Returns each offset's timestamp.
+ */
+async function trimmedLog(clock: FakeClock, fs: Fs): Promise<{ log: FileLog; timestamps: number[] }> {
+  const log = await openLog(tempDir("timestamp-swap"), clock, fs, NO_SYNC);
+  const timestamps: number[] = [];
+  const at = async (key: string, timestamp: number) => {
+    timestamps.push(timestamp);
+    await log.appendRecords([{ key: Buffer.from(key), value: Buffer.from("v".padEnd(40, ".")) }], timestamp);
+  };
+  await at("first", TS.belowStart);
+  let i = 1;
+  for (; i < 80; i++) await (i % 10 === 0 ? at(`u${i}`, TS.unique(i)) : at(`k${i % KEYS}`, TS.keyed(i)));
+  await log.deleteRecordsBefore(1);
+  assert.ok(await cleanLog(log, COMPACT, new OffsetMap(1 << 20), { nowMs: clock.nowMs() }));
+  for (; i < 120; i++) await at(`k${i % KEYS}`, TS.keyed(i));
+  return { log, timestamps };
+}
+
+test("timestamp lookups held on disk while the cleaner swaps segments never step over a kept record", async () => {
+  const clock = new FakeClock(1_000_000);
+  const gate = new GateFs();
+  const { log, timestamps } = await trimmedLog(clock, gate.fs);
+  assert.equal(log.startOffset, 1);
+  assert.ok(log.segmentCount > 4);
+  // every target reaches the first segment's newest timestamp, so every lookup reads it from disk
+  const targets = [TS.keyed(2), TS.unique(10), TS.unique(10) + 1, TS.unique(40), TS.unique(70)];
+  const { results, keptFrom } = await acrossCleaning(log, clock, gate, () =>
+    targets.map((t) => log.offsetForTimestamp(t)),
+  );
+  const wrong: string[] = [];
+  for (const [n, target] of targets.entries()) {
+    const got = results[n]!;
+    // the first record from the start on, held before and after the cleaning, that is new enough
+    let want: number | null = null;
+    for (let o = keptFrom(log.startOffset); o !== null; o = keptFrom(o + 1)) {
+      if (timestamps[o]! >= target) {
+        want = o;
+        break;
+      }
+    }
+    const fits = got !== null && got.timestamp === timestamps[got.offset] && got.timestamp >= target;
+    if (want !== null && !(fits && got.offset >= log.startOffset && got.offset <= want))
+      wrong.push(
+        `lookup of ${target} returned ${JSON.stringify(got)}, ${want} (at ${timestamps[want]}) is kept`,
+      );
+  }
+  assert.deepEqual(wrong, []);
   await log.close();
 });
