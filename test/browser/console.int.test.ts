@@ -1,8 +1,9 @@
 // The web console in a real browser (Debian's chromium) against a real spindle process: log in, declare a
 // queue, publish and watch its depth and the rate charts move, peek, move a dead-lettered message back,
 // exchanges and bindings, browse a topic's records, watch a consumer group's lag change and reset it, an
-// open Kafka transaction, connections. Invariant: each step waits for what the page shows (not for time); a screenshot of each page
-// goes to artifacts/screenshots/ for a person to look at.
+// open Kafka transaction (and its open-for cell turning red past half its timeout), connections.
+// Invariant: each step waits for what the page shows (not for time); a screenshot of each page goes to
+// artifacts/screenshots/ for a person to look at.
 
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
@@ -284,6 +285,76 @@ describe("web console", () => {
       await txn.commit();
       await assertText(statValue("state"), "CompleteCommit");
     } finally {
+      await txp.disconnect();
+    }
+  });
+
+  step("an open transaction's open-for cell turns red past half its timeout, not before", async () => {
+    const timeoutMs = 6000; // the coordinator aborts it past the timeout: every look below comes well before
+    const txp = kafka.producer({
+      transactionalId: "console-late",
+      transactionTimeout: timeoutMs,
+      idempotent: true,
+      maxInFlightRequests: 1,
+    });
+    await txp.connect();
+    const txn = await txp.transaction();
+    try {
+      await txn.send({ topic: "clicks", messages: [{ value: "late", partition: 0 }] });
+      /** Opens the list afresh (its first poll) and reads the row as drawn: state, duration, late or not. */
+      const look = async () => {
+        await open("connections", "connections"); // a light page: the look stays short
+        await open("transactions", "transactions");
+        const row = page.locator('tr[data-txn="console-late"]');
+        await row.waitFor();
+        return row.evaluate((tr) => {
+          const { document, getComputedStyle } = tr.ownerDocument.defaultView!;
+          const cell = tr.querySelector('[data-col="duration"]')!;
+          const probe = document.body.appendChild(document.createElement("span"));
+          probe.style.color = "var(--danger)";
+          const danger = getComputedStyle(probe).color;
+          probe.remove();
+          return {
+            state: tr.querySelector('[data-col="state"]')!.textContent,
+            shownMs: Number(cell.textContent!.replace(/\D/g, "")),
+            red: getComputedStyle(cell).color === danger,
+          };
+        });
+      };
+      /** Waits until the coordinator says the transaction has been open longer than `ms`. */
+      const openLongerThan = async (ms: number) => {
+        for (;;) {
+          const { body } = await api<{ transactional_id: string; duration_ms: number | null }[]>(
+            "GET",
+            "/api/transactions",
+          );
+          const t = body.find((x) => x.transactional_id === "console-late");
+          if (t?.duration_ms == null) throw new Error(`the transaction is not open: ${JSON.stringify(t)}`);
+          if (t.duration_ms > ms) return;
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      };
+      const looks = [await look()];
+      await openLongerThan(timeoutMs / 4);
+      looks.push(await look()); // well past the first look, still short of half the timeout
+      await openLongerThan(timeoutMs / 2 + 100);
+      looks.push(await look());
+      await screenshot(page, "transactions-late");
+      for (const l of looks) {
+        assert.equal(l.state, "Ongoing", JSON.stringify(looks));
+        assert.equal(
+          l.red,
+          l.shownMs > timeoutMs / 2,
+          `red iff past half the timeout: ${JSON.stringify(looks)}`,
+        );
+      }
+      assert.ok(
+        looks[1]!.shownMs < timeoutMs / 2 && !looks[1]!.red,
+        `not red before: ${JSON.stringify(looks)}`,
+      );
+      assert.ok(looks[2]!.red, `red after: ${JSON.stringify(looks)}`);
+    } finally {
+      await txn.abort().catch(() => undefined); // past its timeout the coordinator may have aborted it
       await txp.disconnect();
     }
   });
