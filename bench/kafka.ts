@@ -1,9 +1,12 @@
 // npm run bench:kafka — Spindle over the Kafka protocol with librdkafka clients: 1 KiB produce throughput with kcat
-// (acks=all, linger.ms=5, batch.size=1000000, default fsync policy), consume throughput, and end-to-end latency at
-// a fixed rate, each beside the machine's own limit measured in this run (dd oflag=dsync bs=1M in the data dir's
-// filesystem, kcat into librdkafka's in-memory mock broker, iperf3 one stream over loopback), with broker CPU
-// (% of one core, and ms per MB: the figure to compare on a loaded machine) and RSS. MB = 10^6 bytes.
-// BENCH_BYTES (default 1 GiB) sizes the runs; BENCH_RATE the latency run; BENCH_CPU_PROF=DIR profiles the broker.
+// (acks=all, linger.ms=5, batch.size=1000000, default fsync policy), consume throughput (kcat with librdkafka's
+// default fetch sizes, the median of BENCH_CONSUME_RUNS runs, default 5), and end-to-end latency at a fixed rate,
+// each beside the machine's own limits measured in this run (dd oflag=dsync bs=1M in the data dir's filesystem;
+// the client's ceilings: kcat into librdkafka's in-memory mock broker, kcat from an in-memory replay server
+// (kafka-replay.ts); iperf3 one stream over loopback), with broker CPU (% of one core, and ms per MB: the figure
+// to compare on a loaded machine), kcat's own CPU and page faults per consume run (kafka-consume.ts), and RSS.
+// MB = 10^6 bytes. BENCH_BYTES (default 1 GiB) sizes the runs; BENCH_RATE the latency run; BENCH_CPU_PROF=DIR
+// profiles the broker.
 
 import { spawnSync } from "node:child_process";
 import { closeSync, fsyncSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
@@ -12,6 +15,9 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startSpindle } from "../test/support/spindle-process.ts";
 import { measureDd, measureDisk } from "./disk-baseline.ts";
+import { type ConsumeRun, consumeRun, spread } from "./kafka-consume.ts";
+import { startReplay } from "./kafka-replay.ts";
+import { buildPartition, sampleBatching } from "./kafka-replay-partition.ts";
 import { measureIperf3, measureLoopback } from "./loopback-baseline.ts";
 import { fmt, printTable } from "./table.ts";
 
@@ -19,6 +25,7 @@ const SIZE = 1024;
 const BYTES = Number(process.env.BENCH_BYTES ?? 2 ** 30);
 const RECORDS = Math.floor(BYTES / SIZE);
 const RATE = Number(process.env.BENCH_RATE ?? 1000);
+const CONSUME_RUNS = Number(process.env.BENCH_CONSUME_RUNS ?? 5);
 const CLIENT = fileURLToPath(new URL("./kafka-clients.py", import.meta.url));
 const TICKS_PER_SEC = 100;
 
@@ -29,36 +36,17 @@ function run(args: string[]): Record<string, number> {
   return JSON.parse(last) as Record<string, number>;
 }
 
-/**
- * kcat (librdkafka, C) for the throughput runs, so the client is not the bottleneck; seconds taken. Its output
- * goes to the file `out` when given: read through a pipe by this process, 1M offset lines made the consume figure
- * swing 326-787 MB/s in one run (the bench competing with kcat and the broker for 2 cores) against 870-985 MB/s
- * with the output in a file.
- */
-function kcat(args: string[], out?: string): number {
-  const fd = out === undefined ? "pipe" : openSync(out, "w");
+/** kcat (librdkafka, C) for the produce runs, so the client is not the bottleneck; seconds taken. */
+function kcat(args: string[]): number {
   const t0 = performance.now();
   const r = spawnSync("kcat", args, {
     encoding: "utf8",
     timeout: 1_200_000,
-    maxBuffer: 256 * 1024 * 1024,
-    stdio: ["ignore", fd, "pipe"],
+    stdio: ["ignore", "ignore", "pipe"],
   });
   const seconds = (performance.now() - t0) / 1000;
-  if (typeof fd === "number") closeSync(fd);
   if (r.status !== 0) throw new Error(`kcat failed: ${r.stderr}`);
   return seconds;
-}
-
-/** Every record was consumed once, in order: the file of offsets kcat printed holds 0 .. RECORDS - 1. */
-function checkOffsets(path: string): void {
-  const offsets = readFileSync(path, "utf8").trimEnd().split("\n");
-  const wrong = offsets.findIndex((o, i) => Number(o) !== i);
-  if (offsets.length !== RECORDS || wrong !== -1) {
-    throw new Error(
-      `consume read ${offsets.length} records (first wrong at line ${wrong}), ${RECORDS} expected`,
-    );
-  }
 }
 
 function cpuTicks(pid: number): number {
@@ -144,21 +132,23 @@ try {
     kcat(["-b", spindle.kafka, "-P", "-t", "bench", ...batching, "-l", input]),
   );
   const produceMBps = mb / produce.result;
-  // fetch.wait.max.ms only shortens the last, empty fetch that tells kcat it reached the end (-e): with
-  // librdkafka's default 500 ms long poll, that wait alone would be a large part of the measured time.
-  const fetchSizes = [
-    "-X",
-    "fetch.max.bytes=52428800",
-    "-X",
-    "max.partition.fetch.bytes=10485760",
-    "-X",
-    "fetch.wait.max.ms=10",
-  ];
-  const consumeArgs = ["-C", "-t", "bench", "-o", "beginning", "-e", "-q", "-f", "%o\\n", ...fetchSizes];
-  const offsetsOut = join(dir, "offsets.txt");
-  const consume = withCpu(pid, () => kcat(["-b", spindle.kafka, ...consumeArgs], offsetsOut));
-  checkOffsets(offsetsOut);
-  const consumeMBps = mb / consume.result;
+  // consume, alternately from Spindle and from the in-memory replay server (the client's ceiling: the same
+  // record and batch sizes as kcat produced, served from memory)
+  const replay = await startReplay(
+    buildPartition("bench", RECORDS, await sampleBatching(spindle.kafka, "bench")),
+  );
+  const brokerCpuMs = () => (cpuTicks(pid) / TICKS_PER_SEC) * 1000;
+  const ownCpuMs = () => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1000;
+  };
+  const fromSpindle: ConsumeRun[] = [];
+  const fromReplay: ConsumeRun[] = [];
+  for (let i = 0; i < CONSUME_RUNS; i++) {
+    fromSpindle.push(await consumeRun(spindle.kafka, "bench", RECORDS, dir, brokerCpuMs));
+    fromReplay.push(await consumeRun(replay.address, "bench", RECORDS, dir, ownCpuMs));
+  }
+  await replay.close();
   const dirtyBefore = dirtyMiB();
   const latency = withCpu(pid, () => run(["latency", spindle.kafka, "latency", String(RATE), "10"]));
   const rss = rssMiB(pid, "VmRSS");
@@ -166,6 +156,8 @@ try {
   await spindle.stop();
   const ceiling = Math.min(dd ?? Number.POSITIVE_INFINITY, mock);
   const pct = (a: number, b: number) => `${fmt((a / b) * 100, 0)}%`;
+  const consume = summarize(fromSpindle, mb);
+  const ceil = summarize(fromReplay, mb);
   printTable(
     `Kafka protocol, librdkafka clients (kcat for throughput, confluent-kafka for latency), ${RECORDS} × 1 KiB records, fsync group (default), MB = 10^6 bytes`,
     [
@@ -180,19 +172,19 @@ try {
       [
         "produce acks=all (MB/s)",
         fmt(produceMBps),
-        `${fmt(ceiling)} = min(disk, client ceiling)`,
+        `${fmt(ceiling)} = min(disk, kcat → mock)`,
         `${pct(produceMBps, ceiling)} (≥ 50%)`,
         fmt(produce.cpu, 0),
         fmt(produce.cpuMs / mb, 2),
       ],
       ["produce acks=all (records/s)", fmt(RECORDS / produce.result, 0), "", "", "", ""],
       [
-        "consume (MB/s)",
-        fmt(consumeMBps),
-        `${fmt(loopback)} loopback TCP`,
-        `${pct(consumeMBps, loopback)} (≥ 40%)`,
-        fmt(consume.cpu, 0),
-        fmt(consume.cpuMs / mb, 2),
+        `consume (MB/s), median of ${CONSUME_RUNS} (min–max)`,
+        range(consume.rate),
+        `${fmt(loopback)} loopback TCP; ${fmt(ceil.rate.median)} client ceiling`,
+        `${pct(consume.rate.median, loopback)} of loopback (≥ 40%); ${pct(consume.rate.median, ceil.rate.median)} of ceiling`,
+        fmt(consume.serverCpu.median, 0),
+        fmt(consume.serverMsPerMB.median, 2),
       ],
       [
         `end-to-end latency at ${RATE}/s p50 / p99 (ms)`,
@@ -205,6 +197,14 @@ try {
       ["disk: dd oflag=dsync bs=1M (MB/s)", "", dd === null ? "dd failed" : fmt(dd), "", "", ""],
       ["client ceiling: kcat → librdkafka mock broker (MB/s)", "", fmt(mock), "", "", ""],
       [
+        "client ceiling: kcat ← in-memory replay server (MB/s)",
+        "",
+        range(ceil.rate),
+        "",
+        fmt(ceil.serverCpu.median, 0),
+        fmt(ceil.serverMsPerMB.median, 2),
+      ],
+      [
         `loopback: ${iperf === null ? "node (no iperf3)" : "iperf3"}, one stream (MB/s)`,
         "",
         fmt(loopback),
@@ -214,10 +214,63 @@ try {
       ],
     ],
   );
+  printTable(
+    "consume runs, alternately from each server: kcat's own CPU (user + sys) and minor page faults (GNU time)",
+    ["run", "from", "MB/s", "kcat CPU ms/MB", "of it sys", "kcat minor faults", "server CPU ms/MB"],
+    fromSpindle.flatMap((r, i) => [
+      runRow(i + 1, "Spindle", r, mb),
+      runRow(i + 1, "replay server", fromReplay[i] as ConsumeRun, mb),
+    ]),
+  );
+  const faults = (s: Summary) => (s.faults === null ? "n/a" : fmt(s.faults.median, 0));
+  const clientMs = (s: Summary) => (s.clientMsPerMB === null ? "n/a" : fmt(s.clientMsPerMB.median, 2));
+  console.log(
+    `\nkcat consuming, medians from Spindle / the replay server: ${clientMs(consume)} / ${clientMs(ceil)} CPU ms/MB, ${faults(consume)} / ${faults(ceil)} minor faults. A run with many more faults and sys time than the others is kcat's glibc trimming its fetch thread's heap, not the server (docs/DESIGN.md, "Consume figure"). The replay row's broker CPU is the replay server's (this process).`,
+  );
   console.log(
     `\nbroker RSS at end ${fmt(rss, 0)} MiB, peak ${fmt(hwm, 0)} MiB; latency samples ${latency.result.count}/${latency.result.sent} (page cache to write back before them ${fmt(dirtyBefore, 0)} MiB); load average ${loadBefore} before, ${load()} after (${cpus().length} cores)`,
   );
   if (profDir) console.log(`the broker's CPU profile is in ${profDir}`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
+}
+
+interface Summary {
+  rate: Spread;
+  /** the server's CPU: % of one core, ms per MB */
+  serverCpu: Spread;
+  serverMsPerMB: Spread;
+  /** kcat's CPU ms per MB and minor faults; null without GNU time */
+  clientMsPerMB: Spread | null;
+  faults: Spread | null;
+}
+
+type Spread = ReturnType<typeof spread>;
+
+function summarize(runs: ConsumeRun[], mb: number): Summary {
+  const known = (xs: (number | null)[]) => (xs.includes(null) ? null : spread(xs as number[]));
+  return {
+    rate: spread(runs.map((r) => mb / r.seconds)),
+    serverCpu: spread(runs.map((r) => r.serverCpuMs / 10 / r.seconds)),
+    serverMsPerMB: spread(runs.map((r) => r.serverCpuMs / mb)),
+    clientMsPerMB: known(runs.map((r) => (r.clientCpuMs === null ? null : r.clientCpuMs / mb))),
+    faults: known(runs.map((r) => r.minorFaults)),
+  };
+}
+
+function range(s: Spread): string {
+  return `${fmt(s.median)} (${fmt(s.min)}–${fmt(s.max)})`;
+}
+
+function runRow(n: number, from: string, r: ConsumeRun, mb: number): string[] {
+  const perMB = (ms: number | null) => (ms === null ? "n/a" : fmt(ms / mb, 2));
+  return [
+    String(n),
+    from,
+    fmt(mb / r.seconds),
+    perMB(r.clientCpuMs),
+    perMB(r.clientSysMs),
+    r.minorFaults === null ? "n/a" : String(r.minorFaults),
+    perMB(r.serverCpuMs),
+  ];
 }
