@@ -1,4 +1,4 @@
-// The file-backed log: appends with group commit, segment roll, reads, retention, start-offset moves.
+// The file-backed log: appends (written by group-writer.ts), segment roll, reads, retention, start-offset moves.
 // Invariant: an append resolves only after the policy's fsync covers it; after a failed write or fsync
 // the log refuses every later append (nothing unsynced is ever acknowledged) and keeps serving reads —
 // except a full disk: the log cuts back to its last acknowledged batch and accepts appends once space is back.
@@ -12,7 +12,7 @@ import {
   readInt64,
   setBaseOffset,
 } from "@spindle/protocol";
-import { assert, BrokerError, type Clock, crc32c, type Fs, LIMITS, type Logger } from "../lib/index.ts";
+import { assert, BrokerError, type Clock, crc32c, type Fs, type Logger } from "../lib/index.ts";
 import { checkAppendable } from "./append-check.ts";
 import { isFiller } from "./cleaner/batch-filter.ts";
 import type { CleanerHost } from "./cleaner/clean-log.ts";
@@ -29,6 +29,7 @@ import {
 } from "./disk-full.ts";
 import { writeCleanEnd } from "./end-offset.ts";
 import { acksAfterSync } from "./fsync-policy.ts";
+import { GroupWriter, type PendingAppend } from "./group-writer.ts";
 import type { AppendResult, Log, LogConfig, ReadOptions, ReadResult, TimestampLookup } from "./log.ts";
 import { OpenFiles } from "./open-files.ts";
 import { recoverLog } from "./recovery.ts";
@@ -68,27 +69,6 @@ export interface FileLogOptions extends DamageWatch {
   files?: OpenFiles;
 }
 
-interface PendingAppend {
-  batch: Buffer;
-  baseOffset: number;
-  lastOffset: number;
-  maxTimestamp: number;
-  resolve: (r: AppendResult) => void;
-  reject: (e: unknown) => void;
-}
-
-/** A group whose write to `seg` at `pos` is in flight; `done` settles with the write's error, if any. */
-interface GroupWrite {
-  seg: Segment;
-  group: PendingAppend[];
-  pos: number;
-  bytes: number;
-  done: Promise<{ error: unknown } | null>;
-}
-
-/** Groups written at once: with two, a produce benchmark's disk was busy most of the time (see drain). */
-const WRITES_IN_FLIGHT_MAX = 2;
-
 /** Index entries hold 32-bit file positions. */
 const SEGMENT_BYTES_MAX = 2 ** 32 - 1;
 
@@ -96,12 +76,7 @@ export class FileLog implements Log, Scrubbable, CleanerHost {
   private nextOffset: number;
   private ackedEnd: number;
   private start: number;
-  private queue: PendingAppend[] = [];
-  private queuedBytes = 0;
-  private writing = false;
-  /** groups being written, oldest first (see drain) */
-  private inFlight: GroupWrite[] = [];
-  private idleWaiters: (() => void)[] = [];
+  private readonly writer: GroupWriter;
   private failure: BrokerError | null = null;
   private closed = false;
   private dirty = false;
@@ -124,6 +99,16 @@ export class FileLog implements Log, Scrubbable, CleanerHost {
     private readonly damaged: LogDamage,
   ) {
     this.sealedIndexes = new SealedIndexes(opts.fs, opts.config.indexIntervalBytes);
+    this.writer = new GroupWriter({
+      config: opts.config,
+      clock: opts.clock,
+      syncLatency: opts.syncLatency,
+      active: () => this.active,
+      roll: () => this.roll(),
+      acknowledge: (run) => this.acknowledge(run),
+      commit: (run) => this.commit(run),
+      writeFailed: (cause, failed) => this.writeFailed(cause, failed),
+    });
     this.nextOffset = this.active.nextOffset;
     this.ackedEnd = this.nextOffset;
     this.start = Math.min(startOffset, this.nextOffset);
@@ -245,19 +230,15 @@ export class FileLog implements Log, Scrubbable, CleanerHost {
   async append(batch: Buffer): Promise<AppendResult> {
     this.checkWritable();
     checkAppendable(batch, this.opts.config.segmentBytes);
-    if (this.queue.length >= LIMITS.pendingAppendsMax || this.queuedBytes > LIMITS.pendingAppendBytesMax) {
-      throw new BrokerError("LIMIT_EXCEEDED", "too many appends are waiting for the disk; retry later");
-    }
+    this.writer.checkRoom();
     const baseOffset = this.nextOffset;
     const lastOffset = baseOffset + batch.readInt32BE(BATCH_LAST_OFFSET_DELTA);
     const maxTimestamp = readInt64(batch, BATCH_MAX_TIMESTAMP);
     this.nextOffset = lastOffset + 1;
     setBaseOffset(batch, 0, baseOffset);
-    return new Promise<AppendResult>((resolve, reject) => {
-      this.queue.push({ batch, baseOffset, lastOffset, maxTimestamp, resolve, reject });
-      this.queuedBytes += batch.length;
-      this.drain();
-    });
+    return new Promise<AppendResult>((resolve, reject) =>
+      this.writer.enqueue({ batch, baseOffset, lastOffset, maxTimestamp, resolve, reject }),
+    );
   }
 
   appendRecords(records: readonly RecordInput[], timestampMs?: number): Promise<AppendResult> {
@@ -282,128 +263,6 @@ export class FileLog implements Log, Scrubbable, CleanerHost {
     return !this.closed && this.failure === null && (await this.diskFull.retryNow()) && this.failure === null;
   }
 
-  /**
-   * The single writer: takes what is queued as a group, writes it, syncs once, acknowledges it all. Groups
-   * that fit the active segment are written while earlier ones are still in flight (up to
-   * WRITES_IN_FLIGHT_MAX): with O_DSYNC each write waits for the disk, and one at a time left the disk idle
-   * while the event loop acknowledged a group and took the next. Groups are acknowledged in order.
-   */
-  private drain(): void {
-    if (!this.writing) void this.writeAll();
-    else if (this.inFlight.length > 0 && this.inFlight.length < WRITES_IN_FLIGHT_MAX) this.startGroupWrite();
-  }
-
-  private async writeAll(): Promise<void> {
-    this.writing = true;
-    while (this.queue.length > 0 || this.inFlight.length > 0) {
-      if (this.inFlight.length === 0 && !this.startGroupWrite()) {
-        // the next group rolls the segment: written on its own
-        const group = this.takeGroup();
-        try {
-          await this.writeGroup(group);
-        } catch (e) {
-          await this.writeFailed(e, group);
-        }
-        continue;
-      }
-      while (this.queue.length > 0 && this.inFlight.length < WRITES_IN_FLIGHT_MAX && this.startGroupWrite());
-      await this.finishGroupWrite();
-    }
-    this.releaseWriter();
-  }
-
-  /** Starts writing the next group after those in flight, unless it does not fit the active segment. */
-  private startGroupWrite(): boolean {
-    const seg = this.active;
-    const last = this.inFlight[this.inFlight.length - 1];
-    const pos = last === undefined ? seg.size : last.pos + last.bytes;
-    const bytes = this.nextGroup().bytes;
-    if (pos + bytes > this.opts.config.segmentBytes || this.opts.clock.nowMs() >= seg.rollAtMs) return false;
-    const group = this.takeGroup();
-    const done = this.writeBatches(seg, group, pos).then(
-      () => null,
-      (e: unknown) => ({ error: e }),
-    );
-    this.inFlight.push({ seg, group, pos, bytes, done });
-    return true;
-  }
-
-  /**
-   * Waits for the oldest write in flight and acknowledges its group. When it failed, the writes after it
-   * fail with it (a full disk's rewind cuts them all), once they have settled.
-   */
-  private async finishGroupWrite(): Promise<void> {
-    const w = this.inFlight[0]!;
-    const result = await w.done;
-    if (result !== null) {
-      const writes = this.inFlight.splice(0);
-      for (const later of writes) await later.done;
-      await this.writeFailed(
-        result.error,
-        writes.flatMap((x) => x.group),
-      );
-      return;
-    }
-    this.inFlight.shift();
-    assert(w.seg === this.active && w.seg.size === w.pos, `log ${this.opts.dir}: group written out of order`);
-    this.recordRun(w.seg, w.group);
-    this.commit(w.group);
-  }
-
-  private releaseWriter(): void {
-    this.writing = false;
-    for (const wake of this.idleWaiters.splice(0)) wake();
-  }
-
-  /** Runs `fn` as the writer, between group commits: only the writer changes the active segment. */
-  private async asWriter(fn: () => Promise<void>): Promise<void> {
-    while (this.writing) await new Promise<void>((wake) => this.idleWaiters.push(wake));
-    this.writing = true;
-    try {
-      await fn();
-    } finally {
-      this.releaseWriter();
-      this.drain();
-    }
-  }
-
-  /** How many queued appends the next group takes, and their bytes. */
-  private nextGroup(): { n: number; bytes: number } {
-    const oneAtATime = this.opts.config.fsync.mode === "always";
-    let n = 0;
-    let bytes = 0;
-    while (n < this.queue.length && (n === 0 || (!oneAtATime && bytes < LIMITS.groupCommitBytesMax))) {
-      bytes += this.queue[n]!.batch.length;
-      n++;
-    }
-    return { n, bytes };
-  }
-
-  private takeGroup(): PendingAppend[] {
-    const { n, bytes } = this.nextGroup();
-    this.queuedBytes -= bytes;
-    return this.queue.splice(0, n);
-  }
-
-  private async writeGroup(group: PendingAppend[]): Promise<void> {
-    let run: PendingAppend[] = [];
-    let runBytes = 0;
-    for (const p of group) {
-      if (this.needsRoll(runBytes + p.batch.length)) {
-        await this.writeRun(run);
-        await this.roll();
-        // the roll synced the old segment in every policy: what was written to it is durable
-        this.acknowledge(run);
-        run = [];
-        runBytes = 0;
-      }
-      run.push(p);
-      runBytes += p.batch.length;
-    }
-    await this.writeRun(run);
-    this.commit(run);
-  }
-
   /** `run` was the last written to the active segment: readers see it and its appends resolve. */
   private commit(run: PendingAppend[]): void {
     const seg = this.active;
@@ -419,46 +278,6 @@ export class FileLog implements Log, Scrubbable, CleanerHost {
     if (run.length === 0) return;
     this.ackedEnd = run[run.length - 1]!.lastOffset + 1;
     for (const p of run) p.resolve({ baseOffset: p.baseOffset, lastOffset: p.lastOffset });
-  }
-
-  private needsRoll(bytes: number): boolean {
-    const seg = this.active;
-    if (seg.isEmpty) return false;
-    return seg.size + bytes > this.opts.config.segmentBytes || this.opts.clock.nowMs() >= seg.rollAtMs;
-  }
-
-  private async writeRun(run: PendingAppend[]): Promise<void> {
-    if (run.length === 0) return;
-    await this.writeBatches(this.active, run, this.active.size);
-    this.recordRun(this.active, run);
-  }
-
-  /** Writes `run`'s batches at `pos` of `seg`; under group/always the segment is open with O_DSYNC: this
-   *  write is the sync, and is timed as one. */
-  private async writeBatches(seg: Segment, run: PendingAppend[], pos: number): Promise<void> {
-    const timer = acksAfterSync(this.opts.config.fsync) ? this.opts.syncLatency : undefined;
-    const startMs = timer?.now() ?? 0;
-    if (run.length === 1) await seg.fh.write(run[0]!.batch, pos);
-    else
-      await seg.fh.writev(
-        run.map((p) => p.batch),
-        pos,
-      );
-    timer?.since(startMs);
-  }
-
-  /** Indexes `run`, just written at the end of `seg`, and moves the segment's end past it. */
-  private recordRun(seg: Segment, run: PendingAppend[]): void {
-    const index = seg.index!;
-    // every batch passed checkAppendable's CRC check: a checked prefix stays one
-    const extendsChecked = seg.checkedBytes === seg.size;
-    for (const p of run) {
-      index.onBatch(p.baseOffset, seg.size, p.batch.length, p.maxTimestamp);
-      seg.size += p.batch.length;
-      seg.maxTimestamp = Math.max(seg.maxTimestamp, p.maxTimestamp);
-    }
-    seg.nextOffset = run[run.length - 1]!.lastOffset + 1;
-    if (extendsChecked) seg.checkedBytes = seg.size;
   }
 
   /** Seals the active segment and starts the next; a roll that fails leaves the old one active. */
@@ -482,8 +301,7 @@ export class FileLog implements Log, Scrubbable, CleanerHost {
       return;
     }
     const refusal = this.diskFull.enter(reason(cause));
-    for (const p of [...group, ...this.queue.splice(0)]) p.reject(refusal);
-    this.queuedBytes = 0;
+    this.writer.rejectQueued(refusal, group);
     this.nextOffset = this.ackedEnd;
     assert(this.acked.nextOffset === this.ackedEnd, `log ${this.opts.dir}: acked mark is not the acked end`);
     await rewindSegment(this.active, this.acked).catch((e: unknown) => this.fail(e, []));
@@ -492,7 +310,7 @@ export class FileLog implements Log, Scrubbable, CleanerHost {
   /** As the writer: is there room on the disk again? */
   private async probeSpace(): Promise<boolean> {
     let ok = false;
-    await this.asWriter(async () => {
+    await this.writer.asWriter(async () => {
       if (this.failure === null && !this.closed) ok = await probeFreeSpace(this.opts.fs, this.opts.dir);
     });
     return ok;
@@ -507,8 +325,7 @@ export class FileLog implements Log, Scrubbable, CleanerHost {
       { dir: this.opts.dir, cause: why },
     );
     this.opts.logger.error({ dir: this.opts.dir, cause: why }, "log write failed; refusing further appends");
-    for (const p of [...group, ...this.queue.splice(0)]) p.reject(this.failure);
-    this.queuedBytes = 0;
+    this.writer.rejectQueued(this.failure, group);
     this.diskFull.stop(this.failure);
   }
 
@@ -670,7 +487,7 @@ export class FileLog implements Log, Scrubbable, CleanerHost {
     const expired = () => activeExpired(this.active, config.retentionMs, clock.nowMs());
     if (expired() && !this.failure) {
       // As Kafka does, an expired active segment is rolled so that it can be deleted like the rest.
-      await this.asWriter(async () => {
+      await this.writer.asWriter(async () => {
         if (expired()) await this.roll().catch((e: unknown) => this.writeFailed(e, []));
       });
     }
@@ -706,7 +523,7 @@ export class FileLog implements Log, Scrubbable, CleanerHost {
     const due = () => !this.active.isEmpty && clock.nowMs() >= rollAt();
     if (!due() || this.failure || this.closed) return false;
     let rolled = false;
-    await this.asWriter(async () => {
+    await this.writer.asWriter(async () => {
       if (!due()) return;
       await this.roll().catch((e: unknown) => this.writeFailed(e, []));
       rolled = true;
@@ -794,7 +611,7 @@ export class FileLog implements Log, Scrubbable, CleanerHost {
   }
 
   async flush(): Promise<void> {
-    await this.asWriter(async () => {
+    await this.writer.asWriter(async () => {
       if (this.failure) throw this.failure;
       await this.datasync();
       this.dirty = false;
