@@ -228,7 +228,7 @@ try {
     `\nkcat consuming, medians from Spindle / the replay server: ${clientMs(consume)} / ${clientMs(ceil)} CPU ms/MB, ${faults(consume)} / ${faults(ceil)} minor faults. A run with many more faults and sys time than the others is kcat's glibc trimming its fetch thread's heap, not the server (docs/DESIGN.md, "Consume figure"). The replay row's broker CPU is the replay server's (this process).`,
   );
   console.log(
-    `\nbroker RSS at end ${fmt(rss, 0)} MiB, peak ${fmt(hwm, 0)} MiB; latency samples ${latency.result.count}/${latency.result.sent} (page cache to write back before them ${fmt(dirtyBefore, 0)} MiB); load average ${loadBefore} before, ${load()} after (${cpus().length} cores)`,
+    `\nbroker RSS at end ${fmt(rss, 0)} MiB, peak ${fmt(hwm, 0)} MiB; latency samples ${latency.result.count}/${latency.result.sent}, max ${fmt(latency.result.max ?? -1, 1)} ms (page cache to write back before them ${fmt(dirtyBefore, 0)} MiB); load average ${loadBefore} before, ${load()} after (${cpus().length} cores)`,
   );
   if (profDir) console.log(`the broker's CPU profile is in ${profDir}`);
 } finally {
