@@ -118,6 +118,20 @@ export class SegmentIndex {
     return { offset: this.baseOffset + this.relOffsets.data[i]!, position: this.positions.data[i]! };
   }
 
+  /** The last indexed batch start in (`after`, `atMost`], or -1: a point where a read may end whole batches. */
+  lastPositionIn(after: number, atMost: number): number {
+    const i = floorIndex(this.positions.data, this.positions.length, atMost, false);
+    if (i < 0) return -1;
+    const p = this.positions.data[i]!;
+    return p > after ? p : -1;
+  }
+
+  /** The first indexed batch start after `after`, or -1. */
+  nextPositionAfter(after: number): number {
+    const i = floorIndex(this.positions.data, this.positions.length, after, false) + 1;
+    return i < this.positions.length ? this.positions.data[i]! : -1;
+  }
+
   /** An offset at or before the first batch whose max timestamp is >= `timestamp`. */
   offsetBeforeTime(timestamp: number): number {
     const i = floorIndex(this.times.data, this.times.length, timestamp, true);

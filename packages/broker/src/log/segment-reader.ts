@@ -131,8 +131,10 @@ export async function readSegment(
   let { pos, expected } = startFor(seg, index, offset, ctx.damage);
   offset = Math.max(offset, expected);
   let want = Math.max(maxBytes, 1) + slackBytes;
+  let atLeast = 0; // the size of the batch at `pos` when it did not fit the last read
   while (pos < seg.visibleBytes) {
-    const buf = await readAt(seg, pos, Math.min(want, seg.visibleBytes - pos), recycle);
+    const length = readLength(seg, index, pos, maxBytes, want, atLeast);
+    const buf = await readAt(seg, pos, length, recycle);
     const sel = selectBatches(buf, offset, maxBytes, expected, seg.checkedBytes - pos);
     let bad: { pos: number; expected: number; problem: string };
     if (sel.bad) {
@@ -161,6 +163,7 @@ export async function readSegment(
       pos += sel.end;
       expected = sel.expected;
       want = Math.max(want, sel.firstSize);
+      atLeast = sel.firstSize;
       readBuffers.giveBack(buf);
       continue;
     }
@@ -170,8 +173,39 @@ export async function readSegment(
     pos = r.toPos;
     expected = r.toOffset;
     offset = Math.max(offset, expected);
+    atLeast = 0;
   }
   return { data: EMPTY, nextOffset: offset };
+}
+
+/**
+ * How many bytes to read at `pos` (a batch start) for a read of `maxBytes`. Every index entry is a batch
+ * start, so a read that ends at the last one within `maxBytes` ends where a batch ends: all it reads is
+ * returned, and the next fetch starts there (before, a read of `maxBytes` + slack threw away the part of
+ * the batch past the last whole one: with 1 MB batches and 1 MiB fetches, 5% of all bytes read). This
+ * holds from the first wanted batch on: every entry after `pos` starts past the batch holding the wanted
+ * offset (the read starts at the last entry at or before it, or past damage that ends before it), so the
+ * first wanted batch lies whole before such an entry, and within `maxBytes` of where it starts. With no
+ * entry there (a first batch alone larger than `maxBytes`, or small batches before a large one), the read
+ * goes to the next entry when that is no further than `want` (the first batch alone, when it is larger than
+ * the index interval), else it is `want` as before.
+ */
+function readLength(
+  seg: Segment,
+  index: SegmentIndex,
+  pos: number,
+  maxBytes: number,
+  want: number,
+  atLeast: number,
+): number {
+  const rest = seg.visibleBytes - pos; // acknowledged bytes end where a batch ends
+  if (rest <= Math.max(maxBytes, atLeast)) return rest;
+  let end = index.lastPositionIn(pos, pos + Math.max(maxBytes, 1));
+  if (end < 0) {
+    const next = index.nextPositionAfter(pos);
+    end = next >= 0 && next - pos <= want ? next : pos + want;
+  }
+  return Math.min(Math.max(end - pos, atLeast), rest);
 }
 
 function lastBatchAt(data: Buffer): number {
