@@ -9,6 +9,7 @@ import { readBatchHeader } from "@spindle/protocol";
 import { nodeFs } from "../../lib/index.ts";
 import { COMPACT, openLog, put, type Rec, readAllRecords } from "../../testing/compaction.ts";
 import { FakeClock, tempDir } from "../../testing/index.ts";
+import { fillerBatch } from "./batch-filter.ts";
 import { cleanLog, dirtyState } from "./clean-log.ts";
 import { OFFSET_MAP_SLOT_BYTES, OffsetMap } from "./offset-map.ts";
 
@@ -246,5 +247,27 @@ test("max.compaction.lag.ms cleans old dirt below the dirty ratio, and rolls an 
   );
   const values = (await readAllRecords(log)).map((x) => x.value?.replace(/\.+$/, ""));
   assert.deepEqual(values, ["w16", "w17", "w18", "w19"], "each key's latest value alone");
+  await log.close();
+});
+
+test("max.compaction.lag.ms ages a segment by its first batch, not its newest one (as Kafka)", async () => {
+  const clock = new FakeClock(1_000_000);
+  const log = await openLog(tempDir("maxlag-first"), clock, nodeFs, { segmentBytes: 1 << 20 });
+  await log.append(fillerBatch(0, 1)); // as a cleaned segment may start: no timestamp (-1), skipped
+  const firstMs = clock.nowMs();
+  for (let i = 0; i < 8; i++) await put(log, clock, `k${i % 4}`, `v${i}`, 0);
+  clock.advance(20_000);
+  for (let i = 8; i < 16; i++) await put(log, clock, `k${i % 4}`, `v${i}`, 0);
+  assert.ok(await log.rollIfDue(0), "sealed: one segment, its first records 20 s older than its last");
+  const lagged = { ...COMPACT, minCleanableDirtyRatio: 2, maxCompactionLagMs: 30_000 }; // never by ratio
+  const state = await dirtyState(log, lagged, clock.nowMs());
+  clock.advance(9_000); // the first records are 29 s old
+  const map = new OffsetMap(1 << 20);
+  assert.equal(await cleanLog(log, lagged, map, { nowMs: clock.nowMs() }), null, "within the lag");
+  clock.advance(2_000); // the first records are 31 s old, the last 11 s
+  assert.ok(await cleanLog(log, lagged, map, { nowMs: clock.nowMs() }), "the first records passed the lag");
+  const values = (await readAllRecords(log)).map((x) => x.value?.replace(/\.+$/, ""));
+  assert.deepEqual(values, ["v12", "v13", "v14", "v15"]);
+  assert.equal(state.oldestDirtyMs, firstMs, "aged by the first record batch's timestamp");
   await log.close();
 });

@@ -10,6 +10,7 @@ import type { Segment } from "../segment.ts";
 import { batchRecords, isControlBatch, isFiller } from "./batch-filter.ts";
 import { readCleanerCheckpoint, writeCleanerCheckpoint } from "./checkpoint.ts";
 import { type CleanedCopy, type CleanStats, writeCleanedCopy } from "./clean-segments.ts";
+import { oldestTimestamp } from "./first-timestamp.ts";
 import { keyHash, type OffsetMap } from "./offset-map.ts";
 import { eachBatch } from "./read-batches.ts";
 import type { SwapStep } from "./swap.ts";
@@ -61,7 +62,8 @@ export interface DirtyState {
   ratio: number;
   /** when the newest tombstone or marker the last cleaning kept passes its horizon (Infinity: none) */
   tombstonesDueMs: number;
-  /** the oldest cleanable dirty segment's newest timestamp (Infinity: none) */
+  /** the earliest first-batch timestamp of the cleanable dirty segments (Infinity: none, or no max lag
+   *  that could be due: max.compaction.lag.ms unset or longer than the clock's time since 1970) */
   oldestDirtyMs: number;
 }
 
@@ -78,6 +80,7 @@ export async function dirtyState(
   let cleanableEnd = firstDirty;
   let oldestDirtyMs = Number.POSITIVE_INFINITY;
   const stable = cfg.transactions?.lastStableOffset(host.endOffset) ?? host.endOffset;
+  const ages = (cfg.maxCompactionLagMs ?? Number.POSITIVE_INFINITY) <= nowMs; // timestamps are >= 0
   for (const seg of host.sealedSegments()) {
     if (seg.nextOffset <= firstDirty) {
       cleanBytes += seg.size;
@@ -88,7 +91,11 @@ export async function dirtyState(
     if (seg.nextOffset > stable) break; // an undecided transaction may have batches here
     dirtyBytes += seg.size;
     cleanableEnd = seg.nextOffset;
-    if (seg.maxTimestamp >= 0) oldestDirtyMs = Math.min(oldestDirtyMs, seg.maxTimestamp);
+    // aged by its first batch, as Kafka (by its newest, a forced cleaning came up to its time span late);
+    // read only when a max lag can be due: the default one never is, and the read opens the file
+    if (!ages) continue;
+    const oldest = await oldestTimestamp(seg);
+    if (oldest >= 0) oldestDirtyMs = Math.min(oldestDirtyMs, oldest);
   }
   const total = cleanBytes + dirtyBytes;
   const ratio = total === 0 ? 0 : dirtyBytes / total;
