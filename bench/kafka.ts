@@ -25,7 +25,7 @@ const SIZE = 1024;
 const BYTES = Number(process.env.BENCH_BYTES ?? 2 ** 30);
 const RECORDS = Math.floor(BYTES / SIZE);
 const RATE = Number(process.env.BENCH_RATE ?? 1000);
-const CONSUME_RUNS = Number(process.env.BENCH_CONSUME_RUNS ?? 5);
+const CONSUME_RUNS = Math.max(1, Number(process.env.BENCH_CONSUME_RUNS ?? 5));
 const CLIENT = fileURLToPath(new URL("./kafka-clients.py", import.meta.url));
 const TICKS_PER_SEC = 100;
 
