@@ -35,10 +35,30 @@ const SAMPLE_FETCH_BYTES = 8 * 1024 * 1024;
 const BATCHES_PER_CHUNK = 64;
 
 /**
- * How the producer batched partition 0 of `topic`, from its first batches on the broker at `address` (one
- * Fetch of up to 8 MiB): the most common record count, and the first record's value size.
+ * How the producer batched partition 0 of `topic` (offsets 0 .. endOffset - 1) on the broker at `address`, from
+ * the batches at three places (one Fetch of up to 8 MiB at the start, a third and two thirds in): the most
+ * common record count, and the first record's value size.
  */
-export async function sampleBatching(address: string, topic: string): Promise<Batching> {
+export async function sampleBatching(address: string, topic: string, endOffset: number): Promise<Batching> {
+  const counts = new Map<number, number>();
+  let valueBytes = -1;
+  for (const at of [0, Math.floor(endOffset / 3), Math.floor((2 * endOffset) / 3)]) {
+    const records = await fetchAt(address, topic, at);
+    for (let pos = 0, size = batchSizeAt(records, 0); size !== null && pos + size <= records.length; ) {
+      const batch = records.subarray(pos, pos + size);
+      const count = readBatchHeader(batch).recordCount;
+      counts.set(count, (counts.get(count) ?? 0) + 1);
+      if (valueBytes < 0) valueBytes = decodeRecords(batch)[0]?.value?.length ?? 0;
+      pos += size;
+      size = batchSizeAt(records, pos);
+    }
+  }
+  const perBatch = [...counts].sort((a, b) => b[1] - a[1] || b[0] - a[0])[0]?.[0];
+  if (perBatch === undefined) throw new Error(`replay: no record batch in ${topic}`);
+  return { perBatch, valueBytes };
+}
+
+async function fetchAt(address: string, topic: string, offset: number): Promise<Buffer> {
   const res = await request<{ responses: { partitions: FetchResponsePartitionData[] }[] }>(address, 1, 11, {
     replicaId: -1,
     maxWaitMs: 0,
@@ -48,25 +68,15 @@ export async function sampleBatching(address: string, topic: string): Promise<Ba
     sessionId: 0,
     sessionEpoch: -1,
     topics: [
-      { topic, partitions: [{ partition: 0, fetchOffset: 0n, partitionMaxBytes: SAMPLE_FETCH_BYTES }] },
+      {
+        topic,
+        partitions: [{ partition: 0, fetchOffset: BigInt(offset), partitionMaxBytes: SAMPLE_FETCH_BYTES }],
+      },
     ],
     forgottenTopicsData: [],
     rackId: "",
   });
-  const records = res.responses[0]?.partitions[0]?.records ?? Buffer.alloc(0);
-  const counts = new Map<number, number>();
-  let valueBytes = -1;
-  for (let pos = 0, size = batchSizeAt(records, 0); size !== null && pos + size <= records.length; ) {
-    const batch = records.subarray(pos, pos + size);
-    const count = readBatchHeader(batch).recordCount;
-    counts.set(count, (counts.get(count) ?? 0) + 1);
-    if (valueBytes < 0) valueBytes = decodeRecords(batch)[0]?.value?.length ?? 0;
-    pos += size;
-    size = batchSizeAt(records, pos);
-  }
-  const perBatch = [...counts].sort((a, b) => b[1] - a[1] || b[0] - a[0])[0]?.[0];
-  if (perBatch === undefined) throw new Error(`replay: no record batch at the start of ${topic}`);
-  return { perBatch, valueBytes };
+  return res.responses[0]?.partitions[0]?.records ?? Buffer.alloc(0);
 }
 
 /**

@@ -134,9 +134,9 @@ try {
   const produceMBps = mb / produce.result;
   // consume, alternately from Spindle and from the in-memory replay server (the client's ceiling: the same
   // record and batch sizes as kcat produced, served from memory)
-  const replay = await startReplay(
-    buildPartition("bench", RECORDS, await sampleBatching(spindle.kafka, "bench")),
-  );
+  const replayBatching = await sampleBatching(spindle.kafka, "bench", RECORDS);
+  const replayed = buildPartition("bench", RECORDS, replayBatching);
+  const replay = await startReplay(replayed);
   const brokerCpuMs = () => (cpuTicks(pid) / TICKS_PER_SEC) * 1000;
   const ownCpuMs = () => {
     const u = process.cpuUsage();
@@ -225,7 +225,7 @@ try {
   const faults = (s: Summary) => (s.faults === null ? "n/a" : fmt(s.faults.median, 0));
   const clientMs = (s: Summary) => (s.clientMsPerMB === null ? "n/a" : fmt(s.clientMsPerMB.median, 2));
   console.log(
-    `\nkcat consuming, medians from Spindle / the replay server: ${clientMs(consume)} / ${clientMs(ceil)} CPU ms/MB, ${faults(consume)} / ${faults(ceil)} minor faults. A run with many more faults and sys time than the others is kcat's glibc trimming its fetch thread's heap, not the server (docs/DESIGN.md, "Consume figure"). The replay row's broker CPU is the replay server's (this process).`,
+    `\nkcat consuming, medians from Spindle / the replay server: ${clientMs(consume)} / ${clientMs(ceil)} CPU ms/MB, ${faults(consume)} / ${faults(ceil)} minor faults. A run with many more faults and sys time than the others is kcat's glibc trimming its fetch thread's heap, not the server (docs/DESIGN.md, "Consume figure"). The replay row's broker CPU is the replay server's (this process); it serves batches of ${replayBatching.perBatch} records of ${replayBatching.valueBytes} bytes (${replayed.ends[0]} bytes a batch; the most common in Spindle's log).`,
   );
   console.log(
     `\nbroker RSS at end ${fmt(rss, 0)} MiB, peak ${fmt(hwm, 0)} MiB; latency samples ${latency.result.count}/${latency.result.sent}, max ${fmt(latency.result.max ?? -1, 1)} ms (page cache to write back before them ${fmt(dirtyBefore, 0)} MiB); load average ${loadBefore} before, ${load()} after (${cpus().length} cores)`,
