@@ -17,6 +17,7 @@ import { checkAppendable } from "./append-check.ts";
 import { isFiller } from "./cleaner/batch-filter.ts";
 import type { CleanerHost } from "./cleaner/clean-log.ts";
 import type { CleanedCopy } from "./cleaner/clean-segments.ts";
+import { oldestTimestamp } from "./cleaner/first-timestamp.ts";
 import { commitSwap, finishSwap, type SwapStep } from "./cleaner/swap.ts";
 import { type DamageCounts, type DamageStats, LogDamage } from "./damage.ts";
 import {
@@ -515,16 +516,23 @@ export class FileLog implements Log, Scrubbable, CleanerHost {
 
   /**
    * Rolls a non-empty active segment older than segment.ms or `maxAgeMs` (max.compaction.lag.ms), so the
-   * cleaner can reach its records. Its age counts from its creation (its roll time less segment.ms).
+   * cleaner can reach its records. Its age counts from its creation (its roll time less segment.ms); for
+   * max.compaction.lag.ms from its first batch's timestamp when that is older (a producer's CreateTime in
+   * the past), as Kafka ages its records.
    */
   async rollIfDue(maxAgeMs = Number.POSITIVE_INFINITY): Promise<boolean> {
     const { clock, config } = this.opts;
-    const rollAt = () => Math.min(this.active.rollAtMs, this.active.rollAtMs - config.segmentMs + maxAgeMs);
-    const due = () => !this.active.isEmpty && clock.nowMs() >= rollAt();
-    if (!due() || this.failure || this.closed) return false;
+    const rollAt = async () => {
+      const seg = this.active;
+      const born = seg.rollAtMs - config.segmentMs;
+      const first = Number.isFinite(maxAgeMs) ? await oldestTimestamp(seg) : -1;
+      return Math.min(seg.rollAtMs, (first >= 0 ? Math.min(born, first) : born) + maxAgeMs);
+    };
+    const due = async () => !this.active.isEmpty && clock.nowMs() >= (await rollAt());
+    if (this.failure || this.closed || !(await due())) return false;
     let rolled = false;
     await this.writer.asWriter(async () => {
-      if (!due()) return;
+      if (!(await due())) return;
       await this.roll().catch((e: unknown) => this.writeFailed(e, []));
       rolled = true;
     });

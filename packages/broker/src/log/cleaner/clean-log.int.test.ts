@@ -250,6 +250,18 @@ test("max.compaction.lag.ms cleans old dirt below the dirty ratio, and rolls an 
   await log.close();
 });
 
+test("max.compaction.lag.ms rolls an active segment whose first records a producer stamped long ago", async () => {
+  const clock = new FakeClock(1_000_000);
+  const log = await openLog(tempDir("maxlag-stamped"), clock, nodeFs, { segmentMs: 3_600_000 });
+  const stamped = clock.nowMs() - 60_000; // CreateTime a minute before the segment was made
+  await log.appendRecords([{ key: Buffer.from("k"), value: Buffer.from("old") }], stamped);
+  await put(log, clock, "k", "new", 0);
+  assert.equal(await log.rollIfDue(), false, "segment.ms still counts from the segment's creation");
+  assert.equal(await log.rollIfDue(30_000), true, "its first records are past the max lag: rolled");
+  assert.equal(log.segmentCount, 2);
+  await log.close();
+});
+
 test("max.compaction.lag.ms ages a segment by its first batch, not its newest one (as Kafka)", async () => {
   const clock = new FakeClock(1_000_000);
   const log = await openLog(tempDir("maxlag-first"), clock, nodeFs, { segmentBytes: 1 << 20 });
