@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { FileHandle } from "../lib/index.ts";
-import { FakeClock, FaultFs, RecordingLogger } from "../testing/index.ts";
+import { FakeClock, FaultFs, hookHandle, RecordingLogger } from "../testing/index.ts";
 import { FileLog } from "./file-log.ts";
 import { logConfig } from "./log-contract.ts";
 
@@ -18,18 +18,12 @@ class CountingFs extends FaultFs {
   override async open(path: string, mode: "r" | "rw" | "create", dsync = false): Promise<FileHandle> {
     const fh = await super.open(path, mode, dsync);
     if (!path.endsWith(".log")) return fh;
-    return {
+    return hookHandle(fh, {
       read: (buf, off, len, pos) => {
         this.reads.push({ path, pos, len });
         return fh.read(buf, off, len, pos);
       },
-      write: (b, p) => fh.write(b, p),
-      writev: (b, p) => fh.writev(b, p),
-      datasync: () => fh.datasync(),
-      truncate: (n) => fh.truncate(n),
-      size: () => fh.size(),
-      close: () => fh.close(),
-    };
+    });
   }
 }
 

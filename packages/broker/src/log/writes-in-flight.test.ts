@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { type FileHandle, type Fs, isBrokerError, silentLogger } from "../lib/index.ts";
-import { FakeClock, FaultFs } from "../testing/index.ts";
+import { FakeClock, FaultFs, hookHandle } from "../testing/index.ts";
 import { FileLog } from "./file-log.ts";
 import { logConfig, readAll } from "./log-contract.ts";
 
@@ -41,8 +41,7 @@ class GatedFs {
       if (!this.holding) return;
       await new Promise<void>((release) => this.held.push({ pos, release }));
     };
-    return {
-      read: (buf, offset, length, position) => fh.read(buf, offset, length, position),
+    return hookHandle(fh, {
       write: async (buf, position) => {
         await wait(position);
         return fh.write(buf, position);
@@ -51,11 +50,7 @@ class GatedFs {
         await wait(position);
         return fh.writev(bufs, position);
       },
-      datasync: () => fh.datasync(),
-      truncate: (length) => fh.truncate(length),
-      size: () => fh.size(),
-      close: () => fh.close(),
-    };
+    });
   }
 
   async waitForHeld(n: number): Promise<void> {
@@ -84,16 +79,22 @@ const settled = async (p: Promise<unknown>) => {
   return done;
 };
 
+/** A log holding "0", with "a" and then "b" each appended in a write the gate holds. */
+async function twoHeldWrites(fault = new FaultFs()) {
+  const gated = new GatedFs(fault);
+  const log = await open(gated.fs());
+  await log.appendRecords(rec("0"));
+  gated.holding = true;
+  const first = log.appendRecords(rec("a"));
+  await gated.waitForHeld(1);
+  const second = log.appendRecords(rec("b"));
+  await gated.waitForHeld(2); // written beside the first, right after its bytes
+  return { gated, log, first, second };
+}
+
 describe("group writes in flight", () => {
   it("starts the next group's write while the first waits, and acknowledges them in order", async () => {
-    const gated = new GatedFs(new FaultFs());
-    const log = await open(gated.fs());
-    await log.appendRecords(rec("0"));
-    gated.holding = true;
-    const first = log.appendRecords(rec("a"));
-    await gated.waitForHeld(1);
-    const second = log.appendRecords(rec("b"));
-    await gated.waitForHeld(2); // written beside the first, right after its bytes
+    const { gated, log, first, second } = await twoHeldWrites();
     assert.ok(gated.held[1]!.pos > gated.held[0]!.pos);
     const third = log.appendRecords(rec("c")); // two in flight: it waits its turn
     gated.held[1]!.release();
@@ -113,14 +114,7 @@ describe("group writes in flight", () => {
 
   it("a full disk on the first write refuses both groups, even when the second was written", async () => {
     const fault = new FaultFs();
-    const gated = new GatedFs(fault);
-    const log = await open(gated.fs());
-    await log.appendRecords(rec("0"));
-    gated.holding = true;
-    const first = log.appendRecords(rec("a"));
-    await gated.waitForHeld(1);
-    const second = log.appendRecords(rec("b"));
-    await gated.waitForHeld(2);
+    const { gated, log, first, second } = await twoHeldWrites(fault);
     gated.holding = false;
     gated.held[1]!.release(); // the second lands on disk
     await new Promise((r) => setImmediate(r));
@@ -143,14 +137,8 @@ describe("group writes in flight", () => {
 
   it("a crash that kept the second write but not the first: recovery cuts the log at the hole", async () => {
     const fault = new FaultFs();
-    const gated = new GatedFs(fault);
-    const log = await open(gated.fs());
-    await log.appendRecords(rec("0"));
-    gated.holding = true;
-    void log.appendRecords(rec("a")).catch(() => {});
-    await gated.waitForHeld(1);
-    void log.appendRecords(rec("b")).catch(() => {});
-    await gated.waitForHeld(2);
+    const { gated, first, second } = await twoHeldWrites(fault);
+    for (const p of [first, second]) p.catch(() => {}); // the process "dies" before they settle
     gated.held[1]!.release(); // O_DSYNC: the second is on disk, after the zeros where the first goes
     await new Promise((r) => setImmediate(r));
     const after = fault.crash({ next: () => 0, int: () => 0 });

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { type FileHandle, type Fs, nodeFs } from "../../lib/index.ts";
 import { COMPACT, openLog, put, type Rec, readAllRecords } from "../../testing/compaction.ts";
-import { FakeClock, tempDir } from "../../testing/index.ts";
+import { FakeClock, hookHandle, tempDir } from "../../testing/index.ts";
 import type { FileLog } from "../file-log.ts";
 import { batchRecords } from "./batch-filter.ts";
 import { cleanLog } from "./clean-log.ts";
@@ -45,15 +45,7 @@ class GateFs {
       }
       return fh.read(buf, off, len, pos);
     };
-    return {
-      read,
-      write: (b, p) => fh.write(b, p),
-      writev: (b, p) => fh.writev(b, p),
-      datasync: () => fh.datasync(),
-      truncate: (n) => fh.truncate(n),
-      size: () => fh.size(),
-      close: () => fh.close(),
-    };
+    return hookHandle(fh, { read });
   }
 }
 
