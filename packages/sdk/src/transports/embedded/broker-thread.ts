@@ -73,6 +73,7 @@ export function startBrokerThread(
     let closing: (() => void) | undefined;
     let addresses: Broker["addresses"] | undefined;
     let error: Error | undefined;
+    let exited = false;
     const onMessage = (m: WorkerMessage) => {
       if (m.type === "started") {
         addresses = m.addresses;
@@ -83,6 +84,7 @@ export function startBrokerThread(
       } else if (m.type === "closed") closing?.();
     };
     const close = async () => {
+      if (exited) return; // it died (a crash given up on): nothing answers "closed"
       await new Promise<void>((done) => {
         closing = done;
         worker.postMessage({ type: "close" });
@@ -101,6 +103,7 @@ export function startBrokerThread(
       closing?.();
     });
     worker.on("exit", (code) => {
+      exited = true;
       rejectStart(
         error ?? new Error(`embedded broker for ${dir}: its worker thread exited (${code}) before starting`),
       );
