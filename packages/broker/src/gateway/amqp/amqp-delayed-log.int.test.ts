@@ -40,11 +40,17 @@ test("100k held messages are not held in memory", async (t) => {
     if (i % 5000 === 4999) await ch.waitForConfirms();
   }
   await ch.waitForConfirms();
-  await sleep(200);
-  const grown = heldBytes() - before;
+  // what stays held, not what is still on its way out (one CI run measured 43 MiB 200 ms after the confirms;
+  // runs here measure 15-26): the least of five looks 200 ms apart, all of them printed
+  const grown: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    await sleep(200);
+    grown.push(heldBytes() - before);
+  }
+  const held = Math.min(...grown);
   const mib = (b: number) => `${(b / 1048576).toFixed(1)} MiB`;
-  t.diagnostic(`memory grew by ${mib(grown)} for ${mib(n * body.length)} of held bodies`);
-  assert.ok(grown < 40 * 1048576, `memory grew by ${mib(grown)} for ${mib(n * body.length)} of bodies`);
+  t.diagnostic(`memory grew by ${grown.map(mib).join(", ")} for ${mib(n * body.length)} of held bodies`);
+  assert.ok(held < 40 * 1048576, `memory grew by ${mib(held)} for ${mib(n * body.length)} of bodies`);
   await ch.deleteExchange("dl-many");
 });
 
