@@ -128,7 +128,7 @@ export class GroupWriter {
     const last = this.inFlight[this.inFlight.length - 1];
     const pos = last === undefined ? seg.size : last.pos + last.bytes;
     const bytes = this.nextGroup().bytes;
-    if (pos + bytes > this.host.config.segmentBytes || this.host.clock.nowMs() >= seg.rollAtMs) return false;
+    if (!this.fits(seg, pos + bytes)) return false;
     const group = this.takeGroup();
     const done = this.writeBatches(seg, group, pos).then(
       () => null,
@@ -198,10 +198,15 @@ export class GroupWriter {
     this.host.commit(run);
   }
 
+  /** Whether `seg` may grow to `end` bytes without a roll (by size, or by segment.ms). */
+  private fits(seg: Segment, end: number): boolean {
+    return end <= this.host.config.segmentBytes && this.host.clock.nowMs() < seg.rollAtMs;
+  }
+
+  /** An empty segment takes what comes, whatever its size or age. */
   private needsRoll(bytes: number): boolean {
     const seg = this.host.active();
-    if (seg.isEmpty) return false;
-    return seg.size + bytes > this.host.config.segmentBytes || this.host.clock.nowMs() >= seg.rollAtMs;
+    return !seg.isEmpty && !this.fits(seg, seg.size + bytes);
   }
 
   private async writeRun(run: PendingAppend[]): Promise<void> {

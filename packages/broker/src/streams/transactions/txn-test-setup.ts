@@ -10,8 +10,6 @@ import { ProducerIds } from "../producer-ids.ts";
 import { Transactions } from "./coordinator.ts";
 import { TxnStore } from "./txn-store.ts";
 
-const fsync = GROUP_FSYNC;
-
 export async function openAll(fs: FaultFs, clock: FakeClock) {
   const { logger, meta, topics } = await topicsOnFaultFs(fs, clock);
   const groups = await Groups.open({
@@ -19,10 +17,10 @@ export async function openAll(fs: FaultFs, clock: FakeClock) {
     dir: "/data/offsets",
     clock,
     logger,
-    fsync,
+    fsync: GROUP_FSYNC,
     timings: DEFAULT_GROUP_TIMINGS,
   });
-  const store = await TxnStore.open({ fs, dir: "/data/transactions", clock, logger, fsync });
+  const store = await TxnStore.open({ fs, dir: "/data/transactions", clock, logger, fsync: GROUP_FSYNC });
   const producerIds = new ProducerIds(meta);
   const txns = await Transactions.open({
     store,
